@@ -1,0 +1,17 @@
+//! Error types by phase: spec (user input), build, simulation, I/O.
+use thiserror::Error;
+
+/// A problem with the user's network description: `path` names the offending key
+/// (e.g. `projections[3].delay`, `populations[E].params.tau_m`).
+#[derive(Debug, Clone, Error, PartialEq)]
+#[error("{path}: {msg}")]
+pub struct SpecError {
+    pub path: String,
+    pub msg: String,
+}
+
+impl SpecError {
+    pub fn new(path: impl Into<String>, msg: impl Into<String>) -> Self {
+        SpecError { path: path.into(), msg: msg.into() }
+    }
+}

@@ -1,0 +1,1 @@
+//! Data-driven model generators.

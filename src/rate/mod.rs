@@ -1,0 +1,1 @@
+//! Rate-network integrator.
