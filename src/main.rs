@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    std::process::exit(cortexsim::cli::main_with(std::env::args().collect()));
+}

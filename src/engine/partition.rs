@@ -1,0 +1,239 @@
+//! One partition: a contiguous block of neurons of one population, with everything
+//! the step loop touches for them — state, the incoming synapses (target-owned,
+//! source-major CSR per projection), the delay ring buffer, the random streams of its
+//! neurons and its inputs. A partition is updated by one thread at a time and writes
+//! only its own memory.
+//!
+//! ```text
+//!  Block (one projection, this partition's targets), source-major CSR:
+//!    indptr[s] .. indptr[s+1]  ->  targets[k]  (u32, local to the partition)
+//!                                  weights[k]  (f32, only if the weights vary)
+//!                                  delays[k]   (u8/u16 steps, only if the delays vary)
+//!
+//!  Ring buffer: slots × channels × n  (f64), slot = arrival step & (slots-1)
+//!    slot 0: [ch0: n values][ch1: n values]
+//!    slot 1: ...
+//! ```
+//! A spike of source `s` emitted at step `t` adds `w` to `ring[(t+d) & mask][ch][target]`.
+//! The neuron update of step `t` reads slot `t & mask` and zeroes it.
+
+use crate::engine::rng::Rng;
+use crate::neuron::{Kernel, State};
+use crate::stimulus::{CurrentSchedule, PoissonDrive, SpikeTrainInput};
+
+/// Per-synapse delays, in the narrowest type that holds them.
+#[derive(Debug, Clone)]
+pub enum Delays {
+    Const(u32),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+/// Synapses of one projection onto one partition.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub projection: usize,
+    pub src_pop: usize,
+    pub indptr: Vec<u32>,
+    pub targets: Vec<u32>,
+    /// Per-synapse weights (only when the projection's weights vary).
+    pub weights: Option<Vec<f32>>,
+    /// The weight when it is constant.
+    pub weight: f64,
+    /// Channel for a constant weight (0 ex/voltage, 1 inhibitory).
+    pub channel: usize,
+    pub delays: Delays,
+}
+
+impl Block {
+    pub fn n_synapses(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.indptr.len() * 4
+            + self.targets.len() * 4
+            + self.weights.as_ref().map_or(0, |w| w.len() * 4)
+            + match &self.delays {
+                Delays::Const(_) => 0,
+                Delays::U8(d) => d.len(),
+                Delays::U16(d) => d.len() * 2,
+            }
+    }
+
+    /// Deliver one spike of source `s` (local to its population) emitted at step `t`.
+    #[inline]
+    pub fn deliver(
+        &self,
+        s: usize,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        let targets = &self.targets[a..e];
+        let slot_base = |d: u32| (((t + d as u64) & mask) as usize) * channels * n;
+        match (&self.weights, &self.delays) {
+            (None, Delays::Const(d)) => {
+                let base = slot_base(*d) + self.channel * n;
+                let row = &mut ring[base..base + n];
+                let w = self.weight;
+                for &tg in targets {
+                    row[tg as usize] += w;
+                }
+            }
+            (Some(ws), Delays::Const(d)) => {
+                let base = slot_base(*d);
+                let ws = &ws[a..e];
+                for (k, &tg) in targets.iter().enumerate() {
+                    let w = ws[k] as f64;
+                    let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
+                    ring[base + ch * n + tg as usize] += w;
+                }
+            }
+            (ws, delays) => {
+                for (k, &tg) in targets.iter().enumerate() {
+                    let d = match delays {
+                        Delays::U8(v) => v[a + k] as u32,
+                        Delays::U16(v) => v[a + k] as u32,
+                        Delays::Const(d) => *d,
+                    };
+                    let (w, ch) = match ws {
+                        Some(ws) => {
+                            let w = ws[a + k] as f64;
+                            (w, if channels == 2 && w < 0.0 { 1 } else { 0 })
+                        }
+                        None => (self.weight, self.channel),
+                    };
+                    ring[slot_base(d) + ch * n + tg as usize] += w;
+                }
+            }
+        }
+    }
+}
+
+/// Spikes of one partition during one slice: local ids, grouped by step offset.
+#[derive(Debug, Clone, Default)]
+pub struct SpikeBuf {
+    pub pop: usize,
+    /// Index of the partition's first neuron within its population.
+    pub pop_offset: u32,
+    pub local: Vec<u32>,
+    /// `local[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
+    pub step_end: Vec<u32>,
+    /// Steps in the slice.
+    pub len: usize,
+}
+
+/// Membrane-potential samples of the partition's recorded neurons.
+#[derive(Debug, Clone, Default)]
+pub struct VmBuf {
+    /// Number of recorded neurons in this partition (the first `n` of the partition).
+    pub n: usize,
+    pub interval: u64,
+    /// Samples, time-major: `data[sample * n + i]`, mV (absolute).
+    pub data: Vec<f64>,
+}
+
+#[derive(Debug)]
+pub struct Partition {
+    pub index: usize,
+    pub pop: usize,
+    pub first_gid: u32,
+    pub pop_offset: u32,
+    pub n: usize,
+    pub kernel: Kernel,
+    pub state: State,
+    pub channels: usize,
+    pub ring: Vec<f64>,
+    pub mask: u64,
+    pub blocks: Vec<Block>,
+    /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
+    pub blocks_by_pop: Vec<Vec<usize>>,
+    pub poisson: Vec<PoissonDrive>,
+    pub rngs: Vec<Rng>,
+    pub current: CurrentSchedule,
+    pub current_cursor: usize,
+    pub trains: SpikeTrainInput,
+    pub train_cursor: usize,
+    pub vm: Option<VmBuf>,
+}
+
+impl Partition {
+    /// Deliver every spike of the previous slice (all partitions, in (step, gid) order).
+    pub fn deliver(&mut self, prev: &[SpikeBuf], t0: u64) {
+        let n = self.n;
+        let (mask, ch) = (self.mask, self.channels);
+        let Some(len) = prev.first().map(|b| b.len) else {
+            return;
+        };
+        for o in 0..len {
+            let t = t0 + o as u64;
+            for buf in prev {
+                let blocks = &self.blocks_by_pop[buf.pop];
+                if blocks.is_empty() {
+                    continue;
+                }
+                let (a, e) = (buf.step_end[o] as usize, buf.step_end[o + 1] as usize);
+                for &loc in &buf.local[a..e] {
+                    let s = (buf.pop_offset + loc) as usize;
+                    for &b in blocks {
+                        self.blocks[b].deliver(s, t, &mut self.ring, mask, n, ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Advance `len` steps from step `t0`, writing spikes to `out`.
+    pub fn update(&mut self, t0: u64, len: usize, out: &mut SpikeBuf) {
+        out.local.clear();
+        out.step_end.clear();
+        out.step_end.push(0);
+        out.len = len;
+        let n = self.n;
+        let width = self.channels * n;
+        for o in 0..len {
+            let t = t0 + o as u64;
+            let base = ((t & self.mask) as usize) * width;
+            let slot = &mut self.ring[base..base + width];
+            for d in &self.poisson {
+                if t >= d.start && t < d.stop {
+                    let row = &mut slot[d.channel * n..(d.channel + 1) * n];
+                    for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
+                        let k = d.sampler.sample(rng);
+                        if k > 0 {
+                            *x += k as f64 * d.weight;
+                        }
+                    }
+                }
+            }
+            while let Some(&(at, c, w)) = self.trains.events.get(self.train_cursor) {
+                if at > t {
+                    break;
+                }
+                if at == t {
+                    for x in &mut slot[c * n..(c + 1) * n] {
+                        *x += w;
+                    }
+                }
+                self.train_cursor += 1;
+            }
+            let i_stim = self.current.value(t, &mut self.current_cursor);
+            self.kernel
+                .step(&mut self.state, slot, i_stim, &mut out.local);
+            out.step_end.push(out.local.len() as u32);
+            if let Some(vm) = &mut self.vm
+                && (t + 1) % vm.interval == 0
+            {
+                let e_l = self.kernel.e_l();
+                vm.data.extend(self.state.v[..vm.n].iter().map(|v| v + e_l));
+            }
+        }
+    }
+}
