@@ -469,3 +469,98 @@ mod tests {
         assert_eq!(siegert(&q, 15.0, 1e-6), 0.0);
     }
 }
+
+#[cfg(test)]
+mod cv_tests {
+    use super::*;
+
+    fn p() -> LifParams {
+        LifParams {
+            tau_m_ms: 10.0,
+            t_ref_ms: 2.0,
+            v_th_mv: 20.0,
+            v_reset_mv: 10.0,
+            tau_s_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn cv_tends_to_one_in_the_low_rate_poisson_limit() {
+        // y_th = 5, 7.5, 10: rare threshold crossings are Poissonian
+        let mut prev_gap = f64::INFINITY;
+        for sigma in [4.0, 8.0 / 3.0, 2.0] {
+            let cv = cv_isi(&p(), 0.0, sigma).unwrap();
+            let gap = (cv - 1.0).abs();
+            assert!(
+                gap < prev_gap || gap < 1e-12,
+                "sigma {sigma}: CV {cv} not approaching 1"
+            );
+            prev_gap = gap;
+        }
+        assert!(prev_gap < 1e-3, "CV at y_th = 10 is {}", 1.0 - prev_gap);
+        // even where the rate underflows to 0 the CV is finite and ~1
+        assert_eq!(siegert(&p(), -1e3, 1.0), 0.0);
+        let cv = cv_isi(&p(), -1e3, 1.0).unwrap();
+        assert!((cv - 1.0).abs() < 1e-3, "{cv}");
+    }
+
+    #[test]
+    fn cv_matches_weak_noise_asymptotics_when_mean_driven() {
+        // Var(T) = sigma^2 tau^2/2 (1/(mu-th)^2 - 1/(mu-vr)^2) for sigma -> 0
+        // (linear-noise first-passage approximation), CV = sqrt(Var) nu.
+        let q = p();
+        let tau = 1e-2;
+        let mu = 40.0;
+        for sigma in [0.5, 0.1, 0.02] {
+            let nu = siegert(&q, mu, sigma);
+            let var = sigma * sigma * tau * tau / 2.0 * (1.0 / 400.0 - 1.0 / 900.0);
+            let want = var.sqrt() * nu;
+            let got = cv_isi(&q, mu, sigma).unwrap();
+            let rel = (got - want).abs() / want;
+            assert!(
+                rel < 10.0 * (sigma / 20.0).powi(2) + 1e-9,
+                "sigma {sigma}: CV {got} vs {want} (rel {rel:e})"
+            );
+        }
+        assert_eq!(cv_isi(&q, mu, 0.0), Some(0.0));
+        assert_eq!(cv_isi(&q, 15.0, 0.0), None);
+    }
+
+    #[test]
+    fn cv_matches_brute_force_nested_integral() {
+        // Naive Brunel eq. 22 on a fine grid (cumulative trapezoid), feasible for moderate y.
+        let q = p();
+        for (mu, sigma) in [(15.0, 5.0), (22.0, 6.0), (12.0, 10.0)] {
+            let y_th: f64 = (q.v_th_mv - mu) / sigma;
+            let y_r: f64 = (q.v_reset_mv - mu) / sigma;
+            let h = 2e-4;
+            let lo = -12.0;
+            let n = ((y_th - lo) / h).ceil() as usize;
+            let h = (y_th - lo) / n as f64;
+            let g = |y: f64| {
+                let t = 1.0 + RealErrorFunctions::erf(y);
+                (y * y).exp() * t * t
+            };
+            let (mut inner, mut outer) = (0.0, 0.0);
+            let mut prev = (lo, g(lo), 0.0);
+            for i in 1..=n {
+                let x = lo + i as f64 * h;
+                let gx = g(x);
+                inner += 0.5 * h * (gx + prev.1);
+                let fx = if x > y_r { (x * x).exp() * inner } else { 0.0 };
+                if x > y_r {
+                    let w = if prev.0 >= y_r { h } else { x - y_r };
+                    outer += 0.5 * w * (fx + if prev.0 >= y_r { prev.2 } else { fx });
+                }
+                prev = (x, gx, fx);
+            }
+            let nu = siegert(&q, mu, sigma);
+            let want = (2.0 * PI * (nu * 1e-2).powi(2) * outer).sqrt();
+            let got = cv_isi(&q, mu, sigma).unwrap();
+            assert!(
+                (got - want).abs() < 1e-5 * want,
+                "mu {mu} sigma {sigma}: {got} vs brute force {want}"
+            );
+        }
+    }
+}
