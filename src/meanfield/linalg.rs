@@ -10,6 +10,9 @@
 //! matrix (Golub & Van Loan, Matrix Computations, §7.4–7.5). Sizes are the
 //! number of populations (tens), so O(n^3) per sweep is irrelevant.
 
+// Index loops over matrix rows/columns read like the textbook algorithms.
+#![allow(clippy::needless_range_loop)]
+
 use num_complex::Complex64;
 
 /// Solves `a x = b` in place (Gaussian elimination, partial pivoting);
@@ -130,7 +133,7 @@ pub(crate) fn eigenvalues(m: &[Vec<f64>]) -> Vec<Complex64> {
         } else {
             l2
         };
-        if iter % 10 == 0 {
+        if iter.is_multiple_of(10) {
             mu = d + Complex64::new(h[hi][hi - 1].norm(), 0.0) * 0.75;
         }
         // QR step on the block: H - mu I = Q R, H <- R Q + mu I

@@ -183,14 +183,15 @@ impl MeanFieldNetwork {
                 if !(inp.k.is_finite() && inp.k >= 0.0) {
                     return Err(format!("recurrent[{a}][{b}].k must be finite and >= 0"));
                 }
-                if !inp.j_mv.is_finite() || !(inp.j2_mv2.is_finite() && inp.j2_mv2 >= 0.0) {
+                if !inp.j_mv.is_finite() || !inp.j2_mv2.is_finite() || inp.j2_mv2 < 0.0 {
                     return Err(format!(
                         "recurrent[{a}][{b}]: j_mv finite and j2_mv2 >= 0 required"
                     ));
                 }
             }
             if !self.ext_mu_mv[a].is_finite()
-                || !(self.ext_sigma2_mv2[a].is_finite() && self.ext_sigma2_mv2[a] >= 0.0)
+                || !self.ext_sigma2_mv2[a].is_finite()
+                || self.ext_sigma2_mv2[a] < 0.0
             {
                 return Err(format!(
                     "ext input of population {a}: finite mu and variance >= 0 required"

@@ -80,7 +80,7 @@ pub(crate) fn integrate_graded<F: FnMut(f64) -> f64>(
     w0: f64,
     toward: Toward,
 ) -> f64 {
-    if !(b > a) {
+    if a.is_nan() || b.is_nan() || b <= a {
         return 0.0;
     }
     let mut w = w0.max((b - a) * 1e-300).min(b - a);

@@ -27,9 +27,9 @@
 //! `y_r <= 0 <= y_th`, noise-driven `0 < y_r`) in one expression. For `m > 745`
 //! `e^{-m}` underflows and the rate is exactly 0 (true value < 1e-300 Hz). The
 //! erfcx integrals use Gauss–Legendre on doubling panels up to `t = 100` and the
-//! integrated asymptotic series `Int erfcx = (ln t + 1/(4t^2) - 3/(16t^4) + 5/(16t^6)
-//! - 105/(128 t^8))/sqrt(pi)` beyond, so arbitrarily large |y| (sigma -> 0) cost
-//! nothing extra.
+//! integrated asymptotic series beyond,
+//! `Int erfcx = (ln t + 1/(4t^2) - 3/(16t^4) + 5/(16t^6) - 105/(128 t^8))/sqrt(pi)`,
+//! so arbitrarily large |y| (sigma -> 0) cost nothing extra.
 //!
 //! **sigma -> 0** (deterministic LIF): `sigma <= 0`, or `y` not finite, returns
 //! `1/(t_ref + tau_m ln((mu - V_r)/(mu - V_th)))` for `mu > V_th`, else 0 —
@@ -79,7 +79,7 @@ use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
 /// `alpha = sqrt(2) |zeta(1/2)|` of the Fourcaud–Brunel shift (NEST `siegert_neuron`).
-pub const FB_ALPHA: f64 = 2.065_253_152_231_217_2;
+pub const FB_ALPHA: f64 = 2.065_253_152_231_217;
 
 const SQRT_PI: f64 = 1.772_453_850_905_516;
 
@@ -200,7 +200,7 @@ fn deterministic_rate(tau_s: f64, t_ref_s: f64, th: f64, vr: f64, mu: f64) -> f6
 
 /// Siegert core with thresholds `th`, `vr` (mV); `None` in the deterministic limit.
 fn core(tau_m_s: f64, t_ref_s: f64, th: f64, vr: f64, mu: f64, sigma: f64) -> Option<Core> {
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return None;
     }
     let y_th = (th - mu) / sigma;

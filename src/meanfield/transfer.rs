@@ -55,7 +55,7 @@ pub fn transfer_function(
     if omega_rad_s.abs() < 1e-15 {
         return Some(Complex64::new(dphi_dmu(p, mu_mv, sigma_mv), 0.0) * filter);
     }
-    if !(sigma_mv > 0.0) || !sigma_mv.is_finite() {
+    if sigma_mv.is_nan() || sigma_mv <= 0.0 || !sigma_mv.is_finite() {
         return None;
     }
     let nu = siegert_shifted(p, mu_mv, sigma_mv);
