@@ -1,1 +1,29 @@
-//! Mean-field theory of LIF networks.
+//! Mean-field theory of networks of leaky integrate-and-fire (LIF) neurons.
+//!
+//! What this module owns (formulas and sources in each file's docs):
+//! * [`siegert`]: stationary rate `Phi(mu, sigma)` (Siegert formula,
+//!   overflow-free), Fourcaud–Brunel shift for exponential synapses, the
+//!   derivatives `dPhi/dmu`, `dPhi/dsigma` and the ISI CV (Brunel 2000 eq. 22);
+//! * [`transfer`]: the dynamic transfer function `N(omega)` (Schuecker et al.
+//!   2015 / NNMT) via scaled parabolic cylinder functions of complex order
+//!   (private `pcf`);
+//! * [`network`]: [`MeanFieldNetwork`] (populations, in-degrees, PSP moments,
+//!   external drive), input statistics `mu, sigma`, fixed points by relaxation
+//!   + Newton, effective connectivity, eigenvalues and stability.
+//!
+//! Units at every public API: mV (relative to E_L), ms, Hz, pF; derivatives in
+//! Hz/mV; angular frequency in rad/s. Internally times are converted to s so
+//! that `tau * nu` is dimensionless. Nothing here depends on the rest of the
+//! crate; all public result types are `serde::Serialize` for JSON output.
+//!
+//! Validation: NNMT test vectors (tests/meanfield_fixtures.rs) and the
+//! network tests in tests/meanfield_network.rs.
+mod linalg;
+pub mod network;
+mod pcf;
+mod quad;
+pub mod siegert;
+pub mod transfer;
+pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
+pub use siegert::*;
+pub use transfer::transfer_function;
