@@ -37,8 +37,7 @@ pub fn propagator_31(tau_syn: f64, tau: f64, c: f64, h: f64) -> f64 {
     let p31 = 1.0 / c
         * ((-h / tau_syn).exp() * (-h / tau + h / tau_syn).exp_m1() / (tau / tau_syn - 1.0) * tau
             - h * (-h / tau_syn).exp())
-        / (-1.0 / tau - -1.0 / tau_syn)
-        * tau;
+        / (-1.0 / tau - -1.0 / tau_syn);
     let p31_singular = h * h / 2.0 / c * (-h / tau).exp();
     let dev_p31 = (p31 - p31_singular).abs();
     if tau == tau_syn || ((tau - tau_syn).abs() < 0.1 && dev_p31 > 2.0 * p31_linear.abs()) {
@@ -55,12 +54,31 @@ mod tests {
     /// The regular form against the closed form where it is well conditioned.
     #[test]
     fn p32_regular_matches_closed_form() {
-        let (ts, tm, c, h) = (2.0, 10.0, 250.0, 0.1);
+        let (ts, tm, c, h): (f64, f64, f64, f64) = (2.0, 10.0, 250.0, 0.1);
         let closed = ts * tm / (c * (tm - ts)) * ((-h / tm).exp() - (-h / ts).exp());
         assert!((propagator_32(ts, tm, c, h) - closed).abs() / closed < 1e-13);
     }
 
     /// Continuity through the singularity (NEST test_iaf_singularity).
+    /// Both propagators against the matrix exponential of the alpha system
+    /// (dI' = -dI/ts, I' = dI - I/ts, V' = -V/tm + I/C), computed with scipy.linalg.expm
+    /// for ts = 2, tm = 10, C = 250, h = 0.1.
+    #[test]
+    fn p31_p32_match_matrix_exponential() {
+        let (p31, p32) = (
+            propagator_31(2.0, 10.0, 250.0, 0.1),
+            propagator_32(2.0, 10.0, 250.0, 0.1),
+        );
+        assert!(
+            (p31 - 1.9280806710637105e-05).abs() / 1.9280806710637105e-05 < 1e-12,
+            "{p31}"
+        );
+        assert!(
+            (p32 - 0.0003882040924845405).abs() / 0.0003882040924845405 < 1e-12,
+            "{p32}"
+        );
+    }
+
     #[test]
     fn p32_p31_continuous_through_singularity() {
         let (tm, c, h) = (10.0, 250.0, 0.1);
