@@ -12,6 +12,9 @@ pub struct SpecError {
 
 impl SpecError {
     pub fn new(path: impl Into<String>, msg: impl Into<String>) -> Self {
-        SpecError { path: path.into(), msg: msg.into() }
+        SpecError {
+            path: path.into(),
+            msg: msg.into(),
+        }
     }
 }
