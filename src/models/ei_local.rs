@@ -8,8 +8,11 @@
 //! ```
 //!
 //! Started from `r_E(0) = 1 Hz`, `r_I(0) = 0` without background, the response is a
-//! transient: strong local balanced amplification (larger `w_EE`, `w_EI`) gives a larger
-//! and longer excursion than weak.
+//! transient: strong local balanced amplification (larger `w_EE`, `w_EI`) amplifies more
+//! (E peaks at 5.5 Hz vs 2.2 Hz for weak). ReScience also reports a longer transient; with
+//! these parameters the strong circuit has complex eigenvalues (decay time 56 ms vs a slow
+//! real mode of 88 ms for weak), so here E returns below 10% of its peak sooner
+//! (182 ms vs 232 ms).
 
 use crate::rate::{RateNetwork, RatePop, Transfer};
 use serde::{Deserialize, Serialize};

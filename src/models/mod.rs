@@ -617,12 +617,13 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// `" (did you mean `x`?)"` for the closest candidate, or nothing.
+/// `" (did you mean `x`?)"` for the closest candidate (normalised Damerau–Levenshtein
+/// similarity ≥ 0.5, so transpositions like `tua` → `tau` are caught), or nothing.
 fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(s, _)| *s > 0.75)
+        .map(|c| (strsim::normalized_damerau_levenshtein(word, c), *c))
+        .filter(|(s, _)| *s >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
