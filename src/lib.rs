@@ -2,4 +2,6 @@
 pub mod error;
 pub mod meanfield;
 pub mod models;
+#[cfg(feature = "plots")]
+pub mod plot;
 pub mod rate;

@@ -91,6 +91,16 @@ pub struct RateNetworkFile {
     pub hierarchy: Option<Vec<(String, f64)>>,
 }
 
+impl RateNetworkFile {
+    /// E-population names (`<area>.E`) ordered by increasing hierarchy, for data-driven
+    /// models; `None` for hand-written networks.
+    pub fn e_pops_by_hierarchy(&self) -> Option<Vec<String>> {
+        let mut h = self.hierarchy.clone()?;
+        h.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Some(h.iter().map(|(a, _)| large_scale::e_pop(a)).collect())
+    }
+}
+
 /// Read and parse a rate file from disk; `Ok(None)` if it is not a rate/model file.
 pub fn load_rate_path(
     path: &Path,
