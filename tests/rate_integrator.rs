@@ -89,13 +89,12 @@ fn alpha_one_is_an_elman_network_bitwise() {
         let out = rate::run(&net, &RunOpts::new(1.0, steps as f64)).unwrap();
         assert_eq!(out.t_ms.len(), steps + 1);
         for (t, h) in direct.iter().enumerate() {
-            for i in 0..n {
+            for (i, hi) in h.iter().enumerate() {
                 assert_eq!(
                     out.rates[i][t].to_bits(),
-                    h[i].to_bits(),
-                    "{transfer:?} step {t} unit {i}: {} vs {}",
+                    hi.to_bits(),
+                    "{transfer:?} step {t} unit {i}: {} vs {hi}",
                     out.rates[i][t],
-                    h[i]
                 );
             }
         }
