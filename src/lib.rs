@@ -1,9 +1,12 @@
-//! cortexsim: sparse spiking-network simulator with exact LIF integration.
+//! cortexsim: sparse spiking-network simulator with exact LIF integration, a mean-field
+//! module and data-driven cortex models.
 //!
-//! Data flow (one way): `spec` (network description, validated) → `engine::build`
-//! (partitions, CSR connectivity, ring buffers, random streams) → `engine::Simulation`
-//! (parallel step loop) → `record` / `io::sonata` (spikes, rates, potentials) →
-//! `analysis` (summaries). `cli` only parses arguments and calls the library.
+//! Data flow (one way): `spec` (network description, validated) → `engine::Simulation`
+//! (partitions, CSR connectivity, ring buffers, random streams; parallel step loop) →
+//! `record` / `io::sonata` (spikes, rates, potentials). On the rate side: `models`
+//! (generators and rate files) and `meanfield` (reduction of a spiking network) →
+//! `rate` (one integrator for all rate networks). `cli` only parses arguments and
+//! calls the library.
 pub mod cli;
 pub mod connect;
 pub mod engine;
@@ -12,6 +15,8 @@ pub mod io;
 pub mod meanfield;
 pub mod models;
 pub mod neuron;
+#[cfg(feature = "plots")]
+pub mod plot;
 pub mod rate;
 pub mod record;
 pub mod spec;

@@ -1,1 +1,684 @@
-//! Data-driven model generators.
+//! Data-driven model generators and the rate-network file format.
+//!
+//! A rate file is a TOML document with either a `[model]` table (a generator) or
+//! hand-written `[[rate_populations]]` + `[[rate_projections]]`, plus `[simulation]` and
+//! optional `[[stimuli]]`. Times in ms, rates in Hz, inputs in the model's input unit.
+//!
+//! ```toml
+//! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local
+//! kind = "joglekar2018_rate"
+//! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
+//! gba = "weak"                  # joglekar2018_rate: weak | strong (sets w_ei, mu_ee)
+//! eta = 0.68                    # any LargeScaleParams field overrides the preset
+//!
+//! [[rate_populations]]          # hand-written alternative to [model]
+//! name = "E"
+//! tau = 20.0                    # ms
+//! transfer = { kind = "threshold_linear", gain = 1.0, threshold = 0.0 }
+//! r0 = 1.0                      # initial rate (Hz), default 0
+//! bias = 0.0                    # constant input, default 0
+//! lower_clamp = 0.0             # optional
+//!
+//! [[rate_projections]]
+//! source = "E"
+//! target = "I"
+//! weight = 4.29
+//!
+//! [simulation]
+//! dt = 0.2                      # ms
+//! t_stop = 4000.0               # ms
+//! seed = 1                      # default 0
+//! method = "euler"              # or "exponential"
+//! record_every = 5              # steps, default 1
+//!
+//! [[stimuli]]                   # kind = pulse | step | noise
+//! kind = "pulse"
+//! target = "V1.E"               # a name, a pattern with one `*` ("*.E"), or a list
+//! start = 100.0
+//! stop = 350.0                  # pulse only; a step lasts to the end
+//! amplitude = 41.8646
+//!
+//! [[stimuli]]
+//! kind = "noise"                # OU noise; one tau for the whole network
+//! target = "V1.E"
+//! sigma = 0.5
+//! tau = 1.0
+//! mean = 2.0                    # optional, added to the constant input
+//! ```
+//!
+//! Unknown keys are errors with a "did you mean" hint; every error is a [`SpecError`] whose
+//! path names the key (`model.eta`, `rate_populations[2].tau`, `stimuli[0].target`).
+
+pub mod ei_local;
+pub mod large_scale;
+pub mod markov;
+
+use crate::error::SpecError;
+use crate::rate::{Epoch, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use toml::{Table, Value};
+
+/// Simulation settings of a rate file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateSim {
+    pub dt_ms: f64,
+    pub t_stop_ms: f64,
+    pub seed: u64,
+    pub method: Method,
+    pub record_every: usize,
+}
+
+impl RateSim {
+    /// The corresponding [`RunOpts`].
+    pub fn run_opts(&self) -> RunOpts {
+        RunOpts {
+            dt_ms: self.dt_ms,
+            t_stop_ms: self.t_stop_ms,
+            seed: self.seed,
+            record_every: self.record_every,
+            method: self.method,
+        }
+    }
+}
+
+/// A loaded rate file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateNetworkFile {
+    pub net: RateNetwork,
+    pub sim: RateSim,
+    /// `(area, normalised hierarchy)` in data order, for data-driven models.
+    pub hierarchy: Option<Vec<(String, f64)>>,
+}
+
+impl RateNetworkFile {
+    /// E-population names (`<area>.E`) ordered by increasing hierarchy, for data-driven
+    /// models; `None` for hand-written networks.
+    pub fn e_pops_by_hierarchy(&self) -> Option<Vec<String>> {
+        let mut h = self.hierarchy.clone()?;
+        h.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Some(h.iter().map(|(a, _)| large_scale::e_pop(a)).collect())
+    }
+}
+
+/// Read and parse a rate file from disk; `Ok(None)` if it is not a rate/model file.
+pub fn load_rate_path(
+    path: &Path,
+    data_dir: Option<&Path>,
+) -> Result<Option<RateNetworkFile>, SpecError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+    let doc: Table = text
+        .parse()
+        .map_err(|e| SpecError::new(path.display().to_string(), format!("invalid TOML: {e}")))?;
+    load_rate_file(&doc, data_dir)
+}
+
+/// Interpret a parsed TOML document as a rate network. `Ok(None)` if it has neither
+/// `[model]` nor `rate_populations`. `data_dir` (else `$CORTEXSIM_DATA`) is searched for
+/// the `model.data` folder.
+pub fn load_rate_file(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<Option<RateNetworkFile>, SpecError> {
+    let has_model = doc.contains_key("model");
+    let has_pops = doc.contains_key("rate_populations");
+    if !has_model && !has_pops {
+        return Ok(None);
+    }
+    check_keys(
+        doc,
+        "",
+        &[
+            "model",
+            "rate_populations",
+            "rate_projections",
+            "simulation",
+            "stimuli",
+            "description",
+        ],
+    )?;
+    if let Some(v) = doc.get("description") {
+        v.as_str()
+            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
+    }
+    if has_model && (has_pops || doc.contains_key("rate_projections")) {
+        return Err(SpecError::new(
+            "model",
+            "a file has either [model] or [[rate_populations]]/[[rate_projections]], not both",
+        ));
+    }
+    let (mut net, hierarchy) = if has_model {
+        let model = as_table(doc.get("model"), "model")?;
+        build_model(model, data_dir)?
+    } else {
+        (hand_written(doc)?, None)
+    };
+    let sim = match doc.get("simulation") {
+        Some(v) => parse_sim(as_table(Some(v), "simulation")?)?,
+        None => {
+            return Err(SpecError::new(
+                "simulation",
+                "missing [simulation] table (dt, t_stop)",
+            ));
+        }
+    };
+    if let Some(v) = doc.get("stimuli") {
+        let arr = v
+            .as_array()
+            .ok_or_else(|| SpecError::new("stimuli", "must be an array of tables [[stimuli]]"))?;
+        apply_stimuli(&mut net, arr)?;
+    }
+    net.validate()?;
+    Ok(Some(RateNetworkFile {
+        net,
+        sim,
+        hierarchy,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------------------
+
+const LARGE_SCALE_KEYS: &[&str] = &[
+    "eta", "mu_ee", "mu_ie", "w_ee", "w_ie", "w_ei", "w_ii", "beta_e", "beta_i", "tau_e", "tau_i",
+    "r_e", "r_i",
+];
+
+type Built = (RateNetwork, Option<Vec<(String, f64)>>);
+
+fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
+    let kind = req_str(m, "kind", "model")?;
+    match kind {
+        "chaudhuri2015" | "joglekar2018_rate" => {
+            let jog = kind == "joglekar2018_rate";
+            let mut allowed: Vec<&str> = vec!["kind", "data", "clamp_at_baseline"];
+            allowed.extend_from_slice(LARGE_SCALE_KEYS);
+            if jog {
+                allowed.push("gba");
+            }
+            check_keys(m, "model", &allowed)?;
+            let mut p = if jog {
+                let gba = match opt_str(m, "gba", "model")?.unwrap_or("weak") {
+                    "weak" => large_scale::Gba::Weak,
+                    "strong" => large_scale::Gba::Strong,
+                    other => {
+                        return Err(SpecError::new(
+                            "model.gba",
+                            format!("`{other}`: expected \"weak\" or \"strong\""),
+                        ));
+                    }
+                };
+                large_scale::LargeScaleParams::joglekar2018(gba)
+            } else {
+                large_scale::LargeScaleParams::chaudhuri2015()
+            };
+            for &key in LARGE_SCALE_KEYS {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "eta" => &mut p.eta,
+                        "mu_ee" => &mut p.mu_ee,
+                        "mu_ie" => &mut p.mu_ie,
+                        "w_ee" => &mut p.w_ee,
+                        "w_ie" => &mut p.w_ie,
+                        "w_ei" => &mut p.w_ei,
+                        "w_ii" => &mut p.w_ii,
+                        "beta_e" => &mut p.beta_e,
+                        "beta_i" => &mut p.beta_i,
+                        "tau_e" => &mut p.tau_e,
+                        "tau_i" => &mut p.tau_i,
+                        "r_e" => &mut p.r_e,
+                        _ => &mut p.r_i,
+                    };
+                    *slot = v;
+                }
+            }
+            if let Some(v) = m.get("clamp_at_baseline") {
+                p.clamp_at_baseline = v.as_bool().ok_or_else(|| {
+                    SpecError::new("model.clamp_at_baseline", "must be a boolean")
+                })?;
+            }
+            for (key, v) in [("tau_e", p.tau_e), ("tau_i", p.tau_i)] {
+                if v <= 0.0 {
+                    return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
+                }
+            }
+            let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
+            if set != markov::MARKOV2014 {
+                return Err(SpecError::new(
+                    "model.data",
+                    format!(
+                        "unknown data set `{set}` (this model uses `{}`)",
+                        markov::MARKOV2014
+                    ),
+                ));
+            }
+            let dir = markov::data_dir(data_dir, "model.data")?.join(set);
+            let data = markov::MacaqueData::load(&dir)?;
+            let net = large_scale::build(&data, &p);
+            let hier = data
+                .areas
+                .iter()
+                .cloned()
+                .zip(data.hier_norm.iter().copied())
+                .collect();
+            Ok((net, Some(hier)))
+        }
+        "ei_local" => {
+            let keys = [
+                "tau_e", "tau_i", "w_ee", "w_ie", "w_ei", "w_ii", "beta", "i_e", "i_i", "r0_e",
+                "r0_i",
+            ];
+            let mut allowed = vec!["kind", "lba"];
+            allowed.extend_from_slice(&keys);
+            check_keys(m, "model", &allowed)?;
+            let lba = match opt_str(m, "lba", "model")?.unwrap_or("weak") {
+                "weak" => ei_local::Lba::Weak,
+                "strong" => ei_local::Lba::Strong,
+                other => {
+                    return Err(SpecError::new(
+                        "model.lba",
+                        format!("`{other}`: expected \"weak\" or \"strong\""),
+                    ));
+                }
+            };
+            let mut p = ei_local::EiLocalParams::joglekar2018(lba);
+            for key in keys {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "tau_e" => &mut p.tau_e,
+                        "tau_i" => &mut p.tau_i,
+                        "w_ee" => &mut p.w_ee,
+                        "w_ie" => &mut p.w_ie,
+                        "w_ei" => &mut p.w_ei,
+                        "w_ii" => &mut p.w_ii,
+                        "beta" => &mut p.beta,
+                        "i_e" => &mut p.i_e,
+                        "i_i" => &mut p.i_i,
+                        "r0_e" => &mut p.r0_e,
+                        _ => &mut p.r0_i,
+                    };
+                    *slot = v;
+                }
+            }
+            Ok((ei_local::build(&p), None))
+        }
+        other => Err(SpecError::new(
+            "model.kind",
+            format!(
+                "unknown model `{other}`{}",
+                did_you_mean(other, &["chaudhuri2015", "joglekar2018_rate", "ei_local"])
+            ),
+        )),
+    }
+}
+
+fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
+    let pops_v = doc
+        .get("rate_populations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            SpecError::new(
+                "rate_populations",
+                "must be an array of tables [[rate_populations]]",
+            )
+        })?;
+    let mut pops = Vec::with_capacity(pops_v.len());
+    let mut bias = Vec::with_capacity(pops_v.len());
+    for (k, v) in pops_v.iter().enumerate() {
+        let path = format!("rate_populations[{k}]");
+        let t = as_table(Some(v), &path)?;
+        check_keys(
+            t,
+            &path,
+            &["name", "tau", "transfer", "r0", "bias", "lower_clamp"],
+        )?;
+        let name = req_str(t, "name", &path)?.to_string();
+        let tau_ms = req_f64(t, "tau", &path)?;
+        let tr_path = format!("{path}.transfer");
+        let tr = t
+            .get("transfer")
+            .ok_or_else(|| SpecError::new(&tr_path, "missing (e.g. { kind = \"relu\" })"))?;
+        let tr_tab = as_table(Some(tr), &tr_path)?;
+        let kind = req_str(tr_tab, "kind", &tr_path)?;
+        let params: &[&str] = match kind {
+            "threshold_linear" => &["gain", "threshold"],
+            "abbott_chance" => &["a", "b", "d"],
+            "sigmoid" => &["max_rate", "gain", "threshold"],
+            "tanh" | "relu" | "linear" => &[],
+            other => {
+                return Err(SpecError::new(
+                    format!("{tr_path}.kind"),
+                    format!(
+                        "unknown transfer `{other}`{}",
+                        did_you_mean(
+                            other,
+                            &[
+                                "threshold_linear",
+                                "abbott_chance",
+                                "sigmoid",
+                                "tanh",
+                                "relu",
+                                "linear"
+                            ]
+                        )
+                    ),
+                ));
+            }
+        };
+        let mut allowed = vec!["kind"];
+        allowed.extend_from_slice(params);
+        check_keys(tr_tab, &tr_path, &allowed)?;
+        for p in params {
+            req_f64(tr_tab, p, &tr_path)?;
+        }
+        let transfer: Transfer = tr
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| SpecError::new(&tr_path, e.message().to_string()))?;
+        pops.push(RatePop {
+            name,
+            tau_ms,
+            transfer,
+            lower_clamp_hz: opt_f64(t, "lower_clamp", &path)?,
+            r0_hz: opt_f64(t, "r0", &path)?.unwrap_or(0.0),
+        });
+        bias.push(opt_f64(t, "bias", &path)?.unwrap_or(0.0));
+    }
+    let mut net = RateNetwork::new(pops);
+    net.bias = bias;
+    net.validate()?;
+    let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
+    let lookup = |name: &str, path: String| {
+        names.iter().position(|&p| p == name).ok_or_else(|| {
+            SpecError::new(
+                path,
+                format!("no population `{name}`{}", did_you_mean(name, &names)),
+            )
+        })
+    };
+    let mut seen = vec![false; net.n() * net.n()];
+    let mut weights = Vec::new();
+    if let Some(v) = doc.get("rate_projections") {
+        let arr = v.as_array().ok_or_else(|| {
+            SpecError::new(
+                "rate_projections",
+                "must be an array of tables [[rate_projections]]",
+            )
+        })?;
+        for (k, v) in arr.iter().enumerate() {
+            let path = format!("rate_projections[{k}]");
+            let t = as_table(Some(v), &path)?;
+            check_keys(t, &path, &["source", "target", "weight"])?;
+            let s = lookup(req_str(t, "source", &path)?, format!("{path}.source"))?;
+            let tg = lookup(req_str(t, "target", &path)?, format!("{path}.target"))?;
+            let w = req_f64(t, "weight", &path)?;
+            if std::mem::replace(&mut seen[tg * names.len() + s], true) {
+                return Err(SpecError::new(
+                    path,
+                    format!("second projection {} -> {}", names[s], names[tg]),
+                ));
+            }
+            weights.push((tg, s, w));
+        }
+    }
+    for (tg, s, w) in weights {
+        net.set_weight(tg, s, w);
+    }
+    Ok(net)
+}
+
+fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
+    let p = "simulation";
+    check_keys(t, p, &["dt", "t_stop", "seed", "method", "record_every"])?;
+    let method = match opt_str(t, "method", p)?.unwrap_or("euler") {
+        "euler" => Method::Euler,
+        "exponential" => Method::Exponential,
+        other => {
+            return Err(SpecError::new(
+                "simulation.method",
+                format!("`{other}`: expected \"euler\" or \"exponential\""),
+            ));
+        }
+    };
+    let int = |key: &str, default: i64| -> Result<i64, SpecError> {
+        match t.get(key) {
+            None => Ok(default),
+            Some(v) => v.as_integer().filter(|&i| i >= 0).ok_or_else(|| {
+                SpecError::new(format!("{p}.{key}"), "must be a non-negative integer")
+            }),
+        }
+    };
+    let sim = RateSim {
+        dt_ms: req_f64(t, "dt", p)?,
+        t_stop_ms: req_f64(t, "t_stop", p)?,
+        seed: int("seed", 0)? as u64,
+        method,
+        record_every: int("record_every", 1)? as usize,
+    };
+    // Same checks the integrator applies, reported at load time.
+    if !(sim.dt_ms > 0.0 && sim.dt_ms.is_finite()) {
+        return Err(SpecError::new(
+            "simulation.dt",
+            "must be a finite number > 0 ms",
+        ));
+    }
+    if !(sim.t_stop_ms >= 0.0 && sim.t_stop_ms.is_finite()) {
+        return Err(SpecError::new(
+            "simulation.t_stop",
+            "must be a finite number >= 0 ms",
+        ));
+    }
+    if sim.record_every == 0 {
+        return Err(SpecError::new("simulation.record_every", "must be >= 1"));
+    }
+    Ok(sim)
+}
+
+/// Population indices selected by a `target` value: a name, a pattern with one `*`, or a
+/// list of those.
+fn select_targets(net: &RateNetwork, v: &Value, path: &str) -> Result<Vec<usize>, SpecError> {
+    let pats: Vec<&str> = match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| SpecError::new(path, "list entries must be strings"))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(SpecError::new(
+                path,
+                "must be a name, a pattern or a list of them",
+            ));
+        }
+    };
+    let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
+    let mut sel = Vec::new();
+    for pat in pats {
+        let hits: Vec<usize> = match pat.split_once('*') {
+            Some((pre, post)) if !post.contains('*') => names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| {
+                    n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post)
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            Some(_) => return Err(SpecError::new(path, format!("`{pat}`: at most one `*`"))),
+            None => names.iter().position(|&n| n == pat).into_iter().collect(),
+        };
+        if hits.is_empty() {
+            return Err(SpecError::new(
+                path,
+                format!("`{pat}` matches no population{}", did_you_mean(pat, &names)),
+            ));
+        }
+        for h in hits {
+            if !sel.contains(&h) {
+                sel.push(h);
+            }
+        }
+    }
+    Ok(sel)
+}
+
+fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> {
+    let n = net.n();
+    for (k, v) in arr.iter().enumerate() {
+        let path = format!("stimuli[{k}]");
+        let t = as_table(Some(v), &path)?;
+        let kind = req_str(t, "kind", &path)?;
+        let target_path = format!("{path}.target");
+        let target = || -> Result<Vec<usize>, SpecError> {
+            let tv = t
+                .get("target")
+                .ok_or_else(|| SpecError::new(&target_path, "missing"))?;
+            select_targets(net, tv, &target_path)
+        };
+        match kind {
+            "pulse" | "step" => {
+                let allowed: &[&str] = if kind == "pulse" {
+                    &["kind", "target", "start", "stop", "amplitude"]
+                } else {
+                    &["kind", "target", "start", "amplitude"]
+                };
+                check_keys(t, &path, allowed)?;
+                let sel = target()?;
+                let start_ms = req_f64(t, "start", &path)?;
+                let stop_ms = if kind == "pulse" {
+                    req_f64(t, "stop", &path)?
+                } else {
+                    f64::INFINITY
+                };
+                if stop_ms < start_ms {
+                    return Err(SpecError::new(
+                        format!("{path}.stop"),
+                        format!("stop ({stop_ms}) is before start ({start_ms})"),
+                    ));
+                }
+                let amp = req_f64(t, "amplitude", &path)?;
+                let mut amplitude = vec![0.0; n];
+                for i in sel {
+                    amplitude[i] = amp;
+                }
+                net.schedules.push(Epoch {
+                    start_ms,
+                    stop_ms,
+                    amplitude,
+                });
+            }
+            "noise" => {
+                check_keys(t, &path, &["kind", "target", "sigma", "tau", "mean"])?;
+                let sel = target()?;
+                let sigma = req_f64(t, "sigma", &path)?;
+                if sigma < 0.0 {
+                    return Err(SpecError::new(format!("{path}.sigma"), "must be >= 0"));
+                }
+                let tau = req_f64(t, "tau", &path)?;
+                if tau <= 0.0 {
+                    return Err(SpecError::new(format!("{path}.tau"), "must be > 0 ms"));
+                }
+                let mean = opt_f64(t, "mean", &path)?.unwrap_or(0.0);
+                let ou = net.noise.get_or_insert_with(|| OuNoise {
+                    tau_ms: tau,
+                    sigma: vec![0.0; n],
+                });
+                if ou.tau_ms != tau {
+                    return Err(SpecError::new(
+                        format!("{path}.tau"),
+                        format!(
+                            "all noise stimuli share one correlation time; an earlier one has {} ms",
+                            ou.tau_ms
+                        ),
+                    ));
+                }
+                for i in sel {
+                    // Independent sources add in variance.
+                    ou.sigma[i] = ou.sigma[i].hypot(sigma);
+                    net.bias[i] += mean;
+                }
+            }
+            other => {
+                return Err(SpecError::new(
+                    format!("{path}.kind"),
+                    format!(
+                        "unknown stimulus `{other}`{}",
+                        did_you_mean(other, &["pulse", "step", "noise"])
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// TOML helpers
+// ---------------------------------------------------------------------------------------
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `" (did you mean `x`?)"` for the closest candidate (normalised Damerau–Levenshtein
+/// similarity ≥ 0.5, so transpositions like `tua` → `tau` are caught), or nothing.
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(word, c), *c))
+        .filter(|(s, _)| *s >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<(), SpecError> {
+    for key in t.keys() {
+        if !allowed.contains(&key.as_str()) {
+            return Err(SpecError::new(
+                join(path, key),
+                format!("unknown key{}", did_you_mean(key, allowed)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn as_table<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a Table, SpecError> {
+    v.and_then(Value::as_table)
+        .ok_or_else(|| SpecError::new(path, "must be a table"))
+}
+
+fn opt_f64(t: &Table, key: &str, path: &str) -> Result<Option<f64>, SpecError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
+        Some(Value::Integer(i)) => Ok(Some(*i as f64)),
+        Some(_) => Err(SpecError::new(join(path, key), "must be a finite number")),
+    }
+}
+
+fn req_f64(t: &Table, key: &str, path: &str) -> Result<f64, SpecError> {
+    opt_f64(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
+}
+
+fn opt_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<Option<&'a str>, SpecError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| SpecError::new(join(path, key), "must be a string")),
+    }
+}
+
+fn req_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<&'a str, SpecError> {
+    opt_str(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
+}

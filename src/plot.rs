@@ -1,0 +1,225 @@
+//! PNG plots of rate runs (feature `plots`): stacked per-population traces of the change in
+//! rate after a stimulus, and timescale per area against the hierarchy.
+//!
+//! Text uses DejaVu Sans embedded from `assets/DejaVuSans.ttf` (Bitstream Vera licence, see
+//! `assets/README.md`), registered once with plotters' ab_glyph backend under the family
+//! name `sans-serif`; no system fonts are needed.
+
+use crate::rate::RateRun;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+use std::path::Path;
+use std::sync::Once;
+use thiserror::Error;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+/// A plot could not be made or written.
+#[derive(Debug, Error)]
+#[error("plot {path}: {msg}")]
+pub struct PlotError {
+    pub path: String,
+    pub msg: String,
+}
+
+fn font() {
+    REGISTER.call_once(|| {
+        // The bytes are a valid TrueType file checked in with the crate.
+        register_font("sans-serif", FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("embedded DejaVuSans.ttf is not a valid font"));
+    });
+}
+
+fn err(path: &Path, e: impl std::fmt::Display) -> PlotError {
+    PlotError {
+        path: path.display().to_string(),
+        msg: e.to_string(),
+    }
+}
+
+/// Stacked traces of `pops` (top to bottom in the given order, e.g. by hierarchy): the
+/// rate minus its value at `t_from_ms`, from `t_from_ms` to the end, each panel scaled to
+/// its own peak (printed next to the name).
+pub fn plot_traces(
+    run: &RateRun,
+    pops: &[&str],
+    t_from_ms: f64,
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    if pops.is_empty() {
+        return Err(err(path, "no populations to plot"));
+    }
+    let idx: Vec<usize> = pops
+        .iter()
+        .map(|p| {
+            run.index_of(p)
+                .ok_or_else(|| err(path, format!("no population `{p}` in the run")))
+        })
+        .collect::<Result<_, _>>()?;
+    let k0 = run
+        .t_ms
+        .iter()
+        .position(|&t| t >= t_from_ms)
+        .ok_or_else(|| err(path, "t_from is after the end of the run"))?;
+    let t_end = *run.t_ms.last().unwrap_or(&t_from_ms);
+    let panel_h = 60u32;
+    let (w, h) = (900u32, 60 + panel_h * pops.len() as u32 + 40);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let (title, body) = root.split_vertically(50);
+    title
+        .titled(
+            "Change in rate after the stimulus (each panel scaled to its peak)",
+            ("sans-serif", 20),
+        )
+        .map_err(|e| err(path, e))?;
+    let (panels, axis) = body.split_vertically(panel_h * pops.len() as u32);
+    let rows = panels.split_evenly((pops.len(), 1));
+    let label_w = 190u32;
+    for (k, (row, &i)) in rows.iter().zip(&idx).enumerate() {
+        let r = &run.rates[i];
+        let base = r[k0];
+        let series: Vec<(f64, f64)> = run.t_ms[k0..]
+            .iter()
+            .zip(&r[k0..])
+            .map(|(&t, &v)| (t, v - base))
+            .collect();
+        let (lo, hi) = series
+            .iter()
+            .fold((0.0f64, 0.0f64), |(l, h), &(_, v)| (l.min(v), h.max(v)));
+        let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
+        let (label, area) = row.split_horizontally(label_w);
+        let text = TextStyle::from(("sans-serif", 14).into_font()).color(&BLACK);
+        label
+            .draw_text(
+                &format!("{}  {}", pops[k], fmt_hz(hi)),
+                &text,
+                (10, (panel_h / 2 - 8) as i32),
+            )
+            .map_err(|e| err(path, e))?;
+        let mut chart = ChartBuilder::on(&area)
+            .margin_right(20)
+            .margin_top(4)
+            .build_cartesian_2d(t_from_ms..t_end, (lo - 0.05 * span)..(hi + 0.1 * span))
+            .map_err(|e| err(path, e))?;
+        let hue = k as f64 / pops.len().max(1) as f64;
+        chart
+            .draw_series(LineSeries::new(
+                series,
+                HSLColor(0.66 - 0.66 * hue, 0.8, 0.4).stroke_width(2),
+            ))
+            .map_err(|e| err(path, e))?;
+    }
+    // Time axis below the panels.
+    let (_, axis) = axis.split_horizontally(label_w);
+    let mut chart = ChartBuilder::on(&axis)
+        .margin_right(20)
+        .x_label_area_size(35)
+        .build_cartesian_2d(t_from_ms..t_end, 0.0..1.0)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_y_axis()
+        .x_desc("time (ms)")
+        .x_label_formatter(&|t| format!("{t:.0}"))
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    root.present().map_err(|e| err(path, e))
+}
+
+/// Peak value with a precision that suits its size.
+fn fmt_hz(v: f64) -> String {
+    if v == 0.0 {
+        "0 Hz".into()
+    } else if v.abs() >= 1.0 {
+        format!("{v:.1} Hz")
+    } else {
+        format!("{v:.2e} Hz")
+    }
+}
+
+/// Bar chart of timescales (log axis, ms) with areas ordered by `hierarchy` (`(area,
+/// h)` pairs); a timescale's name may be the area or `<area>.<pop>`. Areas without a
+/// finite timescale are skipped.
+pub fn plot_timescales(
+    timescales: &[(String, f64)],
+    hierarchy: &[(String, f64)],
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    let area_of = |name: &str| name.rsplit_once('.').map_or(name, |(a, _)| a).to_string();
+    let mut bars: Vec<(String, f64, f64)> = timescales
+        .iter()
+        .filter(|(_, t)| t.is_finite() && *t > 0.0)
+        .map(|(n, t)| {
+            let a = area_of(n);
+            let h = hierarchy
+                .iter()
+                .find(|(x, _)| *x == a || x == n)
+                .map_or(f64::NAN, |x| x.1);
+            (a, h, *t)
+        })
+        .collect();
+    if bars.is_empty() {
+        return Err(err(path, "no finite timescales to plot"));
+    }
+    bars.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (lo, hi) = bars.iter().fold((f64::INFINITY, 0.0f64), |(l, h), b| {
+        (l.min(b.2), h.max(b.2))
+    });
+    let n = bars.len();
+    let root = BitMapBackend::new(path, (1000, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Autocorrelation timescale per area (ordered by hierarchy)",
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(60)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            (0..n as i32).into_segmented(),
+            ((lo * 0.7)..(hi * 1.5)).log_scale(),
+        )
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(k) => names.get(*k as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_style(
+            ("sans-serif", 11)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_desc("timescale (ms)")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    chart
+        .draw_series(bars.iter().enumerate().map(|(k, b)| {
+            let hue = if b.1.is_finite() { b.1 } else { 0.0 };
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(k as i32), lo * 0.7),
+                    (SegmentValue::Exact(k as i32 + 1), b.2),
+                ],
+                HSLColor(0.66 - 0.66 * hue, 0.7, 0.5).filled(),
+            );
+            bar.set_margin(0, 0, 4, 4);
+            bar
+        }))
+        .map_err(|e| err(path, e))?;
+    root.present().map_err(|e| err(path, e))
+}
