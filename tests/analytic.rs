@@ -14,7 +14,13 @@ fn vm_rec(pop: &str, interval: f64) -> (&'static str, T) {
     ("v_m", T::Array(vec![T::Table(t)]))
 }
 
-fn single(model: &str, dt: f64, t_stop: f64, params: &[(&str, f64)], v0: Option<f64>) -> NetworkBuilder {
+fn single(
+    model: &str,
+    dt: f64,
+    t_stop: f64,
+    params: &[(&str, f64)],
+    v0: Option<f64>,
+) -> NetworkBuilder {
     let mut b = NetworkBuilder::new()
         .simulation(&[("dt", dt.into()), ("t_stop", t_stop.into())])
         .population("n", 1, model, params)
@@ -38,12 +44,23 @@ fn a1_free_decay() {
     for model in ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"] {
         for k in 0..=10 {
             let dt = 2f64.powi(-k);
-            let net = single(model, dt, 8.0, &[("E_L", -70.0), ("tau_m", 10.0)], Some(-60.0)).build().unwrap();
+            let net = single(
+                model,
+                dt,
+                8.0,
+                &[("E_L", -70.0), ("tau_m", 10.0)],
+                Some(-60.0),
+            )
+            .build()
+            .unwrap();
             let (t, v, _) = trace(&net);
             assert_eq!(t.len(), (8.0 / dt) as usize);
             for (ti, vi) in t.iter().zip(&v) {
                 let exact = -70.0 + 10.0 * (-ti / 10.0).exp();
-                assert!((vi - exact).abs() / exact.abs() < 1e-12, "{model} dt={dt} t={ti}: {vi} vs {exact}");
+                assert!(
+                    (vi - exact).abs() / exact.abs() < 1e-12,
+                    "{model} dt={dt} t={ti}: {vi} vs {exact}"
+                );
             }
         }
     }
@@ -54,13 +71,25 @@ fn a1_free_decay() {
 fn a2_dc_charging() {
     for model in ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"] {
         let (i_e, tau, c, e_l) = (100.0, 10.0, 250.0, -70.0);
-        let net = single(model, 0.1, 500.0, &[("I_e", i_e), ("tau_m", tau), ("C_m", c), ("E_L", e_l)], None).build().unwrap();
+        let net = single(
+            model,
+            0.1,
+            500.0,
+            &[("I_e", i_e), ("tau_m", tau), ("C_m", c), ("E_L", e_l)],
+            None,
+        )
+        .build()
+        .unwrap();
         let (t, v, spikes) = trace(&net);
         assert!(spikes.is_empty(), "subthreshold drive must not spike");
         for (target, tol) in [(5.0, 1e-13), (500.0, 1e-9)] {
             let k = t.iter().position(|&x| (x - target).abs() < 1e-9).unwrap();
             let exact = e_l + i_e * tau / c * (1.0 - (-target / tau).exp());
-            assert!((v[k] - exact).abs() / exact.abs() < tol, "{model} t={target}: {} vs {exact}", v[k]);
+            assert!(
+                (v[k] - exact).abs() / exact.abs() < tol,
+                "{model} t={target}: {} vs {exact}",
+                v[k]
+            );
         }
     }
 }
@@ -73,8 +102,18 @@ fn a3_a4_first_spike_and_f_i_curve() {
     let (tau, c, theta, t_ref) = (10.0, 250.0, 15.0, 2.0);
     for dt in [0.1, 0.05, 0.025] {
         for i_e in [400.0, 500.0, 800.0, 1500.0, 5000.0] {
-            let params = [("I_e", i_e), ("tau_m", tau), ("C_m", c), ("E_L", -70.0), ("V_th", -55.0), ("V_reset", -70.0), ("t_ref", t_ref)];
-            let net = single("iaf_psc_delta", dt, 400.0, &params, None).build().unwrap();
+            let params = [
+                ("I_e", i_e),
+                ("tau_m", tau),
+                ("C_m", c),
+                ("E_L", -70.0),
+                ("V_th", -55.0),
+                ("V_reset", -70.0),
+                ("t_ref", t_ref),
+            ];
+            let net = single("iaf_psc_delta", dt, 400.0, &params, None)
+                .build()
+                .unwrap();
             let sim = common::run(&net, 1);
             let steps: Vec<u64> = sim.recording.kept.iter().map(|s| s.0 + 1).collect(); // end-of-step stamps
             let t_star = -tau * (1.0 - c * theta / (tau * i_e)).ln();
@@ -86,7 +125,10 @@ fn a3_a4_first_spike_and_f_i_curve() {
             }
             let r_exact = 1.0 / (t_ref + t_star);
             let r_sim = 1.0 / (isi_steps as f64 * dt);
-            assert!(r_exact >= r_sim && (1.0 / r_sim - 1.0 / r_exact) <= dt + 1e-12, "dt={dt} I={i_e}: rate {r_sim} vs {r_exact}");
+            assert!(
+                r_exact >= r_sim && (1.0 / r_sim - 1.0 / r_exact) <= dt + 1e-12,
+                "dt={dt} I={i_e}: rate {r_sim} vs {r_exact}"
+            );
         }
     }
 }
@@ -101,16 +143,44 @@ fn a5_psp_shapes_near_singularity() {
         let mut singular: Option<Vec<f64>> = None;
         for eps in [0.0, 1e-12, 1e-9, 1e-6, 1e-3, 0.1] {
             let ts = tm + eps;
-            let params = [("tau_m", tm), ("C_m", c), ("E_L", 0.0), ("V_th", 1e6), ("V_reset", 0.0), ("tau_syn_ex", ts), ("tau_syn_in", ts)];
+            let params = [
+                ("tau_m", tm),
+                ("C_m", c),
+                ("E_L", 0.0),
+                ("V_th", 1e6),
+                ("V_reset", 0.0),
+                ("tau_syn_ex", ts),
+                ("tau_syn_in", ts),
+            ];
             let net = single(model, dt, 100.0, &params, Some(0.0))
-                .stimulus("spike_train", "n", &[("spike_times", T::Array(vec![T::Float(1.0)])), ("weight", w.into()), ("delay", dt.into())])
+                .stimulus(
+                    "spike_train",
+                    "n",
+                    &[
+                        ("spike_times", T::Array(vec![T::Float(1.0)])),
+                        ("weight", w.into()),
+                        ("delay", dt.into()),
+                    ],
+                )
                 .build()
                 .unwrap();
             let (t, v, _) = trace(&net);
-            assert!(v.iter().all(|x| x.is_finite()), "{model} eps={eps}: non-finite PSP");
+            assert!(
+                v.iter().all(|x| x.is_finite()),
+                "{model} eps={eps}: non-finite PSP"
+            );
             // Single maximum: increasing then decreasing.
-            let kmax = v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
-            assert!(v[..=kmax].windows(2).all(|p| p[1] >= p[0]) && v[kmax..].windows(2).all(|p| p[1] <= p[0]), "{model} eps={eps}: not unimodal");
+            let kmax = v
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap()
+                .0;
+            assert!(
+                v[..=kmax].windows(2).all(|p| p[1] >= p[0])
+                    && v[kmax..].windows(2).all(|p| p[1] <= p[0]),
+                "{model} eps={eps}: not unimodal"
+            );
             // The input arrives in the step ending at 1.1 ms (spike at 1.0 + delay 0.1); V responds from the next step.
             let t0 = 1.1;
             for (ti, vi) in t.iter().zip(&v) {
@@ -119,27 +189,49 @@ fn a5_psp_shapes_near_singularity() {
                     continue;
                 }
                 let exact = if model == "iaf_psc_exp" {
-                    if eps == 0.0 { w / c * s * (-s / tm).exp() } else { w / c * ts * tm / (tm - ts) * ((-s / tm).exp() - (-s / ts).exp()) }
+                    if eps == 0.0 {
+                        w / c * s * (-s / tm).exp()
+                    } else {
+                        w / c * ts * tm / (tm - ts) * ((-s / tm).exp() - (-s / ts).exp())
+                    }
                 } else {
                     // alpha current w e/ts s e^{-s/ts}
                     let e = std::f64::consts::E;
                     if eps == 0.0 {
                         w * e / (ts * c) * s * s / 2.0 * (-s / tm).exp()
                     } else {
+                        // s^2 g(a s) with g(x) = (1 - e^{-x}(1 + x))/x^2, by its series where
+                        // the direct form cancels (|x| small).
                         let a = 1.0 / ts - 1.0 / tm;
-                        w * e / (ts * c) * (-s / tm).exp() * ((-a * s).exp() * (-a * s - 1.0) + 1.0) / (a * a)
+                        let x = a * s;
+                        let g = if x.abs() < 1e-2 {
+                            0.5 - x / 3.0 + x * x / 8.0 - x * x * x / 30.0 + x.powi(4) / 144.0
+                        } else {
+                            (1.0 - (-x).exp() * (1.0 + x)) / (x * x)
+                        };
+                        w * e / (ts * c) * (-s / tm).exp() * s * s * g
                     }
                 };
                 if eps == 0.0 || eps >= 1e-3 {
-                    assert!((vi - exact).abs() <= 1e-9 * exact.abs().max(1e-3), "{model} eps={eps} t={ti}: {vi} vs closed form {exact}");
+                    assert!(
+                        (vi - exact).abs() <= 1e-9 * exact.abs().max(1e-3),
+                        "{model} eps={eps} t={ti}: {vi} vs closed form {exact}"
+                    );
                 }
             }
             match &singular {
                 None => singular = Some(v),
                 Some(s0) => {
-                    let dev = s0.iter().zip(&v).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                    let dev = s0
+                        .iter()
+                        .zip(&v)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0, f64::max);
                     let peak = s0.iter().cloned().fold(0.0, f64::max);
-                    assert!(dev <= (10.0 * eps / tm).max(1e-12) * peak, "{model} eps={eps}: deviation {dev} from the singular PSP");
+                    assert!(
+                        dev <= (10.0 * eps / tm).max(1e-12) * peak,
+                        "{model} eps={eps}: deviation {dev} from the singular PSP"
+                    );
                 }
             }
         }
@@ -153,29 +245,66 @@ fn a6_refractory_step_counts() {
     for (t_ref, dt) in [(2.0, 0.1), (0.5, 0.1), (1.3, 0.25)] {
         for start in [0u64, (1u64 << 32) - 1000] {
             let steps = if start == 0 { 1_000_000u64 } else { 100_000 };
-            let params = [("I_e", 5000.0), ("E_L", -70.0), ("V_reset", -70.0), ("V_th", -55.0), ("t_ref", t_ref)];
+            let params = [
+                ("I_e", 5000.0),
+                ("E_L", -70.0),
+                ("V_reset", -70.0),
+                ("V_th", -55.0),
+                ("t_ref", t_ref),
+            ];
             let net = NetworkBuilder::new()
                 .simulation(&[("dt", dt.into()), ("t_stop", (steps as f64 * dt).into())])
                 .population("n", 1, "iaf_psc_delta", &params)
                 .recorders(&[vm_rec("n", dt)])
                 .build()
                 .unwrap();
-            let mut sim = Simulation::build(&net, &BuildOptions { threads: 1, keep_spikes: true, ..Default::default() }).unwrap();
+            let mut sim = Simulation::build(
+                &net,
+                &BuildOptions {
+                    threads: 1,
+                    keep_spikes: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             sim.t = start;
             sim.run_for(steps, |_| {}).unwrap();
             let refr = (t_ref / dt - 1e-9).ceil() as usize;
-            let v: Vec<f64> = sim.vm_samples(0).unwrap().1.into_iter().map(|r| r[0]).collect();
-            let spikes: Vec<usize> = sim.recording.kept.iter().map(|s| (s.0 - start) as usize).collect();
+            let v: Vec<f64> = sim
+                .vm_samples(0)
+                .unwrap()
+                .1
+                .into_iter()
+                .map(|r| r[0])
+                .collect();
+            let spikes: Vec<usize> = sim
+                .recording
+                .kept
+                .iter()
+                .map(|s| (s.0 - start) as usize)
+                .collect();
             assert!(spikes.len() > 100, "t_ref={t_ref}: too few spikes");
             for &s in &spikes[..spikes.len() - 1] {
                 // Sample s is the spike step (reset value); the next `refr` samples stay at V_reset.
                 for k in 0..=refr {
-                    assert_eq!(v[s + k], -70.0, "t_ref={t_ref} start={start}: step {} after spike at {s}", k);
+                    assert_eq!(
+                        v[s + k],
+                        -70.0,
+                        "t_ref={t_ref} start={start}: step {} after spike at {s}",
+                        k
+                    );
                 }
-                assert!(v[s + refr + 1] > -70.0, "t_ref={t_ref} start={start}: clamped longer than {refr} steps");
+                assert!(
+                    v[s + refr + 1] > -70.0,
+                    "t_ref={t_ref} start={start}: clamped longer than {refr} steps"
+                );
             }
             let isis: Vec<usize> = spikes.windows(2).map(|w| w[1] - w[0]).collect();
-            assert!(isis.iter().all(|&i| i == isis[0]), "t_ref={t_ref}: ISIs vary: {:?}", &isis[..5]);
+            assert!(
+                isis.iter().all(|&i| i == isis[0]),
+                "t_ref={t_ref}: ISIs vary: {:?}",
+                &isis[..5]
+            );
         }
     }
 }
@@ -190,15 +319,38 @@ fn a7_delay_exactness_with_ring_wraparound() {
     let dmax = 37;
     let dt = 0.1;
     let mut b = NetworkBuilder::new().simulation(&[("dt", dt.into()), ("t_stop", 60.0.into())]);
-    let src_params = [("E_L", 0.0), ("V_reset", 0.0), ("V_th", 1.0), ("t_ref", 0.0), ("tau_m", 10.0)];
+    let src_params = [
+        ("E_L", 0.0),
+        ("V_reset", 0.0),
+        ("V_th", 1.0),
+        ("t_ref", 0.0),
+        ("tau_m", 10.0),
+    ];
     for i in 0..bits {
         let name = format!("src{i}");
         b = b.population(&name, 1, "iaf_psc_delta", &src_params);
         // Pseudo-random firing pattern, different per bit.
-        let times: Vec<T> = (1..600u64).filter(|k| (k * (2 * i as u64 + 3) + i as u64) % 7 < 2).map(|k| T::Float(k as f64 * dt)).collect();
-        b = b.stimulus("spike_train", &name, &[("spike_times", T::Array(times)), ("weight", 5.0.into()), ("delay", dt.into())]);
+        let times: Vec<T> = (1..600u64)
+            .filter(|k| (k * (2 * i as u64 + 3) + i as u64) % 7 < 2)
+            .map(|k| T::Float(k as f64 * dt))
+            .collect();
+        b = b.stimulus(
+            "spike_train",
+            &name,
+            &[
+                ("spike_times", T::Array(times)),
+                ("weight", 5.0.into()),
+                ("delay", dt.into()),
+            ],
+        );
     }
-    let dec_params = [("E_L", 0.0), ("V_reset", 0.0), ("V_th", 1e12), ("tau_m", 1e15), ("C_m", 1.0)];
+    let dec_params = [
+        ("E_L", 0.0),
+        ("V_reset", 0.0),
+        ("V_th", 1e12),
+        ("tau_m", 1e15),
+        ("C_m", 1.0),
+    ];
     for d in 1..=dmax {
         b = b.population(&format!("dec{d}"), 1, "iaf_psc_delta", &dec_params);
         for i in 0..bits {
@@ -206,7 +358,10 @@ fn a7_delay_exactness_with_ring_wraparound() {
                 &format!("src{i}"),
                 &format!("dec{d}"),
                 "all_to_all",
-                &[("weight", ((1u64 << i) as f64).into()), ("delay", (d as f64 * dt).into())],
+                &[
+                    ("weight", ((1u64 << i) as f64).into()),
+                    ("delay", (d as f64 * dt).into()),
+                ],
             );
         }
     }
@@ -229,7 +384,13 @@ fn a7_delay_exactness_with_ring_wraparound() {
     }
     assert!(fired.iter().filter(|&&x| x != 0).count() > 200);
     for d in 1..=dmax {
-        let v: Vec<f64> = sim.vm_samples(bits + d - 1).unwrap().1.into_iter().map(|r| r[0]).collect();
+        let v: Vec<f64> = sim
+            .vm_samples(bits + d - 1)
+            .unwrap()
+            .1
+            .into_iter()
+            .map(|r| r[0])
+            .collect();
         let mut prev = 0.0;
         for t in 0..steps {
             let inc = (v[t] - prev).round() as u64;
