@@ -408,8 +408,8 @@ fn print_run_summary(s: &Json) {
             println!(
                 "{:<14} {:>9} {:>11} {:>10.3} {:>8} {:>7.1}%",
                 name,
-                p["size"],
-                p["spikes"],
+                p["size"].as_u64().unwrap_or(0),
+                p["spikes"].as_u64().unwrap_or(0),
                 f(&p["rate_hz"]),
                 cv,
                 100.0 * f(&p["active_fraction"])
