@@ -21,7 +21,8 @@ use rand_distr::{Distribution, Poisson};
 #[derive(Debug, Clone)]
 pub struct PoissonSampler {
     pub lambda: f64,
-    cdf: Vec<f64>,
+    /// CDF scaled to 2^64 (integer comparisons against a raw 64-bit draw).
+    cdf: Vec<u64>,
     fallback: Option<Poisson<f64>>,
 }
 
@@ -44,18 +45,29 @@ impl PoissonSampler {
             };
         }
         // pmf by recursion in log space for stability; stop when the tail is < 1e-17.
-        let mut cdf = Vec::new();
+        let mut cdf_f: Vec<f64> = Vec::new();
         let mut acc = 0.0;
         let mut k = 0u32;
         loop {
             let lp = -lambda + k as f64 * lambda.ln() - ln_factorial(k);
             acc += lp.exp();
-            cdf.push(acc);
+            cdf_f.push(acc);
             k += 1;
             if (k as f64 > lambda && 1.0 - acc < 1e-17) || k > 1000 {
                 break;
             }
         }
+        let scale = 18446744073709551616.0; // 2^64
+        let cdf = cdf_f
+            .iter()
+            .map(|&c| {
+                if c >= 1.0 {
+                    u64::MAX
+                } else {
+                    (c * scale) as u64
+                }
+            })
+            .collect();
         PoissonSampler {
             lambda,
             cdf,
@@ -71,9 +83,10 @@ impl PoissonSampler {
                 None => 0,
             };
         }
-        let u: f64 = rng.random::<f64>();
-        let mut k = 0;
+        // Inverse transform on the integer CDF: k = #{j : u >= cdf[j]}, capped at the table end.
+        let u: u64 = rng.random::<u64>();
         let last = self.cdf.len() - 1;
+        let mut k = 0;
         while k < last && u >= self.cdf[k] {
             k += 1;
         }

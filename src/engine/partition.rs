@@ -80,11 +80,15 @@ impl Block {
         let slot_base = |d: u32| (((t + d as u64) & mask) as usize) * channels * n;
         match (&self.weights, &self.delays) {
             (None, Delays::Const(d)) => {
+                // The hot loop: one weight, one delay, a row of target indices.
                 let base = slot_base(*d) + self.channel * n;
                 let row = &mut ring[base..base + n];
                 let w = self.weight;
                 for &tg in targets {
-                    row[tg as usize] += w;
+                    debug_assert!((tg as usize) < row.len());
+                    // SAFETY: every target index is written by the builder as
+                    // `j - partition_start < n` and `row` has length n.
+                    unsafe { *row.get_unchecked_mut(tg as usize) += w };
                 }
             }
             (Some(ws), Delays::Const(d)) => {
@@ -205,11 +209,9 @@ impl Partition {
             for d in &self.poisson {
                 if t >= d.start && t < d.stop {
                     let row = &mut slot[d.channel * n..(d.channel + 1) * n];
+                    let w = d.weight;
                     for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
-                        let k = d.sampler.sample(rng);
-                        if k > 0 {
-                            *x += k as f64 * d.weight;
-                        }
+                        *x += d.sampler.sample(rng) as f64 * w;
                     }
                 }
             }
