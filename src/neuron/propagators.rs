@@ -55,7 +55,7 @@ mod tests {
     /// The regular form against the closed form where it is well conditioned.
     #[test]
     fn p32_regular_matches_closed_form() {
-        let (ts, tm, c, h) = (2.0, 10.0, 250.0, 0.1);
+        let (ts, tm, c, h): (f64, f64, f64, f64) = (2.0, 10.0, 250.0, 0.1);
         let closed = ts * tm / (c * (tm - ts)) * ((-h / tm).exp() - (-h / ts).exp());
         assert!((propagator_32(ts, tm, c, h) - closed).abs() / closed < 1e-13);
     }
