@@ -24,16 +24,16 @@
 //!
 //! Validation: NNMT test vectors (tests/meanfield_fixtures.rs) and the
 //! network tests in tests/meanfield_network.rs.
+pub mod compare;
 mod linalg;
 pub mod network;
 mod pcf;
 mod quad;
-pub mod compare;
 pub mod reduce;
 pub mod siegert;
 pub mod transfer;
-pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
 pub use compare::{CompareOptions, Comparison, StationaryReport, compare, stationary};
+pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
 pub use reduce::{reduce, reduce_with_warnings};
 pub use siegert::*;
 pub use transfer::transfer_function;
