@@ -101,8 +101,8 @@ fn single_population_with_poisson_drive_matches_siegert_within_3_percent() {
     .unwrap();
     // Siegert directly from the diffusion approximation, independent of `reduce`:
     // mu = tau K nu J, sigma^2 = tau K nu J^2 (tau in s).
-    let (tau, k_nu, j) = (0.020, 1000.0 * 9.5, 0.1);
-    let (mu, sigma) = (tau * k_nu * j, (tau * k_nu * j * j as f64).sqrt());
+    let (tau, k_nu, j): (f64, f64, f64) = (0.020, 1000.0 * 9.5, 0.1);
+    let (mu, sigma) = (tau * k_nu * j, (tau * k_nu * j * j).sqrt());
     let lif = LifParams {
         tau_m_ms: 20.0,
         t_ref_ms: 2.0,

@@ -1,6 +1,6 @@
 //! `cortexsim meanfield` and `cortexsim compare`: the stationary mean-field
 //! state of a network file, and its comparison with a spiking simulation.
-//! The science lives in [`crate::meanfield::compare`]; this file only parses
+//! The science lives in [`mod@crate::meanfield::compare`]; this file only parses
 //! arguments, calls it and formats the result (table or one JSON object).
 
 use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};

@@ -3,7 +3,7 @@
 //!
 //! # Primary stationary state
 //!
-//! [`stationary`] reduces the network ([`super::reduce`]), finds all fixed
+//! [`stationary`] reduces the network ([`super::reduce()`]), finds all fixed
 //! points with the default [`SolverOptions`] (sorted by increasing mean rate)
 //! and their linear stability. The **primary** state is the stable, converged
 //! fixed point with the lowest mean rate (the state a network started from rest
