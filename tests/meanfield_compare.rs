@@ -10,8 +10,14 @@
 //!   analysed (~20k spikes): rate within 3% of the Siegert formula evaluated
 //!   directly from mu and sigma.
 //!
-//! Measured (seeded, so the numbers are reproducible): Brunel E 32.15 Hz, I
-//! 32.23 Hz vs 32.03 Hz mean field; single population in the test log.
+//! Measured (seeded, so the numbers are reproducible): Brunel E 32.15 ± 0.48 Hz,
+//! I 32.23 ± 0.41 Hz vs 32.03 Hz mean field; single population 9.697 ± 0.056 Hz
+//! vs Siegert 9.7105 Hz (-0.14%), ISI CV 0.49 vs 0.53 (the estimator is biased
+//! low by the finite window: ~20 ISIs per neuron, long ISIs censored).
+//! The Brunel ISI CV (0.17 simulated vs 0.42 predicted) is *not* asserted: the
+//! same neuron driven by independent Poisson input of the same mu and sigma
+//! gives 0.41, so the gap is the recurrent input not being Poisson in this
+//! mean-driven state (mu = 24 mV > theta), outside the diffusion approximation.
 //! Why excitatory-only drive for the 3% test: with balanced E and I Poisson
 //! drive of the same sigma the per-step sum of jumps hides threshold crossings
 //! inside a step, a discretisation bias of the spiking model (NEST's too) that
@@ -128,6 +134,11 @@ fn single_population_with_poisson_drive_matches_siegert_within_3_percent() {
         p.meanfield_cv_isi
     );
     assert!(rel.abs() < 0.03, "{p:?}");
+    let (cv_sim, cv_mf) = (p.spiking_cv_isi.unwrap(), p.meanfield_cv_isi.unwrap());
+    assert!(
+        (cv_sim - cv_mf).abs() < 0.15 * cv_mf,
+        "CV {cv_sim} vs {cv_mf}"
+    );
 }
 
 fn cli(args: &[&str]) -> std::process::Output {
