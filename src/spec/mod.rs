@@ -556,10 +556,9 @@ impl Network {
                             ));
                         }
                         (Some(_), _, Some(_)) => {
-                            return Err(o.err(
-                                "total_rate",
-                                "give either `rate` or `total_rate`, not both",
-                            ));
+                            return Err(
+                                o.err("total_rate", "give either `rate` or `total_rate`, not both")
+                            );
                         }
                         (None, _, None) => {
                             return Err(
