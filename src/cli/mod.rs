@@ -2,6 +2,8 @@
 //! 0 success, 2 usage error (clap), 3 invalid network or argument value,
 //! 4 runtime or output failure, 5 not enough memory.
 
+pub mod meanfield;
+
 use crate::engine::memory::{self, human};
 use crate::engine::{BuildError, BuildOptions, SimError, Simulation};
 use crate::error::SpecError;
@@ -35,6 +37,10 @@ pub enum Cmd {
     Run(RunArgs),
     /// Describe a network without building it: populations, synapses, memory estimate.
     Inspect(InspectArgs),
+    /// Mean-field stationary state of a network: per population rate, mu, sigma, CV; stability.
+    Meanfield(meanfield::MeanfieldArgs),
+    /// Simulate a network and compare its population rates and CVs with the mean field.
+    Compare(meanfield::CompareArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -187,6 +193,8 @@ pub fn main_with(args: Vec<String>) -> i32 {
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Inspect(a) => cmd_inspect(a),
+        Cmd::Meanfield(a) => meanfield::cmd_meanfield(a),
+        Cmd::Compare(a) => meanfield::cmd_compare(a),
     };
     match r {
         Ok(()) => 0,

@@ -10,7 +10,7 @@
 //! z = -1/2 + i omega tau_m,  x = sqrt(2) (V - mu)/sigma,
 //! Psi_z(x) = e^{x^2/4} U(z, -x),  Psi'_z(x) = (z + 1/2) Psi_{z+1}(x)
 //! ```
-//! U is the parabolic cylinder function (DLMF 12.2); [`super::pcf`] evaluates the
+//! U is the parabolic cylinder function (DLMF 12.2); `super::pcf` evaluates the
 //! scaled `V(z, y) = e^{y^2/4} U(z, y)` so that `Psi_z(x) = V(z, -x)` and
 //! `Psi'_z(x) = -V'(z, -x)` never overflow.
 //!

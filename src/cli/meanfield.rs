@@ -1,0 +1,282 @@
+//! `cortexsim meanfield` and `cortexsim compare`: the stationary mean-field
+//! state of a network file, and its comparison with a spiking simulation.
+//! The science lives in [`mod@crate::meanfield::compare`]; this file only parses
+//! arguments, calls it and formats the result (table or one JSON object).
+
+use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};
+use crate::meanfield::compare::{
+    CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, compare,
+    stationary,
+};
+use clap::Args;
+use serde_json::{Map, Value as Json, json};
+
+#[derive(Args, Debug)]
+pub struct MeanfieldArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: the file's simulation.threads, else all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Initial transient discarded from the spiking statistics, ms.
+    #[arg(long, value_name = "MS", default_value_t = 100.0)]
+    pub warmup: f64,
+    /// Blocks the analysed time is split into for the standard error (>= 10).
+    #[arg(long, default_value_t = 20)]
+    pub blocks: usize,
+    /// Refuse to build if the estimated memory exceeds this (bytes; suffixes k, M, G).
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<String>,
+}
+
+fn opt(x: Option<f64>) -> Json {
+    x.map_or(Json::Null, |v| json!(v))
+}
+
+/// Per-population map of the primary state: `{name: {rate_hz, mu_mv, sigma_mv, cv_isi}}`.
+fn state_json(names: &[&str], s: &StationaryState) -> Map<String, Json> {
+    let fp = &s.fixed_point;
+    names
+        .iter()
+        .enumerate()
+        .map(|(a, n)| {
+            (
+                n.to_string(),
+                json!({
+                    "rate_hz": fp.rates_hz[a],
+                    "mu_mv": fp.mu_mv[a],
+                    "sigma_mv": fp.sigma_mv[a],
+                    "cv_isi": opt(fp.cv_isi[a]),
+                }),
+            )
+        })
+        .collect()
+}
+
+fn eigen_json(s: &StationaryState) -> Json {
+    json!(
+        s.stability
+            .eigenvalues
+            .iter()
+            .map(|e| [e.re, e.im])
+            .collect::<Vec<_>>()
+    )
+}
+
+/// The JSON document of `cortexsim meanfield --json`.
+pub fn report_json(network: &str, r: &StationaryReport) -> Json {
+    let names = r.names();
+    let p = r.primary();
+    let states: Vec<Json> = r
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "primary": i == r.primary,
+                "populations": state_json(&names, s),
+                "stable": s.stability.stable,
+                "max_real_eigenvalue": s.stability.max_real_part,
+                "eigenvalues": eigen_json(s),
+                "converged": s.fixed_point.converged,
+                "residual": s.fixed_point.residual,
+            })
+        })
+        .collect();
+    json!({
+        "network": network,
+        "populations": state_json(&names, p),
+        "stable": p.stability.stable,
+        "max_real_eigenvalue": p.stability.max_real_part,
+        "eigenvalues": eigen_json(p),
+        "converged": p.fixed_point.converged,
+        "fixed_points": states,
+        "primary_index": r.primary,
+        "warnings": r.warnings,
+    })
+}
+
+fn print_warnings(w: &[String]) {
+    for x in w {
+        eprintln!("warning: {x}");
+    }
+}
+
+pub fn cmd_meanfield(a: MeanfieldArgs) -> Result<(), Failure> {
+    let net = a.net.load()?;
+    let r = stationary(&net).map_err(Failure::spec)?;
+    let name = a.net.network.display().to_string();
+    if a.json {
+        println!("{}", report_json(&name, &r));
+        return Ok(());
+    }
+    print_warnings(&net.warnings);
+    print_warnings(&r.warnings);
+    let p = r.primary();
+    println!(
+        "{name}: mean-field stationary state ({} of {} found; primary = stable with the lowest rates)",
+        r.primary + 1,
+        r.states.len()
+    );
+    println!(
+        "{:<14} {:>10} {:>10} {:>10} {:>8}",
+        "population", "rate (Hz)", "mu (mV)", "sigma (mV)", "CV ISI"
+    );
+    for (a, n) in r.names().iter().enumerate() {
+        let fp = &p.fixed_point;
+        println!(
+            "{:<14} {:>10.4} {:>10.4} {:>10.4} {:>8}",
+            n,
+            fp.rates_hz[a],
+            fp.mu_mv[a],
+            fp.sigma_mv[a],
+            fp.cv_isi[a].map_or("-".into(), |c| format!("{c:.3}"))
+        );
+    }
+    println!(
+        "{} (max Re lambda(W_eff) = {:.4}; stable iff < 1; delays not included)",
+        if p.stability.stable {
+            "stable"
+        } else {
+            "UNSTABLE"
+        },
+        p.stability.max_real_part
+    );
+    for (i, s) in r.states.iter().enumerate() {
+        if i == r.primary {
+            continue;
+        }
+        let rates: Vec<String> = s
+            .fixed_point
+            .rates_hz
+            .iter()
+            .map(|x| format!("{x:.4}"))
+            .collect();
+        println!(
+            "other state: rates [{}] Hz, {}",
+            rates.join(", "),
+            if s.stability.stable {
+                "stable"
+            } else {
+                "unstable"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The JSON document of `cortexsim compare --json`.
+pub fn comparison_json(network: &str, r: &StationaryReport, c: &Comparison) -> Json {
+    let pops: Map<String, Json> = c
+        .populations
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                json!({
+                    "size": p.size,
+                    "spiking_rate_hz": p.spiking_rate_hz,
+                    "spiking_rate_se_hz": p.spiking_rate_se_hz,
+                    "meanfield_rate_hz": p.meanfield_rate_hz,
+                    "rel_error": opt(p.rel_error),
+                    "spiking_cv_isi": opt(p.spiking_cv_isi),
+                    "meanfield_cv_isi": opt(p.meanfield_cv_isi),
+                    "spiking_cv_neurons": p.spiking_cv_neurons,
+                    "meanfield_mu_mv": p.meanfield_mu_mv,
+                    "meanfield_sigma_mv": p.meanfield_sigma_mv,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "network": network,
+        "populations": pops,
+        "max_abs_rel_error": opt(c.max_abs_rel_error),
+        "max_abs_z": opt(c.max_abs_z),
+        "meanfield_stable": c.meanfield_stable,
+        "meanfield_eigenvalues": eigen_json(r.primary()),
+        "warmup_ms": c.warmup_ms,
+        "analysed_ms": c.analysed_ms,
+        "blocks": c.blocks,
+        "block_ms": c.block_ms,
+        "threads": c.threads,
+        "timings_s": {"build": c.build_s, "simulate": c.simulate_s},
+        "warnings": c.warnings,
+    })
+}
+
+pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
+    let net = a.net.load()?;
+    if a.threads == Some(0) {
+        return Err(Failure::invalid("--threads: must be at least 1"));
+    }
+    let opts = CompareOptions {
+        threads: a.threads.unwrap_or(0),
+        warmup_ms: a.warmup,
+        blocks: a.blocks,
+        max_memory: a.max_memory.as_deref().map(parse_bytes).transpose()?,
+    };
+    let (r, c) = compare(&net, &opts).map_err(|e| match e {
+        CompareError::Spec(s) => Failure::spec(s),
+        CompareError::Options(m) => Failure::invalid(m),
+        CompareError::Build(b) => Failure::build(b),
+        CompareError::Sim(s) => Failure {
+            code: EXIT_RUNTIME,
+            msg: s.to_string(),
+        },
+    })?;
+    let name = a.net.network.display().to_string();
+    if a.json {
+        println!("{}", comparison_json(&name, &r, &c));
+        return Ok(());
+    }
+    print_warnings(&c.warnings);
+    println!(
+        "{name}: spiking ({} ms after {} ms warm-up, {} blocks of {} ms, {} threads, {:.2} s) vs mean field ({})",
+        c.analysed_ms,
+        c.warmup_ms,
+        c.blocks,
+        c.block_ms,
+        c.threads,
+        c.simulate_s,
+        if c.meanfield_stable {
+            "stable"
+        } else {
+            "UNSTABLE"
+        }
+    );
+    println!(
+        "{:<14} {:>20} {:>10} {:>9} {:>8} {:>8}",
+        "population", "spiking (Hz)", "MF (Hz)", "rel err", "CV sim", "CV MF"
+    );
+    let cv = |x: Option<f64>| x.map_or("-".to_string(), |c| format!("{c:.3}"));
+    for p in &c.populations {
+        println!(
+            "{:<14} {:>11.4} ± {:<6.4} {:>10.4} {:>9} {:>8} {:>8}",
+            p.name,
+            p.spiking_rate_hz,
+            p.spiking_rate_se_hz,
+            p.meanfield_rate_hz,
+            p.rel_error
+                .map_or("-".to_string(), |e| format!("{:+.2}%", 100.0 * e)),
+            cv(p.spiking_cv_isi),
+            cv(p.meanfield_cv_isi)
+        );
+    }
+    if let Some(m) = c.max_abs_rel_error {
+        println!("max |rel error| = {:.2}%", 100.0 * m);
+    }
+    Ok(())
+}
