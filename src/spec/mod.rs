@@ -46,6 +46,8 @@ pub struct Simulation {
     /// Maximum neurons per partition (the unit of parallel work). Results do not depend on it either.
     pub partition_size: u32,
     pub grid_policy: GridPolicy,
+    /// Population sizes were multiplied by this factor, keeping in-degrees (see [`Network::from_table`]).
+    pub scale: f64,
 }
 
 /// A scalar value or a distribution (weights, delays, initial potentials).
@@ -298,6 +300,12 @@ impl Network {
             if size == 0 {
                 return Err(o.err("size", "population is empty (size = 0)"));
             }
+            // `simulation.scale`: sizes scaled, at least one neuron.
+            let size = if simulation.scale == 1.0 {
+                size
+            } else {
+                ((size as f64 * simulation.scale).round() as u64).max(1)
+            };
             if size > u32::MAX as u64 / 2 {
                 return Err(o.err("size", format!("too large ({size} neurons)")));
             }
@@ -434,12 +442,28 @@ impl Network {
                     if !(0.0..=1.0).contains(&p) {
                         return Err(o.err("p", format!("probability must be in [0, 1], got {p}")));
                     }
+                    // Keep the in-degree p N_src under `simulation.scale`.
+                    let p = if simulation.scale == 1.0 {
+                        p
+                    } else {
+                        let q = p / simulation.scale;
+                        if q > 1.0 {
+                            warnings.push(format!("{}: p = {p} scaled by 1/{} exceeds 1; clipped (in-degree not kept)", o.key_path("p"), simulation.scale));
+                        }
+                        q.min(1.0)
+                    };
                     Rule::PairwiseBernoulli { p }
                 }
                 "fixed_total_number" => {
                     let n = o
                         .u64_opt("n")?
                         .ok_or_else(|| o.err("n", "is required for rule fixed_total_number"))?;
+                    // Keep the mean in-degree n / N_target under `simulation.scale`.
+                    let n = if simulation.scale == 1.0 {
+                        n
+                    } else {
+                        (n as f64 * simulation.scale).round() as u64
+                    };
                     let avail = if same && !autapses {
                         ns * nt - nt
                     } else {
@@ -909,6 +933,7 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
             format!("must be between 1 and 2^32-1, got {partition_size}"),
         ));
     }
+    let scale = o.positive("scale", Some(1.0))?;
     let grid_policy = match o.choice("grid_policy", &["round", "error"], Some("round"))? {
         "error" => GridPolicy::Error,
         _ => GridPolicy::Round,
@@ -922,6 +947,7 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
         threads: threads as usize,
         partition_size: partition_size as u32,
         grid_policy,
+        scale,
     })
 }
 
