@@ -31,14 +31,20 @@ pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
     Ok(Some(doc))
 }
 
-/// Check an explicit `--data` directory before anything reads from it.
+/// Check the data directory (`--data`, else `$CORTEXSIM_DATA`) when one is named, before
+/// anything reads from it; the error names the path and where it came from.
 fn check_data(data: Option<&Path>) -> Result<(), Failure> {
-    if let Some(d) = data
-        && !d.is_dir()
-    {
+    let (dir, from) = match data {
+        Some(d) => (d.to_path_buf(), "--data"),
+        None => match std::env::var_os("CORTEXSIM_DATA") {
+            Some(d) if !d.is_empty() => (PathBuf::from(d), "CORTEXSIM_DATA"),
+            _ => return Ok(()),
+        },
+    };
+    if !dir.is_dir() {
         return Err(Failure::invalid(format!(
-            "data directory {} does not exist (--data)",
-            d.display()
+            "data directory {} ({from}) does not exist",
+            dir.display()
         )));
     }
     Ok(())
@@ -46,7 +52,14 @@ fn check_data(data: Option<&Path>) -> Result<(), Failure> {
 
 /// Interpret a rate table (after overrides).
 pub fn load_table(doc: &Table, data: Option<&Path>) -> Result<RateNetworkFile, Failure> {
-    check_data(data)?;
+    // Only the data-driven generators read the data directory.
+    let kind = doc
+        .get("model")
+        .and_then(|m| m.get("kind"))
+        .and_then(|k| k.as_str());
+    if matches!(kind, Some("chaudhuri2015" | "joglekar2018_rate")) {
+        check_data(data)?;
+    }
     models::load_rate_file(doc, data)
         .map_err(Failure::spec)?
         .ok_or_else(|| Failure::invalid("not a rate file (no [model] or [[rate_populations]])"))
@@ -567,6 +580,11 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         .filter(|&k| gap(k) > 0.0)
         .map(|k| values[k])
         .collect();
+    // A run has settled when no rate moved by more than 1e-3 Hz + 0.1 % over the tail.
+    let settled = |s: &ScanStep| {
+        let top = s.rates.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        s.tail_range_hz.is_finite() && s.tail_range_hz <= 1e-3 + 1e-3 * top
+    };
     let branch = |steps: &[ScanStep]| -> Json {
         steps
             .iter()
@@ -575,7 +593,8 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|&i| (scan.pop_names[i].clone(), json!(s.rates[i])))
                     .collect();
-                json!({"value": s.value, "rates_hz": r, "tail_range_hz": s.tail_range_hz})
+                json!({"value": s.value, "rates_hz": r, "tail_range_hz": s.tail_range_hz,
+                       "settled": settled(s)})
             })
             .collect::<Vec<_>>()
             .into()
@@ -624,11 +643,21 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         println!("{}", scan.pop_names[i]);
         println!("  {:>14} {:>14} {:>14}", a.param, "up (Hz)", "down (Hz)");
         for (k, v) in values.iter().enumerate() {
+            let mark = |s: &ScanStep| if settled(s) { " " } else { "*" };
             println!(
-                "  {:>14.6} {:>14.4} {:>14.4}",
-                v, scan.up[k].rates[i], scan.down[k].rates[i]
+                "  {:>14.6} {:>14.4}{} {:>14.4}{}",
+                v,
+                scan.up[k].rates[i],
+                mark(&scan.up[k]),
+                scan.down[k].rates[i],
+                mark(&scan.down[k])
             );
         }
+    }
+    if scan.up.iter().chain(&scan.down).any(|s| !settled(s)) {
+        println!(
+            "* not settled: rates still changing at the end of the run (lengthen simulation.t_stop)"
+        );
     }
     if bistable.is_empty() {
         println!("no hysteresis: both branches agree at every value");
