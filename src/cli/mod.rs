@@ -90,6 +90,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Output file (SONATA HDF5). Default: out/<network>.h5, replaced if it exists.
+    /// Rate files: the rate traces as CSV (t_ms,<pop>,...); no default.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace an existing --out file.
