@@ -223,3 +223,104 @@ pub fn plot_timescales(
         .map_err(|e| err(path, e))?;
     root.present().map_err(|e| err(path, e))
 }
+
+/// Bifurcation diagram of a hysteresis sweep: steady rate against the parameter `param`
+/// for each `(population, up, down)` series (rates at `values`); the upward branch is a
+/// solid line with filled circles, the downward branch dashed-looking open circles.
+pub fn plot_bifurcation(
+    param: &str,
+    values: &[f64],
+    series: &[(String, Vec<f64>, Vec<f64>)],
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    if values.len() < 2 || series.is_empty() {
+        return Err(err(path, "need at least two values and one population"));
+    }
+    if series
+        .iter()
+        .any(|(_, u, d)| u.len() != values.len() || d.len() != values.len())
+    {
+        return Err(err(path, "series and values differ in length"));
+    }
+    let (xlo, xhi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    let (ylo, yhi) = series
+        .iter()
+        .flat_map(|(_, u, d)| u.iter().chain(d))
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+            (l.min(v), h.max(v))
+        });
+    if !(ylo.is_finite() && yhi.is_finite()) {
+        return Err(err(path, "no finite rates to plot"));
+    }
+    let span = if yhi > ylo { yhi - ylo } else { 1.0 };
+    let (ylo, yhi) = (ylo - 0.05 * span, yhi + 0.05 * span);
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Steady rate vs {param} (solid: up, open: down)"),
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(xlo..xhi, ylo..yhi)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .x_desc(param)
+        .y_desc("rate (Hz)")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    let n = series.len();
+    for (k, (name, up, down)) in series.iter().enumerate() {
+        let color = HSLColor(
+            0.66 - 0.66 * k as f64 / n.max(2).saturating_sub(1) as f64,
+            0.8,
+            0.4,
+        );
+        let pts = |r: &[f64]| -> Vec<(f64, f64)> {
+            values
+                .iter()
+                .zip(r)
+                .filter(|(_, v)| v.is_finite())
+                .map(|(&x, &y)| (x, y))
+                .collect()
+        };
+        let (pu, pd) = (pts(up), pts(down));
+        chart
+            .draw_series(LineSeries::new(pu.clone(), color.stroke_width(2)))
+            .map_err(|e| err(path, e))?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(pu.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(|e| err(path, e))?;
+        chart
+            .draw_series(LineSeries::new(pd.clone(), color.mix(0.5).stroke_width(1)))
+            .map_err(|e| err(path, e))?;
+        chart
+            .draw_series(pd.iter().map(|&p| Circle::new(p, 6, color.stroke_width(2))))
+            .map_err(|e| err(path, e))?;
+    }
+    if n <= 12 {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(|e| err(path, e))?;
+    }
+    root.present().map_err(|e| err(path, e))
+}

@@ -16,6 +16,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+pub mod rate;
+
 pub const EXIT_INVALID: i32 = 3;
 pub const EXIT_RUNTIME: i32 = 4;
 pub const EXIT_MEMORY: i32 = 5;
@@ -41,6 +43,10 @@ pub enum Cmd {
     Meanfield(meanfield::MeanfieldArgs),
     /// Simulate a network and compare its population rates and CVs with the mean field.
     Compare(meanfield::CompareArgs),
+    /// Autocorrelation timescale of every population of a rate model, against the hierarchy.
+    Timescales(rate::TimescalesArgs),
+    /// Sweep a parameter of a rate model up then down (hysteresis); bifurcation diagram.
+    Scan(rate::ScanArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -90,6 +96,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Output file (SONATA HDF5). Default: out/<network>.h5, replaced if it exists.
+    /// Rate files: the rate traces as CSV (t_ms,<pop>,...); no default.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Replace an existing --out file.
@@ -104,6 +111,12 @@ pub struct RunArgs {
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Rate files: data directory (default: $CORTEXSIM_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Rate files: draw the rate traces, ordered by hierarchy (PNG).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -195,6 +208,8 @@ pub fn main_with(args: Vec<String>) -> i32 {
         Cmd::Inspect(a) => cmd_inspect(a),
         Cmd::Meanfield(a) => meanfield::cmd_meanfield(a),
         Cmd::Compare(a) => meanfield::cmd_compare(a),
+        Cmd::Timescales(a) => rate::cmd_timescales(a),
+        Cmd::Scan(a) => rate::cmd_scan(a),
     };
     match r {
         Ok(()) => 0,
@@ -220,6 +235,14 @@ fn default_out(network: &Path) -> PathBuf {
 }
 
 pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
+    if let Some(f) = rate::load(&a.net, a.data.as_deref())? {
+        return rate::cmd_run_rate(&a, f);
+    }
+    if a.plot.is_some() || a.data.is_some() {
+        return Err(Failure::invalid(
+            "--plot and --data apply to rate files only",
+        ));
+    }
     let net = a.net.load()?;
     if let Some(t) = a.threads
         && t == 0

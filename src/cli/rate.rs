@@ -1,0 +1,674 @@
+//! Rate-model commands: `run` on a rate/model file, `timescales` and `scan`.
+//!
+//! A file is a rate file when its top level has `[model]` or `[[rate_populations]]`
+//! (see [`crate::models`]); `--set` overrides are applied to the TOML table before it is
+//! interpreted, exactly as for spiking files. Data-driven models read their data from
+//! `--data DIR`, else `$CORTEXSIM_DATA`.
+
+use super::{Failure, NetArgs};
+use crate::models::{self, RateNetworkFile};
+use crate::rate::{self, RateError, RateRun, analysis};
+use clap::Args;
+use serde_json::{Map, Value as Json, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use toml::Table;
+
+/// The TOML table of `net.network` with the `--set` overrides applied, if the file is a
+/// rate file; `None` for anything else (the spiking loader then reports on it).
+pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
+    let Ok(text) = std::fs::read_to_string(&net.network) else {
+        return Ok(None);
+    };
+    let Ok(mut doc) = text.parse::<Table>() else {
+        return Ok(None);
+    };
+    if !doc.contains_key("model") && !doc.contains_key("rate_populations") {
+        return Ok(None);
+    }
+    crate::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
+    Ok(Some(doc))
+}
+
+/// Check the data directory (`--data`, else `$CORTEXSIM_DATA`) when one is named, before
+/// anything reads from it; the error names the path and where it came from.
+fn check_data(data: Option<&Path>) -> Result<(), Failure> {
+    let (dir, from) = match data {
+        Some(d) => (d.to_path_buf(), "--data"),
+        None => match std::env::var_os("CORTEXSIM_DATA") {
+            Some(d) if !d.is_empty() => (PathBuf::from(d), "CORTEXSIM_DATA"),
+            _ => return Ok(()),
+        },
+    };
+    if !dir.is_dir() {
+        return Err(Failure::invalid(format!(
+            "data directory {} ({from}) does not exist",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Interpret a rate table (after overrides).
+pub fn load_table(doc: &Table, data: Option<&Path>) -> Result<RateNetworkFile, Failure> {
+    // Only the data-driven generators read the data directory.
+    let kind = doc
+        .get("model")
+        .and_then(|m| m.get("kind"))
+        .and_then(|k| k.as_str());
+    if matches!(kind, Some("chaudhuri2015" | "joglekar2018_rate")) {
+        check_data(data)?;
+    }
+    models::load_rate_file(doc, data)
+        .map_err(Failure::spec)?
+        .ok_or_else(|| Failure::invalid("not a rate file (no [model] or [[rate_populations]])"))
+}
+
+/// Load `net.network` as a rate file, if it is one.
+pub fn load(net: &NetArgs, data: Option<&Path>) -> Result<Option<RateNetworkFile>, Failure> {
+    match rate_table(net)? {
+        Some(doc) => load_table(&doc, data).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn rate_failure(e: RateError) -> Failure {
+    match e {
+        RateError::Spec(s) => Failure::spec(s),
+        d @ RateError::Diverged { .. } => Failure::runtime(d.to_string()),
+    }
+}
+
+/// Population names for reports and plots: E populations by hierarchy followed by the I
+/// populations in the same order for data-driven models, else network order.
+fn report_order(f: &RateNetworkFile) -> Vec<String> {
+    match &f.hierarchy {
+        Some(h) => {
+            let mut h = h.clone();
+            h.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let mut v: Vec<String> = h
+                .iter()
+                .map(|(a, _)| models::large_scale::e_pop(a))
+                .collect();
+            v.extend(h.iter().map(|(a, _)| models::large_scale::i_pop(a)));
+            v.retain(|p| f.net.index_of(p).is_some());
+            v
+        }
+        None => f.net.pops.iter().map(|p| p.name.clone()).collect(),
+    }
+}
+
+#[cfg(feature = "plots")]
+fn plot_err(e: crate::plot::PlotError) -> Failure {
+    Failure::runtime(e.to_string())
+}
+
+#[cfg(not(feature = "plots"))]
+fn no_plots() -> Failure {
+    Failure::invalid("--plot: this cortexsim was built without the `plots` feature")
+}
+
+fn check_plot_path(p: &Path) -> Result<(), Failure> {
+    let dir = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Failure::invalid(format!(
+            "--plot: directory {} does not exist",
+            dir.display()
+        )));
+    }
+    #[cfg(not(feature = "plots"))]
+    return Err(no_plots());
+    #[cfg(feature = "plots")]
+    Ok(())
+}
+
+/// Write the recorded rates as CSV: `t_ms,<pop1>,<pop2>,...`, one row per sample.
+pub fn write_csv(run: &RateRun, path: &Path) -> Result<(), Failure> {
+    let fail =
+        |e: std::io::Error| Failure::runtime(format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(fail)?;
+    let mut w = std::io::BufWriter::new(file);
+    write!(w, "t_ms").map_err(fail)?;
+    for p in &run.pop_names {
+        write!(w, ",{p}").map_err(fail)?;
+    }
+    writeln!(w).map_err(fail)?;
+    for (k, t) in run.t_ms.iter().enumerate() {
+        write!(w, "{t}").map_err(fail)?;
+        for r in &run.rates {
+            write!(w, ",{}", r[k]).map_err(fail)?;
+        }
+        writeln!(w).map_err(fail)?;
+    }
+    w.flush().map_err(fail)
+}
+
+/// `cortexsim run` on a rate file.
+pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failure> {
+    if let Some(o) = &a.out {
+        crate::io::sonata::check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
+    }
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    let opts = f.sim.run_opts();
+    let t0 = Instant::now();
+    let run = rate::run(&f.net, &opts).map_err(rate_failure)?;
+    let sim_s = t0.elapsed().as_secs_f64();
+    let order = report_order(&f);
+    let summary = run.summary();
+    let mut pops = Map::new();
+    for s in &summary {
+        pops.insert(
+            s.name.clone(),
+            json!({"rate_hz": s.mean_hz, "min_hz": s.min_hz, "max_hz": s.max_hz}),
+        );
+    }
+    if let Some(o) = &a.out {
+        write_csv(&run, o)?;
+    }
+    #[cfg(feature = "plots")]
+    if let Some(p) = &a.plot {
+        let e_first: Vec<&str> = match &f.hierarchy {
+            Some(_) => order
+                .iter()
+                .filter(|n| n.ends_with(".E"))
+                .map(String::as_str)
+                .collect(),
+            None => order.iter().map(String::as_str).collect(),
+        };
+        crate::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
+    }
+    let j = json!({
+        "kind": "rate",
+        "network": a.net.network.display().to_string(),
+        "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
+        "dt_ms": opts.dt_ms,
+        "method": serde_json::to_value(opts.method).unwrap_or(Json::Null),
+        "seed": opts.seed,
+        "samples": run.t_ms.len(),
+        "order": order,
+        "populations": pops,
+        "timings_s": {"simulate": sim_s},
+        "output": a.out.as_ref().map(|o| o.display().to_string()),
+        "plot": a.plot.as_ref().map(|o| o.display().to_string()),
+    });
+    if a.json {
+        println!("{j}");
+        return Ok(());
+    }
+    println!(
+        "cortexsim {} — {} (rate model, {} populations)",
+        env!("CARGO_PKG_VERSION"),
+        a.net.network.display(),
+        f.net.n()
+    );
+    println!(
+        "simulated {:.0} ms (dt {} ms, {} samples) in {:.3} s",
+        opts.n_steps() as f64 * opts.dt_ms,
+        opts.dt_ms,
+        run.t_ms.len(),
+        sim_s
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>12}",
+        "population", "mean (Hz)", "min (Hz)", "max (Hz)"
+    );
+    for name in &order {
+        if let Some(s) = summary.iter().find(|s| &s.name == name) {
+            println!(
+                "{:<14} {:>12.4} {:>12.4} {:>12.4}",
+                s.name, s.mean_hz, s.min_hz, s.max_hz
+            );
+        }
+    }
+    if let Some(o) = &a.out {
+        println!("rates: {}", o.display());
+    }
+    if let Some(p) = &a.plot {
+        println!("plot: {}", p.display());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// timescales
+// ---------------------------------------------------------------------------------------
+
+#[derive(Args, Debug)]
+pub struct TimescalesArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Data directory (default: $CORTEXSIM_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// `impulse`: exact ACF from the impulse response to white noise entering --source
+    /// (deterministic; linear regime); `noise`: ACF of the file's own noise-driven run.
+    #[arg(long, default_value = "impulse", value_parser = ["impulse", "noise"])]
+    pub method: String,
+    /// Population receiving the white noise (impulse method). Default: V1.E for
+    /// data-driven models, else the first population.
+    #[arg(long, value_name = "POP")]
+    pub source: Option<String>,
+    /// Length of the impulse response (ms).
+    #[arg(long, value_name = "MS", default_value_t = 12_000.0)]
+    pub t_max: f64,
+    /// Noise method: discard this initial transient (ms).
+    #[arg(long, value_name = "MS", default_value_t = 1000.0)]
+    pub discard: f64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the timescales against the hierarchy (PNG).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
+    if !a.net.network.exists() {
+        return Err(Failure::invalid(format!(
+            "network file {} does not exist",
+            a.net.network.display()
+        )));
+    }
+    let f = load(&a.net, a.data.as_deref())?.ok_or_else(|| {
+        Failure::invalid(format!(
+            "{}: timescales needs a rate file ([model] or [[rate_populations]])",
+            a.net.network.display()
+        ))
+    })?;
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    // Populations analysed: E populations by hierarchy for data-driven models.
+    let pops: Vec<String> = match f.e_pops_by_hierarchy() {
+        Some(v) => v,
+        None => f.net.pops.iter().map(|p| p.name.clone()).collect(),
+    };
+    let refs: Vec<&str> = pops.iter().map(String::as_str).collect();
+    let t0 = Instant::now();
+    let (ts, source) = if a.method == "impulse" {
+        let source = match &a.source {
+            Some(s) => s.clone(),
+            None if f.hierarchy.is_some() => "V1.E".to_string(),
+            None => f.net.pops[0].name.clone(),
+        };
+        if f.net.index_of(&source).is_none() {
+            return Err(Failure::invalid(format!(
+                "--source: no population `{source}`"
+            )));
+        }
+        if !(a.t_max > 0.0 && a.t_max.is_finite()) {
+            return Err(Failure::invalid("--t-max: must be a finite number > 0 ms"));
+        }
+        let opts = analysis::ImpulseOpts {
+            dt_ms: f.sim.dt_ms,
+            t_max_ms: a.t_max,
+            sample_ms: f.sim.dt_ms.max(1.0),
+            ..Default::default()
+        };
+        let ts =
+            analysis::impulse_timescales(&f.net, &source, &refs, &opts).map_err(rate_failure)?;
+        (ts, Some(source))
+    } else {
+        if f.net.noise.is_none() {
+            return Err(Failure::invalid(
+                "--method noise: the file has no noise stimulus ([[stimuli]] kind = \"noise\")",
+            ));
+        }
+        let run = rate::run(&f.net, &f.sim.run_opts()).map_err(rate_failure)?;
+        let ts = analysis::timescales(&run, &refs, a.discard).map_err(Failure::spec)?;
+        (ts, None)
+    };
+    let elapsed = t0.elapsed().as_secs_f64();
+    let hier_of = |name: &str| -> Option<f64> {
+        let h = f.hierarchy.as_ref()?;
+        let area = name.rsplit_once('.').map_or(name, |(a, _)| a);
+        h.iter().find(|(x, _)| x == area).map(|x| x.1)
+    };
+    let rho = f.hierarchy.as_ref().map(|_| {
+        let (hs, taus): (Vec<f64>, Vec<f64>) = ts
+            .iter()
+            .filter(|(_, t)| t.is_finite())
+            .filter_map(|(n, t)| hier_of(n).map(|h| (h, *t)))
+            .unzip();
+        analysis::spearman(&hs, &taus)
+    });
+    #[cfg(feature = "plots")]
+    if let Some(p) = &a.plot {
+        let hier: Vec<(String, f64)> = match &f.hierarchy {
+            Some(h) => h.clone(),
+            None => pops
+                .iter()
+                .enumerate()
+                .map(|(k, n)| (n.clone(), k as f64))
+                .collect(),
+        };
+        crate::plot::plot_timescales(&ts, &hier, p).map_err(plot_err)?;
+    }
+    let mut m = Map::new();
+    for (n, t) in &ts {
+        m.insert(n.clone(), json!({"tau_ms": t, "hierarchy": hier_of(n)}));
+    }
+    let j = json!({
+        "kind": "timescales",
+        "network": a.net.network.display().to_string(),
+        "method": a.method,
+        "source": source,
+        "order": pops,
+        "populations": m,
+        "spearman_vs_hierarchy": rho,
+        "timings_s": {"analysis": elapsed},
+        "plot": a.plot.as_ref().map(|o| o.display().to_string()),
+    });
+    if a.json {
+        println!("{j}");
+        return Ok(());
+    }
+    println!(
+        "{}: autocorrelation timescales ({} method{})",
+        a.net.network.display(),
+        a.method,
+        source
+            .as_ref()
+            .map(|s| format!(", white noise into {s}"))
+            .unwrap_or_default()
+    );
+    println!(
+        "{:<14} {:>10} {:>12}",
+        "population", "hierarchy", "tau (ms)"
+    );
+    for (n, t) in &ts {
+        let h = hier_of(n).map_or("-".to_string(), |h| format!("{h:.3}"));
+        println!("{n:<14} {h:>10} {t:>12.2}");
+    }
+    if let Some(r) = rho {
+        println!("Spearman rank correlation with hierarchy: {r:.3}");
+    }
+    if let Some(p) = &a.plot {
+        println!("plot: {}", p.display());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// scan
+// ---------------------------------------------------------------------------------------
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Data directory (default: $CORTEXSIM_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Parameter to sweep, as a --set path (e.g. model.mu_ee, rate_populations.E.bias).
+    #[arg(long, value_name = "KEY")]
+    pub param: String,
+    /// First value.
+    #[arg(long, allow_negative_numbers = true)]
+    pub from: f64,
+    /// Last value.
+    #[arg(long, allow_negative_numbers = true)]
+    pub to: f64,
+    /// Number of values (>= 2), evenly spaced from --from to --to.
+    #[arg(long)]
+    pub steps: usize,
+    /// Fraction of each run at its end whose mean is the steady rate.
+    #[arg(long, default_value_t = 0.2)]
+    pub tail: f64,
+    /// Report and plot only these populations (repeatable; default all).
+    #[arg(long = "pop", value_name = "POP")]
+    pub pops: Vec<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Bifurcation diagram (PNG): steady rate against the parameter, both branches.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+/// One step of a sweep: the parameter value and the steady rate of every population.
+#[derive(Debug, Clone)]
+pub struct ScanStep {
+    pub value: f64,
+    pub rates: Vec<f64>,
+    /// Largest change of any rate over the averaged tail (Hz): small when settled.
+    pub tail_range_hz: f64,
+}
+
+/// Result of a hysteresis sweep.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub pop_names: Vec<String>,
+    pub up: Vec<ScanStep>,
+    pub down: Vec<ScanStep>,
+}
+
+/// Sweep `param` over `values` upwards, then back down; each run starts from the rates
+/// at the end of the previous one (the first from the file's initial rates).
+pub fn sweep(
+    doc: &Table,
+    data: Option<&Path>,
+    param: &str,
+    values: &[f64],
+    tail: f64,
+) -> Result<Scan, Failure> {
+    let mut state: Option<Vec<f64>> = None;
+    let mut names = Vec::new();
+    let mut one = |v: f64, state: &mut Option<Vec<f64>>| -> Result<ScanStep, Failure> {
+        let mut d = doc.clone();
+        crate::spec::overrides::apply(&mut d, &format!("{param}={v:?}")).map_err(Failure::spec)?;
+        let mut f = load_table(&d, data)?;
+        if let Some(s) = state.as_ref() {
+            for (p, r) in f.net.pops.iter_mut().zip(s) {
+                p.r0_hz = *r;
+            }
+        }
+        let run = rate::run(&f.net, &f.sim.run_opts()).map_err(|e| {
+            let mut fl = rate_failure(e);
+            fl.msg = format!("{param} = {v}: {}", fl.msg);
+            fl
+        })?;
+        let n = run.t_ms.len();
+        let k0 = ((1.0 - tail) * n as f64).floor().clamp(0.0, (n - 1) as f64) as usize;
+        let mut range = 0.0f64;
+        let rates = run
+            .rates
+            .iter()
+            .map(|r| {
+                let seg = &r[k0..];
+                let (lo, hi) = seg
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                        (l.min(x), h.max(x))
+                    });
+                range = range.max(hi - lo);
+                seg.iter().sum::<f64>() / seg.len() as f64
+            })
+            .collect();
+        *state = Some(run.rates.iter().map(|r| r[n - 1]).collect());
+        names = run.pop_names.clone();
+        Ok(ScanStep {
+            value: v,
+            rates,
+            tail_range_hz: range,
+        })
+    };
+    let mut up = Vec::with_capacity(values.len());
+    for &v in values {
+        up.push(one(v, &mut state)?);
+    }
+    let mut down = Vec::with_capacity(values.len());
+    for &v in values.iter().rev() {
+        down.push(one(v, &mut state)?);
+    }
+    down.reverse();
+    Ok(Scan {
+        pop_names: names,
+        up,
+        down,
+    })
+}
+
+pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
+    if !a.net.network.exists() {
+        return Err(Failure::invalid(format!(
+            "network file {} does not exist",
+            a.net.network.display()
+        )));
+    }
+    if a.steps < 2 {
+        return Err(Failure::invalid("--steps: need at least 2 values"));
+    }
+    if !(a.from.is_finite() && a.to.is_finite()) {
+        return Err(Failure::invalid("--from/--to: must be finite numbers"));
+    }
+    if !(a.tail > 0.0 && a.tail <= 1.0) {
+        return Err(Failure::invalid("--tail: must be in (0, 1]"));
+    }
+    let doc = rate_table(&a.net)?.ok_or_else(|| {
+        Failure::invalid(format!(
+            "{}: scan needs a rate file ([model] or [[rate_populations]])",
+            a.net.network.display()
+        ))
+    })?;
+    // Validate the file and the population selection once before sweeping.
+    let f = load_table(&doc, a.data.as_deref())?;
+    for p in &a.pops {
+        if f.net.index_of(p).is_none() {
+            return Err(Failure::invalid(format!("--pop: no population `{p}`")));
+        }
+    }
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    let shown: Vec<String> = if a.pops.is_empty() {
+        report_order(&f)
+    } else {
+        a.pops.clone()
+    };
+    let values: Vec<f64> = (0..a.steps)
+        .map(|k| a.from + (a.to - a.from) * k as f64 / (a.steps - 1) as f64)
+        .collect();
+    let t0 = Instant::now();
+    let scan = sweep(&doc, a.data.as_deref(), &a.param, &values, a.tail)?;
+    let elapsed = t0.elapsed().as_secs_f64();
+    let idx: Vec<usize> = shown
+        .iter()
+        .filter_map(|p| scan.pop_names.iter().position(|n| n == p))
+        .collect();
+    // Bistable: the branches differ by more than 1 % (and 1e-3 Hz) in some population.
+    let gap = |k: usize| {
+        idx.iter()
+            .map(|&i| {
+                let (u, d) = (scan.up[k].rates[i], scan.down[k].rates[i]);
+                let g = (u - d).abs();
+                if g > 1e-3 + 0.01 * u.abs().max(d.abs()) {
+                    g
+                } else {
+                    0.0
+                }
+            })
+            .fold(0.0f64, f64::max)
+    };
+    let bistable: Vec<f64> = (0..values.len())
+        .filter(|&k| gap(k) > 0.0)
+        .map(|k| values[k])
+        .collect();
+    // A run has settled when no rate moved by more than 1e-3 Hz + 0.1 % over the tail.
+    let settled = |s: &ScanStep| {
+        let top = s.rates.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        s.tail_range_hz.is_finite() && s.tail_range_hz <= 1e-3 + 1e-3 * top
+    };
+    let branch = |steps: &[ScanStep]| -> Json {
+        steps
+            .iter()
+            .map(|s| {
+                let r: Map<String, Json> = idx
+                    .iter()
+                    .map(|&i| (scan.pop_names[i].clone(), json!(s.rates[i])))
+                    .collect();
+                json!({"value": s.value, "rates_hz": r, "tail_range_hz": s.tail_range_hz,
+                       "settled": settled(s)})
+            })
+            .collect::<Vec<_>>()
+            .into()
+    };
+    #[cfg(feature = "plots")]
+    if let Some(p) = &a.plot {
+        let series: Vec<(String, Vec<f64>, Vec<f64>)> = idx
+            .iter()
+            .map(|&i| {
+                (
+                    scan.pop_names[i].clone(),
+                    scan.up.iter().map(|s| s.rates[i]).collect(),
+                    scan.down.iter().map(|s| s.rates[i]).collect(),
+                )
+            })
+            .collect();
+        crate::plot::plot_bifurcation(&a.param, &values, &series, p).map_err(plot_err)?;
+    }
+    let j = json!({
+        "kind": "scan",
+        "network": a.net.network.display().to_string(),
+        "param": a.param,
+        "values": values,
+        "tail": a.tail,
+        "order": shown,
+        "up": branch(&scan.up),
+        "down": branch(&scan.down),
+        "bistable_values": bistable,
+        "timings_s": {"scan": elapsed},
+        "plot": a.plot.as_ref().map(|o| o.display().to_string()),
+    });
+    if a.json {
+        println!("{j}");
+        return Ok(());
+    }
+    println!(
+        "{}: {} from {} to {} in {} steps, up then down (steady rate = mean of the last {:.0}% of each run)",
+        a.net.network.display(),
+        a.param,
+        a.from,
+        a.to,
+        a.steps,
+        100.0 * a.tail
+    );
+    for &i in &idx {
+        println!("{}", scan.pop_names[i]);
+        println!("  {:>14} {:>14} {:>14}", a.param, "up (Hz)", "down (Hz)");
+        for (k, v) in values.iter().enumerate() {
+            let mark = |s: &ScanStep| if settled(s) { " " } else { "*" };
+            println!(
+                "  {:>14.6} {:>14.4}{} {:>14.4}{}",
+                v,
+                scan.up[k].rates[i],
+                mark(&scan.up[k]),
+                scan.down[k].rates[i],
+                mark(&scan.down[k])
+            );
+        }
+    }
+    if scan.up.iter().chain(&scan.down).any(|s| !settled(s)) {
+        println!(
+            "* not settled: rates still changing at the end of the run (lengthen simulation.t_stop)"
+        );
+    }
+    if bistable.is_empty() {
+        println!("no hysteresis: both branches agree at every value");
+    } else {
+        println!(
+            "branches differ (hysteresis) at {} = {:?}",
+            a.param, bistable
+        );
+    }
+    if let Some(p) = &a.plot {
+        println!("plot: {}", p.display());
+    }
+    Ok(())
+}
