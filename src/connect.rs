@@ -19,7 +19,7 @@
 use crate::engine::rng::{Rng, purpose, stream};
 use crate::spec::{Dist, Rule};
 use rand::RngExt;
-use rand_distr::{Binomial, Distribution, StandardNormal};
+use rand_distr::{Binomial, Distribution, Hypergeometric, StandardNormal};
 
 /// Everything needed to draw one projection's synapses, with ids local to the populations.
 #[derive(Debug, Clone)]
@@ -90,22 +90,42 @@ pub fn delay_steps(ms: f64, dt: f64) -> (u32, bool) {
 }
 
 impl ProjPlan {
-    /// Multinomial per-target counts for `fixed_total_number` (deterministic from the seed).
-    pub fn total_number_counts(seed: u64, index: usize, n: u64, n_tgt: u32) -> Vec<u32> {
+    /// Per-target counts for `fixed_total_number` (deterministic from the seed).
+    ///
+    /// With multapses: multinomial, `n` pairs drawn with replacement (sequential
+    /// conditional binomials). Without: `n` distinct pairs drawn uniformly, i.e. a
+    /// multivariate hypergeometric split (sequential hypergeometric draws), so no target
+    /// is asked for more sources than it can take. `avail` is the number of possible
+    /// sources per target.
+    pub fn total_number_counts(
+        seed: u64,
+        index: usize,
+        n: u64,
+        n_tgt: u32,
+        avail: u32,
+        multapses: bool,
+    ) -> Vec<u32> {
         let mut rng = stream(seed, purpose::TOTAL_NUMBER, index as u64, 0);
         let mut left = n;
         let mut out = Vec::with_capacity(n_tgt as usize);
         for j in 0..n_tgt {
-            let remaining = (n_tgt - j) as f64;
-            let c = if j + 1 == n_tgt || left == 0 {
+            let remaining = (n_tgt - j) as u64;
+            let c = if left == 0 {
+                0
+            } else if j + 1 == n_tgt {
                 left
-            } else {
-                Binomial::new(left, 1.0 / remaining)
+            } else if multapses {
+                Binomial::new(left, 1.0 / remaining as f64)
                     .map(|b| b.sample(&mut rng))
+                    .unwrap_or(0)
+            } else {
+                let pairs = remaining * avail as u64;
+                Hypergeometric::new(pairs, avail as u64, left)
+                    .map(|h| h.sample(&mut rng))
                     .unwrap_or(0)
             };
             left -= c;
-            out.push(c as u32);
+            out.push(c.min(u32::MAX as u64) as u32);
         }
         out
     }
@@ -348,8 +368,12 @@ mod tests {
 
     #[test]
     fn total_number_counts_sum() {
-        let c = ProjPlan::total_number_counts(3, 1, 12345, 77);
+        let c = ProjPlan::total_number_counts(3, 1, 12345, 77, 1000, true);
         assert_eq!(c.iter().map(|&x| x as u64).sum::<u64>(), 12345);
+        // Without multapses no target exceeds its possible sources, even when nearly full.
+        let c = ProjPlan::total_number_counts(3, 1, 90, 10, 9, false);
+        assert_eq!(c.iter().map(|&x| x as u64).sum::<u64>(), 90);
+        assert!(c.iter().all(|&x| x <= 9), "{c:?}");
     }
 
     #[test]

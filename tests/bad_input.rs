@@ -837,3 +837,112 @@ fn max_memory_refusal_happens_before_output_is_created() {
         "a refused run must not create its output file"
     );
 }
+
+/// Run with a wall-clock limit; a run that does not finish is killed and reported.
+fn exec_limited(args: &[&str], dir: &Path, limit: std::time::Duration) -> Result<Outcome, String> {
+    let mut child = Command::new(EXE)
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {EXE}: {e}"))?;
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().map_err(|e| e.to_string())? {
+            let o = child.wait_with_output().map_err(|e| e.to_string())?;
+            return Ok(Outcome {
+                code: o.status.code(),
+                stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            });
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "still running after {limit:?} (killed): the input was neither refused nor run"
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Networks whose true memory need overflows u64 must be refused up front (exit 5
+/// "needs about ...", or exit 3 naming the key), never pass the pre-flight check
+/// because the estimate wrapped around, and never panic or hang (RELIABILITY M2,
+/// "A run that cannot fit in memory is refused before it allocates").
+#[test]
+fn absurd_sizes_are_refused_not_wrapped() {
+    let cases: [(&str, &str, &str); 2] = [
+        (
+            // 2^64/9 + 1 synapses × 9 bytes (u32 target + f32 weight + u8 delay) = 2^64 + 2
+            // bytes: the synapse term of the estimate is ~2^64, the total wraps to ~25 MB.
+            "fixed_total_number with 2049638230412172402 synapses",
+            r#"
+[simulation]
+dt = 0.1
+t_stop = 10.0
+[[populations]]
+name = "A"
+size = 1000
+model = "iaf_psc_delta"
+[[projections]]
+source = "A"
+target = "A"
+rule = "fixed_total_number"
+n = 2049638230412172402
+weight = { distribution = "uniform", low = 0.0, high = 1.0 }
+delay = { distribution = "uniform", low = 1.0, high = 2.0 }
+"#,
+            "projections[0]",
+        ),
+        (
+            // v_m recorder: 2^52 samples × 256 neurons × 16 bytes = 2^64 bytes: the
+            // recorder term of the estimate wraps to 0, then `run_for` reserves 2^60 f64.
+            "v_m recorder of 2^52 samples x 256 neurons",
+            r#"
+[simulation]
+dt = 0.125
+t_stop = 562949953421312.0
+[[populations]]
+name = "A"
+size = 256
+model = "iaf_psc_delta"
+[recorders]
+rate_bin = 0.0
+v_m = [ { population = "A", n = 256, interval = 0.125 } ]
+"#,
+            "recorders",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, text, key) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let net = dir.path().join("net.toml");
+        std::fs::write(&net, text).unwrap();
+        let net_s = net.display().to_string();
+        let args = ["run", net_s.as_str(), "--no-output", "--max-memory", "64G"];
+        match exec_limited(&args, dir.path(), std::time::Duration::from_secs(8)) {
+            Err(e) => failures.push(format!("{name}: {e}")),
+            Ok(o) => {
+                let ok_mem = o.code == Some(5) && o.stderr.contains("needs about");
+                let ok_inv = o.code == Some(3) && o.stderr.contains(key);
+                if !(ok_mem || ok_inv) || o.stderr.contains("panicked") {
+                    failures.push(format!(
+                        "{name}: expected exit 5 (\"needs about\") or exit 3 naming `{key}`, got {:?}\n    stderr: {}",
+                        o.code,
+                        o.stderr.lines().take(3).collect::<Vec<_>>().join(" | ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "memory pre-flight check defeated by u64 overflow in engine::memory::estimate \
+         (src/engine/memory.rs: `e.synapses += n * (4 + wb + db)`, the v_m recorder term and the `e.total` sum are unchecked u64 arithmetic):\n{}",
+        failures.join("\n")
+    );
+}

@@ -39,14 +39,16 @@ pub struct Estimate {
 impl Estimate {
     pub fn detail(&self) -> String {
         format!(
-            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, state {}, random streams {}, recorders {}",
+            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, state {}, random streams {}, spike buffers {}, recorders {}, process baseline {}",
             human(self.synapses),
             self.n_synapses,
             human(self.csr_pointers),
             human(self.ring_buffers),
             human(self.neuron_state),
             human(self.random_streams),
-            human(self.recorders)
+            human(self.spike_buffers),
+            human(self.recorders),
+            human(self.baseline)
         )
     }
 }
@@ -100,8 +102,11 @@ pub fn estimate(net: &Network) -> Estimate {
         };
         e.per_projection.push(n);
         e.bytes_per_synapse.push(4 + wb + db);
-        e.n_synapses += n;
-        e.synapses += n * (4 + wb + db) as u64;
+        // Saturating: absurd sizes must give a huge estimate (and a refusal), never wrap.
+        e.n_synapses = e.n_synapses.saturating_add(n);
+        e.synapses = e
+            .synapses
+            .saturating_add(n.saturating_mul((4 + wb + db) as u64));
         let parts_on_target = lay.iter().filter(|l| l.0 == pr.target).count() as u64;
         e.csr_pointers += parts_on_target * (ns as u64 + 1) * 4;
     }
@@ -126,16 +131,23 @@ pub fn estimate(net: &Network) -> Estimate {
             * 4;
     }
     for r in &net.recorders.v_m {
-        e.recorders += (net.simulation.t_stop / r.interval) as u64 * r.n as u64 * 8 * 2;
+        // f64 then a saturating cast.
+        e.recorders = e
+            .recorders
+            .saturating_add(((net.simulation.t_stop / r.interval) * r.n as f64 * 16.0) as u64);
     }
-    e.total = e.synapses
-        + e.csr_pointers
-        + e.ring_buffers
-        + e.neuron_state
-        + e.random_streams
-        + e.spike_buffers
-        + e.recorders
-        + e.baseline;
+    e.total = [
+        e.synapses,
+        e.csr_pointers,
+        e.ring_buffers,
+        e.neuron_state,
+        e.random_streams,
+        e.spike_buffers,
+        e.recorders,
+        e.baseline,
+    ]
+    .iter()
+    .fold(0u64, |a, &b| a.saturating_add(b));
     e
 }
 

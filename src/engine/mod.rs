@@ -132,7 +132,19 @@ fn plans(net: &Network) -> Vec<ProjPlan> {
             );
             let counts = match pr.rule {
                 crate::spec::Rule::FixedTotalNumber { n } => {
-                    Some(ProjPlan::total_number_counts(net.simulation.seed, i, n, nt))
+                    let avail = if pr.source == pr.target && !pr.autapses {
+                        ns - 1
+                    } else {
+                        ns
+                    };
+                    Some(ProjPlan::total_number_counts(
+                        net.simulation.seed,
+                        i,
+                        n,
+                        nt,
+                        avail,
+                        pr.multapses,
+                    ))
                 }
                 _ => None,
             };
@@ -455,7 +467,16 @@ impl Simulation {
         for p in &mut self.parts {
             if let Some(vm) = &mut p.vm {
                 let samples = (end / vm.interval - self.t / vm.interval) as usize;
-                vm.data.reserve(samples * vm.n);
+                // The memory check has bounded this already; a failure here is reported, not an abort.
+                if samples
+                    .checked_mul(vm.n)
+                    .is_none_or(|x| vm.data.try_reserve(x).is_err())
+                {
+                    return Err(SimError::Output(format!(
+                        "cannot reserve {samples} membrane-potential samples of {} neurons",
+                        vm.n
+                    )));
+                }
             }
         }
         self.recording.reserve_until(end);
