@@ -109,6 +109,15 @@ pub struct PoissonDrive {
     pub stop: u64,
 }
 
+/// Membrane white noise of one population: per step, a Gaussian voltage increment of
+/// sd `scale = sigma sqrt((1 - e^{-2h/tau_m})/2)` (exact OU update), in steps `[start, stop)`.
+#[derive(Debug, Clone)]
+pub struct NoiseDrive {
+    pub scale: f64,
+    pub start: u64,
+    pub stop: u64,
+}
+
 /// Piecewise-constant extra current of a population: `(first step, value pA)`, sorted.
 #[derive(Debug, Clone, Default)]
 pub struct CurrentSchedule {

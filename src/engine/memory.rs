@@ -114,11 +114,13 @@ pub fn estimate(net: &Network) -> Estimate {
         let n = p.size as u64;
         e.ring_buffers += slots * p.model.channels() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
-        if net
-            .stimuli
-            .iter()
-            .any(|s| s.target == pi && matches!(s.kind, StimulusKind::Poisson { .. }))
-        {
+        if net.stimuli.iter().any(|s| {
+            s.target == pi
+                && matches!(
+                    s.kind,
+                    StimulusKind::Poisson { .. } | StimulusKind::Noise { .. }
+                )
+        }) {
             e.random_streams += n * 32;
         }
         e.spike_buffers += 2 * n * min_d * 4;

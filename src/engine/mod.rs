@@ -28,7 +28,7 @@ use crate::connect::{ProjPlan, Scratch};
 use crate::neuron::State;
 use crate::record::{Recording, SpikeSink};
 use crate::spec::{Dist, Network, StimulusKind};
-use crate::stimulus::{CurrentSchedule, PoissonDrive, PoissonSampler, SpikeTrainInput};
+use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
 use partition::{Block, Delays, Partition, SpikeBuf, VmBuf};
 use rayon::prelude::*;
 use thiserror::Error;
@@ -316,6 +316,7 @@ impl Simulation {
                     }
                     // Inputs.
                     let mut poisson = Vec::new();
+                    let mut noise = Vec::new();
                     let mut windows = Vec::new();
                     let mut events = Vec::new();
                     for st in net.stimuli.iter().filter(|s| s.target == pop) {
@@ -329,6 +330,20 @@ impl Simulation {
                                 stop,
                             }),
                             StimulusKind::Dc { amplitude } => windows.push((start, stop, *amplitude)),
+                            StimulusKind::Noise { mean, sigma } => {
+                                let core = p.model.core();
+                                // The mean acts as the current mean C/tau_m (exact with P30).
+                                if *mean != 0.0 {
+                                    windows.push((start, stop, mean * core.c_m / core.tau_m));
+                                }
+                                if *sigma > 0.0 {
+                                    noise.push(NoiseDrive {
+                                        scale: sigma * ((-(-2.0 * dt / core.tau_m).exp_m1()) / 2.0).sqrt(),
+                                        start,
+                                        stop,
+                                    });
+                                }
+                            }
                             StimulusKind::Step { epochs } => {
                                 for e in epochs {
                                     let (a, b) = (steps_of(e.start.max(st.start)), steps_of(e.stop.min(st.stop)));
@@ -350,7 +365,7 @@ impl Simulation {
                         }
                     }
                     events.sort_by_key(|e| e.0);
-                    let rngs = if poisson.is_empty() {
+                    let rngs = if poisson.is_empty() && noise.is_empty() {
                         Vec::new()
                     } else {
                         (0..n).map(|i| rng::stream(seed, rng::purpose::POISSON, 0, (first_gid + i) as u64)).collect()
@@ -375,6 +390,7 @@ impl Simulation {
                             blocks,
                             blocks_by_pop,
                             poisson,
+                            noise,
                             rngs,
                             current: CurrentSchedule::from_windows(&windows),
                             current_cursor: 0,

@@ -19,7 +19,8 @@
 
 use crate::engine::rng::Rng;
 use crate::neuron::{Kernel, State};
-use crate::stimulus::{CurrentSchedule, PoissonDrive, SpikeTrainInput};
+use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
+use rand_distr::{Distribution, StandardNormal};
 
 /// Per-synapse delays, in the narrowest type that holds them.
 #[derive(Debug, Clone)]
@@ -160,6 +161,7 @@ pub struct Partition {
     /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
     pub blocks_by_pop: Vec<Vec<usize>>,
     pub poisson: Vec<PoissonDrive>,
+    pub noise: Vec<NoiseDrive>,
     pub rngs: Vec<Rng>,
     pub current: CurrentSchedule,
     pub current_cursor: usize,
@@ -212,6 +214,16 @@ impl Partition {
                     let w = d.weight;
                     for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
                         *x += d.sampler.sample(rng) as f64 * w;
+                    }
+                }
+            }
+            for d in &self.noise {
+                if t >= d.start && t < d.stop {
+                    // Voltage increments into channel 0 (iaf_psc_delta: a jump in this step).
+                    let row = &mut slot[..n];
+                    for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
+                        let z: f64 = StandardNormal.sample(rng);
+                        *x += d.scale * z;
                     }
                 }
             }

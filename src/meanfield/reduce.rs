@@ -178,6 +178,20 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 ext_mu[a] += tau_m_s * total * j;
                 ext_var[a] += tau_m_s * total * j2;
             }
+            StimulusKind::Noise { mean, sigma } => {
+                // Same convention as the diffusion approximation: mu += mean, sigma^2 += sigma^2.
+                if constant_current(&[(st.start, st.stop, 1.0)], t_stop) != Some(1.0) {
+                    return Err(SpecError::new(
+                        &path,
+                        format!(
+                            "noise active only in [{}, {}) ms of a {t_stop} ms run: time-dependent input is not covered by the stationary mean-field theory",
+                            st.start, st.stop
+                        ),
+                    ));
+                }
+                ext_mu[a] += mean;
+                ext_var[a] += sigma * sigma;
+            }
             StimulusKind::Dc { amplitude } => {
                 let windows = [(st.start, st.stop, *amplitude)];
                 let i_pa = constant_current(&windows, t_stop).ok_or_else(|| {

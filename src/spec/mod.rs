@@ -158,6 +158,11 @@ pub enum StimulusKind {
     },
     /// Constant current (pA), added to `I_e`.
     Dc { amplitude: f64 },
+    /// Gaussian white noise on the membrane (iaf_psc_delta targets), in the convention of
+    /// Brunel 2000 and Brian: `tau_m dV/dt = -(V - E_L) + mean + sigma sqrt(tau_m) xi(t)`
+    /// (mV); integrated exactly (Ornstein–Uhlenbeck increments); the free membrane's
+    /// stationary sd is `sigma/sqrt(2)`.
+    Noise { mean: f64, sigma: f64 },
     /// Piecewise-constant current (pA): `amplitude` in `[start, stop)` for each epoch.
     Step { epochs: Vec<Epoch> },
     /// Explicit input spikes (ms, on the grid) with weights, arriving after `delay`.
@@ -555,7 +560,11 @@ impl Network {
             let o = Obj::new(path, st);
             o.str_opt("name")?;
             let target = pop_index(&o, "target")?;
-            let kind_name = o.choice("kind", &["poisson", "dc", "step", "spike_train"], None)?;
+            let kind_name = o.choice(
+                "kind",
+                &["poisson", "dc", "step", "spike_train", "noise"],
+                None,
+            )?;
             let start = o.non_negative("start", Some(0.0))?;
             let stop = o.f64_opt("stop")?.unwrap_or(t_stop);
             if stop < start {
@@ -613,6 +622,22 @@ impl Network {
                 "dc" => StimulusKind::Dc {
                     amplitude: o.f64_req("amplitude")?,
                 },
+                "noise" => {
+                    if !matches!(populations[target].model, NeuronModel::IafPscDelta(_)) {
+                        return Err(o.err(
+                            "kind",
+                            format!(
+                                "the membrane-noise stimulus is implemented for iaf_psc_delta targets; \"{}\" is {}",
+                                populations[target].name,
+                                populations[target].model.name()
+                            ),
+                        ));
+                    }
+                    StimulusKind::Noise {
+                        mean: o.f64_or("mean", 0.0)?,
+                        sigma: o.non_negative("sigma", None)?,
+                    }
+                }
                 "step" => {
                     let mut epochs = Vec::new();
                     if let Some(arr) = o.array_opt("epochs")? {
