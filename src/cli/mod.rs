@@ -2,6 +2,7 @@
 //! 0 success, 2 usage error (clap), 3 invalid network or argument value,
 //! 4 runtime or output failure, 5 not enough memory.
 
+pub mod bench;
 pub mod meanfield;
 
 use crate::engine::memory::{self, human};
@@ -39,6 +40,8 @@ pub enum Cmd {
     Run(RunArgs),
     /// Describe a network without building it: populations, synapses, memory estimate.
     Inspect(InspectArgs),
+    /// Benchmark a network: per thread count build/simulate time, events/s, memory, efficiency.
+    Bench(bench::BenchArgs),
     /// Mean-field stationary state of a network: per population rate, mu, sigma, CV; stability.
     Meanfield(meanfield::MeanfieldArgs),
     /// Simulate a network and compare its population rates and CVs with the mean field.
@@ -117,6 +120,9 @@ pub struct RunArgs {
     /// Rate files: draw the rate traces, ordered by hierarchy (PNG).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Simulate this many ms first without timing them or counting their events (benchmarks).
+    #[arg(long, value_name = "MS", hide = true)]
+    pub warmup: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -206,6 +212,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Inspect(a) => cmd_inspect(a),
+        Cmd::Bench(a) => bench::cmd_bench(a),
         Cmd::Meanfield(a) => meanfield::cmd_meanfield(a),
         Cmd::Compare(a) => meanfield::cmd_compare(a),
         Cmd::Timescales(a) => rate::cmd_timescales(a),
@@ -278,8 +285,16 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         let w = SonataWriter::create(o, &net).map_err(Failure::runtime)?;
         sim.set_sink(Box::new(w));
     }
-    let steps = net.simulation.steps;
     let dt = net.simulation.dt;
+    // Warm-up (benchmarks): simulated but neither timed nor counted in the event rate.
+    let warm_steps = ((a.warmup.unwrap_or(0.0) / dt).round() as u64).min(net.simulation.steps);
+    let t_warm = Instant::now();
+    if warm_steps > 0 {
+        sim.run_for(warm_steps, |_| {}).map_err(Failure::sim)?;
+    }
+    let warmup_s = t_warm.elapsed().as_secs_f64();
+    let spikes_after_warmup = sim.recording.pop_spikes.clone();
+    let steps = net.simulation.steps - warm_steps;
     let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let t_sim = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
@@ -299,8 +314,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
             bar = Some(b);
         }
         if let Some(b) = &bar {
-            b.set_position(t);
-            let sim_ms = t as f64 * dt;
+            b.set_position(t - warm_steps);
+            let sim_ms = (t - warm_steps) as f64 * dt;
             b.set_message(format!(
                 "{sim_ms:.0}/{:.0} ms, real-time factor {:.2}",
                 steps as f64 * dt,
@@ -329,8 +344,9 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         "synapse_bytes": sim.synapse_bytes,
         "bytes_per_synapse": if sim.synapses > 0 { sim.synapse_bytes as f64 / sim.synapses as f64 } else { 0.0 },
         "memory_bytes": {"estimate": sim.estimate.total, "peak_rss": peak},
-        "timings_s": {"build": build_s, "simulate": sim_s, "write": 0.0},
-        "real_time_factor": if t_ms > 0.0 { sim_s / (t_ms * 1e-3) } else { 0.0 },
+        "timings_s": {"build": build_s, "warmup": warmup_s, "simulate": sim_s, "write": 0.0},
+        "real_time_factor": if steps > 0 { sim_s / (steps as f64 * dt * 1e-3) } else { 0.0 },
+        "warmup_ms": warm_steps as f64 * dt,
         "synaptic_events_per_s": 0.0,
         "output": out.as_ref().map(|o| o.display().to_string()),
         "spikes_written": 0,
@@ -340,7 +356,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     // Synaptic events: spikes of each population times its mean out-degree.
     let mut events = 0.0;
     for (pi, pr) in net.projections.iter().enumerate() {
-        let src_spikes = sim.recording.pop_spikes[pr.source] as f64;
+        let src_spikes =
+            (sim.recording.pop_spikes[pr.source] - spikes_after_warmup[pr.source]) as f64;
         events += src_spikes * sim.synapses_per_projection[pi] as f64
             / net.populations[pr.source].size as f64;
     }
