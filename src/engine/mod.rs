@@ -99,6 +99,8 @@ pub struct Simulation {
     pub recording: Recording,
     pub warnings: Vec<String>,
     pub estimate: memory::Estimate,
+    /// Per partition: first non-finite state variable after the last slice.
+    bad: Vec<Option<(usize, usize)>>,
 }
 
 /// Partition layout: (population, offset within population, size). Depends only on the network.
@@ -447,6 +449,7 @@ impl Simulation {
                 })
                 .collect()
         };
+        let n_parts = parts.len();
         let bufs_prev = mk_bufs(&parts)?;
         let bufs_cur = mk_bufs(&parts)?;
         let recording = Recording::new(net, opts.keep_spikes);
@@ -468,6 +471,7 @@ impl Simulation {
             recording,
             warnings,
             estimate,
+            bad: vec![None; n_parts],
         })
     }
 
@@ -503,22 +507,21 @@ impl Simulation {
             let prev = &self.bufs_prev;
             let cur = &mut self.bufs_cur;
             let parts = &mut self.parts;
-            let bad = self.pool.install(|| {
+            let bad = &mut self.bad;
+            self.pool.install(|| {
                 parts
                     .par_iter_mut()
                     .zip(cur.par_iter_mut())
-                    .map(|(p, out)| {
+                    .zip(bad.par_iter_mut())
+                    .for_each(|((p, out), b)| {
                         p.deliver(prev, prev_t0);
                         p.update(t0, len, out);
-                        p.state
-                            .v
-                            .iter()
-                            .position(|v| !v.is_finite())
-                            .map(|i| (p.index, i))
+                        // N1: every state variable finite after each slice (cheap: O(n)).
+                        *b = p.state.first_non_finite().map(|(i, _)| (p.index, i));
                     })
-                    .collect::<Vec<_>>()
             });
-            if let Some((pi, i)) = bad.into_iter().flatten().next() {
+            // The lowest partition's error wins, whatever the threads.
+            if let Some((pi, i)) = self.bad.iter().flatten().next().copied() {
                 let p = &self.parts[pi];
                 return Err(SimError::NumericalInstability {
                     population: self.net.populations[p.pop].name.clone(),

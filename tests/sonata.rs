@@ -1,0 +1,141 @@
+//! O1: SONATA output round trip through HDF5 — layout, attributes, counts equal to the
+//! summary, time order — and N1: a run that becomes numerically unstable stops with a
+//! clear error and leaves a file that says it is incomplete.
+
+mod common;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cortexsim"))
+}
+
+#[test]
+fn spikes_rates_and_potentials_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.h5");
+    let net = common::manifest().join("networks/brunel2000.toml");
+    let o = bin()
+        .args([
+            "run",
+            net.to_str().unwrap(),
+            "--t-stop",
+            "100",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+            "--threads",
+            "2",
+        ])
+        .args([
+            "--set",
+            "populations.E.size=2000",
+            "--set",
+            "populations.I.size=500",
+        ])
+        .args([
+            "--set",
+            "recorders.v_m=[{ population = \"I\", n = 3, interval = 0.5 }]",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = hdf5::File::open(&out).unwrap();
+    let status: hdf5::types::VarLenUnicode = f.attr("status").unwrap().read_scalar().unwrap();
+    assert_eq!(status.as_str(), "complete");
+    let magic: u32 = f.attr("magic").unwrap().read_scalar().unwrap();
+    assert_eq!(magic, 0x0A7A);
+    let mut total = 0;
+    for (pop, size) in [("E", 2000u64), ("I", 500)] {
+        let g = f.group(&format!("spikes/{pop}")).unwrap();
+        let sorting: cortexsim::io::sonata::Sorting =
+            g.attr("sorting").unwrap().read_scalar().unwrap();
+        assert_eq!(sorting, cortexsim::io::sonata::Sorting::by_time);
+        let ts = g.dataset("timestamps").unwrap();
+        let units: hdf5::types::VarLenUnicode = ts.attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units.as_str(), "ms");
+        let t: Vec<f64> = ts.read_raw().unwrap();
+        let ids: Vec<u64> = g.dataset("node_ids").unwrap().read_raw().unwrap();
+        assert_eq!(t.len(), ids.len());
+        assert_eq!(
+            t.len() as u64,
+            summary["populations"][pop]["spikes"].as_u64().unwrap(),
+            "{pop}: file vs summary"
+        );
+        assert!(
+            t.windows(2).all(|w| w[0] <= w[1]),
+            "{pop}: not sorted by time"
+        );
+        assert!(t.iter().all(|&x| x > 0.0 && x <= 100.0 + 1e-9));
+        assert!(ids.iter().all(|&i| i < size));
+        // Spike times are on the grid (multiples of dt = 0.1 ms).
+        assert!(
+            t.iter()
+                .all(|&x| ((x / 0.1) - (x / 0.1).round()).abs() < 1e-6)
+        );
+        let rates: Vec<f64> = f
+            .dataset(&format!("rates/{pop}"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        assert_eq!(rates.len(), 100);
+        let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+        let r = summary["populations"][pop]["rate_hz"].as_f64().unwrap();
+        assert!(
+            (mean - r).abs() < 1e-9 * r.max(1.0),
+            "{pop}: binned rate {mean} vs summary {r}"
+        );
+        total += t.len() as u64;
+    }
+    assert_eq!(total, summary["spikes_written"].as_u64().unwrap());
+    let vm = f.dataset("v_m/I/data").unwrap();
+    assert_eq!(vm.shape(), vec![200, 3]);
+    let times: Vec<f64> = f.dataset("v_m/I/times").unwrap().read_raw().unwrap();
+    assert!((times[0] - 0.5).abs() < 1e-12 && (times[199] - 100.0).abs() < 1e-9);
+}
+
+#[test]
+fn numerical_instability_is_reported_and_the_file_stays_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bad.h5");
+    let net = dir.path().join("n.toml");
+    // An excitatory loop with a weight so large that V overflows to infinity.
+    std::fs::write(
+        &net,
+        r#"
+[simulation]
+t_stop = 50.0
+[[populations]]
+name = "A"
+size = 100
+model = "iaf_psc_exp"
+params = { V_th = -69.0, t_ref = 0.0 }
+[[projections]]
+source = "A"
+target = "A"
+rule = "all_to_all"
+weight = 1e306
+delay = 0.1
+[[stimuli]]
+kind = "spike_train"
+target = "A"
+spike_times = [1.0]
+weight = 1e306
+"#,
+    )
+    .unwrap();
+    let o = bin()
+        .args(["run", net.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "exit code");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("numerical instability") && err.contains("population \"A\""),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let f = hdf5::File::open(&out).unwrap();
+    let status: hdf5::types::VarLenUnicode = f.attr("status").unwrap().read_scalar().unwrap();
+    assert_eq!(status.as_str(), "incomplete");
+}
