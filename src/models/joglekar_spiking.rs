@@ -362,10 +362,7 @@ pub fn build(p: &JoglekarSpikingParams, data: &MacaqueData) -> Result<Network, S
         }
         let mut ep = Table::new();
         ep.insert("start".into(), pulse.start_ms.into());
-        ep.insert(
-            "stop".into(),
-            (pulse.start_ms + pulse.duration_ms).into(),
-        );
+        ep.insert("stop".into(), (pulse.start_ms + pulse.duration_ms).into());
         // pA = mV because R_m = 1 GΩ (C_m = τ_m).
         ep.insert("amplitude".into(), pulse.amplitude_mv.into());
         b = b.stimulus(

@@ -397,7 +397,14 @@ pub fn load_spiking_generator(
             .ok_or_else(|| SpecError::new("description", "must be a string"))?;
     }
     let m = as_table(doc.get("model"), "model")?;
-    let mut allowed = vec!["kind", "data", "gba", "n_per_area", "keep_indegree", "pulse"];
+    let mut allowed = vec![
+        "kind",
+        "data",
+        "gba",
+        "n_per_area",
+        "keep_indegree",
+        "pulse",
+    ];
     allowed.extend_from_slice(JOG_SPIKING_F64_KEYS);
     check_keys(m, "model", &allowed)?;
     let gba = match opt_str(m, "gba", "model")?.unwrap_or("weak") {
@@ -447,9 +454,7 @@ pub fn load_spiking_generator(
                 .as_integer()
                 .filter(|&i| i >= 0)
                 .map(|i| Some(i as u64))
-                .ok_or_else(|| {
-                    SpecError::new(join(path, key), "must be a non-negative integer")
-                }),
+                .ok_or_else(|| SpecError::new(join(path, key), "must be a non-negative integer")),
         }
     };
     if let Some(n) = uint(m, "n_per_area", "model")? {
