@@ -227,7 +227,7 @@ impl JoglekarSpikingParams {
                 ));
             }
         }
-        if !(self.delay_jitter >= 0.0) {
+        if self.delay_jitter.is_nan() || self.delay_jitter < 0.0 {
             return Err(SpecError::new("model.delay_jitter", "must be >= 0"));
         }
         Ok(())
