@@ -81,11 +81,33 @@ impl NetArgs {
     }
 
     pub fn load(&self) -> Result<Network, Failure> {
+        self.load_with_data(None)
+    }
+
+    /// Load the network; a spiking generator file (`[model] kind = "joglekar2018_spiking"`)
+    /// is generated from its data (`data`, else `$CORTEXSIM_DATA`). `--set` overrides apply
+    /// to the file's table in both cases.
+    pub fn load_with_data(&self, data: Option<&Path>) -> Result<Network, Failure> {
         if !self.network.exists() {
             return Err(Failure::invalid(format!(
                 "network file {} does not exist",
                 self.network.display()
             )));
+        }
+        let mut table = crate::spec::load_table(&self.network).map_err(Failure::spec)?;
+        if crate::models::is_spiking_generator(&table) {
+            crate::spec::overrides::apply_all(&mut table, &self.sets()).map_err(Failure::spec)?;
+            rate::check_data(data)?;
+            if let Some(net) =
+                crate::models::load_spiking_generator(&table, data).map_err(Failure::spec)?
+            {
+                return Ok(net);
+            }
+        }
+        if data.is_some() {
+            return Err(Failure::invalid(
+                "--data applies to data-driven models only",
+            ));
         }
         Network::load(&self.network, &self.sets()).map_err(Failure::spec)
     }
@@ -114,7 +136,7 @@ pub struct RunArgs {
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Rate files: data directory (default: $CORTEXSIM_DATA).
+    /// Data-driven models (rate files, spiking generators): data directory (default: $CORTEXSIM_DATA).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Rate files: draw the rate traces, ordered by hierarchy (PNG).
@@ -245,12 +267,10 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if let Some(f) = rate::load(&a.net, a.data.as_deref())? {
         return rate::cmd_run_rate(&a, f);
     }
-    if a.plot.is_some() || a.data.is_some() {
-        return Err(Failure::invalid(
-            "--plot and --data apply to rate files only",
-        ));
+    if a.plot.is_some() {
+        return Err(Failure::invalid("--plot applies to rate files only"));
     }
-    let net = a.net.load()?;
+    let net = a.net.load_with_data(a.data.as_deref())?;
     if let Some(t) = a.threads
         && t == 0
     {

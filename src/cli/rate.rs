@@ -24,7 +24,9 @@ pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
     let Ok(mut doc) = text.parse::<Table>() else {
         return Ok(None);
     };
-    if !doc.contains_key("model") && !doc.contains_key("rate_populations") {
+    if !doc.contains_key("model") && !doc.contains_key("rate_populations")
+        || models::is_spiking_generator(&doc)
+    {
         return Ok(None);
     }
     crate::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
@@ -33,7 +35,7 @@ pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
 
 /// Check the data directory (`--data`, else `$CORTEXSIM_DATA`) when one is named, before
 /// anything reads from it; the error names the path and where it came from.
-fn check_data(data: Option<&Path>) -> Result<(), Failure> {
+pub(crate) fn check_data(data: Option<&Path>) -> Result<(), Failure> {
     let (dir, from) = match data {
         Some(d) => (d.to_path_buf(), "--data"),
         None => match std::env::var_os("CORTEXSIM_DATA") {

@@ -6,6 +6,7 @@
 //!
 //! ```toml
 //! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local
+//!                               # (joglekar2018_spiking makes a spiking network: load_spiking_generator)
 //! kind = "joglekar2018_rate"
 //! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
 //! gba = "weak"                  # joglekar2018_rate: weak | strong (sets w_ei, mu_ee)
@@ -50,6 +51,7 @@
 //! path names the key (`model.eta`, `rate_populations[2].tau`, `stimuli[0].target`).
 
 pub mod ei_local;
+pub mod joglekar_spiking;
 pub mod large_scale;
 pub mod markov;
 
@@ -123,7 +125,7 @@ pub fn load_rate_file(
 ) -> Result<Option<RateNetworkFile>, SpecError> {
     let has_model = doc.contains_key("model");
     let has_pops = doc.contains_key("rate_populations");
-    if !has_model && !has_pops {
+    if (!has_model && !has_pops) || is_spiking_generator(doc) {
         return Ok(None);
     }
     check_keys(
@@ -308,10 +310,216 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             "model.kind",
             format!(
                 "unknown model `{other}`{}",
-                did_you_mean(other, &["chaudhuri2015", "joglekar2018_rate", "ei_local"])
+                did_you_mean(
+                    other,
+                    &[
+                        "chaudhuri2015",
+                        "joglekar2018_rate",
+                        "ei_local",
+                        "joglekar2018_spiking"
+                    ]
+                )
             ),
         )),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Spiking generators
+// ---------------------------------------------------------------------------------------
+
+/// `[model] kind`s that generate a spiking [`crate::spec::Network`].
+pub const SPIKING_KINDS: &[&str] = &["joglekar2018_spiking"];
+
+/// Whether `doc` names a spiking generator (`[model] kind = "joglekar2018_spiking"`).
+pub fn is_spiking_generator(doc: &Table) -> bool {
+    doc.get("model")
+        .and_then(|m| m.get("kind"))
+        .and_then(Value::as_str)
+        .is_some_and(|k| SPIKING_KINDS.contains(&k))
+}
+
+const JOG_SPIKING_F64_KEYS: &[&str] = &[
+    "p_local",
+    "p_long",
+    "omega_ee",
+    "omega_ie",
+    "omega_ei",
+    "omega_ii",
+    "mu_ee",
+    "mu_ie",
+    "alpha",
+    "mu_e",
+    "mu_i",
+    "sigma",
+    "v_rest",
+    "v_reset",
+    "v_th",
+    "tau_e",
+    "tau_i",
+    "t_ref",
+    "delay_local",
+    "speed",
+    "delay_jitter",
+    "rate_bin",
+];
+
+/// Interpret a parsed TOML document (after `--set` overrides) as a spiking generator file:
+/// `Ok(None)` unless `[model] kind` is one of [`SPIKING_KINDS`]. `data_dir` (else
+/// `$CORTEXSIM_DATA`) is searched for the `model.data` folder.
+///
+/// ```toml
+/// [model]
+/// kind = "joglekar2018_spiking"
+/// gba = "weak"             # weak | strong: the asynchronous-regime preset
+/// n_per_area = 2000        # neurons per area, 80 % E
+/// keep_indegree = true     # scale p by 2000 / n_per_area
+/// pulse = true             # 6.3 mV into V1.E, 300-450 ms; or a table:
+/// # pulse = { area = "V1", start = 300.0, duration = 150.0, amplitude = 6.3 }
+/// mu_e = 14.2              # any JoglekarSpikingParams number overrides the preset
+///
+/// [simulation]
+/// dt = 0.1
+/// t_stop = 1000.0
+/// seed = 1
+/// threads = 0
+/// ```
+pub fn load_spiking_generator(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<Option<crate::spec::Network>, SpecError> {
+    if !is_spiking_generator(doc) {
+        return Ok(None);
+    }
+    check_keys(doc, "", &["model", "simulation", "description"])?;
+    if let Some(v) = doc.get("description") {
+        v.as_str()
+            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
+    }
+    let m = as_table(doc.get("model"), "model")?;
+    let mut allowed = vec![
+        "kind",
+        "data",
+        "gba",
+        "n_per_area",
+        "keep_indegree",
+        "pulse",
+    ];
+    allowed.extend_from_slice(JOG_SPIKING_F64_KEYS);
+    check_keys(m, "model", &allowed)?;
+    let gba = match opt_str(m, "gba", "model")?.unwrap_or("weak") {
+        "weak" => large_scale::Gba::Weak,
+        "strong" => large_scale::Gba::Strong,
+        other => {
+            return Err(SpecError::new(
+                "model.gba",
+                format!("`{other}`: expected \"weak\" or \"strong\""),
+            ));
+        }
+    };
+    let mut p = joglekar_spiking::JoglekarSpikingParams::asynchronous(gba);
+    for &key in JOG_SPIKING_F64_KEYS {
+        if let Some(v) = opt_f64(m, key, "model")? {
+            let slot = match key {
+                "p_local" => &mut p.p_local,
+                "p_long" => &mut p.p_long,
+                "omega_ee" => &mut p.omega_ee,
+                "omega_ie" => &mut p.omega_ie,
+                "omega_ei" => &mut p.omega_ei,
+                "omega_ii" => &mut p.omega_ii,
+                "mu_ee" => &mut p.mu_ee,
+                "mu_ie" => &mut p.mu_ie,
+                "alpha" => &mut p.alpha,
+                "mu_e" => &mut p.mu_e,
+                "mu_i" => &mut p.mu_i,
+                "sigma" => &mut p.sigma,
+                "v_rest" => &mut p.v_rest,
+                "v_reset" => &mut p.v_reset,
+                "v_th" => &mut p.v_th,
+                "tau_e" => &mut p.tau_e,
+                "tau_i" => &mut p.tau_i,
+                "t_ref" => &mut p.t_ref,
+                "delay_local" => &mut p.delay_local,
+                "speed" => &mut p.speed,
+                "delay_jitter" => &mut p.delay_jitter,
+                _ => &mut p.rate_bin,
+            };
+            *slot = v;
+        }
+    }
+    let uint = |t: &Table, key: &str, path: &str| -> Result<Option<u64>, SpecError> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_integer()
+                .filter(|&i| i >= 0)
+                .map(|i| Some(i as u64))
+                .ok_or_else(|| SpecError::new(join(path, key), "must be a non-negative integer")),
+        }
+    };
+    if let Some(n) = uint(m, "n_per_area", "model")? {
+        p.n_per_area = u32::try_from(n)
+            .map_err(|_| SpecError::new("model.n_per_area", format!("too large: {n}")))?;
+    }
+    if let Some(v) = m.get("keep_indegree") {
+        p.keep_indegree = v
+            .as_bool()
+            .ok_or_else(|| SpecError::new("model.keep_indegree", "must be a boolean"))?;
+    }
+    p.pulse = match m.get("pulse") {
+        None | Some(Value::Boolean(false)) => None,
+        Some(Value::Boolean(true)) => Some(joglekar_spiking::Pulse::default()),
+        Some(Value::Table(t)) => {
+            let path = "model.pulse";
+            check_keys(t, path, &["area", "start", "duration", "amplitude"])?;
+            let d = joglekar_spiking::Pulse::default();
+            let pulse = joglekar_spiking::Pulse {
+                area: opt_str(t, "area", path)?.unwrap_or(&d.area).to_string(),
+                start_ms: opt_f64(t, "start", path)?.unwrap_or(d.start_ms),
+                duration_ms: opt_f64(t, "duration", path)?.unwrap_or(d.duration_ms),
+                amplitude_mv: opt_f64(t, "amplitude", path)?.unwrap_or(d.amplitude_mv),
+            };
+            if pulse.start_ms < 0.0 || pulse.duration_ms < 0.0 {
+                return Err(SpecError::new(path, "start and duration must be >= 0 ms"));
+            }
+            Some(pulse)
+        }
+        Some(_) => {
+            return Err(SpecError::new(
+                "model.pulse",
+                "must be true, false or a table { area, start, duration, amplitude }",
+            ));
+        }
+    };
+    if let Some(v) = doc.get("simulation") {
+        let s = as_table(Some(v), "simulation")?;
+        check_keys(s, "simulation", &["dt", "t_stop", "seed", "threads"])?;
+        if let Some(dt) = opt_f64(s, "dt", "simulation")? {
+            p.dt = dt;
+        }
+        if let Some(t) = opt_f64(s, "t_stop", "simulation")? {
+            p.t_stop = t;
+        }
+        if let Some(seed) = uint(s, "seed", "simulation")? {
+            p.seed = seed;
+        }
+        if let Some(th) = uint(s, "threads", "simulation")? {
+            p.threads = th as usize;
+        }
+    }
+    let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
+    if set != markov::MARKOV2014 {
+        return Err(SpecError::new(
+            "model.data",
+            format!(
+                "unknown data set `{set}` (this model uses `{}`)",
+                markov::MARKOV2014
+            ),
+        ));
+    }
+    let dir = markov::data_dir(data_dir, "model.data")?.join(set);
+    let data = markov::MacaqueData::load(&dir)?;
+    joglekar_spiking::build(&p, &data).map(Some)
 }
 
 fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
