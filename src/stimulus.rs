@@ -5,8 +5,8 @@
 //! * **Poisson drive** (NEST `poisson_generator` × `indegree`, weight `w`): the number of
 //!   input spikes a neuron receives in one step is Poisson with mean
 //!   `λ = rate · indegree · dt`; it is drawn per neuron from the neuron's own stream. For
-//!   `λ ≤ 64` we invert a precomputed CDF table (a handful of comparisons for the usual
-//!   λ ~ 1–10), above that `rand_distr::Poisson`. The drive is added to the step's input
+//!   `λ ≤ 64` by Walker's alias method on a precomputed table (constant time), above that
+//!   `rand_distr::Poisson`. The drive is added to the step's input
 //!   slot (equivalent to NEST's generator with any constant delay: the process is stationary).
 //! * **Currents** (DC, step epochs): summed per population into a piecewise-constant
 //!   schedule of change points in steps; they add to `I_e` (act within the step).
@@ -18,11 +18,20 @@ use rand::RngExt;
 use rand_distr::{Distribution, Poisson};
 
 /// Poisson counts with mean `lambda` per step.
+///
+/// For `lambda <= 64` Walker's alias method over the support `0..=k_max` (the tail beyond
+/// `k_max` has probability < 1e-17): one 64-bit draw, whose top bits pick a column and
+/// whose low bits decide between the column and its alias by an integer comparison —
+/// constant time, no data-dependent loop (the inverse-transform search it replaced was
+/// the engine's hottest line). Above, `rand_distr::Poisson`.
 #[derive(Debug, Clone)]
 pub struct PoissonSampler {
     pub lambda: f64,
-    /// CDF scaled to 2^64 (integer comparisons against a raw 64-bit draw).
-    cdf: Vec<u64>,
+    /// Per column: acceptance threshold (on the low `64 - bits` bits) and alias.
+    thresh: Vec<u64>,
+    alias: Vec<u32>,
+    /// log2 of the number of columns.
+    bits: u32,
     fallback: Option<Poisson<f64>>,
 }
 
@@ -30,67 +39,89 @@ impl PoissonSampler {
     pub const TABLE_MAX_LAMBDA: f64 = 64.0;
 
     pub fn new(lambda: f64) -> PoissonSampler {
+        let empty = |lambda, fallback| PoissonSampler {
+            lambda,
+            thresh: vec![],
+            alias: vec![],
+            bits: 0,
+            fallback,
+        };
         if lambda <= 0.0 {
-            return PoissonSampler {
-                lambda: 0.0,
-                cdf: vec![],
-                fallback: None,
-            };
+            return empty(0.0, None);
         }
         if lambda > Self::TABLE_MAX_LAMBDA {
-            return PoissonSampler {
-                lambda,
-                cdf: vec![],
-                fallback: Poisson::new(lambda).ok(),
-            };
+            return empty(lambda, Poisson::new(lambda).ok());
         }
-        // pmf by recursion in log space for stability; stop when the tail is < 1e-17.
-        let mut cdf_f: Vec<f64> = Vec::new();
+        // pmf in log space; stop when the tail is < 1e-17.
+        let mut pmf: Vec<f64> = Vec::new();
         let mut acc = 0.0;
         let mut k = 0u32;
         loop {
-            let lp = -lambda + k as f64 * lambda.ln() - ln_factorial(k);
-            acc += lp.exp();
-            cdf_f.push(acc);
+            let p = (-lambda + k as f64 * lambda.ln() - ln_factorial(k)).exp();
+            acc += p;
+            pmf.push(p);
             k += 1;
             if (k as f64 > lambda && 1.0 - acc < 1e-17) || k > 1000 {
                 break;
             }
         }
-        let scale = 18446744073709551616.0; // 2^64
-        let cdf = cdf_f
+        let n = pmf.len().next_power_of_two().max(2);
+        let bits = n.trailing_zeros();
+        pmf.resize(n, 0.0);
+        // Vose's construction on probabilities scaled to the column count.
+        let sum: f64 = pmf.iter().sum();
+        let mut q: Vec<f64> = pmf.iter().map(|p| p / sum * n as f64).collect();
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| q[i] < 1.0);
+        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
+            alias[s] = l as u32;
+            q[l] -= 1.0 - q[s];
+            if q[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Columns left over (rounding) keep themselves with probability 1.
+        for &i in small.iter().chain(large.iter()) {
+            q[i] = 1.0;
+        }
+        let span = 2f64.powi(64 - bits as i32);
+        let thresh = q
             .iter()
-            .map(|&c| {
-                if c >= 1.0 {
+            .map(|&x| {
+                if x >= 1.0 {
                     u64::MAX
                 } else {
-                    (c * scale) as u64
+                    (x * span) as u64
                 }
             })
             .collect();
         PoissonSampler {
             lambda,
-            cdf,
+            thresh,
+            alias,
+            bits,
             fallback: None,
         }
     }
 
     #[inline]
     pub fn sample(&self, rng: &mut Rng) -> u32 {
-        if self.cdf.is_empty() {
+        if self.thresh.is_empty() {
             return match &self.fallback {
                 Some(p) => p.sample(rng) as u32,
                 None => 0,
             };
         }
-        // Inverse transform on the integer CDF: k = #{j : u >= cdf[j]}, capped at the table end.
         let u: u64 = rng.random::<u64>();
-        let last = self.cdf.len() - 1;
-        let mut k = 0;
-        while k < last && u >= self.cdf[k] {
-            k += 1;
+        let col = (u >> (64 - self.bits)) as usize;
+        let low = u & (u64::MAX >> self.bits);
+        // Branch-free select between the column and its alias.
+        if low < self.thresh[col] {
+            col as u32
+        } else {
+            self.alias[col]
         }
-        k as u32
     }
 }
 
