@@ -94,12 +94,13 @@ pub fn to_rate_network(mf: &MeanFieldNetwork, tau_ms: f64) -> RateNetwork {
     net
 }
 
-/// Change of `mu` (mV) of every population for a current step of `step_pa`
-/// pA into every neuron: `dI tau_m / C_m`.
-pub fn mu_step_mv(mf: &MeanFieldNetwork, step_pa: f64) -> Vec<f64> {
+/// Change of `mu` (mV) of every population for a current step of `step_pa[a]`
+/// pA into every neuron of population `a`: `dI tau_m / C_m`.
+pub fn mu_step_mv(mf: &MeanFieldNetwork, step_pa: &[f64]) -> Vec<f64> {
     mf.pops
         .iter()
-        .map(|p| step_pa * p.lif.tau_m_ms / p.c_m_pf)
+        .zip(step_pa)
+        .map(|(p, i)| i * p.lif.tau_m_ms / p.c_m_pf)
         .collect()
 }
 
