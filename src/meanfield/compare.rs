@@ -33,11 +33,12 @@
 //! `[0, t_stop)` with a current step into every neuron from `t_step` on
 //! ([`StepOptions`]; default `t_step = (warmup + t_stop)/2` and, per population,
 //! 5% of the rest-to-threshold distance, `0.05 (V_th - E_L) C_m / tau_m` pA,
-//! i.e. `mu` rises by `0.05 (V_th - E_L)`). The nonlinear (Siegert) model starts
-//! at 0 Hz with `tau` = the largest `tau_m` unless set; its rate just before the
-//! step is `rate_model_rate_hz` (it has relaxed to the fixed point by then unless
-//! the state is unstable or `t_step` is short). The linearised model starts at
-//! the fixed point, with `tau_eff` from the fit of `|N(omega)|`.
+//! i.e. `mu` rises by `0.05 (V_th - E_L)`). The nonlinear (Siegert) model, with
+//! `tau` = the largest `tau_m` unless set, is first relaxed from 0 Hz by the
+//! integrator until it is stationary ([`rate_models`]); that state is
+//! `rate_model_rate_hz` and the start of the recorded run (a warning says when
+//! it did not settle, e.g. at an unstable state). The linearised model starts
+//! at the fixed point, with `tau_eff` from the fit of `|N(omega)|`.
 //!
 //! # Step response ([`step_response`], for `cortexsim compare --plot`)
 //!
@@ -276,7 +277,8 @@ pub fn compare(
     opts: &CompareOptions,
 ) -> Result<(StationaryReport, Comparison), CompareError> {
     let report = stationary(net)?;
-    let models = rate_models(net, &report, opts)?;
+    let mut model_warnings = Vec::new();
+    let models = rate_models(net, &report, opts, &mut model_warnings)?;
     let dt = net.simulation.dt;
     let total = net.simulation.steps;
     if opts.blocks < 10 {
@@ -369,6 +371,7 @@ pub fn compare(
     });
     let mut warnings = sim.warnings.clone();
     warnings.extend(report.warnings.iter().cloned());
+    warnings.extend(model_warnings);
     let cmp = Comparison {
         populations,
         max_abs_rel_error,
@@ -399,10 +402,10 @@ pub struct RateModels {
     pub step_mu_mv: Vec<f64>,
     /// Time constant of the nonlinear model, ms.
     pub rate_tau_ms: f64,
-    /// Nonlinear Siegert model: network and run (from 0 Hz).
+    /// Nonlinear Siegert model: network and run (from its relaxed state).
     pub nonlinear: RateNetwork,
     pub nonlinear_run: RateRun,
-    /// Its rate just before the step, Hz.
+    /// Its stationary rate before the step (relaxed from 0 Hz), Hz.
     pub rate_model_rate_hz: Vec<f64>,
     /// Linearised threshold-linear model (started at the fixed point) and its run.
     pub linearised: LinearisedModel,
@@ -413,13 +416,60 @@ fn options_error(m: String) -> CompareError {
     CompareError::Options(m)
 }
 
+/// The Siegert model is relaxed in chunks of this many time constants ...
+const RELAX_CHUNK_TAU: f64 = 10.0;
+/// ... for at most this many time constants.
+const RELAX_MAX_TAU: f64 = 2000.0;
+
+/// Run `net` (no schedules) from its initial rates with the integrator in
+/// chunks of [`RELAX_CHUNK_TAU`] until no rate changes by more than
+/// `1e-12 (1 + rate)` over a chunk; returns the rates and whether it settled.
+fn relax(net: &RateNetwork, dt: f64) -> Result<(Vec<f64>, bool), crate::rate::RateError> {
+    let tau = net.pops.iter().map(|p| p.tau_ms).fold(0.0, f64::max);
+    let steps = (RELAX_CHUNK_TAU * tau / dt).ceil().max(1.0) as usize;
+    let o = RunOpts {
+        dt_ms: dt,
+        t_stop_ms: steps as f64 * dt,
+        seed: 0,
+        record_every: steps,
+        method: Method::Exponential,
+    };
+    let mut net = net.clone();
+    let mut r: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
+    for _ in 0..(RELAX_MAX_TAU / RELAX_CHUNK_TAU) as usize {
+        let run = rate::run(&net, &o)?;
+        let next: Vec<f64> = run
+            .rates
+            .iter()
+            .map(|x| *x.last().unwrap_or(&0.0))
+            .collect();
+        let done = r
+            .iter()
+            .zip(&next)
+            .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+        r = next;
+        if done {
+            return Ok((r, true));
+        }
+        for (p, v) in net.pops.iter_mut().zip(&r) {
+            p.r0_hz = *v;
+        }
+    }
+    Ok((r, false))
+}
+
 /// Build and run both rate models of `report`'s primary state with the step
 /// of `opts.step` (module docs). Integration: exponential Euler with the
-/// network's `dt`, every step recorded.
+/// network's `dt`, every step recorded. The Siegert model is first relaxed
+/// from 0 Hz by the same integrator (in chunks of [`RELAX_CHUNK_TAU`] time
+/// constants until no rate changes by more than `1e-12 (1 + rate)`, at most
+/// [`RELAX_MAX_TAU`]) and the recorded run starts from that stationary state;
+/// warnings are appended to `warnings`.
 pub fn rate_models(
     net: &Network,
     report: &StationaryReport,
     opts: &CompareOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<RateModels, CompareError> {
     let mf = &report.network;
     let fp = &report.primary().fixed_point;
@@ -468,13 +518,18 @@ pub fn rate_models(
         amplitude,
     };
     let mut nonlinear = to_rate_network(mf, rate_tau_ms);
-    nonlinear.schedules.push(epoch(step_mu_mv.clone()));
     let rate_err = |e: crate::rate::RateError| options_error(format!("rate model: {e}"));
+    let (rate_model_rate_hz, relaxed) = relax(&nonlinear, dt).map_err(rate_err)?;
+    if !relaxed {
+        warnings.push(format!(
+            "the Siegert rate model did not settle within {RELAX_MAX_TAU} time constants from 0 Hz; rate_model_rate_hz is its last value"
+        ));
+    }
+    for (p, r) in nonlinear.pops.iter_mut().zip(&rate_model_rate_hz) {
+        p.r0_hz = *r;
+    }
+    nonlinear.schedules.push(epoch(step_mu_mv.clone()));
     let nonlinear_run = rate::run(&nonlinear, &run_opts).map_err(rate_err)?;
-    // The sample at t_step is the state before the step acts (epochs act from
-    // the step that starts at t_step on).
-    let k_step = ((t_step_ms / dt).ceil() as usize).min(nonlinear_run.t_ms.len() - 1);
-    let rate_model_rate_hz = nonlinear_run.rates.iter().map(|r| r[k_step]).collect();
     let mut linearised = linearised_rate_network(mf, fp);
     let amp = linearised.input_of_mu_step(&step_mu_mv);
     linearised.network.schedules.push(epoch(amp));
