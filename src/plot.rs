@@ -331,7 +331,9 @@ pub const MAX_STEP_PANELS: usize = 8;
 /// Spiking population rates against the nonlinear (Siegert) and linearised rate
 /// models around a current step: one panel per population (the first
 /// [`MAX_STEP_PANELS`]), time from `t_from_ms` on, the step onset marked by a
-/// dashed vertical line, legend in the first panel.
+/// dashed vertical line, legend in the first panel. The Siegert model is drawn
+/// wide and the linearised model narrow on top, so both stay visible where they
+/// coincide.
 pub fn plot_step_response(
     title: &str,
     models: &crate::meanfield::compare::RateModels,
@@ -434,6 +436,7 @@ pub fn plot_step_response(
             .light_line_style(WHITE.mix(0.0))
             .x_desc("time (ms)")
             .y_desc("rate (Hz)")
+            .x_label_formatter(&|t| format!("{t:.0}"))
             .label_style(("sans-serif", 12))
             .axis_desc_style(("sans-serif", 13))
             .draw()
@@ -456,7 +459,7 @@ pub fn plot_step_response(
                 PathElement::new(vec![(x, y), (x + 20, y)], spike_col.stroke_width(3))
             });
         chart
-            .draw_series(LineSeries::new(nl, nl_col.stroke_width(2)))
+            .draw_series(LineSeries::new(nl, nl_col.stroke_width(4)))
             .map_err(|e| err(path, e))?
             .label("Siegert rate model")
             .legend(move |(x, y)| {
