@@ -87,8 +87,8 @@ fn perturbations_decay_at_the_rates_of_the_effective_connectivity() {
         let v = eigvec2(&w, l.re);
         let eps = 1e-4 * fp.rates_hz[0];
         let mut net = to_rate_network(&mf, tau);
-        for a in 0..2 {
-            net.pops[a].r0_hz = fp.rates_hz[a] + eps * v[a];
+        for (a, p) in net.pops.iter_mut().enumerate() {
+            p.r0_hz = fp.rates_hz[a] + eps * v[a];
         }
         let run = rate::run(&net, &opts(dt, t2)).unwrap();
         let dev = |t: f64| {
@@ -145,8 +145,7 @@ fn step_response_is_monotone_toward_the_new_fixed_point() {
         amplitude: dmu.clone(),
     });
     let run = rate::run(&net, &opts(0.1, 300.0)).unwrap();
-    for a in 0..2 {
-        let r = &run.rates[a];
+    for (a, r) in run.rates.iter().enumerate() {
         let d: Vec<f64> = r.iter().map(|x| (x - target[a]).abs()).collect();
         assert!(
             d.windows(2).all(|w| w[1] <= w[0] + 1e-12),

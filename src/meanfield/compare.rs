@@ -417,9 +417,9 @@ fn options_error(m: String) -> CompareError {
 }
 
 /// The Siegert model is relaxed in chunks of this many time constants ...
-const RELAX_CHUNK_TAU: f64 = 10.0;
+pub const RELAX_CHUNK_TAU: f64 = 10.0;
 /// ... for at most this many time constants.
-const RELAX_MAX_TAU: f64 = 2000.0;
+pub const RELAX_MAX_TAU: f64 = 2000.0;
 
 /// Run `net` (no schedules) from its initial rates with the integrator in
 /// chunks of [`RELAX_CHUNK_TAU`] until no rate changes by more than

@@ -246,11 +246,11 @@ pub fn linearised_rate_network(mf: &MeanFieldNetwork, fp: &FixedPoint) -> Linear
         })
         .collect();
     let mut net = RateNetwork::new(pops);
-    for a in 0..n {
+    for (a, &h) in h0.iter().enumerate() {
         let tau_s = mf.pops[a].lif.tau_m_ms * 1e-3;
         let mut drive = 0.0;
         for (b, inp) in mf.recurrent[a].iter().enumerate() {
-            let w = h0[a] * tau_s * inp.k * inp.j_mv;
+            let w = h * tau_s * inp.k * inp.j_mv;
             net.w[a * n + b] = w;
             drive += w * fp.rates_hz[b];
         }
