@@ -324,3 +324,174 @@ pub fn plot_bifurcation(
     }
     root.present().map_err(|e| err(path, e))
 }
+
+/// Maximum number of panels of [`plot_step_response`].
+pub const MAX_STEP_PANELS: usize = 8;
+
+/// Spiking population rates against the nonlinear (Siegert) and linearised rate
+/// models around a current step: one panel per population (the first
+/// [`MAX_STEP_PANELS`]), time from `t_from_ms` on, the step onset marked by a
+/// dashed vertical line, legend in the first panel. The Siegert model is drawn
+/// wide and the linearised model narrow on top, so both stay visible where they
+/// coincide.
+pub fn plot_step_response(
+    title: &str,
+    models: &crate::meanfield::compare::RateModels,
+    spiking: &crate::meanfield::compare::StepResponse,
+    t_from_ms: f64,
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    let names = &models.nonlinear_run.pop_names;
+    let n = names.len().min(MAX_STEP_PANELS);
+    if n == 0 {
+        return Err(err(path, "no populations to plot"));
+    }
+    let t_end = models
+        .nonlinear_run
+        .t_ms
+        .last()
+        .copied()
+        .unwrap_or(t_from_ms);
+    if t_end <= t_from_ms {
+        return Err(err(path, "nothing to plot after t_from"));
+    }
+    let cols = if n > 4 { 2 } else { 1 };
+    let rows = n.div_ceil(cols);
+    let (w, h) = (
+        if cols == 2 { 1400u32 } else { 1000 },
+        70 + 260 * rows as u32,
+    );
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let (head, body) = root.split_vertically(60);
+    head.draw_text(
+        title,
+        &TextStyle::from(("sans-serif", 20).into_font()).color(&BLACK),
+        (15, 8),
+    )
+    .map_err(|e| err(path, e))?;
+    let sub = format!(
+        "step at {:.0} ms: +{} pA (mu +{} mV); rate-model tau = {:.1} ms; spiking: {:.0} ms bins, {}-bin moving average",
+        models.t_step_ms,
+        fmt_list(&models.step_pa[..n]),
+        fmt_list(&models.step_mu_mv[..n]),
+        models.rate_tau_ms,
+        spiking.bin_ms,
+        2 * spiking.smooth_bins + 1
+    );
+    head.draw_text(
+        &sub,
+        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
+        (15, 36),
+    )
+    .map_err(|e| err(path, e))?;
+    let panels = body.split_evenly((rows, cols));
+    let in_window = |t: &[f64], v: &[f64]| -> Vec<(f64, f64)> {
+        t.iter()
+            .zip(v)
+            .filter(|(t, _)| **t >= t_from_ms && **t <= t_end)
+            .map(|(&t, &v)| (t, v))
+            .collect()
+    };
+    let spike_col = RGBColor(150, 150, 150);
+    let nl_col = RGBColor(20, 90, 200);
+    let lin_col = RGBColor(210, 60, 30);
+    for (a, area) in panels.iter().enumerate().take(n) {
+        let s = in_window(&spiking.t_ms, &spiking.rates_hz[a]);
+        let nl = in_window(&models.nonlinear_run.t_ms, &models.nonlinear_run.rates[a]);
+        let lin = in_window(&models.linearised_run.t_ms, &models.linearised_run.rates[a]);
+        let (lo, hi) = s
+            .iter()
+            .chain(&nl)
+            .chain(&lin)
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            });
+        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let (ylo, yhi) = ((lo - 0.08 * span).max(0.0), hi + 0.08 * span);
+        let tau = models.linearised.network.pops[a].tau_ms;
+        let fitted = models.linearised.fits[a].is_some();
+        let caption = format!(
+            "{}: tau_eff = {}",
+            names[a],
+            if fitted {
+                format!("{tau:.2} ms")
+            } else {
+                "no fit".into()
+            }
+        );
+        let mut chart = ChartBuilder::on(area)
+            .caption(caption, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(t_from_ms..t_end, ylo..yhi)
+            .map_err(|e| err(path, e))?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .x_desc("time (ms)")
+            .y_desc("rate (Hz)")
+            .x_label_formatter(&|t| format!("{t:.0}"))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
+            .draw()
+            .map_err(|e| err(path, e))?;
+        // step onset: dashed vertical line
+        let dashes = (0..40).filter(|k| k % 2 == 0).map(|k| {
+            let y0 = ylo + (yhi - ylo) * k as f64 / 40.0;
+            let y1 = ylo + (yhi - ylo) * (k + 1) as f64 / 40.0;
+            PathElement::new(
+                vec![(models.t_step_ms, y0), (models.t_step_ms, y1)],
+                BLACK.mix(0.6).stroke_width(1),
+            )
+        });
+        chart.draw_series(dashes).map_err(|e| err(path, e))?;
+        chart
+            .draw_series(LineSeries::new(s, spike_col.stroke_width(1)))
+            .map_err(|e| err(path, e))?
+            .label("spiking network")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], spike_col.stroke_width(3))
+            });
+        chart
+            .draw_series(LineSeries::new(nl, nl_col.stroke_width(4)))
+            .map_err(|e| err(path, e))?
+            .label("Siegert rate model")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], nl_col.stroke_width(3))
+            });
+        chart
+            .draw_series(LineSeries::new(lin, lin_col.stroke_width(2)))
+            .map_err(|e| err(path, e))?
+            .label("linearised (tau_eff) model")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], lin_col.stroke_width(3))
+            });
+        if a == 0 {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.5))
+                .label_font(("sans-serif", 12))
+                .draw()
+                .map_err(|e| err(path, e))?;
+        }
+    }
+    root.present().map_err(|e| err(path, e))
+}
+
+/// `a, b, c` with 3 significant digits, or one value if all are equal.
+fn fmt_list(v: &[f64]) -> String {
+    let f = |x: f64| format!("{x:.3}");
+    if v.windows(2).all(|w| w[0] == w[1]) {
+        v.first().map_or(String::new(), |&x| f(x))
+    } else {
+        v.iter().map(|&x| f(x)).collect::<Vec<_>>().join(", ")
+    }
+}

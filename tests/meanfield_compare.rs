@@ -70,6 +70,7 @@ fn brunel_spiking_rates_match_mean_field_within_10_percent() {
             warmup_ms: 100.0,
             blocks: 20,
             max_memory: None,
+            ..Default::default()
         },
     )
     .unwrap();

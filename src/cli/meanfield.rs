@@ -3,13 +3,19 @@
 //! The science lives in [`mod@crate::meanfield::compare`]; this file only parses
 //! arguments, calls it and formats the result (table or one JSON object).
 
+use super::rate::check_plot_path;
+#[cfg(feature = "plots")]
+use super::rate::plot_err;
 use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};
+#[cfg(feature = "plots")]
+use crate::meanfield::compare::step_response;
 use crate::meanfield::compare::{
-    CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, compare,
-    stationary,
+    CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, StepOptions,
+    StepResponse, compare, stationary,
 };
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct MeanfieldArgs {
@@ -39,6 +45,20 @@ pub struct CompareArgs {
     /// Refuse to build if the estimated memory exceeds this (bytes; suffixes k, M, G).
     #[arg(long, value_name = "BYTES")]
     pub max_memory: Option<String>,
+    /// Plot the step response (spiking vs nonlinear and linearised rate models) to this PNG;
+    /// runs a second spiking simulation with the step.
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
+    /// Current step into every neuron, pA (default: 5% of the rest-to-threshold
+    /// distance per population, 0.05 (V_th - E_L) C_m / tau_m).
+    #[arg(long, value_name = "PA", allow_hyphen_values = true)]
+    pub step_pa: Option<f64>,
+    /// Step onset, ms (default: (warm-up + t_stop) / 2).
+    #[arg(long, value_name = "MS")]
+    pub step_at: Option<f64>,
+    /// Time constant of the nonlinear rate model, ms (default: the largest tau_m).
+    #[arg(long, value_name = "MS")]
+    pub rate_tau: Option<f64>,
 }
 
 fn opt(x: Option<f64>) -> Json {
@@ -178,14 +198,33 @@ pub fn cmd_meanfield(a: MeanfieldArgs) -> Result<(), Failure> {
 }
 
 /// The JSON document of `cortexsim compare --json`.
-pub fn comparison_json(network: &str, r: &StationaryReport, c: &Comparison) -> Json {
+/// `step` (with `--plot`) adds the spiking step response summary.
+pub fn comparison_json(
+    network: &str,
+    r: &StationaryReport,
+    c: &Comparison,
+    step: Option<&StepResponse>,
+) -> Json {
+    let m = &c.rate_models;
     let pops: Map<String, Json> = c
         .populations
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(a, p)| {
+            let nl_end = m.nonlinear_run.rates[a].last().copied();
+            let lin_end = m.linearised_run.rates[a].last().copied();
             (
                 p.name.clone(),
                 json!({
+                    "rate_model_rate_hz": p.rate_model_rate_hz,
+                    "tau_eff_ms": opt(p.tau_eff_ms),
+                    "h0_hz_per_mv": p.h0_hz_per_mv,
+                    "step_pa": m.step_pa[a],
+                    "step_mu_mv": m.step_mu_mv[a],
+                    "rate_model_after_step_hz": opt(nl_end),
+                    "linearised_after_step_hz": opt(lin_end),
+                    "spiking_before_step_hz": opt(step.map(|s| s.before_hz[a])),
+                    "spiking_after_step_hz": opt(step.map(|s| s.after_hz[a])),
                     "size": p.size,
                     "spiking_rate_hz": p.spiking_rate_hz,
                     "spiking_rate_se_hz": p.spiking_rate_se_hz,
@@ -213,6 +252,8 @@ pub fn comparison_json(network: &str, r: &StationaryReport, c: &Comparison) -> J
         "block_ms": c.block_ms,
         "threads": c.threads,
         "timings_s": {"build": c.build_s, "simulate": c.simulate_s},
+        "step_ms": m.t_step_ms,
+        "rate_model_tau_ms": m.rate_tau_ms,
         "warnings": c.warnings,
     })
 }
@@ -227,8 +268,16 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
         warmup_ms: a.warmup,
         blocks: a.blocks,
         max_memory: a.max_memory.as_deref().map(parse_bytes).transpose()?,
+        step: StepOptions {
+            step_pa: a.step_pa,
+            t_step_ms: a.step_at,
+            rate_tau_ms: a.rate_tau,
+        },
     };
-    let (r, c) = compare(&net, &opts).map_err(|e| match e {
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    let fail = |e: CompareError| match e {
         CompareError::Spec(s) => Failure::spec(s),
         CompareError::Options(m) => Failure::invalid(m),
         CompareError::Build(b) => Failure::build(b),
@@ -236,10 +285,29 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
             code: EXIT_RUNTIME,
             msg: s.to_string(),
         },
-    })?;
+    };
+    let (r, c) = compare(&net, &opts).map_err(fail)?;
     let name = a.net.network.display().to_string();
+    #[cfg(feature = "plots")]
+    let step = match &a.plot {
+        Some(p) => {
+            let s = step_response(&net, &c.rate_models, &opts).map_err(fail)?;
+            crate::plot::plot_step_response(
+                &format!("{name}: step response, spiking network vs rate models"),
+                &c.rate_models,
+                &s,
+                c.warmup_ms,
+                p,
+            )
+            .map_err(plot_err)?;
+            Some(s)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "plots"))]
+    let step: Option<crate::meanfield::compare::StepResponse> = None;
     if a.json {
-        println!("{}", comparison_json(&name, &r, &c));
+        println!("{}", comparison_json(&name, &r, &c, step.as_ref()));
         return Ok(());
     }
     print_warnings(&c.warnings);
@@ -277,6 +345,40 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
     }
     if let Some(m) = c.max_abs_rel_error {
         println!("max |rel error| = {:.2}%", 100.0 * m);
+    }
+    let m = &c.rate_models;
+    println!(
+        "rate models (Siegert tau = {} ms; linearised tau_eff from |N(omega)|), step at {} ms:",
+        m.rate_tau_ms, m.t_step_ms
+    );
+    println!(
+        "{:<14} {:>10} {:>10} {:>10} {:>16} {:>16} {:>16}",
+        "population",
+        "step (pA)",
+        "rate (Hz)",
+        "tau_eff",
+        "Siegert after",
+        "linear after",
+        "spiking b/a"
+    );
+    for (a, p) in c.populations.iter().enumerate() {
+        let last = |r: &[f64]| r.last().copied().unwrap_or(f64::NAN);
+        println!(
+            "{:<14} {:>10.4} {:>10.4} {:>10} {:>16.4} {:>16.4} {:>16}",
+            p.name,
+            m.step_pa[a],
+            p.rate_model_rate_hz,
+            p.tau_eff_ms.map_or("-".into(), |t| format!("{t:.2} ms")),
+            last(&m.nonlinear_run.rates[a]),
+            last(&m.linearised_run.rates[a]),
+            step.as_ref().map_or("-".into(), |s| format!(
+                "{:.3}/{:.3}",
+                s.before_hz[a], s.after_hz[a]
+            ))
+        );
+    }
+    if let Some(p) = &a.plot {
+        println!("plot: {}", p.display());
     }
     Ok(())
 }

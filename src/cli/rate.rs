@@ -102,7 +102,7 @@ fn report_order(f: &RateNetworkFile) -> Vec<String> {
 }
 
 #[cfg(feature = "plots")]
-fn plot_err(e: crate::plot::PlotError) -> Failure {
+pub(super) fn plot_err(e: crate::plot::PlotError) -> Failure {
     Failure::runtime(e.to_string())
 }
 
@@ -111,7 +111,7 @@ fn no_plots() -> Failure {
     Failure::invalid("--plot: this cortexsim was built without the `plots` feature")
 }
 
-fn check_plot_path(p: &Path) -> Result<(), Failure> {
+pub(super) fn check_plot_path(p: &Path) -> Result<(), Failure> {
     let dir = p
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

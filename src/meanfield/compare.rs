@@ -25,13 +25,38 @@
 //! `nu_MF = 0`), and the population ISI CV (mean over neurons with >= 2 ISIs of
 //! `sd(ISI)/mean(ISI)`, as in `cortexsim run`). Running in chunks does not
 //! change the dynamics (the engine is chunk-invariant).
+//!
+//! # Rate models ([`rate_models`], always part of [`compare`])
+//!
+//! Both rate models of [`super::rate_model`] are built for the primary state
+//! and run by [`crate::rate::run`] (exponential Euler, the network's `dt`) over
+//! `[0, t_stop)` with a current step into every neuron from `t_step` on
+//! ([`StepOptions`]; default `t_step = (warmup + t_stop)/2` and, per population,
+//! 5% of the rest-to-threshold distance, `0.05 (V_th - E_L) C_m / tau_m` pA,
+//! i.e. `mu` rises by `0.05 (V_th - E_L)`). The nonlinear (Siegert) model, with
+//! `tau` = the largest `tau_m` unless set, is first relaxed from 0 Hz by the
+//! integrator until it is stationary ([`rate_models`]); that state is
+//! `rate_model_rate_hz` and the start of the recorded run (a warning says when
+//! it did not settle, e.g. at an unstable state). The linearised model starts
+//! at the fixed point, with `tau_eff` from the fit of `|N(omega)|`.
+//!
+//! # Step response ([`step_response`], for `cortexsim compare --plot`)
+//!
+//! A second spiking simulation of the file with the same step added as `dc`
+//! stimuli `[t_step, t_stop)`; population rates in 1 ms bins (or `dt` if
+//! larger) lightly smoothed by a centred 5-bin moving average. It also reports
+//! the mean rate before the step (from the warm-up on) and over the last half
+//! of the stepped interval.
 
 use super::network::{FixedPoint, MeanFieldNetwork, SolverOptions, Stability};
+use super::rate_model::{LinearisedModel, linearised_rate_network, mu_step_mv, to_rate_network};
 use super::reduce::reduce_with_warnings;
 use crate::engine::{BuildError, BuildOptions, SimError, Simulation};
 use crate::error::SpecError;
+use crate::rate::{self, Epoch, Method, RateNetwork, RateRun, RunOpts};
 use crate::record::{NeuronStats, summarize};
 use crate::spec::Network;
+use crate::spec::{Stimulus, StimulusKind};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -129,6 +154,20 @@ pub struct CompareOptions {
     pub blocks: usize,
     /// Refuse to build above this many bytes (None: available memory).
     pub max_memory: Option<u64>,
+    /// Step input of the rate models and of [`step_response`] ([`StepOptions`]).
+    pub step: StepOptions,
+}
+
+/// The current step of the rate-model comparison (module docs, "Rate models").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepOptions {
+    /// Current step into every neuron, pA (None: per population 5% of the
+    /// rest-to-threshold distance, `0.05 (V_th - E_L) C_m / tau_m`).
+    pub step_pa: Option<f64>,
+    /// Step onset, ms (None: middle of the analysed time, `(warmup + t_stop)/2`).
+    pub t_step_ms: Option<f64>,
+    /// Time constant of the nonlinear rate model, ms (None: the largest `tau_m`).
+    pub rate_tau_ms: Option<f64>,
 }
 
 impl Default for CompareOptions {
@@ -138,6 +177,7 @@ impl Default for CompareOptions {
             warmup_ms: 100.0,
             blocks: 20,
             max_memory: None,
+            step: StepOptions::default(),
         }
     }
 }
@@ -167,6 +207,12 @@ pub struct PopulationComparison {
     pub meanfield_sigma_mv: f64,
     /// The block rates, Hz.
     pub block_rates_hz: Vec<f64>,
+    /// Nonlinear (Siegert) rate model, run from 0 Hz, just before the step, Hz.
+    pub rate_model_rate_hz: f64,
+    /// `tau_eff` of the linearised model, ms (`None`: no fit, silent population).
+    pub tau_eff_ms: Option<f64>,
+    /// `H0` of the linearised model, Hz/mV (0 without a fit).
+    pub h0_hz_per_mv: f64,
 }
 
 /// Result of [`compare`].
@@ -190,6 +236,9 @@ pub struct Comparison {
     pub build_s: f64,
     pub simulate_s: f64,
     pub warnings: Vec<String>,
+    /// Both rate models with the step input.
+    #[serde(skip)]
+    pub rate_models: RateModels,
 }
 
 #[derive(Debug, Error)]
@@ -228,6 +277,8 @@ pub fn compare(
     opts: &CompareOptions,
 ) -> Result<(StationaryReport, Comparison), CompareError> {
     let report = stationary(net)?;
+    let mut model_warnings = Vec::new();
+    let models = rate_models(net, &report, opts, &mut model_warnings)?;
     let dt = net.simulation.dt;
     let total = net.simulation.steps;
     if opts.blocks < 10 {
@@ -301,6 +352,9 @@ pub fn compare(
             meanfield_mu_mv: fp.mu_mv[p],
             meanfield_sigma_mv: fp.sigma_mv[p],
             block_rates_hz: std::mem::take(&mut block_rates[p]),
+            rate_model_rate_hz: models.rate_model_rate_hz[p],
+            tau_eff_ms: models.linearised.fits[p].map(|f| f.tau_ms),
+            h0_hz_per_mv: models.linearised.h0_hz_per_mv[p],
         });
     }
     let max_abs = |f: &dyn Fn(&PopulationComparison) -> Option<f64>| {
@@ -317,6 +371,7 @@ pub fn compare(
     });
     let mut warnings = sim.warnings.clone();
     warnings.extend(report.warnings.iter().cloned());
+    warnings.extend(model_warnings);
     let cmp = Comparison {
         populations,
         max_abs_rel_error,
@@ -330,8 +385,261 @@ pub fn compare(
         build_s,
         simulate_s,
         warnings,
+        rate_models: models,
     };
     Ok((report, cmp))
+}
+
+/// Both rate models of the primary state, run with the step input over the
+/// whole `t_stop` (module docs, "Rate models").
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateModels {
+    /// Step onset, ms.
+    pub t_step_ms: f64,
+    /// Current step per population, pA.
+    pub step_pa: Vec<f64>,
+    /// The same step as a change of `mu`, mV.
+    pub step_mu_mv: Vec<f64>,
+    /// Time constant of the nonlinear model, ms.
+    pub rate_tau_ms: f64,
+    /// Nonlinear Siegert model: network and run (from its relaxed state).
+    pub nonlinear: RateNetwork,
+    pub nonlinear_run: RateRun,
+    /// Its stationary rate before the step (relaxed from 0 Hz), Hz.
+    pub rate_model_rate_hz: Vec<f64>,
+    /// Linearised threshold-linear model (started at the fixed point) and its run.
+    pub linearised: LinearisedModel,
+    pub linearised_run: RateRun,
+}
+
+fn options_error(m: String) -> CompareError {
+    CompareError::Options(m)
+}
+
+/// The Siegert model is relaxed in chunks of this many time constants ...
+pub const RELAX_CHUNK_TAU: f64 = 10.0;
+/// ... for at most this many time constants.
+pub const RELAX_MAX_TAU: f64 = 2000.0;
+
+/// Run `net` (no schedules) from its initial rates with the integrator in
+/// chunks of [`RELAX_CHUNK_TAU`] until no rate changes by more than
+/// `1e-12 (1 + rate)` over a chunk; returns the rates and whether it settled.
+fn relax(net: &RateNetwork, dt: f64) -> Result<(Vec<f64>, bool), crate::rate::RateError> {
+    let tau = net.pops.iter().map(|p| p.tau_ms).fold(0.0, f64::max);
+    let steps = (RELAX_CHUNK_TAU * tau / dt).ceil().max(1.0) as usize;
+    let o = RunOpts {
+        dt_ms: dt,
+        t_stop_ms: steps as f64 * dt,
+        seed: 0,
+        record_every: steps,
+        method: Method::Exponential,
+    };
+    let mut net = net.clone();
+    let mut r: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
+    for _ in 0..(RELAX_MAX_TAU / RELAX_CHUNK_TAU) as usize {
+        let run = rate::run(&net, &o)?;
+        let next: Vec<f64> = run
+            .rates
+            .iter()
+            .map(|x| *x.last().unwrap_or(&0.0))
+            .collect();
+        let done = r
+            .iter()
+            .zip(&next)
+            .all(|(a, b)| (a - b).abs() <= 1e-12 * (1.0 + b.abs()));
+        r = next;
+        if done {
+            return Ok((r, true));
+        }
+        for (p, v) in net.pops.iter_mut().zip(&r) {
+            p.r0_hz = *v;
+        }
+    }
+    Ok((r, false))
+}
+
+/// Build and run both rate models of `report`'s primary state with the step
+/// of `opts.step` (module docs). Integration: exponential Euler with the
+/// network's `dt`, every step recorded. The Siegert model is first relaxed
+/// from 0 Hz by the same integrator (in chunks of [`RELAX_CHUNK_TAU`] time
+/// constants until no rate changes by more than `1e-12 (1 + rate)`, at most
+/// [`RELAX_MAX_TAU`]) and the recorded run starts from that stationary state;
+/// warnings are appended to `warnings`.
+pub fn rate_models(
+    net: &Network,
+    report: &StationaryReport,
+    opts: &CompareOptions,
+    warnings: &mut Vec<String>,
+) -> Result<RateModels, CompareError> {
+    let mf = &report.network;
+    let fp = &report.primary().fixed_point;
+    let t_stop = net.simulation.t_stop;
+    let t_step_ms = opts
+        .step
+        .t_step_ms
+        .unwrap_or(0.5 * (opts.warmup_ms.min(t_stop) + t_stop));
+    if !(t_step_ms.is_finite() && t_step_ms >= 0.0 && t_step_ms < t_stop) {
+        return Err(options_error(format!(
+            "step onset must be in [0, t_stop = {t_stop}) ms, got {t_step_ms}"
+        )));
+    }
+    let step_pa: Vec<f64> = match opts.step.step_pa {
+        Some(x) if x.is_finite() => vec![x; mf.len()],
+        Some(x) => return Err(options_error(format!("step must be finite, got {x} pA"))),
+        None => mf
+            .pops
+            .iter()
+            .map(|p| 0.05 * p.lif.v_th_mv * p.c_m_pf / p.lif.tau_m_ms)
+            .collect(),
+    };
+    let step_mu_mv = mu_step_mv(mf, &step_pa);
+    let rate_tau_ms = opts.step.rate_tau_ms.unwrap_or_else(|| {
+        mf.pops
+            .iter()
+            .map(|p| p.lif.tau_m_ms)
+            .fold(f64::NAN, f64::max)
+    });
+    if !(rate_tau_ms.is_finite() && rate_tau_ms > 0.0) {
+        return Err(options_error(format!(
+            "rate-model time constant must be > 0 ms, got {rate_tau_ms}"
+        )));
+    }
+    let dt = net.simulation.dt;
+    let run_opts = RunOpts {
+        dt_ms: dt,
+        t_stop_ms: t_stop,
+        seed: 0,
+        record_every: 1,
+        method: Method::Exponential,
+    };
+    let epoch = |amplitude: Vec<f64>| Epoch {
+        start_ms: t_step_ms,
+        stop_ms: f64::INFINITY,
+        amplitude,
+    };
+    let mut nonlinear = to_rate_network(mf, rate_tau_ms);
+    let rate_err = |e: crate::rate::RateError| options_error(format!("rate model: {e}"));
+    let (rate_model_rate_hz, relaxed) = relax(&nonlinear, dt).map_err(rate_err)?;
+    if !relaxed {
+        warnings.push(format!(
+            "the Siegert rate model did not settle within {RELAX_MAX_TAU} time constants from 0 Hz; rate_model_rate_hz is its last value"
+        ));
+    }
+    for (p, r) in nonlinear.pops.iter_mut().zip(&rate_model_rate_hz) {
+        p.r0_hz = *r;
+    }
+    nonlinear.schedules.push(epoch(step_mu_mv.clone()));
+    let nonlinear_run = rate::run(&nonlinear, &run_opts).map_err(rate_err)?;
+    let mut linearised = linearised_rate_network(mf, fp);
+    let amp = linearised.input_of_mu_step(&step_mu_mv);
+    linearised.network.schedules.push(epoch(amp));
+    let linearised_run = rate::run(&linearised.network, &run_opts).map_err(rate_err)?;
+    Ok(RateModels {
+        t_step_ms,
+        step_pa,
+        step_mu_mv,
+        rate_tau_ms,
+        nonlinear,
+        nonlinear_run,
+        rate_model_rate_hz,
+        linearised,
+        linearised_run,
+    })
+}
+
+/// Spiking population rates around the step (module docs, "Step response").
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepResponse {
+    /// Bin centres, ms.
+    pub t_ms: Vec<f64>,
+    /// Bin width, ms.
+    pub bin_ms: f64,
+    /// Half-width of the centred moving average, bins.
+    pub smooth_bins: usize,
+    /// Smoothed population rates, Hz, `[pop][bin]`.
+    pub rates_hz: Vec<Vec<f64>>,
+    /// Mean spiking rate in `[warmup, t_step)` and in the last half of
+    /// `[t_step, t_stop)`, Hz.
+    pub before_hz: Vec<f64>,
+    pub after_hz: Vec<f64>,
+}
+
+/// Simulate `net` with the step of `models` added as `dc` stimuli to every
+/// population from `t_step` to `t_stop` and return binned (1 ms, or `dt` if
+/// larger) population rates, smoothed by a centred 5-bin moving average.
+pub fn step_response(
+    net: &Network,
+    models: &RateModels,
+    opts: &CompareOptions,
+) -> Result<StepResponse, CompareError> {
+    let mut sim_net = net.clone();
+    let dt = net.simulation.dt;
+    let bin_steps = (1.0 / dt).round().max(1.0);
+    let bin_ms = bin_steps * dt;
+    sim_net.recorders.rate_bin = bin_ms;
+    sim_net.recorders.spikes.clear();
+    sim_net.recorders.v_m.clear();
+    for (p, &amp) in models.step_pa.iter().enumerate() {
+        sim_net.stimuli.push(Stimulus {
+            target: p,
+            kind: StimulusKind::Dc { amplitude: amp },
+            start: models.t_step_ms,
+            stop: net.simulation.t_stop,
+        });
+    }
+    let mut sim = Simulation::build(
+        &sim_net,
+        &BuildOptions {
+            threads: opts.threads,
+            max_memory: opts.max_memory,
+            keep_spikes: false,
+        },
+    )?;
+    sim.run_for(net.simulation.steps, |_| {})?;
+    let smooth_bins = 2usize;
+    let warm = opts.warmup_ms;
+    let mut t_ms = Vec::new();
+    let mut rates_hz = Vec::new();
+    let (mut before_hz, mut after_hz) = (Vec::new(), Vec::new());
+    for (p, bins) in sim.recording.rate_bins.iter().enumerate() {
+        let n = net.populations[p].size as f64;
+        let raw: Vec<f64> = bins
+            .iter()
+            .map(|&c| c as f64 / (n * bin_ms * 1e-3))
+            .collect();
+        let smooth: Vec<f64> = (0..raw.len())
+            .map(|k| {
+                let (lo, hi) = (
+                    k.saturating_sub(smooth_bins),
+                    (k + smooth_bins + 1).min(raw.len()),
+                );
+                raw[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
+            })
+            .collect();
+        let centre = |k: usize| (k as f64 + 0.5) * bin_ms;
+        let mean_in = |a: f64, b: f64| {
+            let v: Vec<f64> = (0..raw.len())
+                .filter(|&k| centre(k) >= a && centre(k) < b)
+                .map(|k| raw[k])
+                .collect();
+            v.iter().sum::<f64>() / v.len().max(1) as f64
+        };
+        let t_end = net.simulation.t_stop;
+        before_hz.push(mean_in(warm.min(models.t_step_ms), models.t_step_ms));
+        after_hz.push(mean_in(0.5 * (models.t_step_ms + t_end), t_end));
+        if p == 0 {
+            t_ms = (0..raw.len()).map(centre).collect();
+        }
+        rates_hz.push(smooth);
+    }
+    Ok(StepResponse {
+        t_ms,
+        bin_ms,
+        smooth_bins,
+        rates_hz,
+        before_hz,
+        after_hz,
+    })
 }
 
 #[cfg(test)]

@@ -13,13 +13,17 @@
 //! * [`mod@reduce`]: the reduction of a validated spiking [`crate::spec::Network`]
 //!   to a [`MeanFieldNetwork`] (in-degrees, delta-equivalent PSP moments,
 //!   external drive; what the stationary theory does not cover is refused);
+//! * [`rate_model`]: the rate models derived from a [`MeanFieldNetwork`] and run
+//!   by [`crate::rate::run`]: the nonlinear Siegert model (NEST `siegert_neuron`)
+//!   and the linearised threshold-linear model with `tau_eff` fitted to `|N(omega)|`;
 //! * [`mod@compare`]: the primary stationary state of a network file and its
 //!   comparison with a spiking simulation of the same file.
 //!
 //! Units at every public API: mV (relative to E_L), ms, Hz, pF; derivatives in
 //! Hz/mV; angular frequency in rad/s. Internally times are converted to s so
-//! that `tau * nu` is dimensionless. Only [`mod@reduce`] (on `spec`) and
-//! [`mod@compare`] (on `spec` and `engine`) depend on the rest of the crate; all
+//! that `tau * nu` is dimensionless. Only [`mod@reduce`] (on `spec`),
+//! [`rate_model`] (on `rate`) and [`mod@compare`] (on `spec`, `engine`,
+//! `rate`) depend on the rest of the crate; all
 //! public result types are `serde::Serialize` for JSON output.
 //!
 //! Validation: NNMT test vectors (tests/meanfield_fixtures.rs) and the
@@ -29,11 +33,16 @@ mod linalg;
 pub mod network;
 mod pcf;
 mod quad;
+pub mod rate_model;
 pub mod reduce;
 pub mod siegert;
 pub mod transfer;
 pub use compare::{CompareOptions, Comparison, StationaryReport, compare, stationary};
 pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
+pub use rate_model::{
+    LinearisedModel, LowPassFit, fit_low_pass, fit_omegas, fit_transfer_functions,
+    linearised_rate_network, mu_step_mv, to_rate_network,
+};
 pub use reduce::{reduce, reduce_with_warnings};
 pub use siegert::*;
 pub use transfer::transfer_function;

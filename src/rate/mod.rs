@@ -17,6 +17,12 @@
 //! a_i  ← max(a_i, lower_clamp_i)                                       (if a clamp is set)
 //! ```
 //!
+//! Populations with [`Transfer::Siegert`] (the LIF rate model derived from a spiking
+//! network, NEST's `siegert_neuron`) also take a variance part
+//! `σ²_i = Σ_j W2_ij a_j + bias2_i` ([`VarianceInput`], optional) and use
+//! `f_i = Φ(x_i, σ_i)`; every other transfer ignores it, and networks without
+//! it behave exactly as before.
+//!
 //! All `x_i` are computed from the old state before any `a_i` changes. With `α = 1`
 //! (`Δt = τ`, Euler) the update is exactly the Elman network `h_t = f(W h_{t−1} + I_t)`;
 //! for `Δt → 0` it converges at first order to the ODE. The exponential variant is exact
@@ -37,6 +43,7 @@
 pub mod analysis;
 
 use crate::error::SpecError;
+use crate::meanfield::{LifParams, phi};
 use rand::RngExt;
 use rand::SeedableRng;
 use rand_distr::StandardNormal;
@@ -65,13 +72,29 @@ pub enum Transfer {
     Relu,
     /// `x`.
     Linear,
+    /// Stationary rate of a LIF population in the diffusion approximation,
+    /// `Phi(mu, sigma)` of [`crate::meanfield::phi`] (Siegert formula with the
+    /// Fourcaud–Brunel shift for exponential synapses): the input `x` is the mean
+    /// `mu` (mV relative to E_L) and the variance part of the network
+    /// ([`RateNetwork::variance`]) gives `sigma²` (mV²); without a variance part
+    /// `sigma = 0` (noiseless LIF rate). This is NEST's `siegert_neuron` transfer.
+    Siegert { lif: LifParams },
 }
 
 impl Transfer {
-    /// Evaluate `f(x)`.
+    /// Evaluate `f(x)` (for [`Transfer::Siegert`] with `sigma = 0`; see
+    /// [`Transfer::apply_with_variance`]).
     #[inline]
     pub fn apply(&self, x: f64) -> f64 {
+        self.apply_with_variance(x, 0.0)
+    }
+
+    /// Evaluate `f(x)` when the population also receives the input variance
+    /// `var` (only [`Transfer::Siegert`] uses it, as `sigma = sqrt(max(var, 0))`).
+    #[inline]
+    pub fn apply_with_variance(&self, x: f64, var: f64) -> f64 {
         match *self {
+            Transfer::Siegert { lif } => phi(&lif, x, var.max(0.0).sqrt()),
             Transfer::ThresholdLinear { gain, threshold } => gain * (x - threshold).max(0.0),
             Transfer::AbbottChance { a, b, d } => {
                 let z = a * x - b;
@@ -126,6 +149,9 @@ impl Transfer {
                 finite("threshold", threshold)
             }
             Transfer::Tanh | Transfer::Relu | Transfer::Linear => Ok(()),
+            Transfer::Siegert { lif } => lif
+                .validate()
+                .map_err(|e| SpecError::new(format!("{path}.lif"), e)),
         }
     }
 }
@@ -178,6 +204,20 @@ pub struct RateNetwork {
     pub schedules: Vec<Epoch>,
     /// Optional OU noise.
     pub noise: Option<OuNoise>,
+    /// Optional variance part of the input (used by [`Transfer::Siegert`] only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<VarianceInput>,
+}
+
+/// Variance part of the input of every population: `sigma²_i = Σ_j W2_ij a_j + bias2_i`
+/// (evaluated, like the mean part, from the state at the start of the step). Only
+/// [`Transfer::Siegert`] populations consume it; epochs and noise act on the mean only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarianceInput {
+    /// Variance coupling, row-major `[target * n + source]`, length `n²`, >= 0.
+    pub w2: Vec<f64>,
+    /// Constant variance per population, length `n`, >= 0.
+    pub bias2: Vec<f64>,
 }
 
 impl RateNetwork {
@@ -190,6 +230,7 @@ impl RateNetwork {
             bias: vec![0.0; n],
             schedules: Vec::new(),
             noise: None,
+            variance: None,
         }
     }
 
@@ -284,6 +325,20 @@ impl RateNetwork {
                 return Err(SpecError::new(
                     format!("{path}.stop"),
                     format!("stop ({}) must be >= start ({})", e.stop_ms, e.start_ms),
+                ));
+            }
+        }
+        if let Some(v) = &self.variance {
+            if v.w2.len() != n * n || v.w2.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(SpecError::new(
+                    "variance.w2",
+                    format!("need {} finite values >= 0", n * n),
+                ));
+            }
+            if v.bias2.len() != n || v.bias2.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
+                return Err(SpecError::new(
+                    "variance.bias2",
+                    format!("need {n} finite values >= 0"),
                 ));
             }
         }
@@ -505,6 +560,22 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
     let mut a: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
     let mut drive = vec![0.0; n];
     let mut x = vec![0.0; n];
+    let mut var = vec![0.0; n];
+    // Variance part: CSR copy like the coupling.
+    let var_csr = net.variance.as_ref().map(|v| {
+        let mut ptr = vec![0];
+        let (mut c, mut w) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in 0..n {
+                if v.w2[i * n + j] != 0.0 {
+                    c.push(j);
+                    w.push(v.w2[i * n + j]);
+                }
+            }
+            ptr.push(c.len());
+        }
+        (ptr, c, w, v.bias2.clone())
+    });
 
     let record = |t: f64, a: &[f64], t_ms: &mut Vec<f64>, rates: &mut Vec<Vec<f64>>| {
         t_ms.push(t);
@@ -537,9 +608,18 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
             }
             x[i] = s + drive[i];
         }
+        if let Some((ptr, c, w, b2)) = &var_csr {
+            for i in 0..n {
+                let mut s = 0.0;
+                for k in ptr[i]..ptr[i + 1] {
+                    s += w[k] * a[c[k]];
+                }
+                var[i] = s + b2[i];
+            }
+        }
         for i in 0..n {
             let p = &net.pops[i];
-            let f = p.transfer.apply(x[i]);
+            let f = p.transfer.apply_with_variance(x[i], var[i]);
             let mut v = (1.0 - alpha[i]) * a[i] + alpha[i] * f;
             if let Some(c) = p.lower_clamp_hz {
                 v = v.max(c);
