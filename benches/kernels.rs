@@ -5,13 +5,13 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use cortexsim::engine::partition::{Block, Delays};
 use cortexsim::engine::rng::{Rng, purpose, stream};
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, State};
 use cortexsim::spec::Network;
 use cortexsim::stimulus::PoissonSampler;
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{RngExt, SeedableRng};
 
 const N: usize = 10_000;
@@ -20,7 +20,9 @@ const DT: f64 = 0.1;
 /// A state in the fluctuation-driven regime: potentials spread below threshold.
 fn state(kernel: &Kernel, v_lo: f64, v_hi: f64) -> State {
     let mut rng = Rng::seed_from_u64(7);
-    let v0 = (0..N).map(|_| v_lo + (v_hi - v_lo) * rng.random::<f64>()).collect();
+    let v0 = (0..N)
+        .map(|_| v_lo + (v_hi - v_lo) * rng.random::<f64>())
+        .collect();
     State::new(kernel, v0)
 }
 
@@ -83,8 +85,16 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
     for t in 0..N as u32 {
         for _ in 0..k {
             let s = rng.random_range(0..ns);
-            let w = if hetero { 0.1 * (0.5 + rng.random::<f32>()) } else { 0.1 };
-            let d = if hetero { rng.random_range(10..=20u8) } else { 15 };
+            let w = if hetero {
+                0.1 * (0.5 + rng.random::<f32>())
+            } else {
+                0.1
+            };
+            let d = if hetero {
+                rng.random_range(10..=20u8)
+            } else {
+                15
+            };
             rows[s].push((t, w, d));
         }
     }
@@ -106,7 +116,11 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
         weights: hetero.then_some(weights),
         weight: 0.1,
         channel: 0,
-        delays: if hetero { Delays::U8(delays) } else { Delays::Const(15) },
+        delays: if hetero {
+            Delays::U8(delays)
+        } else {
+            Delays::Const(15)
+        },
     }
 }
 
@@ -149,7 +163,9 @@ fn bench_poisson(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N as u64));
     for lambda in [2.0, 20.0] {
         let s = PoissonSampler::new(lambda);
-        let mut rngs: Vec<Rng> = (0..N as u64).map(|i| stream(1, purpose::POISSON, 0, i)).collect();
+        let mut rngs: Vec<Rng> = (0..N as u64)
+            .map(|i| stream(1, purpose::POISSON, 0, i))
+            .collect();
         let mut row = vec![0.0f64; N];
         g.bench_function(BenchmarkId::new("lambda", lambda), |b| {
             b.iter(|| {
@@ -209,5 +225,11 @@ fn bench_build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_neuron_update, bench_delivery, bench_poisson, bench_build);
+criterion_group!(
+    benches,
+    bench_neuron_update,
+    bench_delivery,
+    bench_poisson,
+    bench_build
+);
 criterion_main!(benches);

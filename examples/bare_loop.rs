@@ -52,7 +52,10 @@ fn main() {
     let steps = (t_sim / dt).round() as u64;
     let (w_e, w_i) = (0.1f64, -0.5f64);
 
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let t_build = Instant::now();
     // Partitions over all neurons (the engine splits per population; same sizes here).
     let mut bounds = Vec::new();
@@ -121,7 +124,11 @@ fn main() {
         let len = (min_delay as u64).min(steps - t);
         // Spikes of the previous slice.
         let prev_t0 = t.saturating_sub(min_delay as u64);
-        let prev: &[Vec<u32>] = if t == 0 { &[] } else { &spikes[prev_t0 as usize..t as usize] };
+        let prev: &[Vec<u32>] = if t == 0 {
+            &[]
+        } else {
+            &spikes[prev_t0 as usize..t as usize]
+        };
         pool.install(|| {
             parts.par_iter_mut().for_each(|p| {
                 let m = p.n;
