@@ -103,14 +103,19 @@ pub struct Simulation {
     bad: Vec<Option<(usize, usize)>>,
 }
 
-/// Partition layout: (population, offset within population, size). Depends only on the network.
+/// Partition layout: (population, offset within population, size). Depends only on the
+/// network. Each population is cut into the fewest chunks of at most `partition_size`
+/// neurons, of equal size (±1), so that the work per partition is even — results do not
+/// depend on the layout, only the speed does.
 pub fn layout(net: &Network) -> Vec<(usize, u32, u32)> {
     let size = partition_size(net);
     let mut out = Vec::new();
     for (p, pop) in net.populations.iter().enumerate() {
+        let chunks = pop.size.div_ceil(size);
+        let (base, extra) = (pop.size / chunks, pop.size % chunks);
         let mut off = 0;
-        while off < pop.size {
-            let n = size.min(pop.size - off);
+        for c in 0..chunks {
+            let n = base + u32::from(c < extra);
             out.push((p, off, n));
             off += n;
         }
