@@ -14,10 +14,14 @@ pub trait SpikeSink: Send {
     fn finish(&mut self, rec: &FinalData) -> Result<(), String>;
 }
 
+/// Sampled potentials of one population: (name, times ms, [sample][neuron] mV, neurons).
+pub type VmSeries = (String, Vec<f64>, Vec<Vec<f64>>, u32);
+
 /// Data written at the end of a run.
 pub struct FinalData<'a> {
+    /// (population, bin ms, rates Hz)
     pub rates: Vec<(String, f64, Vec<f64>)>,
-    pub vm: Vec<(String, Vec<f64>, Vec<Vec<f64>>, u32)>,
+    pub vm: Vec<VmSeries>,
     pub summary_json: &'a str,
 }
 
@@ -92,8 +96,8 @@ impl Recording {
                     continue;
                 }
                 self.pop_spikes[b.pop] += (e - a) as u64;
-                if self.bin_steps > 0 {
-                    self.rate_bins[b.pop][(step / self.bin_steps) as usize] += (e - a) as u32;
+                if let Some(bin) = step.checked_div(self.bin_steps) {
+                    self.rate_bins[b.pop][bin as usize] += (e - a) as u32;
                 }
                 for &loc in &b.local[a..e] {
                     let node = b.pop_offset + loc;

@@ -411,14 +411,15 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
             .collect();
         summary["spikes_written"] = json!(sim.recording.written);
         let summary_text = summary.to_string();
-        if run_result.is_ok() {
-            if let Err(e) = sink.finish(&FinalData {
+        // A failed run leaves the file marked incomplete: nothing is finished.
+        if run_result.is_ok()
+            && let Err(e) = sink.finish(&FinalData {
                 rates,
                 vm,
                 summary_json: &summary_text,
-            }) {
-                write_err = Some(e);
-            }
+            })
+        {
+            write_err = Some(e);
         }
     }
     summary["timings_s"]["write"] = json!(t_write.elapsed().as_secs_f64());

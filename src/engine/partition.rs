@@ -243,7 +243,7 @@ impl Partition {
                 .step(&mut self.state, slot, i_stim, &mut out.local);
             out.step_end.push(out.local.len() as u32);
             if let Some(vm) = &mut self.vm
-                && (t + 1) % vm.interval == 0
+                && (t + 1).is_multiple_of(vm.interval)
             {
                 let e_l = self.kernel.e_l();
                 vm.data.extend(self.state.v[..vm.n].iter().map(|v| v + e_l));
