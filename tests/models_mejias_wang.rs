@@ -235,13 +235,12 @@ fn hand_written_gating_populations_equal_the_generator() {
             pop.tau_ms, gen_net.bias[i]
         );
     }
-    for t in 0..6 {
-        for s in 0..6 {
+    for (t, target) in POPS.iter().enumerate() {
+        for (s, source) in POPS.iter().enumerate() {
             let w = gen_net.weight(t, s);
             if w != 0.0 {
                 text += &format!(
-                    "[[rate_projections]]\nsource = \"{}\"\ntarget = \"{}\"\nweight = {w:?}\n\n",
-                    POPS[s], POPS[t]
+                    "[[rate_projections]]\nsource = \"{source}\"\ntarget = \"{target}\"\nweight = {w:?}\n\n"
                 );
             }
         }
