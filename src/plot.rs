@@ -226,16 +226,23 @@ pub fn plot_timescales(
 
 /// Bifurcation diagram of a hysteresis sweep: steady rate against the parameter `param`
 /// for each `(population, up, down)` series (rates at `values`); the upward branch is a
-/// solid line with filled circles, the downward branch dashed-looking open circles.
+/// solid line with filled circles, the downward branch dashed-looking open circles, and
+/// the optional `spontaneous` branch (per series, runs without the pulse stimuli) crosses.
 pub fn plot_bifurcation(
     param: &str,
     values: &[f64],
     series: &[(String, Vec<f64>, Vec<f64>)],
+    spontaneous: Option<&[Vec<f64>]>,
     path: &Path,
 ) -> Result<(), PlotError> {
     font();
     if values.len() < 2 || series.is_empty() {
         return Err(err(path, "need at least two values and one population"));
+    }
+    if let Some(sp) = spontaneous
+        && (sp.len() != series.len() || sp.iter().any(|r| r.len() != values.len()))
+    {
+        return Err(err(path, "spontaneous branch differs in shape"));
     }
     if series
         .iter()
@@ -251,6 +258,7 @@ pub fn plot_bifurcation(
     let (ylo, yhi) = series
         .iter()
         .flat_map(|(_, u, d)| u.iter().chain(d))
+        .chain(spontaneous.into_iter().flatten().flatten())
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
             (l.min(v), h.max(v))
@@ -264,7 +272,11 @@ pub fn plot_bifurcation(
     root.fill(&WHITE).map_err(|e| err(path, e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("Steady rate vs {param} (solid: up, open: down)"),
+            if spontaneous.is_some() {
+                format!("Steady rate vs {param} (solid: up, open: down, x: no pulse)")
+            } else {
+                format!("Steady rate vs {param} (solid: up, open: down)")
+            },
             ("sans-serif", 20),
         )
         .margin(15)
@@ -312,6 +324,12 @@ pub fn plot_bifurcation(
         chart
             .draw_series(pd.iter().map(|&p| Circle::new(p, 6, color.stroke_width(2))))
             .map_err(|e| err(path, e))?;
+        if let Some(sp) = spontaneous {
+            let ps = pts(&sp[k]);
+            chart
+                .draw_series(ps.iter().map(|&p| Cross::new(p, 6, color.stroke_width(2))))
+                .map_err(|e| err(path, e))?;
+        }
     }
     if n <= 12 {
         chart

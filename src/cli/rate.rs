@@ -449,10 +449,16 @@ pub struct Scan {
     pub pop_names: Vec<String>,
     pub up: Vec<ScanStep>,
     pub down: Vec<ScanStep>,
+    /// Only for files with pulse stimuli: each value run from the file's initial state with
+    /// the pulses removed (the state the network settles in without a stimulus).
+    pub spontaneous: Option<Vec<ScanStep>>,
 }
 
 /// Sweep `param` over `values` upwards, then back down; each run starts from the rates
-/// at the end of the previous one (the first from the file's initial rates).
+/// at the end of the previous one (the first from the file's initial rates). If the file
+/// has pulse stimuli (finite `stop`), every value is also run from the file's initial
+/// state without them ([`Scan::spontaneous`]): a pulse that switches a bistable network
+/// into its other state then shows as a difference between that branch and `up`/`down`.
 pub fn sweep(
     doc: &Table,
     data: Option<&Path>,
@@ -462,58 +468,78 @@ pub fn sweep(
 ) -> Result<Scan, Failure> {
     let mut state: Option<Vec<f64>> = None;
     let mut names = Vec::new();
-    let mut one = |v: f64, state: &mut Option<Vec<f64>>| -> Result<ScanStep, Failure> {
-        let mut d = doc.clone();
-        crate::spec::overrides::apply(&mut d, &format!("{param}={v:?}")).map_err(Failure::spec)?;
-        let mut f = load_table(&d, data)?;
-        if let Some(s) = state.as_ref() {
-            for (p, r) in f.net.pops.iter_mut().zip(s) {
-                p.r0_hz = *r;
+    let has_pulses = std::cell::Cell::new(false);
+    let mut one =
+        |v: f64, state: &mut Option<Vec<f64>>, no_pulses: bool| -> Result<ScanStep, Failure> {
+            let mut d = doc.clone();
+            crate::spec::overrides::apply(&mut d, &format!("{param}={v:?}"))
+                .map_err(Failure::spec)?;
+            let mut f = load_table(&d, data)?;
+            let is_pulse = |e: &rate::Epoch| e.stop_ms.is_finite();
+            if f.net.schedules.iter().any(is_pulse) {
+                has_pulses.set(true);
             }
-        }
-        let run = rate::run(&f.net, &f.sim.run_opts()).map_err(|e| {
-            let mut fl = rate_failure(e);
-            fl.msg = format!("{param} = {v}: {}", fl.msg);
-            fl
-        })?;
-        let n = run.t_ms.len();
-        let k0 = ((1.0 - tail) * n as f64).floor().clamp(0.0, (n - 1) as f64) as usize;
-        let mut range = 0.0f64;
-        let rates = run
-            .rates
-            .iter()
-            .map(|r| {
-                let seg = &r[k0..];
-                let (lo, hi) = seg
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
-                        (l.min(x), h.max(x))
-                    });
-                range = range.max(hi - lo);
-                seg.iter().sum::<f64>() / seg.len() as f64
+            if no_pulses {
+                f.net.schedules.retain(|e| !is_pulse(e));
+            }
+            if let Some(s) = state.as_ref() {
+                for (p, r) in f.net.pops.iter_mut().zip(s) {
+                    p.r0_hz = *r;
+                }
+            }
+            let run = rate::run(&f.net, &f.sim.run_opts()).map_err(|e| {
+                let mut fl = rate_failure(e);
+                fl.msg = format!("{param} = {v}: {}", fl.msg);
+                fl
+            })?;
+            let n = run.t_ms.len();
+            let k0 = ((1.0 - tail) * n as f64).floor().clamp(0.0, (n - 1) as f64) as usize;
+            let mut range = 0.0f64;
+            let rates = run
+                .rates
+                .iter()
+                .map(|r| {
+                    let seg = &r[k0..];
+                    let (lo, hi) = seg
+                        .iter()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                            (l.min(x), h.max(x))
+                        });
+                    range = range.max(hi - lo);
+                    seg.iter().sum::<f64>() / seg.len() as f64
+                })
+                .collect();
+            *state = Some(run.rates.iter().map(|r| r[n - 1]).collect());
+            names = run.pop_names.clone();
+            Ok(ScanStep {
+                value: v,
+                rates,
+                tail_range_hz: range,
             })
-            .collect();
-        *state = Some(run.rates.iter().map(|r| r[n - 1]).collect());
-        names = run.pop_names.clone();
-        Ok(ScanStep {
-            value: v,
-            rates,
-            tail_range_hz: range,
-        })
-    };
+        };
     let mut up = Vec::with_capacity(values.len());
     for &v in values {
-        up.push(one(v, &mut state)?);
+        up.push(one(v, &mut state, false)?);
     }
     let mut down = Vec::with_capacity(values.len());
     for &v in values.iter().rev() {
-        down.push(one(v, &mut state)?);
+        down.push(one(v, &mut state, false)?);
     }
     down.reverse();
+    let spontaneous = if has_pulses.get() {
+        let mut sp = Vec::with_capacity(values.len());
+        for &v in values {
+            sp.push(one(v, &mut None, true)?);
+        }
+        Some(sp)
+    } else {
+        None
+    };
     Ok(Scan {
         pop_names: names,
         up,
         down,
+        spontaneous,
     })
 }
 
@@ -564,24 +590,36 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         .iter()
         .filter_map(|p| scan.pop_names.iter().position(|n| n == p))
         .collect();
-    // Bistable: the branches differ by more than 1 % (and 1e-3 Hz) in some population.
+    // Bistable: two branches (up, down and, with pulses, spontaneous) differ by more than
+    // 1 % (and 1e-3 Hz) in some population.
+    let branches: Vec<&[ScanStep]> = [Some(&scan.up), Some(&scan.down), scan.spontaneous.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(Vec::as_slice)
+        .collect();
     let gap = |k: usize| {
-        idx.iter()
-            .map(|&i| {
-                let (u, d) = (scan.up[k].rates[i], scan.down[k].rates[i]);
-                let g = (u - d).abs();
-                if g > 1e-3 + 0.01 * u.abs().max(d.abs()) {
-                    g
-                } else {
-                    0.0
+        let mut g = 0.0f64;
+        for (m, b1) in branches.iter().enumerate() {
+            for b2 in &branches[m + 1..] {
+                for &i in &idx {
+                    let (u, d) = (b1[k].rates[i], b2[k].rates[i]);
+                    let diff = (u - d).abs();
+                    if diff > 1e-3 + 0.01 * u.abs().max(d.abs()) {
+                        g = g.max(diff);
+                    }
                 }
-            })
-            .fold(0.0f64, f64::max)
+            }
+        }
+        g
     };
     let bistable: Vec<f64> = (0..values.len())
         .filter(|&k| gap(k) > 0.0)
         .map(|k| values[k])
         .collect();
+    // Onset: the first bistable value after a monostable one, as a bracket.
+    let onset = (1..values.len())
+        .find(|&k| gap(k) > 0.0 && gap(k - 1) == 0.0)
+        .map(|k| (values[k - 1], values[k]));
     // A run has settled when no rate moved by more than 1e-3 Hz + 0.1 % over the tail.
     let settled = |s: &ScanStep| {
         let top = s.rates.iter().fold(0.0f64, |m, r| m.max(r.abs()));
@@ -613,7 +651,13 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
                 )
             })
             .collect();
-        crate::plot::plot_bifurcation(&a.param, &values, &series, p).map_err(plot_err)?;
+        let spont: Option<Vec<Vec<f64>>> = scan.spontaneous.as_ref().map(|sp| {
+            idx.iter()
+                .map(|&i| sp.iter().map(|s| s.rates[i]).collect())
+                .collect()
+        });
+        crate::plot::plot_bifurcation(&a.param, &values, &series, spont.as_deref(), p)
+            .map_err(plot_err)?;
     }
     let j = json!({
         "kind": "scan",
@@ -624,7 +668,9 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         "order": shown,
         "up": branch(&scan.up),
         "down": branch(&scan.down),
+        "spontaneous": scan.spontaneous.as_deref().map(branch),
         "bistable_values": bistable,
+        "onset": onset.map(|(lo, hi)| json!({"last_monostable": lo, "first_bistable": hi})),
         "timings_s": {"scan": elapsed},
         "plot": a.plot.as_ref().map(|o| o.display().to_string()),
     });
@@ -641,12 +687,21 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         a.steps,
         100.0 * a.tail
     );
+    if scan.spontaneous.is_some() {
+        println!(
+            "the file has pulse stimuli: up/down include them; \"no pulse\" runs each value from the initial state without them"
+        );
+    }
     for &i in &idx {
         println!("{}", scan.pop_names[i]);
-        println!("  {:>14} {:>14} {:>14}", a.param, "up (Hz)", "down (Hz)");
+        print!("  {:>14} {:>14}  {:>14} ", a.param, "up (Hz)", "down (Hz)");
+        if scan.spontaneous.is_some() {
+            print!(" {:>14}", "no pulse (Hz)");
+        }
+        println!();
         for (k, v) in values.iter().enumerate() {
             let mark = |s: &ScanStep| if settled(s) { " " } else { "*" };
-            println!(
+            print!(
                 "  {:>14.6} {:>14.4}{} {:>14.4}{}",
                 v,
                 scan.up[k].rates[i],
@@ -654,9 +709,19 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
                 scan.down[k].rates[i],
                 mark(&scan.down[k])
             );
+            if let Some(sp) = &scan.spontaneous {
+                print!(" {:>14.4}{}", sp[k].rates[i], mark(&sp[k]));
+            }
+            println!();
         }
     }
-    if scan.up.iter().chain(&scan.down).any(|s| !settled(s)) {
+    if scan
+        .up
+        .iter()
+        .chain(&scan.down)
+        .chain(scan.spontaneous.iter().flatten())
+        .any(|s| !settled(s))
+    {
         println!(
             "* not settled: rates still changing at the end of the run (lengthen simulation.t_stop)"
         );
@@ -667,6 +732,12 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         println!(
             "branches differ (hysteresis) at {} = {:?}",
             a.param, bistable
+        );
+    }
+    if let Some((lo, hi)) = onset {
+        println!(
+            "onset of bistability: {} in ({lo}, {hi}] (monostable at {lo}, bistable at {hi})",
+            a.param
         );
     }
     if let Some(p) = &a.plot {

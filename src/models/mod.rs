@@ -5,7 +5,8 @@
 //! optional `[[stimuli]]`. Times in ms, rates in Hz, inputs in the model's input unit.
 //!
 //! ```toml
-//! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local
+//! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local,
+//!                               # mejias_wang_local (j_s = ..., see models::mejias_wang)
 //!                               # (joglekar2018_spiking makes a spiking network: load_spiking_generator)
 //! kind = "joglekar2018_rate"
 //! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
@@ -19,6 +20,8 @@
 //! r0 = 1.0                      # initial rate (Hz), default 0
 //! bias = 0.0                    # constant input, default 0
 //! lower_clamp = 0.0             # optional
+//! kinetics = { kind = "gating", gamma = 1.282, saturating = true }  # optional; default
+//!                               # leaky (a rate); gating: dS/dt = -S/tau + 1e-3 gamma (1-S) f(x)
 //!
 //! [[rate_projections]]
 //! source = "E"
@@ -54,9 +57,10 @@ pub mod ei_local;
 pub mod joglekar_spiking;
 pub mod large_scale;
 pub mod markov;
+pub mod mejias_wang;
 
 use crate::error::SpecError;
-use crate::rate::{Epoch, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer};
+use crate::rate::{Epoch, Kinetics, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml::{Table, Value};
@@ -188,6 +192,11 @@ const LARGE_SCALE_KEYS: &[&str] = &[
     "r_e", "r_i",
 ];
 
+const MW_KEYS: &[&str] = &[
+    "j_s", "j_c", "j_ei", "j_ii", "j_ie", "j_0", "i_0a", "i_0b", "i_0c", "tau_n", "tau_g", "tau_r",
+    "gamma", "gamma_i", "a", "b", "d", "g_i", "c1", "c0", "r0",
+];
+
 type Built = (RateNetwork, Option<Vec<(String, f64)>>);
 
 fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
@@ -306,6 +315,65 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             }
             Ok((ei_local::build(&p), None))
         }
+        "mejias_wang_local" => {
+            let mut allowed = vec!["kind"];
+            allowed.extend_from_slice(MW_KEYS);
+            check_keys(m, "model", &allowed)?;
+            let mut p = mejias_wang::MejiasWangLocalParams::mejias_wang2022(0.4);
+            for &key in MW_KEYS {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "j_s" => &mut p.j_s,
+                        "j_c" => &mut p.j_c,
+                        "j_ei" => &mut p.j_ei,
+                        "j_ii" => &mut p.j_ii,
+                        "j_ie" => {
+                            p.j_ie = Some(v);
+                            continue;
+                        }
+                        "j_0" => &mut p.j_0,
+                        "i_0a" => &mut p.i_0a,
+                        "i_0b" => &mut p.i_0b,
+                        "i_0c" => &mut p.i_0c,
+                        "tau_n" => &mut p.tau_n,
+                        "tau_g" => &mut p.tau_g,
+                        "tau_r" => &mut p.tau_r,
+                        "gamma" => &mut p.gamma,
+                        "gamma_i" => &mut p.gamma_i,
+                        "a" => &mut p.a,
+                        "b" => &mut p.b,
+                        "d" => &mut p.d,
+                        "g_i" => &mut p.g_i,
+                        "c1" => &mut p.c1,
+                        "c0" => &mut p.c0,
+                        _ => &mut p.r0,
+                    };
+                    *slot = v;
+                }
+            }
+            if !m.contains_key("j_s") {
+                return Err(SpecError::new(
+                    "model.j_s",
+                    "missing (E self-coupling in nA; bistable above ~0.4655)",
+                ));
+            }
+            for (key, v) in [("tau_n", p.tau_n), ("tau_g", p.tau_g), ("tau_r", p.tau_r)] {
+                if v <= 0.0 {
+                    return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
+                }
+            }
+            if p.g_i == 0.0 || p.c1 == 0.0 {
+                return Err(SpecError::new("model", "g_i and c1 must be non-zero"));
+            }
+            let j_ie = p.j_ie();
+            if !j_ie.is_finite() {
+                return Err(SpecError::new(
+                    "model.j_ie",
+                    format!("derived J_IE = (J_0 - J_s - J_c)/(2 J_EI zeta) is {j_ie}; set j_ie"),
+                ));
+            }
+            Ok((mejias_wang::build(&p), None))
+        }
         other => Err(SpecError::new(
             "model.kind",
             format!(
@@ -316,6 +384,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                         "chaudhuri2015",
                         "joglekar2018_rate",
                         "ei_local",
+                        "mejias_wang_local",
                         "joglekar2018_spiking"
                     ]
                 )
@@ -522,6 +591,36 @@ pub fn load_spiking_generator(
     joglekar_spiking::build(&p, &data).map(Some)
 }
 
+/// `kinetics = { kind = "leaky" }` or `{ kind = "gating", gamma = 1.282, saturating = true }`
+/// (`saturating` defaults to true).
+fn parse_kinetics(v: &Value, path: &str) -> Result<Kinetics, SpecError> {
+    let t = as_table(Some(v), path)?;
+    match req_str(t, "kind", path)? {
+        "leaky" => {
+            check_keys(t, path, &["kind"])?;
+            Ok(Kinetics::Leaky)
+        }
+        "gating" => {
+            check_keys(t, path, &["kind", "gamma", "saturating"])?;
+            let gamma = req_f64(t, "gamma", path)?;
+            let saturating = match t.get("saturating") {
+                None => true,
+                Some(b) => b
+                    .as_bool()
+                    .ok_or_else(|| SpecError::new(join(path, "saturating"), "must be a boolean"))?,
+            };
+            Ok(Kinetics::Gating { gamma, saturating })
+        }
+        other => Err(SpecError::new(
+            join(path, "kind"),
+            format!(
+                "unknown kinetics `{other}`{}",
+                did_you_mean(other, &["leaky", "gating"])
+            ),
+        )),
+    }
+}
+
 fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
     let pops_v = doc
         .get("rate_populations")
@@ -534,13 +633,22 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
         })?;
     let mut pops = Vec::with_capacity(pops_v.len());
     let mut bias = Vec::with_capacity(pops_v.len());
+    let mut kinetics = Vec::with_capacity(pops_v.len());
     for (k, v) in pops_v.iter().enumerate() {
         let path = format!("rate_populations[{k}]");
         let t = as_table(Some(v), &path)?;
         check_keys(
             t,
             &path,
-            &["name", "tau", "transfer", "r0", "bias", "lower_clamp"],
+            &[
+                "name",
+                "tau",
+                "transfer",
+                "r0",
+                "bias",
+                "lower_clamp",
+                "kinetics",
+            ],
         )?;
         let name = req_str(t, "name", &path)?.to_string();
         let tau_ms = req_f64(t, "tau", &path)?;
@@ -593,9 +701,16 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
             r0_hz: opt_f64(t, "r0", &path)?.unwrap_or(0.0),
         });
         bias.push(opt_f64(t, "bias", &path)?.unwrap_or(0.0));
+        kinetics.push(match t.get("kinetics") {
+            None => Kinetics::Leaky,
+            Some(v) => parse_kinetics(v, &format!("{path}.kinetics"))?,
+        });
     }
     let mut net = RateNetwork::new(pops);
     net.bias = bias;
+    if kinetics.iter().any(|k| *k != Kinetics::Leaky) {
+        net.kinetics = Some(kinetics);
+    }
     net.validate()?;
     let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
     let lookup = |name: &str, path: String| {

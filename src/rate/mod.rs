@@ -23,6 +23,30 @@
 //! `f_i = Φ(x_i, σ_i)`; every other transfer ignores it, and networks without
 //! it behave exactly as before.
 //!
+//! **Gating populations.** A population may instead have [`Kinetics::Gating`]: its state
+//! is a synaptic gating variable `S_i` (dimensionless, e.g. the NMDA or GABA gating of the
+//! Wong–Wang reduced models) driven by the rate `f_i(x_i)` of its input, usually a copy of
+//! one rate population through a weight of 1 and [`Transfer::Linear`]:
+//!
+//! ```text
+//! dS_i/dt = −S_i/τ_i + γ'_i (1 − S_i) f_i(x_i)     (saturating, NMDA)
+//! dS_i/dt = −S_i/τ_i + γ'_i f_i(x_i)               (non-saturating, GABA)
+//! γ'_i = 10⁻³ γ_i  (γ in the papers' units, rates in Hz and time in s; here t is in ms)
+//! ```
+//!
+//! Both are linear in `S_i` for the input held over the step, `dS/dt = −k S + g`, with
+//! `k = 1/τ + γ' f` (saturating) or `1/τ`, and `g = γ' f`, and use the same update form:
+//!
+//! ```text
+//! S_i ← S_i + h (g − k S_i),   h = Δt              (Method::Euler)
+//!                              h = (1 − e^{−k Δt})/k  (Method::Exponential; exact for a held input)
+//! ```
+//!
+//! For a leaky population the same formula with `k = 1/τ`, `g = f/τ` is the update above, so
+//! rate and gating populations share one network, one coupling matrix and one step loop
+//! (the leaky path is kept literally as written above, so existing results are unchanged).
+//! `r0` is the initial `S`, `lower_clamp` applies as for rates.
+//!
 //! All `x_i` are computed from the old state before any `a_i` changes. With `α = 1`
 //! (`Δt = τ`, Euler) the update is exactly the Elman network `h_t = f(W h_{t−1} + I_t)`;
 //! for `Δt → 0` it converges at first order to the ODE. The exponential variant is exact
@@ -156,6 +180,18 @@ impl Transfer {
     }
 }
 
+/// How a population's state follows its input (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Kinetics {
+    /// `τ da/dt = −a + f(x)`: a firing rate (the default).
+    #[default]
+    Leaky,
+    /// `dS/dt = −S/τ + 10⁻³ γ (1 − S) f(x)` (`saturating`) or `−S/τ + 10⁻³ γ f(x)`:
+    /// a synaptic gating variable; `γ` in the papers' units (rates in Hz, time in s).
+    Gating { gamma: f64, saturating: bool },
+}
+
 /// One rate population.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RatePop {
@@ -207,6 +243,10 @@ pub struct RateNetwork {
     /// Optional variance part of the input (used by [`Transfer::Siegert`] only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variance: Option<VarianceInput>,
+    /// Optional kinetics per population (length `n`); `None`: every population is
+    /// [`Kinetics::Leaky`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinetics: Option<Vec<Kinetics>>,
 }
 
 /// Variance part of the input of every population: `sigma²_i = Σ_j W2_ij a_j + bias2_i`
@@ -231,7 +271,23 @@ impl RateNetwork {
             schedules: Vec::new(),
             noise: None,
             variance: None,
+            kinetics: None,
         }
+    }
+
+    /// Kinetics of population `i`.
+    pub fn kinetics_of(&self, i: usize) -> Kinetics {
+        self.kinetics
+            .as_ref()
+            .and_then(|k| k.get(i).copied())
+            .unwrap_or_default()
+    }
+
+    /// Set the kinetics of population `i` (allocating the per-population list).
+    pub fn set_kinetics(&mut self, i: usize, k: Kinetics) {
+        let n = self.n();
+        self.kinetics
+            .get_or_insert_with(|| vec![Kinetics::Leaky; n])[i] = k;
     }
 
     /// Number of populations.
@@ -340,6 +396,24 @@ impl RateNetwork {
                     "variance.bias2",
                     format!("need {n} finite values >= 0"),
                 ));
+            }
+        }
+        if let Some(ks) = &self.kinetics {
+            if ks.len() != n {
+                return Err(SpecError::new(
+                    "kinetics",
+                    format!("need {n} entries, got {}", ks.len()),
+                ));
+            }
+            for (i, k) in ks.iter().enumerate() {
+                if let Kinetics::Gating { gamma, .. } = k
+                    && !gamma.is_finite()
+                {
+                    return Err(SpecError::new(
+                        format!("rate_populations[{i}].kinetics.gamma"),
+                        "must be finite",
+                    ));
+                }
             }
         }
         if let Some(ou) = &self.noise {
@@ -536,6 +610,16 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
             Method::Exponential => -(-dt / p.tau_ms).exp_m1(),
         })
         .collect();
+    // Gating populations: (1/τ, 10⁻³ γ, saturating); `None` for leaky ones.
+    let gating: Vec<Option<(f64, f64, bool)>> = (0..n)
+        .map(|i| match net.kinetics_of(i) {
+            Kinetics::Leaky => None,
+            Kinetics::Gating { gamma, saturating } => {
+                Some((1.0 / net.pops[i].tau_ms, 1e-3 * gamma, saturating))
+            }
+        })
+        .collect();
+    let method = opts.method;
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
     let (ou_decay, ou_kick) = match &net.noise {
@@ -620,7 +704,18 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
         for i in 0..n {
             let p = &net.pops[i];
             let f = p.transfer.apply_with_variance(x[i], var[i]);
-            let mut v = (1.0 - alpha[i]) * a[i] + alpha[i] * f;
+            let mut v = match gating[i] {
+                None => (1.0 - alpha[i]) * a[i] + alpha[i] * f,
+                Some((inv_tau, g, saturating)) => {
+                    let k = if saturating { inv_tau + g * f } else { inv_tau };
+                    let h = match method {
+                        Method::Euler => dt,
+                        Method::Exponential if (k * dt).abs() > 1e-12 => -(-k * dt).exp_m1() / k,
+                        Method::Exponential => dt,
+                    };
+                    a[i] + h * (g * f - k * a[i])
+                }
+            };
             if let Some(c) = p.lower_clamp_hz {
                 v = v.max(c);
             }
