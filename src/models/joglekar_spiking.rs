@@ -54,6 +54,16 @@
 //! Differences from Brian2: the engine integrates the membrane exactly (Brian: Euler–
 //! Maruyama at 0.1 ms), thresholds with `V ≥ V_t` (Brian `V > V_t`), and ignores input
 //! spikes during the refractory period (Brian adds them to the clamped potential).
+//!
+//! Open question (measured, not resolved): with the asynchronous-regime parameters the
+//! baseline I rate is 3.4 Hz (published 5–6 Hz; the diffusion approximation of this
+//! network also gives 3.5–3.8 Hz, so the engine agrees with theory), and strong GBA does
+//! not carry the V1 pulse to prefrontal areas. In the original script
+//! (`rishimodelpython_brian2_spiking.py`, OpenSourceBrain/JoglekarEtAl18) the line that
+//! sets the *synchronous* regime — including `alpha = 4` — is not commented out, while the
+//! asynchronous-regime lines that follow it are; running the asynchronous regime by
+//! uncommenting those lines keeps `alpha = 4`, not 0.68. That would raise the hierarchy
+//! scaling of the local E→I and long-range weights; it is a candidate explanation to test.
 
 use super::large_scale::Gba;
 use super::markov::MacaqueData;
