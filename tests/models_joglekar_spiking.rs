@@ -114,7 +114,8 @@ fn structure_follows_the_published_formulas() {
         .filter(|&k| k / n != k % n && d.fln[k] != 0.0)
         .count();
     assert_eq!(net.projections.len(), 4 * n + 2 * nonzero);
-    let (alpha, h) = (0.68, |a: &str| d.hier_norm[d.area_index(a).unwrap()]);
+    // alpha = 4.0: the value the published script runs with (see the module docs).
+    let (alpha, h) = (4.0, |a: &str| d.hier_norm[d.area_index(a).unwrap()]);
     // Local weights in V4 (mV), target<-source, hierarchy scaling on E->E and E->I only.
     let s4 = 1.0 + alpha * h("V4");
     assert!(close(weight(&net, "V4.E", "V4.E"), s4 * 0.01));
@@ -402,6 +403,11 @@ fn full_size_baseline_and_propagation_weak_vs_strong() {
         }
         eprintln!("{gba:?} baseline (2000/area, 200-1000 ms): E {re:.3} Hz, I {ri:.3} Hz");
         assert!((0.5..2.5).contains(&re) && (3.0..8.0).contains(&ri));
+        // Published (paper; ReScience NEST: E 1.30/1.49, I 5.59/5.99 Hz): E 0.75-1.5, I 5-6 Hz.
+        assert!(
+            (0.75..1.6).contains(&re) && (4.8..6.5).contains(&ri),
+            "{gba:?}: E {re}, I {ri} Hz"
+        );
     }
     let weak = pulse_response(Gba::Weak, 2000, 1);
     let strong = pulse_response(Gba::Strong, 2000, 1);
@@ -421,6 +427,15 @@ fn full_size_baseline_and_propagation_weak_vs_strong() {
     assert!(w2 > 3.0 && s2 > w2, "V2 response weak {w2}, strong {s2} Hz");
     let (w4, s4) = gain("V4");
     assert!(s4 > w4, "V4 response weak {w4}, strong {s4} Hz");
+    // The published result: with weak GBA the signal stays in the early visual areas; with
+    // strong GBA it reaches parietal and prefrontal areas (7A, 46d, 9/46d, 7m, 7B).
+    for a in ["7A", "46d", "9/46d", "7m", "7B"] {
+        let (w, s) = gain(a);
+        assert!(
+            w < 0.5 && s > 1.0 && s > 5.0 * w.max(0.1),
+            "{a}: weak {w}, strong {s} Hz"
+        );
+    }
 }
 
 /// The network files run through the binary with `--set` overrides and `--data`.
