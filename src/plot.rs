@@ -695,8 +695,10 @@ pub struct PulseColumn {
     pub t_ms: Vec<f64>,
     /// Change of rate from baseline (Hz), `[area][sample]`, areas in the plot's order.
     pub change_hz: Vec<Vec<f64>>,
-    /// Peak change per area (Hz), printed in the panel.
+    /// Peak change per area (Hz), printed next to the panel.
     pub peak_hz: Vec<f64>,
+    /// Noise level per area (Hz): a peak at or below it is printed in grey, marked `(noise)`.
+    pub noise_hz: Vec<f64>,
     /// Pulse window relative to its onset (ms).
     pub pulse_ms: (f64, f64),
 }
@@ -717,7 +719,11 @@ pub fn plot_pulse_compare(
         return Err(err(path, "no areas or models to plot"));
     }
     for c in cols {
-        if c.change_hz.len() != n || c.peak_hz.len() != n || c.t_ms.len() < 2 {
+        if c.change_hz.len() != n
+            || c.peak_hz.len() != n
+            || c.noise_hz.len() != n
+            || c.t_ms.len() < 2
+        {
             return Err(err(path, format!("column `{}`: wrong sizes", c.title)));
         }
     }
@@ -725,6 +731,7 @@ pub fn plot_pulse_compare(
     let row_h = 42u32;
     let (head_h, colhead_h, axis_h) = (70u32, 30u32, 50u32);
     let col_w = 620u32;
+    let peak_w = 125u32;
     let w = label_w + col_w * cols.len() as u32 + 10;
     let h = head_h + colhead_h + row_h * n as u32 + axis_h;
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
@@ -753,6 +760,9 @@ pub fn plot_pulse_compare(
         chead
             .draw_text(&c.title, &black(15), (10, 6))
             .map_err(|e| err(path, e))?;
+        chead
+            .draw_text("peak change", &black(13), ((col_w - peak_w + 8) as i32, 8))
+            .map_err(|e| err(path, e))?;
         let (panels, axis) = cbody.split_vertically(row_h * n as u32);
         let (t0, t1) = (c.t_ms[0], *c.t_ms.last().unwrap_or(&0.0));
         let color = if ci == 0 {
@@ -768,7 +778,7 @@ pub fn plot_pulse_compare(
                 .fold((0.0f64, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
             let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
             let mut chart = ChartBuilder::on(row)
-                .margin_right(20)
+                .margin_right(peak_w)
                 .margin_top(3)
                 .margin_bottom(3)
                 .build_cartesian_2d(t0..t1, (lo - 0.05 * span)..(hi + 0.15 * span))
@@ -791,14 +801,13 @@ pub fn plot_pulse_compare(
                     color.stroke_width(2),
                 ))
                 .map_err(|e| err(path, e))?;
-            let (px, py) = chart.backend_coord(&(t1, hi + 0.15 * span));
+            let (pk, noisy) = (c.peak_hz[i], c.peak_hz[i] <= c.noise_hz[i]);
+            let ink = BLACK.mix(if noisy { 0.45 } else { 1.0 });
+            let style = TextStyle::from(("sans-serif", 13).into_font()).color(&ink);
             row.draw_text(
-                &format!("peak {}", fmt_hz(c.peak_hz[i])),
-                &TextStyle::from(("sans-serif", 12).into_font()).color(&BLACK),
-                (
-                    px - row.get_base_pixel().0 - 110,
-                    py - row.get_base_pixel().1 + 2,
-                ),
+                &format!("{}{}", fmt_sig_hz(pk), if noisy { " (noise)" } else { "" }),
+                &style,
+                (col_w as i32 - peak_w as i32 + 8, row_h as i32 / 2 - 8),
             )
             .map_err(|e| err(path, e))?;
             row.draw(&PathElement::new(
@@ -808,7 +817,7 @@ pub fn plot_pulse_compare(
             .map_err(|e| err(path, e))?;
         }
         let mut chart = ChartBuilder::on(&axis)
-            .margin_right(20)
+            .margin_right(peak_w)
             .x_label_area_size(45)
             .build_cartesian_2d(t0..t1, 0.0..1.0)
             .map_err(|e| err(path, e))?;
@@ -824,4 +833,19 @@ pub fn plot_pulse_compare(
             .map_err(|e| err(path, e))?;
     }
     root.present().map_err(|e| err(path, e))
+}
+
+/// A rate with three significant digits (plain notation down to 0.001 Hz).
+fn fmt_sig_hz(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !a.is_finite() {
+        format!("{v} Hz")
+    } else if a >= 100.0 {
+        format!("{v:.0} Hz")
+    } else if a >= 0.001 {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$} Hz")
+    } else {
+        format!("{v:.2e} Hz")
+    }
 }

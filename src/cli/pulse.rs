@@ -311,6 +311,7 @@ fn resp_json(r: &Response) -> Json {
         "peak_change_hz": r.peak_hz,
         "t_peak_ms": r.t_peak_ms,
         "pre_pulse_max_abs_change_hz": r.pre_max_abs_hz,
+        "above_noise": r.peak_hz > r.pre_max_abs_hz,
     })
 }
 
@@ -490,6 +491,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
             t_ms: rs[0].t_rel.clone(),
             change_hz: rs.iter().map(|r| r.change.clone()).collect(),
             peak_hz: rs.iter().map(|r| r.peak_hz).collect(),
+            noise_hz: rs.iter().map(|r| r.pre_max_abs_hz).collect(),
             pulse_ms: pulse,
         };
         let name = |p: &Path| {
