@@ -457,6 +457,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if let Some((p, sel)) = &raster {
         plot_raster(&a, &net, &sim, sel, t_ms, p)?;
         summary["plot"] = json!(p.display().to_string());
+        summary["raster_populations"] = json!(
+            sel.iter()
+                .map(|&i| net.populations[i].name.as_str())
+                .collect::<Vec<_>>()
+        );
     }
     if a.json {
         println!("{summary}");
