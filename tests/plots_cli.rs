@@ -248,6 +248,7 @@ fn pulse_compare_weak_gba_reduced_size() {
             "t_peak_ms",
             "pre_pulse_max_abs_change_hz",
             "above_noise",
+            "mean_change_during_pulse_hz",
         ] {
             assert!(p.get(k).is_some(), "{a}: no `{k}`");
         }
@@ -275,6 +276,10 @@ fn pulse_compare_weak_gba_reduced_size() {
         .as_f64()
         .expect("24c rises (at least by noise)");
     let a_rt = att["rate"].as_f64().unwrap();
+    assert!(
+        att["spiking_mean_during_pulse"].is_number() || att["spiking_mean_during_pulse"].is_null()
+    );
+    assert!(att["rate_mean_during_pulse"].as_f64().unwrap() > 1.0);
     assert!((a_sp - peak("spiking", "V1") / peak("spiking", "24c")).abs() < 1e-9 * a_sp);
     assert!(a_rt > 100.0 && a_sp > 10.0, "spiking {a_sp}, rate {a_rt}");
 }

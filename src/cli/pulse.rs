@@ -242,6 +242,8 @@ struct Response {
     t_peak_ms: f64,
     /// Largest |change| before the onset (outside the smoothing reach): the noise level.
     pre_max_abs_hz: f64,
+    /// Mean change (unsmoothed) while the pulse is on.
+    mean_pulse_hz: f64,
 }
 
 /// `raw` gives the baseline (mean over `[onset - baseline_ms, onset)`), `smooth` the change.
@@ -249,7 +251,7 @@ fn response(
     t: &[f64],
     raw: &[f64],
     smooth: &[f64],
-    onset: f64,
+    (onset, stop): (f64, f64),
     baseline_ms: f64,
     reach_ms: f64,
 ) -> Option<Response> {
@@ -285,6 +287,13 @@ fn response(
     if !peak.is_finite() {
         return None;
     }
+    let on: Vec<f64> = t
+        .iter()
+        .zip(raw)
+        .filter(|(t, _)| **t >= onset && **t < stop)
+        .map(|(_, &v)| v - baseline_hz)
+        .collect();
+    let mean_pulse_hz = on.iter().sum::<f64>() / on.len().max(1) as f64;
     Some(Response {
         t_rel,
         change,
@@ -292,6 +301,7 @@ fn response(
         peak_hz: peak,
         t_peak_ms: t_peak,
         pre_max_abs_hz: pre,
+        mean_pulse_hz,
     })
 }
 
@@ -312,6 +322,7 @@ fn resp_json(r: &Response) -> Json {
         "t_peak_ms": r.t_peak_ms,
         "pre_pulse_max_abs_change_hz": r.pre_max_abs_hz,
         "above_noise": r.peak_hz > r.pre_max_abs_hz,
+        "mean_change_during_pulse_hz": r.mean_pulse_hz,
     })
 }
 
@@ -449,19 +460,26 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
             .map(|&c| c as f64 / norm)
             .collect();
         let sm = moving_average(&raw, h_bins);
-        let r =
-            response(&t_sp, &raw, &sm, sp_on, a.baseline, smooth_ms / 2.0).ok_or_else(|| {
-                Failure::invalid(format!(
-                    "spiking: the pulse at {sp_on} ms leaves no baseline or no time after it"
-                ))
-            })?;
+        let r = response(
+            &t_sp,
+            &raw,
+            &sm,
+            (sp_on, sp_off),
+            a.baseline,
+            smooth_ms / 2.0,
+        )
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "spiking: the pulse at {sp_on} ms leaves no baseline or no time after it"
+            ))
+        })?;
         sp_resp.push(r);
         let i = rrun.index_of(&e).expect("area taken from the rate model");
         let r = response(
             &rrun.t_ms,
             &rrun.rates[i],
             &rrun.rates[i],
-            rate_pulse.0,
+            rate_pulse,
             a.baseline,
             0.0,
         )
@@ -566,7 +584,11 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         "areas": areas,
         "peak_change_hz": {"spiking": pk_sp, "rate": pk_rt},
         "per_area": per_area,
-        "attenuation": {"from": areas[0], "to": areas[to], "spiking": att_sp, "rate": att_rt},
+        "attenuation": {
+            "from": areas[0], "to": areas[to], "spiking": att_sp, "rate": att_rt,
+            "spiking_mean_during_pulse": attenuation(sp_resp[0].mean_pulse_hz, sp_resp[to].mean_pulse_hz),
+            "rate_mean_during_pulse": attenuation(rt_resp[0].mean_pulse_hz, rt_resp[to].mean_pulse_hz),
+        },
         "plot": a.plot.as_ref().map(|p| p.display().to_string()),
     });
     if a.json {
@@ -581,33 +603,52 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         rate_pulse.0,
         rate_pulse.1
     );
+    println!("{:<8} | {:<41}| rate model", "", "spiking network");
     println!(
-        "{:<8} {:>13} {:>13} {:>11} {:>13} {:>13} {:>11}",
+        "{:<8} | {:>9} {:>10} {:>10} {:>9} | {:>9} {:>10} {:>10} {:>9}",
         "area",
-        "spk base Hz",
-        "spk peak dHz",
+        "base Hz",
+        "peak dHz",
+        "mean dHz",
         "noise Hz",
-        "rate base Hz",
-        "rate peak dHz",
+        "base Hz",
+        "peak dHz",
+        "mean dHz",
         "t_peak ms"
     );
     for (k, area) in areas.iter().enumerate() {
         let (s, r) = (&sp_resp[k], &rt_resp[k]);
         println!(
-            "{:<8} {:>13.3} {:>13.3} {:>11.3} {:>13.3} {:>13.4} {:>11.0}",
-            area, s.baseline_hz, s.peak_hz, s.pre_max_abs_hz, r.baseline_hz, r.peak_hz, r.t_peak_ms
+            "{:<8} | {:>9.3} {:>10.3} {:>10.3} {:>9.3} | {:>9.3} {:>10.4} {:>10.4} {:>9.0}",
+            area,
+            s.baseline_hz,
+            s.peak_hz,
+            s.mean_pulse_hz,
+            s.pre_max_abs_hz,
+            r.baseline_hz,
+            r.peak_hz,
+            r.mean_pulse_hz,
+            r.t_peak_ms
         );
     }
     let f = |x: Option<f64>| x.map_or("inf (no rise)".to_string(), |v| format!("{v:.2}"));
     println!(
-        "attenuation {} -> {} (peak ratio): spiking {}, rate {}",
+        "attenuation {} -> {}: peak ratio spiking {}, rate {}; ratio of the means during the pulse spiking {}, rate {}",
         areas[0],
         areas[to],
         f(att_sp),
-        f(att_rt)
+        f(att_rt),
+        f(attenuation(
+            sp_resp[0].mean_pulse_hz,
+            sp_resp[to].mean_pulse_hz
+        )),
+        f(attenuation(
+            rt_resp[0].mean_pulse_hz,
+            rt_resp[to].mean_pulse_hz
+        ))
     );
     println!(
-        "(spiking peaks: {smooth_ms:.0} ms moving average of {bin} ms bins; noise: largest |change| before the onset)"
+        "(peak: largest change after the onset, spiking rates as a {smooth_ms:.0} ms moving average of {bin} ms bins; mean: unsmoothed, while the pulse is on; noise: largest |change| before the onset)"
     );
     if let Some(p) = &a.plot {
         println!("plot: {}", p.display());
