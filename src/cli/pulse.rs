@@ -126,6 +126,7 @@ pub fn stimulus_windows(net: &Network) -> Vec<(String, f64, f64)> {
 /// The rows drawn for a population of `size` neurons: at most [`MAX_RASTER_NEURONS`]
 /// evenly spaced neurons (`floor(k size / drawn)`); `rows[i]` is neuron `i`'s row or
 /// `u32::MAX`.
+#[cfg(feature = "plots")]
 fn raster_rows(size: u32) -> (u32, Vec<u32>) {
     let drawn = size.min(MAX_RASTER_NEURONS);
     let mut rows = vec![u32::MAX; size as usize];
@@ -232,6 +233,7 @@ pub struct PulseCompareArgs {
 
 /// Response of one population to the pulse.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "plots"), allow(dead_code))]
 struct Response {
     /// Sample times relative to the onset, from `-baseline` on (ms).
     t_rel: Vec<f64>,
