@@ -513,3 +513,357 @@ fn fmt_list(v: &[f64]) -> String {
         v.iter().map(|&x| f(x)).collect::<Vec<_>>().join(", ")
     }
 }
+
+/// One population of a spike raster ([`plot_raster`]).
+#[derive(Debug, Clone)]
+pub struct RasterPop {
+    pub name: String,
+    /// Neurons in the population.
+    pub size: u32,
+    /// Neurons drawn (rows of its band).
+    pub drawn: u32,
+    /// Spikes of the drawn neurons: `(time ms, row in 0..drawn)`.
+    pub spikes: Vec<(f64, u32)>,
+    /// Population rate (all neurons, Hz) in consecutive bins of `bin_ms` from 0.
+    pub rate_hz: Vec<f64>,
+}
+
+/// A shaded time window (e.g. a stimulus): `(label, start ms, stop ms)`.
+pub type Window = (String, f64, f64);
+
+fn pop_color(k: usize, n: usize) -> HSLColor {
+    HSLColor(
+        0.7 * k as f64 / n.max(2).saturating_sub(1) as f64,
+        0.75,
+        0.4,
+    )
+}
+
+/// Spike raster of `pops` stacked top to bottom in the given order (each population a band
+/// of its drawn neurons), with the binned population rates of the same populations
+/// underneath (same colours, legend) and the `windows` shaded in both.
+pub fn plot_raster(
+    title: &str,
+    pops: &[RasterPop],
+    bin_ms: f64,
+    t_stop_ms: f64,
+    windows: &[Window],
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    let n = pops.len();
+    if n == 0 {
+        return Err(err(path, "no populations to plot"));
+    }
+    if !(t_stop_ms > 0.0 && bin_ms > 0.0) {
+        return Err(err(path, "nothing to plot (empty run or bin)"));
+    }
+    let label_w = 110u32;
+    let raster_h = (90 * n as u32).max(360);
+    let rate_h = 340u32;
+    let (w, h) = (1200u32, 50 + raster_h + rate_h);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let (head, body) = root.split_vertically(50);
+    head.draw_text(
+        title,
+        &TextStyle::from(("sans-serif", 20).into_font()).color(&BLACK),
+        (15, 8),
+    )
+    .map_err(|e| err(path, e))?;
+    let shown: u32 = pops.iter().map(|p| p.drawn).sum();
+    let total: u32 = pops.iter().map(|p| p.size).sum();
+    head.draw_text(
+        &format!(
+            "raster: {shown} of {total} neurons (at most 200 per population, evenly spaced); rates: all neurons, {bin_ms} ms bins"
+        ),
+        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
+        (15, 32),
+    )
+    .map_err(|e| err(path, e))?;
+    let (top, bottom) = body.split_vertically(raster_h);
+    let shade = RGBColor(255, 200, 80).mix(0.3);
+    // Raster.
+    let mut chart = ChartBuilder::on(&top)
+        .margin_left(8)
+        .margin_right(25)
+        .margin_top(5)
+        .x_label_area_size(40)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(0.0..t_stop_ms, 0.0..n as f64)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .y_labels(0)
+        .x_desc("time (ms)")
+        .x_label_formatter(&|t| format!("{t:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    chart
+        .draw_series(
+            windows
+                .iter()
+                .map(|(_, a, b)| Rectangle::new([(*a, 0.0), (*b, n as f64)], shade.filled())),
+        )
+        .map_err(|e| err(path, e))?;
+    for k in 1..n {
+        let y = (n - k) as f64;
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, y), (t_stop_ms, y)],
+                BLACK.mix(0.4).stroke_width(1),
+            ))
+            .map_err(|e| err(path, e))?;
+    }
+    for (k, p) in pops.iter().enumerate() {
+        let color = pop_color(k, n);
+        let base = (n - 1 - k) as f64;
+        let rows = p.drawn.max(1) as f64;
+        chart
+            .draw_series(p.spikes.iter().map(|&(t, r)| {
+                let y = base + 0.03 + 0.94 * (r as f64 + 0.5) / rows;
+                Circle::new((t, y), 1, color.filled())
+            }))
+            .map_err(|e| err(path, e))?;
+        let (px, py) = chart.backend_coord(&(0.0, base + 0.5));
+        let text = TextStyle::from(("sans-serif", 14).into_font()).color(&color);
+        root.draw_text(&p.name, &text, (px - label_w as i32 + 8, py - 16))
+            .map_err(|e| err(path, e))?;
+        let grey = BLACK.mix(0.7);
+        let small = TextStyle::from(("sans-serif", 11).into_font()).color(&grey);
+        root.draw_text(
+            &format!("{} of {}", p.drawn, p.size),
+            &small,
+            (px - label_w as i32 + 8, py + 2),
+        )
+        .map_err(|e| err(path, e))?;
+    }
+    // Rates.
+    let centers = |r: &[f64]| -> Vec<(f64, f64)> {
+        r.iter()
+            .enumerate()
+            .map(|(i, &v)| (((i as f64 + 0.5) * bin_ms).min(t_stop_ms), v))
+            .collect()
+    };
+    let top_rate = pops
+        .iter()
+        .flat_map(|p| p.rate_hz.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    let top_rate = if top_rate > 0.0 { top_rate * 1.1 } else { 1.0 };
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin_left(8)
+        .margin_right(25)
+        .margin_top(10)
+        .margin_bottom(5)
+        .x_label_area_size(45)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(0.0..t_stop_ms, 0.0..top_rate)
+        .map_err(|e| err(path, e))?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("time (ms)")
+        .y_desc("population rate (Hz)")
+        .x_label_formatter(&|t| format!("{t:.0}"))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    for (label, a, b) in windows {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(*a, 0.0), (*b, top_rate)],
+                shade.filled(),
+            )))
+            .map_err(|e| err(path, e))?
+            .label(label.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.filled()));
+    }
+    for (k, p) in pops.iter().enumerate() {
+        let color = pop_color(k, n);
+        chart
+            .draw_series(LineSeries::new(centers(&p.rate_hz), color.stroke_width(2)))
+            .map_err(|e| err(path, e))?
+            .label(p.name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.5))
+        .label_font(("sans-serif", 12))
+        .draw()
+        .map_err(|e| err(path, e))?;
+    root.present().map_err(|e| err(path, e))
+}
+
+/// One model's column of [`plot_pulse_compare`].
+#[derive(Debug, Clone)]
+pub struct PulseColumn {
+    /// Column heading.
+    pub title: String,
+    /// Sample times relative to the pulse onset (ms).
+    pub t_ms: Vec<f64>,
+    /// Change of rate from baseline (Hz), `[area][sample]`, areas in the plot's order.
+    pub change_hz: Vec<Vec<f64>>,
+    /// Peak change per area (Hz), printed next to the panel.
+    pub peak_hz: Vec<f64>,
+    /// Noise level per area (Hz): a peak at or below it is printed in grey, marked `(noise)`.
+    pub noise_hz: Vec<f64>,
+    /// Pulse window relative to its onset (ms).
+    pub pulse_ms: (f64, f64),
+}
+
+/// Change of the E rate after a pulse per area (rows, top to bottom in the given order),
+/// one column per model side by side; each panel is scaled to its own peak, printed in
+/// the panel; the pulse is shaded.
+pub fn plot_pulse_compare(
+    title: &str,
+    subtitle: &str,
+    areas: &[String],
+    cols: &[PulseColumn],
+    path: &Path,
+) -> Result<(), PlotError> {
+    font();
+    let n = areas.len();
+    if n == 0 || cols.is_empty() {
+        return Err(err(path, "no areas or models to plot"));
+    }
+    for c in cols {
+        if c.change_hz.len() != n
+            || c.peak_hz.len() != n
+            || c.noise_hz.len() != n
+            || c.t_ms.len() < 2
+        {
+            return Err(err(path, format!("column `{}`: wrong sizes", c.title)));
+        }
+    }
+    let label_w = 70u32;
+    let row_h = 42u32;
+    let (head_h, colhead_h, axis_h) = (70u32, 30u32, 50u32);
+    let col_w = 620u32;
+    let peak_w = 125u32;
+    let w = label_w + col_w * cols.len() as u32 + 10;
+    let h = head_h + colhead_h + row_h * n as u32 + axis_h;
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(path, e))?;
+    let black = |s: u32| TextStyle::from(("sans-serif", s).into_font()).color(&BLACK);
+    root.draw_text(title, &black(20), (15, 8))
+        .map_err(|e| err(path, e))?;
+    root.draw_text(
+        subtitle,
+        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
+        (15, 38),
+    )
+    .map_err(|e| err(path, e))?;
+    let body = root.margin(head_h, 0, 0, 0);
+    let (labels, rest) = body.split_horizontally(label_w);
+    for (i, a) in areas.iter().enumerate() {
+        let y = (colhead_h + row_h * i as u32 + row_h / 2) as i32 - 8;
+        labels
+            .draw_text(a, &black(14), (10, y))
+            .map_err(|e| err(path, e))?;
+    }
+    let shade = RGBColor(255, 200, 80).mix(0.35);
+    let columns = rest.split_evenly((1, cols.len()));
+    for (ci, (area, c)) in columns.iter().zip(cols).enumerate() {
+        let (chead, cbody) = area.split_vertically(colhead_h);
+        chead
+            .draw_text(&c.title, &black(15), (10, 6))
+            .map_err(|e| err(path, e))?;
+        chead
+            .draw_text("peak change", &black(13), ((col_w - peak_w + 8) as i32, 8))
+            .map_err(|e| err(path, e))?;
+        let (panels, axis) = cbody.split_vertically(row_h * n as u32);
+        let (t0, t1) = (c.t_ms[0], *c.t_ms.last().unwrap_or(&0.0));
+        let color = if ci == 0 {
+            RGBColor(30, 30, 30)
+        } else {
+            RGBColor(20, 90, 200)
+        };
+        for (i, row) in panels.split_evenly((n, 1)).iter().enumerate() {
+            let v = &c.change_hz[i];
+            let (lo, hi) = v
+                .iter()
+                .filter(|x| x.is_finite())
+                .fold((0.0f64, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
+            let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
+            let mut chart = ChartBuilder::on(row)
+                .margin_right(peak_w)
+                .margin_top(3)
+                .margin_bottom(3)
+                .build_cartesian_2d(t0..t1, (lo - 0.05 * span)..(hi + 0.15 * span))
+                .map_err(|e| err(path, e))?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (c.pulse_ms.0, lo - 0.05 * span),
+                        (c.pulse_ms.1.min(t1), hi + 0.15 * span),
+                    ],
+                    shade.filled(),
+                )))
+                .map_err(|e| err(path, e))?;
+            chart
+                .draw_series(LineSeries::new([(t0, 0.0), (t1, 0.0)], BLACK.mix(0.3)))
+                .map_err(|e| err(path, e))?;
+            chart
+                .draw_series(LineSeries::new(
+                    c.t_ms.iter().zip(v).map(|(&t, &x)| (t, x)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| err(path, e))?;
+            let (pk, noisy) = (c.peak_hz[i], c.peak_hz[i] <= c.noise_hz[i]);
+            let ink = BLACK.mix(if noisy { 0.45 } else { 1.0 });
+            let style = TextStyle::from(("sans-serif", 13).into_font()).color(&ink);
+            row.draw_text(
+                &format!("{}{}", fmt_sig_hz(pk), if noisy { " (noise)" } else { "" }),
+                &style,
+                (col_w as i32 - peak_w as i32 + 8, row_h as i32 / 2 - 8),
+            )
+            .map_err(|e| err(path, e))?;
+            row.draw(&PathElement::new(
+                vec![(0, row_h as i32 - 1), (col_w as i32, row_h as i32 - 1)],
+                BLACK.mix(0.15),
+            ))
+            .map_err(|e| err(path, e))?;
+        }
+        let mut chart = ChartBuilder::on(&axis)
+            .margin_right(peak_w)
+            .x_label_area_size(45)
+            .build_cartesian_2d(t0..t1, 0.0..1.0)
+            .map_err(|e| err(path, e))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .disable_y_axis()
+            .x_desc("time after pulse onset (ms)")
+            .x_label_formatter(&|t| format!("{t:.0}"))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
+            .draw()
+            .map_err(|e| err(path, e))?;
+    }
+    root.present().map_err(|e| err(path, e))
+}
+
+/// A rate with three significant digits (plain notation down to 0.001 Hz).
+fn fmt_sig_hz(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !a.is_finite() {
+        format!("{v} Hz")
+    } else if a >= 100.0 {
+        format!("{v:.0} Hz")
+    } else if a >= 0.001 {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$} Hz")
+    } else {
+        format!("{v:.2e} Hz")
+    }
+}

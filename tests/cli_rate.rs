@@ -290,14 +290,19 @@ fn missing_data_directory_is_an_invalid_input() {
 
 #[test]
 fn rate_only_options_and_bad_scan_arguments() {
+    // --plot draws spike rasters of spiking networks (tests/plots_cli.rs); the raster
+    // populations are for spiking networks only.
     let out = cortexsim(&[
         "run",
-        &network("brunel2000.toml"),
+        &network("ei_local.toml"),
         "--plot",
         "x.png",
-        "--no-output",
+        "--raster-pops",
+        "E",
     ]);
     assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--raster-pops"));
+    assert!(!Path::new("x.png").exists());
     let out = cortexsim(&[
         "scan",
         &network("bistable_local.toml"),

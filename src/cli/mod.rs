@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod meanfield;
+pub mod pulse;
 
 use crate::engine::memory::{self, human};
 use crate::engine::{BuildError, BuildOptions, SimError, Simulation};
@@ -50,6 +51,10 @@ pub enum Cmd {
     Timescales(rate::TimescalesArgs),
     /// Sweep a parameter of a rate model up then down (hysteresis); bifurcation diagram.
     Scan(rate::ScanArgs),
+    /// Pulse propagation: change of every area's E rate after the input pulse, spiking
+    /// network (e.g. joglekar2018_spiking_weak.toml) vs rate model (joglekar2018_rate_weak.toml);
+    /// peak changes, attenuation, side-by-side plot.
+    PulseCompare(pulse::PulseCompareArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -139,9 +144,17 @@ pub struct RunArgs {
     /// Data-driven models (rate files, spiking generators): data directory (default: $CORTEXSIM_DATA).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Rate files: draw the rate traces, ordered by hierarchy (PNG).
+    /// Draw a PNG. Rate files: the rate traces, ordered by hierarchy. Spiking networks: a
+    /// spike raster (at most 200 neurons per population) of --raster-pops with the binned
+    /// population rates underneath; every spike is then kept in memory during the run
+    /// (16 bytes per spike, on top of the estimate).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Spiking --plot: populations of the raster, comma-separated (at most 16; default: the
+    /// E populations of V1, V2, V4, TEO, 7A, 46d, 9/46d, 24c if present, else the first 8).
+    /// Stacked by hierarchy when it is known.
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "plot")]
+    pub raster_pops: Vec<String>,
     /// Simulate this many ms first without timing them or counting their events (benchmarks).
     #[arg(long, value_name = "MS", hide = true)]
     pub warmup: Option<f64>,
@@ -239,6 +252,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
         Cmd::Compare(a) => meanfield::cmd_compare(a),
         Cmd::Timescales(a) => rate::cmd_timescales(a),
         Cmd::Scan(a) => rate::cmd_scan(a),
+        Cmd::PulseCompare(a) => pulse::cmd_pulse_compare(a),
     };
     match r {
         Ok(()) => 0,
@@ -265,12 +279,24 @@ fn default_out(network: &Path) -> PathBuf {
 
 pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if let Some(f) = rate::load(&a.net, a.data.as_deref())? {
+        if !a.raster_pops.is_empty() {
+            return Err(Failure::invalid(
+                "--raster-pops applies to spiking networks only",
+            ));
+        }
         return rate::cmd_run_rate(&a, f);
     }
-    if a.plot.is_some() {
-        return Err(Failure::invalid("--plot applies to rate files only"));
-    }
     let net = a.net.load_with_data(a.data.as_deref())?;
+    // Raster populations, checked before any work.
+    let raster: Option<(PathBuf, Vec<usize>)> = match &a.plot {
+        Some(p) => {
+            rate::check_plot_path(p)?;
+            let hier = pulse::spiking_hierarchy(&a.net, a.data.as_deref())?;
+            let sel = pulse::raster_selection(&net, &a.raster_pops, hier.as_deref())?;
+            Some((p.clone(), sel))
+        }
+        None => None,
+    };
     if let Some(t) = a.threads
         && t == 0
     {
@@ -296,7 +322,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     let opts = BuildOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
-        keep_spikes: false,
+        keep_spikes: raster.is_some(),
     };
     let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
     let build_s = t_build.elapsed().as_secs_f64();
@@ -429,12 +455,71 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if let Some(e) = write_err {
         return Err(Failure::runtime(e));
     }
+    if let Some((p, sel)) = &raster {
+        plot_raster(&a, &net, &sim, sel, t_ms, p)?;
+        summary["plot"] = json!(p.display().to_string());
+        summary["raster_populations"] = json!(
+            sel.iter()
+                .map(|&i| net.populations[i].name.as_str())
+                .collect::<Vec<_>>()
+        );
+    }
     if a.json {
         println!("{summary}");
     } else {
         print_run_summary(&summary);
     }
     Ok(())
+}
+
+/// The spike raster of a spiking run (`--plot`), from the spikes kept in memory.
+#[cfg(feature = "plots")]
+fn plot_raster(
+    a: &RunArgs,
+    net: &Network,
+    sim: &Simulation,
+    sel: &[usize],
+    t_ms: f64,
+    path: &Path,
+) -> Result<(), Failure> {
+    let bin = if net.recorders.rate_bin > 0.0 {
+        net.recorders.rate_bin
+    } else {
+        5.0
+    };
+    let pops = pulse::raster_pops(net, sel, &sim.recording.kept, bin, t_ms);
+    let name = a
+        .net
+        .network
+        .file_name()
+        .map_or_else(|| "network".into(), |s| s.to_string_lossy().to_string());
+    crate::plot::plot_raster(
+        &format!(
+            "{name}: spikes and population rates ({} neurons, seed {})",
+            net.n_neurons(),
+            net.simulation.seed
+        ),
+        &pops,
+        bin,
+        t_ms,
+        &pulse::stimulus_windows(net),
+        path,
+    )
+    .map_err(rate::plot_err)
+}
+
+#[cfg(not(feature = "plots"))]
+fn plot_raster(
+    _: &RunArgs,
+    _: &Network,
+    _: &Simulation,
+    _: &[usize],
+    _: f64,
+    _: &Path,
+) -> Result<(), Failure> {
+    Err(Failure::invalid(
+        "--plot: this cortexsim was built without the `plots` feature",
+    ))
 }
 
 fn f(v: &Json) -> f64 {
@@ -491,6 +576,9 @@ fn print_run_summary(s: &Json) {
             s["spikes_written"],
             f(&s["timings_s"]["write"])
         );
+    }
+    if let Some(p) = s["plot"].as_str() {
+        println!("plot: {p}");
     }
     if let Some(p) = s["memory_bytes"]["peak_rss"].as_u64() {
         println!(

@@ -1,0 +1,659 @@
+//! Spike rasters of `cortexsim run --plot` on spiking networks, and `cortexsim
+//! pulse-compare`: the change of the E rate of every area after an input pulse, spiking
+//! network against rate model.
+
+use super::rate::check_plot_path;
+#[cfg(feature = "plots")]
+use super::rate::plot_err;
+use super::{BuildOptions, Failure, NetArgs, Simulation, parse_bytes};
+use crate::models::{self, markov};
+use crate::spec::{Network, StimulusKind};
+use clap::Args;
+use serde_json::{Map, Value as Json, json};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Areas whose E populations the raster shows by default, if the network has them.
+pub const DEFAULT_RASTER_AREAS: &[&str] = &["V1", "V2", "V4", "TEO", "7A", "46d", "9/46d", "24c"];
+/// Populations shown by default when the network has none of [`DEFAULT_RASTER_AREAS`].
+pub const DEFAULT_RASTER_POPS: usize = 8;
+/// Largest number of populations in a raster.
+pub const MAX_RASTER_POPS: usize = 16;
+/// Largest number of neurons drawn per population.
+pub const MAX_RASTER_NEURONS: u32 = 200;
+
+/// `(area, normalised hierarchy)` of a data-driven spiking generator file (with its
+/// `--set` overrides applied); `None` for any other spiking file.
+pub fn spiking_hierarchy(
+    net: &NetArgs,
+    data: Option<&Path>,
+) -> Result<Option<Vec<(String, f64)>>, Failure> {
+    let mut table = crate::spec::load_table(&net.network).map_err(Failure::spec)?;
+    if !models::is_spiking_generator(&table) {
+        return Ok(None);
+    }
+    crate::spec::overrides::apply_all(&mut table, &net.sets()).map_err(Failure::spec)?;
+    let dir = markov::data_dir(data, "model.data")
+        .map_err(Failure::spec)?
+        .join(markov::MARKOV2014);
+    let d = markov::MacaqueData::load(&dir).map_err(Failure::spec)?;
+    Ok(Some(d.areas.into_iter().zip(d.hier_norm).collect()))
+}
+
+/// Area of a population name `<area>.<pop>` (the whole name if it has no dot).
+fn area_of(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(a, _)| a)
+}
+
+fn hier_of(hier: Option<&[(String, f64)]>, pop: &str) -> f64 {
+    hier.and_then(|h| h.iter().find(|(a, _)| a == area_of(pop)))
+        .map_or(f64::INFINITY, |x| x.1)
+}
+
+/// Populations of the raster (indices into `net.populations`): `requested` (names;
+/// unknown names are an invalid-argument failure), else the E populations of
+/// [`DEFAULT_RASTER_AREAS`] that exist, else the first [`DEFAULT_RASTER_POPS`]
+/// populations. Sorted by the hierarchy of their area when it is known (stable).
+pub fn raster_selection(
+    net: &Network,
+    requested: &[String],
+    hier: Option<&[(String, f64)]>,
+) -> Result<Vec<usize>, Failure> {
+    let mut sel: Vec<usize> = if requested.is_empty() {
+        let d: Vec<usize> = DEFAULT_RASTER_AREAS
+            .iter()
+            .filter_map(|a| net.pop_index(&models::large_scale::e_pop(a)))
+            .collect();
+        if d.is_empty() {
+            (0..net.populations.len().min(DEFAULT_RASTER_POPS)).collect()
+        } else {
+            d
+        }
+    } else {
+        let mut v = Vec::new();
+        for name in requested {
+            let i = net.pop_index(name.trim()).ok_or_else(|| {
+                let names: Vec<&str> = net.populations.iter().map(|p| p.name.as_str()).collect();
+                let shown = if names.len() > 12 {
+                    format!("{}, ... ({} in all)", names[..12].join(", "), names.len())
+                } else {
+                    names.join(", ")
+                };
+                Failure::invalid(format!(
+                    "--raster-pops: no population `{}` in the network (populations: {shown})",
+                    name.trim()
+                ))
+            })?;
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+        if v.len() > MAX_RASTER_POPS {
+            return Err(Failure::invalid(format!(
+                "--raster-pops: at most {MAX_RASTER_POPS} populations, got {}",
+                v.len()
+            )));
+        }
+        v
+    };
+    sel.sort_by(|&a, &b| {
+        hier_of(hier, &net.populations[a].name).total_cmp(&hier_of(hier, &net.populations[b].name))
+    });
+    Ok(sel)
+}
+
+/// Windows of the step stimuli with a non-zero amplitude, labelled with their target.
+pub fn stimulus_windows(net: &Network) -> Vec<(String, f64, f64)> {
+    let mut w = Vec::new();
+    for s in &net.stimuli {
+        if let StimulusKind::Step { epochs } = &s.kind {
+            for e in epochs.iter().filter(|e| e.amplitude != 0.0) {
+                w.push((
+                    format!(
+                        "input to {} ({} pA)",
+                        net.populations[s.target].name, e.amplitude
+                    ),
+                    e.start.max(s.start),
+                    e.stop.min(s.stop),
+                ));
+            }
+        }
+    }
+    w.retain(|(_, a, b)| b > a);
+    w
+}
+
+/// The rows drawn for a population of `size` neurons: at most [`MAX_RASTER_NEURONS`]
+/// evenly spaced neurons (`floor(k size / drawn)`); `rows[i]` is neuron `i`'s row or
+/// `u32::MAX`.
+#[cfg(feature = "plots")]
+fn raster_rows(size: u32) -> (u32, Vec<u32>) {
+    let drawn = size.min(MAX_RASTER_NEURONS);
+    let mut rows = vec![u32::MAX; size as usize];
+    for k in 0..drawn {
+        rows[(k as u64 * size as u64 / drawn as u64) as usize] = k;
+    }
+    (drawn, rows)
+}
+
+/// Raster data of the populations `sel` from the kept spikes `(step, gid)`; rates of all
+/// neurons in bins of `bin_ms` up to `t_stop_ms`. Spike times are the ends of their steps.
+#[cfg(feature = "plots")]
+pub fn raster_pops(
+    net: &Network,
+    sel: &[usize],
+    kept: &[(u64, u32)],
+    bin_ms: f64,
+    t_stop_ms: f64,
+) -> Vec<crate::plot::RasterPop> {
+    let dt = net.simulation.dt;
+    let offsets = net.offsets();
+    let nbins = ((t_stop_ms / bin_ms).ceil() as usize).max(1);
+    let mut out: Vec<crate::plot::RasterPop> = Vec::new();
+    let mut maps = Vec::new();
+    for &p in sel {
+        let size = net.populations[p].size;
+        let (drawn, rows) = raster_rows(size);
+        maps.push(rows);
+        out.push(crate::plot::RasterPop {
+            name: net.populations[p].name.clone(),
+            size,
+            drawn,
+            spikes: Vec::new(),
+            rate_hz: vec![0.0; nbins],
+        });
+    }
+    for &(step, gid) in kept {
+        let p = offsets.partition_point(|&o| o <= gid) - 1;
+        let Some(k) = sel.iter().position(|&s| s == p) else {
+            continue;
+        };
+        let t = (step + 1) as f64 * dt;
+        let b = ((step as f64 * dt / bin_ms) as usize).min(nbins - 1);
+        out[k].rate_hz[b] += 1.0;
+        let row = maps[k][(gid - offsets[p]) as usize];
+        if row != u32::MAX {
+            out[k].spikes.push((t, row));
+        }
+    }
+    for r in &mut out {
+        let norm = r.size as f64 * bin_ms * 1e-3;
+        for (b, v) in r.rate_hz.iter_mut().enumerate() {
+            // The last bin may be partial.
+            let width = (t_stop_ms - b as f64 * bin_ms).min(bin_ms) / bin_ms;
+            *v /= norm * width.max(1e-9);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// pulse-compare
+// ---------------------------------------------------------------------------------------
+
+#[derive(Args, Debug)]
+pub struct PulseCompareArgs {
+    /// Spiking network with an input pulse (a step stimulus), e.g.
+    /// networks/joglekar2018_spiking_weak.toml.
+    pub spiking: PathBuf,
+    /// Rate model with an input pulse, e.g. networks/joglekar2018_rate_weak.toml.
+    pub rate: PathBuf,
+    /// Override a value of the spiking file, e.g. model.n_per_area=400 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Override a value of the rate file (repeatable).
+    #[arg(long = "rate-set", value_name = "KEY=VALUE")]
+    pub rate_set: Vec<String>,
+    /// Random seed of the spiking network.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads of the spiking simulation (default: the file's, else all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Data directory (default: $CORTEXSIM_DATA).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Baseline: the mean rate over this many ms before the pulse onset.
+    #[arg(long, value_name = "MS", default_value_t = 200.0)]
+    pub baseline: f64,
+    /// Spiking rates: centred moving average over this many ms of rate bins before the
+    /// peak is taken (0: none).
+    #[arg(long, value_name = "MS", default_value_t = 50.0)]
+    pub smooth: f64,
+    /// Refuse to build if the estimated memory exceeds this (bytes; suffixes k, M, G).
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<String>,
+    /// Draw the change of rate per area, spiking and rate model side by side (PNG).
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Response of one population to the pulse.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "plots"), allow(dead_code))]
+struct Response {
+    /// Sample times relative to the onset, from `-baseline` on (ms).
+    t_rel: Vec<f64>,
+    /// Rate minus baseline at those times (Hz).
+    change: Vec<f64>,
+    baseline_hz: f64,
+    peak_hz: f64,
+    t_peak_ms: f64,
+    /// Largest |change| before the onset (outside the smoothing reach): the noise level.
+    pre_max_abs_hz: f64,
+    /// Mean change (unsmoothed) while the pulse is on.
+    mean_pulse_hz: f64,
+}
+
+/// `raw` gives the baseline (mean over `[onset - baseline_ms, onset)`), `smooth` the change.
+fn response(
+    t: &[f64],
+    raw: &[f64],
+    smooth: &[f64],
+    (onset, stop): (f64, f64),
+    baseline_ms: f64,
+    reach_ms: f64,
+) -> Option<Response> {
+    let from = onset - baseline_ms;
+    let base: Vec<f64> = t
+        .iter()
+        .zip(raw)
+        .filter(|(t, _)| **t >= from && **t < onset)
+        .map(|(_, &v)| v)
+        .collect();
+    if base.is_empty() {
+        return None;
+    }
+    let baseline_hz = base.iter().sum::<f64>() / base.len() as f64;
+    let (mut t_rel, mut change) = (Vec::new(), Vec::new());
+    let (mut peak, mut t_peak, mut pre) = (f64::NEG_INFINITY, f64::NAN, 0.0f64);
+    for (&ti, &v) in t.iter().zip(smooth) {
+        if ti < from {
+            continue;
+        }
+        let c = v - baseline_hz;
+        t_rel.push(ti - onset);
+        change.push(c);
+        if ti >= onset {
+            if c > peak {
+                peak = c;
+                t_peak = ti - onset;
+            }
+        } else if ti < onset - reach_ms {
+            pre = pre.max(c.abs());
+        }
+    }
+    if !peak.is_finite() {
+        return None;
+    }
+    let on: Vec<f64> = t
+        .iter()
+        .zip(raw)
+        .filter(|(t, _)| **t >= onset && **t < stop)
+        .map(|(_, &v)| v - baseline_hz)
+        .collect();
+    let mean_pulse_hz = on.iter().sum::<f64>() / on.len().max(1) as f64;
+    Some(Response {
+        t_rel,
+        change,
+        baseline_hz,
+        peak_hz: peak,
+        t_peak_ms: t_peak,
+        pre_max_abs_hz: pre,
+        mean_pulse_hz,
+    })
+}
+
+/// Centred moving average over `2 h + 1` samples (fewer at the ends).
+fn moving_average(x: &[f64], h: usize) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(x.len()));
+            x[a..b].iter().sum::<f64>() / (b - a) as f64
+        })
+        .collect()
+}
+
+fn resp_json(r: &Response) -> Json {
+    json!({
+        "baseline_hz": r.baseline_hz,
+        "peak_change_hz": r.peak_hz,
+        "t_peak_ms": r.t_peak_ms,
+        "pre_pulse_max_abs_change_hz": r.pre_max_abs_hz,
+        "above_noise": r.peak_hz > r.pre_max_abs_hz,
+        "mean_change_during_pulse_hz": r.mean_pulse_hz,
+    })
+}
+
+/// Attenuation `peak(from) / peak(to)`; `None` (JSON null) if `to` does not rise.
+fn attenuation(from: f64, to: f64) -> Option<f64> {
+    (to > 0.0).then(|| from / to)
+}
+
+pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
+    if !(a.baseline > 0.0 && a.baseline.is_finite()) {
+        return Err(Failure::invalid("--baseline: must be > 0 ms"));
+    }
+    if !(a.smooth >= 0.0 && a.smooth.is_finite()) {
+        return Err(Failure::invalid("--smooth: must be >= 0 ms"));
+    }
+    if let Some(t) = a.threads
+        && t == 0
+    {
+        return Err(Failure::invalid("--threads: must be at least 1"));
+    }
+    if let Some(p) = &a.plot {
+        check_plot_path(p)?;
+    }
+    let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
+    let data = a.data.as_deref();
+    // Rate model.
+    let rate_args = NetArgs {
+        network: a.rate.clone(),
+        set: a.rate_set.clone(),
+        t_stop: None,
+        seed: None,
+    };
+    let rf = super::rate::load(&rate_args, data)?.ok_or_else(|| {
+        Failure::invalid(format!("{} is not a rate model file", a.rate.display()))
+    })?;
+    let rate_pulse = rf
+        .net
+        .schedules
+        .iter()
+        .filter(|e| e.amplitude.iter().any(|&x| x != 0.0))
+        .map(|e| (e.start_ms, e.stop_ms))
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "{}: the rate model has no pulse (no stimulus with a non-zero amplitude)",
+                a.rate.display()
+            ))
+        })?;
+    // Spiking network.
+    let sp_args = NetArgs {
+        network: a.spiking.clone(),
+        set: a.set.clone(),
+        t_stop: None,
+        seed: a.seed,
+    };
+    if super::rate::rate_table(&sp_args)?.is_some() {
+        return Err(Failure::invalid(format!(
+            "{} is a rate model, not a spiking network",
+            a.spiking.display()
+        )));
+    }
+    let net = sp_args.load_with_data(data)?;
+    let hier = spiking_hierarchy(&sp_args, data)?.or_else(|| rf.hierarchy.clone());
+    let windows = stimulus_windows(&net);
+    let (sp_label, sp_on, sp_off) = windows
+        .iter()
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .cloned()
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "{}: the spiking network has no pulse (no step stimulus; model.pulse = false?)",
+                a.spiking.display()
+            ))
+        })?;
+    let bin = net.recorders.rate_bin;
+    if bin <= 0.0 {
+        return Err(Failure::invalid(
+            "the spiking network records no population rates (recorders.rate_bin = 0)",
+        ));
+    }
+    // Areas: E populations in both models, by hierarchy.
+    let mut areas: Vec<String> = net
+        .populations
+        .iter()
+        .filter_map(|p| p.name.strip_suffix(".E"))
+        .filter(|a| rf.net.index_of(&models::large_scale::e_pop(a)).is_some())
+        .map(str::to_string)
+        .collect();
+    if areas.is_empty() {
+        return Err(Failure::invalid(
+            "the two models share no `<area>.E` population",
+        ));
+    }
+    let h = |a: &str| {
+        hier.as_ref()
+            .and_then(|h| h.iter().find(|x| x.0 == a))
+            .map_or(f64::INFINITY, |x| x.1)
+    };
+    areas.sort_by(|x, y| h(x).total_cmp(&h(y)));
+    // Run both.
+    let t0 = Instant::now();
+    let rrun = crate::rate::run(&rf.net, &rf.sim.run_opts()).map_err(|e| match e {
+        crate::rate::RateError::Spec(s) => Failure::spec(s),
+        d => Failure::runtime(d.to_string()),
+    })?;
+    let rate_s = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let opts = BuildOptions {
+        threads: a.threads.unwrap_or(0),
+        max_memory,
+        keep_spikes: false,
+    };
+    let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
+    super::print_warnings(&sim.warnings);
+    sim.run().map_err(Failure::sim)?;
+    let spiking_s = t0.elapsed().as_secs_f64();
+    let t_stop = sim.t as f64 * net.simulation.dt;
+    let nbins = (t_stop / bin).floor() as usize;
+    if nbins < 2 {
+        return Err(Failure::invalid(
+            "the spiking run is shorter than two rate bins",
+        ));
+    }
+    let t_sp: Vec<f64> = (0..nbins).map(|k| (k as f64 + 0.5) * bin).collect();
+    let h_bins = (a.smooth / bin / 2.0).round() as usize;
+    let smooth_ms = (2 * h_bins + 1) as f64 * bin;
+    let mut sp_resp = Vec::new();
+    let mut rt_resp = Vec::new();
+    for area in &areas {
+        let e = models::large_scale::e_pop(area);
+        let p = net.pop_index(&e).expect("area taken from the network");
+        let norm = net.populations[p].size as f64 * bin * 1e-3;
+        let raw: Vec<f64> = sim.recording.rate_bins[p][..nbins]
+            .iter()
+            .map(|&c| c as f64 / norm)
+            .collect();
+        let sm = moving_average(&raw, h_bins);
+        let r = response(
+            &t_sp,
+            &raw,
+            &sm,
+            (sp_on, sp_off),
+            a.baseline,
+            smooth_ms / 2.0,
+        )
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "spiking: the pulse at {sp_on} ms leaves no baseline or no time after it"
+            ))
+        })?;
+        sp_resp.push(r);
+        let i = rrun.index_of(&e).expect("area taken from the rate model");
+        let r = response(
+            &rrun.t_ms,
+            &rrun.rates[i],
+            &rrun.rates[i],
+            rate_pulse,
+            a.baseline,
+            0.0,
+        )
+        .ok_or_else(|| {
+            Failure::invalid(format!(
+                "rate model: the pulse at {} ms leaves no baseline or no time after it",
+                rate_pulse.0
+            ))
+        })?;
+        rt_resp.push(r);
+    }
+    let to = if areas.iter().any(|x| x == "24c") {
+        areas
+            .iter()
+            .position(|x| x == "24c")
+            .unwrap_or(areas.len() - 1)
+    } else {
+        areas.len() - 1
+    };
+    let att_sp = attenuation(sp_resp[0].peak_hz, sp_resp[to].peak_hz);
+    let att_rt = attenuation(rt_resp[0].peak_hz, rt_resp[to].peak_hz);
+    #[cfg(feature = "plots")]
+    if let Some(p) = &a.plot {
+        use crate::plot::{PulseColumn, plot_pulse_compare};
+        let col = |title: String, rs: &[Response], pulse: (f64, f64)| PulseColumn {
+            title,
+            t_ms: rs[0].t_rel.clone(),
+            change_hz: rs.iter().map(|r| r.change.clone()).collect(),
+            peak_hz: rs.iter().map(|r| r.peak_hz).collect(),
+            noise_hz: rs.iter().map(|r| r.pre_max_abs_hz).collect(),
+            pulse_ms: pulse,
+        };
+        let name = |p: &Path| {
+            p.file_name()
+                .map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into())
+        };
+        let per_area = net.n_neurons() as f64 / (net.populations.len() as f64 / 2.0);
+        let cols = [
+            col(
+                format!(
+                    "Spiking network: {} ({:.0} neurons/area)",
+                    name(&a.spiking),
+                    per_area
+                ),
+                &sp_resp,
+                (0.0, sp_off - sp_on),
+            ),
+            col(
+                format!("Rate model: {}", name(&a.rate)),
+                &rt_resp,
+                (0.0, rate_pulse.1 - rate_pulse.0),
+            ),
+        ];
+        let fmt_att = |x: Option<f64>| x.map_or("inf (no rise)".to_string(), |v| format!("{v:.1}"));
+        plot_pulse_compare(
+            &format!(
+                "Change of E rate after the pulse (baseline: mean over {:.0} ms before onset)",
+                a.baseline
+            ),
+            &format!(
+                "spiking: {sp_label}, {sp_on:.0}-{sp_off:.0} ms, {bin} ms bins, {smooth_ms:.0} ms moving average; rate: pulse {:.0}-{:.0} ms; each panel scaled to its peak (shaded: pulse); attenuation {}->{}: spiking {}, rate {}",
+                rate_pulse.0,
+                rate_pulse.1,
+                areas[0],
+                areas[to],
+                fmt_att(att_sp),
+                fmt_att(att_rt)
+            ),
+            &areas,
+            &cols,
+            p,
+        )
+        .map_err(plot_err)?;
+    }
+    let mut per_area = Map::new();
+    let (mut pk_sp, mut pk_rt) = (Map::new(), Map::new());
+    for (k, area) in areas.iter().enumerate() {
+        per_area.insert(
+            area.clone(),
+            json!({"spiking": resp_json(&sp_resp[k]), "rate": resp_json(&rt_resp[k])}),
+        );
+        pk_sp.insert(area.clone(), json!(sp_resp[k].peak_hz));
+        pk_rt.insert(area.clone(), json!(rt_resp[k].peak_hz));
+    }
+    let j = json!({
+        "spiking": {
+            "network": a.spiking.display().to_string(),
+            "neurons": net.n_neurons(),
+            "t_stop_ms": t_stop,
+            "pulse": {"input": sp_label, "start_ms": sp_on, "stop_ms": sp_off},
+            "rate_bin_ms": bin,
+            "smooth_ms": smooth_ms,
+            "simulate_s": spiking_s,
+        },
+        "rate": {
+            "network": a.rate.display().to_string(),
+            "t_stop_ms": rrun.t_ms.last().copied().unwrap_or(0.0),
+            "pulse": {"start_ms": rate_pulse.0, "stop_ms": rate_pulse.1},
+            "simulate_s": rate_s,
+        },
+        "baseline_ms": a.baseline,
+        "areas": areas,
+        "peak_change_hz": {"spiking": pk_sp, "rate": pk_rt},
+        "per_area": per_area,
+        "attenuation": {
+            "from": areas[0], "to": areas[to], "spiking": att_sp, "rate": att_rt,
+            "spiking_mean_during_pulse": attenuation(sp_resp[0].mean_pulse_hz, sp_resp[to].mean_pulse_hz),
+            "rate_mean_during_pulse": attenuation(rt_resp[0].mean_pulse_hz, rt_resp[to].mean_pulse_hz),
+        },
+        "plot": a.plot.as_ref().map(|p| p.display().to_string()),
+    });
+    if a.json {
+        println!("{j}");
+        return Ok(());
+    }
+    println!(
+        "pulse response, E populations: spiking {} ({} neurons, {sp_label} {sp_on:.0}-{sp_off:.0} ms) vs rate {} (pulse {:.0}-{:.0} ms)",
+        a.spiking.display(),
+        net.n_neurons(),
+        a.rate.display(),
+        rate_pulse.0,
+        rate_pulse.1
+    );
+    println!("{:<8} | {:<41}| rate model", "", "spiking network");
+    println!(
+        "{:<8} | {:>9} {:>10} {:>10} {:>9} | {:>9} {:>10} {:>10} {:>9}",
+        "area",
+        "base Hz",
+        "peak dHz",
+        "mean dHz",
+        "noise Hz",
+        "base Hz",
+        "peak dHz",
+        "mean dHz",
+        "t_peak ms"
+    );
+    for (k, area) in areas.iter().enumerate() {
+        let (s, r) = (&sp_resp[k], &rt_resp[k]);
+        println!(
+            "{:<8} | {:>9.3} {:>10.3} {:>10.3} {:>9.3} | {:>9.3} {:>10.4} {:>10.4} {:>9.0}",
+            area,
+            s.baseline_hz,
+            s.peak_hz,
+            s.mean_pulse_hz,
+            s.pre_max_abs_hz,
+            r.baseline_hz,
+            r.peak_hz,
+            r.mean_pulse_hz,
+            r.t_peak_ms
+        );
+    }
+    let f = |x: Option<f64>| x.map_or("inf (no rise)".to_string(), |v| format!("{v:.2}"));
+    println!(
+        "attenuation {} -> {}: peak ratio spiking {}, rate {}; ratio of the means during the pulse spiking {}, rate {}",
+        areas[0],
+        areas[to],
+        f(att_sp),
+        f(att_rt),
+        f(attenuation(
+            sp_resp[0].mean_pulse_hz,
+            sp_resp[to].mean_pulse_hz
+        )),
+        f(attenuation(
+            rt_resp[0].mean_pulse_hz,
+            rt_resp[to].mean_pulse_hz
+        ))
+    );
+    println!(
+        "(peak: largest change after the onset, spiking rates as a {smooth_ms:.0} ms moving average of {bin} ms bins; mean: unsmoothed, while the pulse is on; noise: largest |change| before the onset)"
+    );
+    if let Some(p) = &a.plot {
+        println!("plot: {}", p.display());
+    }
+    Ok(())
+}
