@@ -158,6 +158,10 @@ pub struct RunArgs {
     /// Simulate this many ms first without timing them or counting their events (benchmarks).
     #[arg(long, value_name = "MS", hide = true)]
     pub warmup: Option<f64>,
+    /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
+    /// FILE.delays.mtx (ms); `--overwrite` applies. For networks up to ~1e7 synapses.
+    #[arg(long, value_name = "FILE.mtx")]
+    pub connectivity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -324,7 +328,22 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         max_memory,
         keep_spikes: raster.is_some(),
     };
+    if let Some(c) = &a.connectivity {
+        check_output_path(c, a.overwrite).map_err(Failure::invalid)?;
+        check_output_path(&crate::io::mtx::delays_path(c), a.overwrite)
+            .map_err(Failure::invalid)?;
+    }
     let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
+    if let Some(c) = &a.connectivity {
+        let dp = crate::io::mtx::write(&sim, c).map_err(Failure::runtime)?;
+        if !a.json {
+            eprintln!(
+                "connectivity: {} (weights), {} (delays, ms)",
+                c.display(),
+                dp.display()
+            );
+        }
+    }
     let build_s = t_build.elapsed().as_secs_f64();
     print_warnings(&sim.warnings);
     if let Some(o) = &out {
