@@ -254,13 +254,14 @@ fn pulse_compare_weak_gba_reduced_size() {
         }
         assert_eq!(p["peak_change_hz"].as_f64().unwrap(), peak("spiking", a));
     }
-    // The pulse drives V1 strongly in both models and V2 clearly (measured at 400/area:
-    // spiking V1 +28, V2 +7 Hz; rate V1 +100, V2 +19 Hz), and attenuates up the hierarchy.
+    // The pulse drives V1 strongly in both models and V2 clearly (measured at 400/area with
+    // alpha = 4: spiking V1 +31.6, V2 +17.2, V4 +7.4, 24c +0.3 Hz; rate V1 +100, V2 +19 Hz),
+    // and attenuates up the hierarchy.
     for m in ["spiking", "rate"] {
         assert!(peak(m, "V1") > 15.0, "{m}: V1 {}", peak(m, "V1"));
         assert!(peak(m, "V2") > 3.0, "{m}: V2 {}", peak(m, "V2"));
-        assert!(peak(m, "V1") > 2.0 * peak(m, "V2"), "{m}");
-        assert!(peak(m, "V2") > peak(m, "24c"), "{m}");
+        assert!(peak(m, "V1") > 1.5 * peak(m, "V2"), "{m}");
+        assert!(peak(m, "V2") > peak(m, "V4") && peak(m, "V4") > peak(m, "24c"), "{m}");
     }
     assert!(
         j["per_area"]["V2"]["spiking"]["above_noise"]
