@@ -7,6 +7,7 @@
 //! (generators and rate files) and `meanfield` (reduction of a spiking network) →
 //! `rate` (one integrator for all rate networks). `cli` only parses arguments and
 //! calls the library.
+pub mod analysis;
 pub mod cli;
 pub mod connect;
 pub mod engine;

@@ -23,11 +23,13 @@ fn brunel(g: f64, eta: f64) -> MeanFieldNetwork {
         k: k_e,
         j_mv: j,
         j2_mv2: j * j,
+        delay_ms: 1.5,
     };
     let i = MfInput {
         k: k_i,
         j_mv: -g * j,
         j2_mv2: g * g * j * j,
+        delay_ms: 1.5,
     };
     let pop = |name: &str| MfPopulation {
         name: name.into(),
@@ -62,6 +64,7 @@ fn bistable(ext_mu_mv: f64) -> MeanFieldNetwork {
             k: 400.0,
             j_mv: 0.2,
             j2_mv2: 0.04,
+            delay_ms: 1.0,
         }]],
         ext_mu_mv: vec![ext_mu_mv],
         ext_sigma2_mv2: vec![16.0],

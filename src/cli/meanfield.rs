@@ -13,6 +13,7 @@ use crate::meanfield::compare::{
     CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, StepOptions,
     StepResponse, compare, stationary,
 };
+use crate::meanfield::{LinearStability, linear_stability};
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::path::PathBuf;
@@ -95,10 +96,25 @@ fn eigen_json(s: &StationaryState) -> Json {
     )
 }
 
+/// `"oscillatory"` object: frequency-resolved stability of the primary state
+/// with delays ([`crate::meanfield::linear_stability`]).
+fn oscillatory_json(ls: &LinearStability) -> Json {
+    json!({
+        "stable": ls.stable,
+        "frequency_hz": opt(ls.frequency_hz),
+        "growth_rate_per_s": opt(ls.growth_rate_per_s),
+        "nyquist_unstable_roots": ls.nyquist_unstable_roots,
+        "nyquist_complete": ls.nyquist_complete,
+        "roots": ls.roots,
+        "connectivity_eigenvalues": ls.connectivity_eigenvalues,
+    })
+}
+
 /// The JSON document of `cortexsim meanfield --json`.
 pub fn report_json(network: &str, r: &StationaryReport) -> Json {
     let names = r.names();
     let p = r.primary();
+    let osc = linear_stability(&r.network, &p.fixed_point);
     let states: Vec<Json> = r
         .states
         .iter()
@@ -121,6 +137,7 @@ pub fn report_json(network: &str, r: &StationaryReport) -> Json {
         "stable": p.stability.stable,
         "max_real_eigenvalue": p.stability.max_real_part,
         "eigenvalues": eigen_json(p),
+        "oscillatory": oscillatory_json(&osc),
         "converged": p.fixed_point.converged,
         "fixed_points": states,
         "primary_index": r.primary,
@@ -174,6 +191,31 @@ pub fn cmd_meanfield(a: MeanfieldArgs) -> Result<(), Failure> {
         },
         p.stability.max_real_part
     );
+    let osc = linear_stability(&r.network, &p.fixed_point);
+    match (osc.frequency_hz, osc.growth_rate_per_s) {
+        (Some(f), Some(g)) => println!(
+            "oscillatory (delays, N(omega)): {}; least stable mode {f:.1} Hz, growth rate {g:.1}/s ({} unstable root(s) by the Nyquist count, a conjugate pair counting 2{})",
+            if osc.stable { "stable" } else { "UNSTABLE" },
+            osc.nyquist_unstable_roots,
+            if osc.nyquist_complete {
+                ""
+            } else {
+                ", incomplete scan"
+            }
+        ),
+        _ => println!(
+            "oscillatory (delays, N(omega)): {}; no root found up to 1 kHz",
+            if osc.stable { "stable" } else { "UNSTABLE" }
+        ),
+    }
+    if !osc.stable
+        && let Some(f) = osc.frequency_hz
+    {
+        println!(
+            "hint: a spiking run should show a peak near {f:.0} Hz in the power spectrum of the binned population rate (cortexsim::analysis::power_spectrum; needs recorders.rate_bin <= {:.2} ms)",
+            250.0 / f.max(1.0)
+        );
+    }
     for (i, s) in r.states.iter().enumerate() {
         if i == r.primary {
             continue;

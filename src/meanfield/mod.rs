@@ -10,6 +10,8 @@
 //! * [`network`]: [`MeanFieldNetwork`] (populations, in-degrees, PSP moments,
 //!   external drive), input statistics `mu, sigma`, fixed points by relaxation
 //!   + Newton, effective connectivity, eigenvalues and stability;
+//! * [`oscillation`]: frequency-resolved stability with delays (roots of
+//!   `det(I - N(omega) M(omega))`, Nyquist count): the oscillatory instability;
 //! * [`mod@reduce`]: the reduction of a validated spiking [`crate::spec::Network`]
 //!   to a [`MeanFieldNetwork`] (in-degrees, delta-equivalent PSP moments,
 //!   external drive; what the stationary theory does not cover is refused);
@@ -31,6 +33,7 @@
 pub mod compare;
 mod linalg;
 pub mod network;
+pub mod oscillation;
 mod pcf;
 mod quad;
 pub mod rate_model;
@@ -39,10 +42,14 @@ pub mod siegert;
 pub mod transfer;
 pub use compare::{CompareOptions, Comparison, StationaryReport, compare, stationary};
 pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
+pub use oscillation::{
+    CharacteristicRoot, LinearStability, OscillationOptions, linear_stability,
+    linear_stability_with,
+};
 pub use rate_model::{
     LinearisedModel, LowPassFit, fit_low_pass, fit_omegas, fit_transfer_functions,
     linearised_rate_network, mu_step_mv, to_rate_network,
 };
 pub use reduce::{reduce, reduce_with_warnings};
 pub use siegert::*;
-pub use transfer::transfer_function;
+pub use transfer::{transfer_function, transfer_function_complex};

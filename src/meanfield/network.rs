@@ -59,6 +59,11 @@ pub struct MfInput {
     pub j_mv: f64,
     /// Second moment of the jump, mV^2 (`j_mv^2` without weight variability).
     pub j2_mv2: f64,
+    /// Mean transmission delay, ms (used only by the dynamic, frequency-resolved
+    /// stability analysis [`super::oscillation`]; the stationary theory does not
+    /// depend on it). Defaults to 0 when absent from serialised input.
+    #[serde(default)]
+    pub delay_ms: f64,
 }
 
 /// Mean-field description of a network of LIF populations.
@@ -186,6 +191,11 @@ impl MeanFieldNetwork {
                 if !inp.j_mv.is_finite() || !inp.j2_mv2.is_finite() || inp.j2_mv2 < 0.0 {
                     return Err(format!(
                         "recurrent[{a}][{b}]: j_mv finite and j2_mv2 >= 0 required"
+                    ));
+                }
+                if !(inp.delay_ms.is_finite() && inp.delay_ms >= 0.0) {
+                    return Err(format!(
+                        "recurrent[{a}][{b}].delay_ms must be finite and >= 0"
                     ));
                 }
             }

@@ -33,7 +33,17 @@
 //!   ignores the truncation). Several projections `b -> a` are merged into one
 //!   [`MfInput`] with `K = sum K_i`, `J = sum K_i J_i / K`, `J2 = sum K_i J2_i / K`,
 //!   which leaves `mu`, `sigma` and `W_eff` unchanged (all are linear in `K J`, `K J2`).
-//!   Delays do not enter the stationary theory.
+//!   Delays do not enter the stationary theory; for the frequency-resolved
+//!   stability analysis ([`super::oscillation`]) each [`MfInput`] carries the
+//!   **mean** delay `delay_ms` of its projections (mean of the delay
+//!   distribution as sampled, truncation included; several projections are
+//!   averaged with weights `K |J|`). The spread of the delay distribution is
+//!   ignored: the linear response uses `e^{-i omega d_mean}` instead of the
+//!   distribution's characteristic function, exact for constant delays (as in
+//!   all Brunel 2000 files) and a low-frequency approximation otherwise (a
+//!   spread damps the response at `omega ~ 1/sd`, so ignoring it errs on the
+//!   unstable side). The engine rounds delays to whole steps when
+//!   `grid_policy = "round"`; the mean here is of the unrounded distribution.
 //!
 //! * **External drive**: a `poisson` stimulus of `indegree` generators of
 //!   `rate` Hz and weight `w` adds `tau_m nu K J` to `mu` and `tau_m nu K J²` to
@@ -93,6 +103,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
     // Inputs onto each population: (source or None for external, K or nu*K, partial moments).
     // Accumulated as sums of K*J, K*J2 per source and the channels in use.
     let mut kj = vec![vec![(0.0f64, 0.0f64, 0.0f64); n]; n]; // (K, K J, K J2)
+    // Delay weights (sum w, sum w * mean delay), w = K |J| (K if J = 0).
+    let mut kd = vec![vec![(0.0f64, 0.0f64); n]; n];
     let mut ext_mu = vec![0.0f64; n];
     let mut ext_var = vec![0.0f64; n];
     let mut uses_ex = vec![false; n];
@@ -139,6 +151,12 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
         e.0 += k;
         e.1 += k * j;
         e.2 += k * j2;
+        // mean delay as sampled (truncated laws exactly, see `partial_moments`)
+        let d_mean = partial_moments(&pr.delay, f64::NEG_INFINITY, f64::INFINITY).1;
+        let w = if j != 0.0 { k * j.abs() } else { k };
+        let e = &mut kd[a][pr.source];
+        e.0 += w;
+        e.1 += w * d_mean;
     }
 
     for (i, st) in net.stimuli.iter().enumerate() {
@@ -295,20 +313,25 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
 
     let recurrent = kj
         .iter()
-        .map(|row| {
+        .zip(&kd)
+        .map(|(row, drow)| {
             row.iter()
-                .map(|&(k, kj, kj2)| {
+                .zip(drow)
+                .map(|(&(k, kj, kj2), &(w, wd))| {
+                    let delay_ms = if w > 0.0 { wd / w } else { 0.0 };
                     if k > 0.0 {
                         MfInput {
                             k,
                             j_mv: kj / k,
                             j2_mv2: kj2 / k,
+                            delay_ms,
                         }
                     } else {
                         MfInput {
                             k: 0.0,
                             j_mv: 0.0,
                             j2_mv2: 0.0,
+                            delay_ms: 0.0,
                         }
                     }
                 })

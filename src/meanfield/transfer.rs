@@ -45,14 +45,39 @@ pub fn transfer_function(
     omega_rad_s: f64,
     synaptic_filter: bool,
 ) -> Option<Complex64> {
+    transfer_function_complex(
+        p,
+        mu_mv,
+        sigma_mv,
+        Complex64::new(omega_rad_s, 0.0),
+        synaptic_filter,
+    )
+}
+
+/// [`transfer_function`] continued to a complex angular frequency
+/// `omega = w + i g` (rad/s): the response to an input `e^{i omega t}`, i.e. a
+/// modulation at `w` that grows like `e^{-g t}`. The same formula holds
+/// (the order `z = -1/2 + i omega tau_m` of the parabolic cylinder functions
+/// becomes complex with real part `-1/2 - g tau_m`); used to locate the roots
+/// of the characteristic equation of the delayed network
+/// ([`super::oscillation`]). Real `omega` reproduces [`transfer_function`]
+/// exactly.
+pub fn transfer_function_complex(
+    p: &LifParams,
+    mu_mv: f64,
+    sigma_mv: f64,
+    omega_rad_s: Complex64,
+    synaptic_filter: bool,
+) -> Option<Complex64> {
     let tau_m = p.tau_m_ms * 1e-3;
     let tau_s = p.tau_s_ms * 1e-3;
+    let i = Complex64::new(0.0, 1.0);
     let filter = if synaptic_filter && tau_s > 0.0 {
-        Complex64::new(1.0, omega_rad_s * tau_s).inv()
+        (1.0 + i * omega_rad_s * tau_s).inv()
     } else {
         Complex64::new(1.0, 0.0)
     };
-    if omega_rad_s.abs() < 1e-15 {
+    if omega_rad_s.norm() < 1e-15 {
         return Some(Complex64::new(dphi_dmu(p, mu_mv, sigma_mv), 0.0) * filter);
     }
     if sigma_mv.is_nan() || sigma_mv <= 0.0 || !sigma_mv.is_finite() {
@@ -66,7 +91,7 @@ pub fn transfer_function(
     let sq2 = std::f64::consts::SQRT_2;
     let x_t = sq2 * (p.v_th_mv + shift - mu_mv) / sigma_mv;
     let x_r = sq2 * (p.v_reset_mv + shift - mu_mv) / sigma_mv;
-    let z = Complex64::new(-0.5, omega_rad_s * tau_m);
+    let z = -0.5 + i * omega_rad_s * tau_m;
     let vals = scaled_v(z, &[-x_t, -x_r]);
     let (t, r) = (vals[0], vals[1]);
     let l = t.log_scale.max(r.log_scale);
@@ -74,7 +99,7 @@ pub fn transfer_function(
     // Psi = V(z, -x), Psi' = -V'(z, -x)
     let num = -t.dv * ft + r.dv * fr;
     let den = t.v * ft - r.v * fr;
-    let n = Complex64::new(sq2 / sigma_mv * nu, 0.0) / Complex64::new(1.0, omega_rad_s * tau_m)
-        * (num / den);
+    let n =
+        Complex64::new(sq2 / sigma_mv * nu, 0.0) / (1.0 + i * omega_rad_s * tau_m) * (num / den);
     Some(n * filter)
 }
