@@ -261,7 +261,10 @@ fn pulse_compare_weak_gba_reduced_size() {
         assert!(peak(m, "V1") > 15.0, "{m}: V1 {}", peak(m, "V1"));
         assert!(peak(m, "V2") > 3.0, "{m}: V2 {}", peak(m, "V2"));
         assert!(peak(m, "V1") > 1.5 * peak(m, "V2"), "{m}");
-        assert!(peak(m, "V2") > peak(m, "V4") && peak(m, "V4") > peak(m, "24c"), "{m}");
+        assert!(
+            peak(m, "V2") > peak(m, "V4") && peak(m, "V4") > peak(m, "24c"),
+            "{m}"
+        );
     }
     assert!(
         j["per_area"]["V2"]["spiking"]["above_noise"]
