@@ -4,52 +4,10 @@
 //!
 //! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
 #![cfg(feature = "plots")]
-use serde_json::Value;
+
+mod common;
+use common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CORTEXSIM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
-        "macaque data not found in {} (set CORTEXSIM_DATA)",
-        dir.display()
-    );
-    dir
-}
-
-fn network(file: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("networks")
-        .join(file)
-        .display()
-        .to_string()
-}
-
-fn cortexsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cortexsim"))
-        .args(args)
-        .env("CORTEXSIM_DATA", data_dir())
-        .output()
-        .expect("run cortexsim")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = cortexsim(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 fn out_path(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);

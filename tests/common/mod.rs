@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::spec::Network;
-use std::path::PathBuf;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 pub fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,4 +28,48 @@ pub fn run(net: &Network, threads: usize) -> Simulation {
 pub fn load(rel: &str, sets: &[&str]) -> Network {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     Network::load(&manifest().join(rel), &sets).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Data directory: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; fails loudly if missing.
+pub fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("CORTEXSIM_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    assert!(
+        dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
+        "macaque data not found in {} (set CORTEXSIM_DATA)",
+        dir.display()
+    );
+    dir
+}
+
+pub fn network(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("networks")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+pub fn cortexsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cortexsim"))
+        .args(args)
+        .env("CORTEXSIM_DATA", data_dir())
+        .output()
+        .expect("run cortexsim")
+}
+
+pub fn json_of(args: &[&str]) -> Value {
+    let out = cortexsim(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
