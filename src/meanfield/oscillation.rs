@@ -54,7 +54,7 @@
 //! Units: Hz, 1/s, mV, ms (delays), rad/s only internally.
 
 use super::network::{FixedPoint, MeanFieldNetwork};
-use super::transfer::transfer_function_complex;
+use super::transfer::{transfer_function_mean_complex, transfer_function_variance_complex};
 use num_complex::Complex64;
 use serde::Serialize;
 use std::f64::consts::PI;
@@ -70,6 +70,23 @@ pub struct OscillationOptions {
     pub tol: f64,
     /// Maximum Newton iterations per starting point.
     pub max_iter: usize,
+    /// Include the modulation of the input variance (`N_sigma2 M_sigma2`,
+    /// module docs; Brunel 2000). `false` = mean channel only, as NNMT.
+    pub variance_channel: bool,
+    /// Include the refractory phase factor `e^{-i omega t_ref}` in the
+    /// transfer functions (exact LIF response; `false` = NNMT's form).
+    pub refractory_phase: bool,
+}
+
+impl OscillationOptions {
+    /// NNMT's `linear_stability`: mean channel only, no refractory phase.
+    pub fn nnmt() -> Self {
+        OscillationOptions {
+            variance_channel: false,
+            refractory_phase: false,
+            ..Default::default()
+        }
+    }
 }
 
 impl Default for OscillationOptions {
@@ -79,6 +96,8 @@ impl Default for OscillationOptions {
             df_hz: 2.0,
             tol: 1e-11,
             max_iter: 60,
+            variance_channel: true,
+            refractory_phase: true,
         }
     }
 }
@@ -122,30 +141,47 @@ pub fn linear_stability(net: &MeanFieldNetwork, fp: &FixedPoint) -> LinearStabil
     linear_stability_with(net, fp, &OscillationOptions::default())
 }
 
-/// `D(omega) M(omega)` (module docs); `None` if a transfer function is undefined.
-fn dm(net: &MeanFieldNetwork, fp: &FixedPoint, omega: Complex64) -> Option<Vec<Vec<Complex64>>> {
+/// `diag(N_mu) M_mu + diag(N_sigma2) M_sigma2` at `omega` (module docs);
+/// `None` if a transfer function is undefined.
+fn dm(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    omega: Complex64,
+    opts: &OscillationOptions,
+) -> Option<Vec<Vec<Complex64>>> {
     let i = Complex64::new(0.0, 1.0);
+    let zero = Complex64::new(0.0, 0.0);
     let n = net.len();
-    let mut out = vec![vec![Complex64::new(0.0, 0.0); n]; n];
-    let mut ns: Vec<Complex64> = Vec::with_capacity(n);
+    let mut out = vec![vec![zero; n]; n];
+    let mut ns: Vec<(Complex64, Complex64)> = Vec::with_capacity(n);
     for a in 0..n {
         let p = &net.pops[a].lif;
+        let (mu, sigma) = (fp.mu_mv[a], fp.sigma_mv[a]);
         // identical populations in identical states share N (e.g. Brunel's E and I)
-        let same = (0..a).find(|&b| {
-            net.pops[b].lif == *p && fp.mu_mv[b] == fp.mu_mv[a] && fp.sigma_mv[b] == fp.sigma_mv[a]
-        });
-        let na = match same {
+        let same =
+            (0..a).find(|&b| net.pops[b].lif == *p && fp.mu_mv[b] == mu && fp.sigma_mv[b] == sigma);
+        let (n_mu, n_s2) = match same {
             Some(b) => ns[b],
-            None => transfer_function_complex(p, fp.mu_mv[a], fp.sigma_mv[a], omega, true)?,
+            None => {
+                let rp = opts.refractory_phase;
+                let n_mu = transfer_function_mean_complex(p, mu, sigma, omega, true, rp)?;
+                let n_s2 = if opts.variance_channel {
+                    transfer_function_variance_complex(p, mu, sigma, omega, true, rp)?
+                } else {
+                    zero
+                };
+                (n_mu, n_s2)
+            }
         };
-        ns.push(na);
+        ns.push((n_mu, n_s2));
         let tau = p.tau_m_ms * 1e-3;
         for (b, inp) in net.recurrent[a].iter().enumerate() {
             if inp.k == 0.0 {
                 continue;
             }
             let d = inp.delay_ms * 1e-3;
-            out[a][b] = na * tau * inp.k * inp.j_mv * (-i * omega * d).exp();
+            out[a][b] =
+                (n_mu * inp.j_mv + n_s2 * inp.j2_mv2) * tau * inp.k * (-i * omega * d).exp();
         }
     }
     Some(out)
@@ -224,8 +260,13 @@ fn solve(mut a: Vec<Vec<Complex64>>, mut b: Vec<Complex64>) -> Vec<Complex64> {
     x
 }
 
-fn char_fn(net: &MeanFieldNetwork, fp: &FixedPoint, omega: Complex64) -> Option<Complex64> {
-    dm(net, fp, omega).map(|m| det(i_minus(&m)))
+fn char_fn(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    omega: Complex64,
+    opts: &OscillationOptions,
+) -> Option<Complex64> {
+    dm(net, fp, omega, opts).map(|m| det(i_minus(&m)))
 }
 
 /// Infinity norm (max row sum of moduli).
@@ -294,14 +335,14 @@ fn newton(
 ) -> Option<Complex64> {
     let max_step = 2.0 * PI * 50.0;
     let mut w = omega0;
-    let mut c = char_fn(net, fp, w)?;
+    let mut c = char_fn(net, fp, w, opts)?;
     for _ in 0..opts.max_iter {
         if c.norm() < opts.tol {
             return Some(w);
         }
         let h = 1e-4 * (1.0 + w.norm());
-        let c1 = char_fn(net, fp, w + h)?;
-        let c2 = char_fn(net, fp, w - h)?;
+        let c1 = char_fn(net, fp, w + h, opts)?;
+        let c2 = char_fn(net, fp, w - h, opts)?;
         let deriv = (c1 - c2) / (2.0 * h);
         if deriv.norm() == 0.0 {
             return None;
@@ -318,7 +359,7 @@ fn newton(
             if wn.im.abs() > 2.0 * PI * 2.0 * opts.f_max_hz || wn.re < -2.0 * PI * opts.df_hz {
                 return None;
             }
-            let cn = char_fn(net, fp, wn)?;
+            let cn = char_fn(net, fp, wn, opts)?;
             if cn.norm() < c.norm() || t < 1e-3 {
                 w = wn;
                 c = cn;
@@ -368,7 +409,7 @@ pub fn linear_stability_with(
     let mut tail_arg = 0.0;
     let mut ok = true;
     while f <= f_cap {
-        let Some(m) = dm(net, fp, Complex64::new(two_pi * f, 0.0)) else {
+        let Some(m) = dm(net, fp, Complex64::new(two_pi * f, 0.0), opts) else {
             ok = false;
             break;
         };
@@ -450,7 +491,7 @@ pub fn linear_stability_with(
     let mut out: Vec<CharacteristicRoot> = roots
         .iter()
         .filter_map(|&r| {
-            let a = i_minus(&dm(net, fp, r)?);
+            let a = i_minus(&dm(net, fp, r, opts)?);
             let x = solve(a, vec![Complex64::new(1.0, 0.0); n]);
             let mx = x.iter().map(|v| v.norm()).fold(0.0, f64::max);
             Some(CharacteristicRoot {

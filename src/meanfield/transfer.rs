@@ -28,13 +28,14 @@
 //! Units: mu, sigma in mV, omega in rad/s, result in Hz/mV (complex).
 
 use super::pcf::scaled_v;
-use super::siegert::{LifParams, dphi_dmu, siegert_shifted};
+use super::siegert::{LifParams, dphi_dmu, dphi_dsigma, siegert_shifted};
 use num_complex::Complex64;
 
 /// Complex transfer function N(omega) in Hz/mV (module docs) for mean `mu_mv`
 /// and noise `sigma_mv` (mV, relative to E_L) at angular frequency
 /// `omega_rad_s`. `synaptic_filter` multiplies by `1/(1 + i omega tau_s)`
 /// (perturbation of the input current; no effect for delta synapses).
+/// NNMT's form: no refractory phase factor (module docs).
 ///
 /// `None` when `sigma_mv <= 0` and `omega != 0` (the diffusion-approximation
 /// response is not defined without noise).
@@ -61,7 +62,8 @@ pub fn transfer_function(
 /// becomes complex with real part `-1/2 - g tau_m`); used to locate the roots
 /// of the characteristic equation of the delayed network
 /// ([`super::oscillation`]). Real `omega` reproduces [`transfer_function`]
-/// exactly.
+/// exactly. NNMT's form (`refractory_phase = false` of
+/// [`transfer_function_mean_complex`]).
 pub fn transfer_function_complex(
     p: &LifParams,
     mu_mv: f64,
@@ -69,37 +71,232 @@ pub fn transfer_function_complex(
     omega_rad_s: Complex64,
     synaptic_filter: bool,
 ) -> Option<Complex64> {
-    let tau_m = p.tau_m_ms * 1e-3;
-    let tau_s = p.tau_s_ms * 1e-3;
-    let i = Complex64::new(0.0, 1.0);
-    let filter = if synaptic_filter && tau_s > 0.0 {
-        (1.0 + i * omega_rad_s * tau_s).inv()
-    } else {
-        Complex64::new(1.0, 0.0)
-    };
+    transfer_function_mean_complex(p, mu_mv, sigma_mv, omega_rad_s, synaptic_filter, false)
+}
+
+/// Mean channel `N_mu(omega)`, Hz/mV, with or without the refractory phase
+/// factor `e^{-i omega t_ref}` in the denominator (module docs). With it the
+/// formula is the exact linear response of the LIF with delta synapses and its
+/// `omega -> 0` limit is `dPhi/dmu`; without it (NNMT) the limit is
+/// `dPhi/dmu / (1 - nu t_ref)`.
+pub fn transfer_function_mean_complex(
+    p: &LifParams,
+    mu_mv: f64,
+    sigma_mv: f64,
+    omega_rad_s: Complex64,
+    synaptic_filter: bool,
+    refractory_phase: bool,
+) -> Option<Complex64> {
+    let filter = synaptic_low_pass(synaptic_filter, p.tau_s_ms * 1e-3, omega_rad_s);
     if omega_rad_s.norm() < 1e-15 {
         return Some(Complex64::new(dphi_dmu(p, mu_mv, sigma_mv), 0.0) * filter);
     }
+    let r = response_terms(p, mu_mv, sigma_mv, omega_rad_s, refractory_phase)?;
+    Some(r.mean * filter)
+}
+
+/// Variance channel `N_sigma2(omega)` (module docs): the rate response, in Hz
+/// per mV^2, to a modulation `delta(sigma^2) e^{i omega t}` of the input
+/// variance at fixed mean. Exact (diffusion approximation) for delta synapses
+/// with `refractory_phase = true`; its `omega -> 0` limit is
+/// `dPhi/dsigma / (2 sigma)` and `omega = 0` (|omega| < 1e-15) returns exactly
+/// that. For exponential synapses: shifted threshold and reset, the shift's own
+/// sigma dependence as an equivalent mean modulation, and (with
+/// `synaptic_filter`) the low-pass `1/(1 + i omega tau_s/2)` of the variance of
+/// the filtered current (module docs). `None` when `sigma_mv <= 0` and
+/// `omega != 0`.
+pub fn transfer_function_variance_complex(
+    p: &LifParams,
+    mu_mv: f64,
+    sigma_mv: f64,
+    omega_rad_s: Complex64,
+    synaptic_filter: bool,
+    refractory_phase: bool,
+) -> Option<Complex64> {
+    let filter = synaptic_low_pass(synaptic_filter, 0.5 * p.tau_s_ms * 1e-3, omega_rad_s);
+    if omega_rad_s.norm() < 1e-15 {
+        if sigma_mv.is_nan() || sigma_mv <= 0.0 || !sigma_mv.is_finite() {
+            return Some(Complex64::new(0.0, 0.0));
+        }
+        let d = dphi_dsigma(p, mu_mv, sigma_mv) / (2.0 * sigma_mv);
+        return Some(Complex64::new(d, 0.0) * filter);
+    }
+    let r = response_terms(p, mu_mv, sigma_mv, omega_rad_s, refractory_phase)?;
+    let c = p.shift_factor();
+    Some((r.variance - c / (2.0 * sigma_mv) * r.mean) * filter)
+}
+
+/// `1/(1 + i omega tau)` if `on` and `tau > 0`, else 1.
+fn synaptic_low_pass(on: bool, tau_s: f64, omega: Complex64) -> Complex64 {
+    if on && tau_s > 0.0 {
+        (1.0 + Complex64::new(0.0, 1.0) * omega * tau_s).inv()
+    } else {
+        Complex64::new(1.0, 0.0)
+    }
+}
+
+/// Both channels at fixed (shifted) threshold and reset, no synaptic filter.
+struct Responses {
+    /// Hz/mV
+    mean: Complex64,
+    /// Hz/mV^2
+    variance: Complex64,
+}
+
+fn response_terms(
+    p: &LifParams,
+    mu_mv: f64,
+    sigma_mv: f64,
+    omega_rad_s: Complex64,
+    refractory_phase: bool,
+) -> Option<Responses> {
     if sigma_mv.is_nan() || sigma_mv <= 0.0 || !sigma_mv.is_finite() {
         return None;
     }
+    let zero = Complex64::new(0.0, 0.0);
     let nu = siegert_shifted(p, mu_mv, sigma_mv);
     if nu == 0.0 {
-        return Some(Complex64::new(0.0, 0.0));
+        return Some(Responses {
+            mean: zero,
+            variance: zero,
+        });
     }
+    let tau_m = p.tau_m_ms * 1e-3;
+    let i = Complex64::new(0.0, 1.0);
     let shift = sigma_mv * p.shift_factor();
     let sq2 = std::f64::consts::SQRT_2;
     let x_t = sq2 * (p.v_th_mv + shift - mu_mv) / sigma_mv;
     let x_r = sq2 * (p.v_reset_mv + shift - mu_mv) / sigma_mv;
-    let z = -0.5 + i * omega_rad_s * tau_m;
+    let iwt = i * omega_rad_s * tau_m;
+    let z = -0.5 + iwt;
     let vals = scaled_v(z, &[-x_t, -x_r]);
     let (t, r) = (vals[0], vals[1]);
     let l = t.log_scale.max(r.log_scale);
     let (ft, fr) = ((t.log_scale - l).exp(), (r.log_scale - l).exp());
-    // Psi = V(z, -x), Psi' = -V'(z, -x)
-    let num = -t.dv * ft + r.dv * fr;
-    let den = t.v * ft - r.v * fr;
-    let n =
-        Complex64::new(sq2 / sigma_mv * nu, 0.0) / (1.0 + i * omega_rad_s * tau_m) * (num / den);
-    Some(n * filter)
+    // Psi = V(z, -x), Psi' = -V'(z, -x), all scaled by e^{-l}
+    let (psi_t, psi_r) = (t.v * ft, r.v * fr);
+    let (dpsi_t, dpsi_r) = (-t.dv * ft, -r.dv * fr);
+    let refr = if refractory_phase {
+        (-i * omega_rad_s * p.t_ref_ms * 1e-3).exp()
+    } else {
+        Complex64::new(1.0, 0.0)
+    };
+    let den = psi_t - refr * psi_r;
+    let mean = Complex64::new(sq2 / sigma_mv * nu, 0.0) / (1.0 + iwt) * ((dpsi_t - dpsi_r) / den);
+    // i w tau (Psi_{z+2}(x_t) - Psi_{z+2}(x_r)) (1 + i w tau) by the recurrences
+    let num2 = iwt * (psi_t - psi_r) + x_t * dpsi_t - x_r * dpsi_r;
+    let variance = nu / (sigma_mv * sigma_mv * (2.0 + iwt)) * (num2 / den);
+    Some(Responses { mean, variance })
+}
+
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    use crate::meanfield::siegert::{dphi_dmu, dphi_dsigma};
+
+    /// Richardson 2007 threshold integration (RK4 in V, downward from threshold)
+    /// for delta synapses: returns (nu0, N_mu, N_s2).
+    fn threshold_integration(
+        p: &LifParams,
+        mu: f64,
+        sigma: f64,
+        omega: f64,
+        refr: bool,
+    ) -> (f64, Complex64, Complex64) {
+        let tau = p.tau_m_ms * 1e-3;
+        let s2 = sigma * sigma;
+        let i = Complex64::new(0.0, 1.0);
+        let iw = i * omega;
+        let ph = if refr {
+            (-iw * p.t_ref_ms * 1e-3).exp()
+        } else {
+            Complex64::new(1.0, 0.0)
+        };
+        let n_above = 40000usize;
+        let dv = (p.v_th_mv - p.v_reset_mv) / n_above as f64;
+        let v_lb = mu.min(p.v_reset_mv) - 12.0 * sigma;
+        let n_total = n_above + ((p.v_reset_mv - v_lb) / dv).ceil() as usize;
+        // state: p0, int p0, Pa, Ja, Pb, Jb, Pc, Jc
+        let f = |v: f64, j0: f64, y: &[Complex64; 8]| -> [Complex64; 8] {
+            let g = 2.0 / s2;
+            let dp0 = g * ((mu - v) * y[0] - tau * j0);
+            let mut out = [Complex64::new(0.0, 0.0); 8];
+            out[0] = dp0;
+            out[1] = y[0];
+            out[2] = g * ((mu - v) * y[2] - tau * y[3]);
+            out[3] = -iw * y[2];
+            out[4] = g * ((mu - v) * y[4] + y[0] - tau * y[5]);
+            out[5] = -iw * y[4];
+            out[6] = g * ((mu - v) * y[6] - 0.5 * dp0 - tau * y[7]);
+            out[7] = -iw * y[6];
+            out
+        };
+        let mut y = [Complex64::new(0.0, 0.0); 8];
+        y[3] = Complex64::new(1.0, 0.0);
+        let mut v = p.v_th_mv;
+        let h = -dv;
+        for k in 0..n_total {
+            if k == n_above {
+                y[3] -= ph;
+            }
+            let j0 = if k < n_above { 1.0 } else { 0.0 };
+            let add = |a: &[Complex64; 8], b: &[Complex64; 8], s: f64| {
+                let mut o = *a;
+                for q in 0..8 {
+                    o[q] += b[q] * s;
+                }
+                o
+            };
+            let k1 = f(v, j0, &y);
+            let k2 = f(v + 0.5 * h, j0, &add(&y, &k1, 0.5 * h));
+            let k3 = f(v + 0.5 * h, j0, &add(&y, &k2, 0.5 * h));
+            let k4 = f(v + h, j0, &add(&y, &k3, h));
+            for q in 0..8 {
+                y[q] += (k1[q] + 2.0 * k2[q] + 2.0 * k3[q] + k4[q]) * (h / 6.0);
+            }
+            v += h;
+        }
+        // int p0 dV (downward integral => negative)
+        let nu0 = 1.0 / (-y[1].re + p.t_ref_ms * 1e-3);
+        let nm = -nu0 * y[5] / y[3];
+        let ns = -nu0 * y[7] / y[3];
+        (nu0, nm, ns)
+    }
+
+    #[test]
+    fn scratch_print() {
+        let p = LifParams {
+            tau_m_ms: 20.0,
+            t_ref_ms: 2.0,
+            v_th_mv: 20.0,
+            v_reset_mv: 10.0,
+            tau_s_ms: 0.0,
+        };
+        for &(mu, sigma) in &[(15.0, 5.0), (24.0, 3.0), (10.0, 8.0)] {
+            let nu = crate::meanfield::siegert::siegert(&p, mu, sigma);
+            let (n0, _, _) = threshold_integration(&p, mu, sigma, 1e-3, false);
+            eprintln!(
+                "mu {mu} sigma {sigma}: nu {nu} ti {n0}; dmu {} ds2 {}",
+                dphi_dmu(&p, mu, sigma),
+                dphi_dsigma(&p, mu, sigma) / (2.0 * sigma)
+            );
+            for &w in &[
+                1e-3,
+                2.0 * std::f64::consts::PI * 10.0,
+                2.0 * std::f64::consts::PI * 180.0,
+            ] {
+                let om = Complex64::new(w, 0.0);
+                let nm = transfer_function_complex(&p, mu, sigma, om, false).unwrap();
+                let ns =
+                    transfer_function_variance_complex(&p, mu, sigma, om, false, false).unwrap();
+                let nsr =
+                    transfer_function_variance_complex(&p, mu, sigma, om, false, true).unwrap();
+                let (_, tm, ts) = threshold_integration(&p, mu, sigma, w, false);
+                let (_, tmr, tsr) = threshold_integration(&p, mu, sigma, w, true);
+                eprintln!(
+                    "  w {w:.3}: Nmu {nm:.6} TI {tm:.6} TIref {tmr:.6} | Ns {ns:.6} nsref {nsr:.6} TI {ts:.6} TIref {tsr:.6}"
+                );
+            }
+        }
+    }
 }
