@@ -325,6 +325,44 @@ fn homotopy_arg(a: &[Vec<Complex64>]) -> f64 {
     total
 }
 
+/// Checks of the tail assumption beyond the last scanned frequency `f` (module
+/// docs): the spectral-radius bound of `D M` stays below 1 at `2f, 4f, 8f`
+/// (sampled, not proven), and so does the exact bound of its `omega -> inf`
+/// limit, `rho(|diag(nu/sigma^2) tau_m K J2|)` (Perron–Frobenius bounds every
+/// choice of delay phases), non-zero only through the variance channel of
+/// delta-synapse populations (`N_sigma2 -> nu/sigma^2`; exponential synapses
+/// low-pass it to 0).
+fn tail_below_one(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    f: f64,
+    opts: &OscillationOptions,
+) -> bool {
+    let n = net.len();
+    let limit: Vec<Vec<Complex64>> = (0..n)
+        .map(|a| {
+            let p = &net.pops[a].lif;
+            let s2 = fp.sigma_mv[a] * fp.sigma_mv[a];
+            let g = if opts.variance_channel && p.tau_s_ms == 0.0 && s2 > 0.0 {
+                fp.rates_hz[a] / s2
+            } else {
+                0.0
+            };
+            net.recurrent[a]
+                .iter()
+                .map(|x| Complex64::new(g * p.tau_m_ms * 1e-3 * x.k * x.j2_mv2.abs(), 0.0))
+                .collect()
+        })
+        .collect();
+    if spectral_radius_bound(&limit) >= 1.0 {
+        return false;
+    }
+    [2.0, 4.0, 8.0].iter().all(|&k| {
+        dm(net, fp, Complex64::new(2.0 * PI * k * f, 0.0), opts)
+            .is_some_and(|m| spectral_radius_bound(&m) < 1.0)
+    })
+}
+
 /// Damped Newton on `c(omega) = 0` from `omega0` (rad/s); `None` if it does
 /// not converge.
 fn newton(
@@ -418,7 +456,7 @@ pub fn linear_stability_with(
         cs.push(c);
         if f >= opts.f_max_hz && spectral_radius_bound(&m) < 0.9 {
             tail_arg = homotopy_arg(&m);
-            complete = true;
+            complete = tail_below_one(net, fp, f, opts);
             break;
         }
         // df steps up to f_max, then steps that keep the delay phase

@@ -190,12 +190,22 @@ fn response_terms(
 }
 
 #[cfg(test)]
-mod scratch {
+mod tests {
     use super::*;
-    use crate::meanfield::siegert::{dphi_dmu, dphi_dsigma};
+    use crate::meanfield::siegert::siegert;
+    use std::f64::consts::PI;
 
-    /// Richardson 2007 threshold integration (RK4 in V, downward from threshold)
-    /// for delta synapses: returns (nu0, N_mu, N_s2).
+    /// Independent reference: the linearised Fokker–Planck equation of the LIF
+    /// with delta synapses solved by threshold integration (Richardson 2007,
+    /// Phys Rev E 76:021919), RK4 in V from V_th down to `min(mu, V_r) - 12 sigma`.
+    /// Stationary: `P0' = (2/sigma^2)((mu - V) P0 - tau J0)`, `J0 = nu0 H(V - V_r)`.
+    /// First order (`P1`, `J1` at `e^{i omega t}`), with `mu -> mu + mu1`,
+    /// `sigma^2 -> sigma^2 + s1`:
+    /// `P1' = (2/sigma^2)((mu - V) P1 + mu1 P0 - s1 P0'/2 - tau J1)`,
+    /// `J1' = -i omega P1`, `J1(V_th) = nu1`, `P1(V_th) = 0`, a drop of
+    /// `nu1 e^{-i omega t_ref}` (or `nu1` without the refractory phase) at
+    /// `V_r` (reinjection), `J1(-inf) = 0` fixes `nu1`. Returns
+    /// `(nu0, nu1/mu1, nu1/s1)`.
     fn threshold_integration(
         p: &LifParams,
         mu: f64,
@@ -204,99 +214,181 @@ mod scratch {
         refr: bool,
     ) -> (f64, Complex64, Complex64) {
         let tau = p.tau_m_ms * 1e-3;
-        let s2 = sigma * sigma;
-        let i = Complex64::new(0.0, 1.0);
-        let iw = i * omega;
+        let g = 2.0 / (sigma * sigma);
+        let iw = Complex64::new(0.0, omega);
+        let one = Complex64::new(1.0, 0.0);
         let ph = if refr {
             (-iw * p.t_ref_ms * 1e-3).exp()
         } else {
-            Complex64::new(1.0, 0.0)
+            one
         };
         let n_above = 40000usize;
         let dv = (p.v_th_mv - p.v_reset_mv) / n_above as f64;
         let v_lb = mu.min(p.v_reset_mv) - 12.0 * sigma;
         let n_total = n_above + ((p.v_reset_mv - v_lb) / dv).ceil() as usize;
-        // state: p0, int p0, Pa, Ja, Pb, Jb, Pc, Jc
-        let f = |v: f64, j0: f64, y: &[Complex64; 8]| -> [Complex64; 8] {
-            let g = 2.0 / s2;
+        type S = [Complex64; 8];
+        // p0 (per unit nu0), Int p0, (P, J) for nu1 = 1, mu1 = 1, s1 = 1
+        let f = |v: f64, j0: f64, y: &S| -> S {
             let dp0 = g * ((mu - v) * y[0] - tau * j0);
-            let mut out = [Complex64::new(0.0, 0.0); 8];
-            out[0] = dp0;
-            out[1] = y[0];
-            out[2] = g * ((mu - v) * y[2] - tau * y[3]);
-            out[3] = -iw * y[2];
-            out[4] = g * ((mu - v) * y[4] + y[0] - tau * y[5]);
-            out[5] = -iw * y[4];
-            out[6] = g * ((mu - v) * y[6] - 0.5 * dp0 - tau * y[7]);
-            out[7] = -iw * y[6];
-            out
+            [
+                dp0,
+                y[0],
+                g * ((mu - v) * y[2] - tau * y[3]),
+                -iw * y[2],
+                g * ((mu - v) * y[4] + y[0] - tau * y[5]),
+                -iw * y[4],
+                g * ((mu - v) * y[6] - 0.5 * dp0 - tau * y[7]),
+                -iw * y[6],
+            ]
         };
-        let mut y = [Complex64::new(0.0, 0.0); 8];
-        y[3] = Complex64::new(1.0, 0.0);
-        let mut v = p.v_th_mv;
+        let axpy = |a: &S, b: &S, s: f64| -> S { std::array::from_fn(|q| a[q] + b[q] * s) };
+        let mut y: S = [Complex64::new(0.0, 0.0); 8];
+        y[3] = one;
         let h = -dv;
         for k in 0..n_total {
             if k == n_above {
                 y[3] -= ph;
             }
+            let v = p.v_th_mv + k as f64 * h;
             let j0 = if k < n_above { 1.0 } else { 0.0 };
-            let add = |a: &[Complex64; 8], b: &[Complex64; 8], s: f64| {
-                let mut o = *a;
-                for q in 0..8 {
-                    o[q] += b[q] * s;
-                }
-                o
-            };
             let k1 = f(v, j0, &y);
-            let k2 = f(v + 0.5 * h, j0, &add(&y, &k1, 0.5 * h));
-            let k3 = f(v + 0.5 * h, j0, &add(&y, &k2, 0.5 * h));
-            let k4 = f(v + h, j0, &add(&y, &k3, h));
-            for q in 0..8 {
-                y[q] += (k1[q] + 2.0 * k2[q] + 2.0 * k3[q] + k4[q]) * (h / 6.0);
-            }
-            v += h;
+            let k2 = f(v + 0.5 * h, j0, &axpy(&y, &k1, 0.5 * h));
+            let k3 = f(v + 0.5 * h, j0, &axpy(&y, &k2, 0.5 * h));
+            let k4 = f(v + h, j0, &axpy(&y, &k3, h));
+            y = std::array::from_fn(|q| {
+                y[q] + (k1[q] + 2.0 * k2[q] + 2.0 * k3[q] + k4[q]) * (h / 6.0)
+            });
         }
-        // int p0 dV (downward integral => negative)
         let nu0 = 1.0 / (-y[1].re + p.t_ref_ms * 1e-3);
-        let nm = -nu0 * y[5] / y[3];
-        let ns = -nu0 * y[7] / y[3];
-        (nu0, nm, ns)
+        (nu0, -nu0 * y[5] / y[3], -nu0 * y[7] / y[3])
     }
 
-    #[test]
-    fn scratch_print() {
-        let p = LifParams {
+    fn lif(tau_s_ms: f64) -> LifParams {
+        // Brunel 2000 neuron
+        LifParams {
             tau_m_ms: 20.0,
             t_ref_ms: 2.0,
             v_th_mv: 20.0,
             v_reset_mv: 10.0,
-            tau_s_ms: 0.0,
-        };
-        for &(mu, sigma) in &[(15.0, 5.0), (24.0, 3.0), (10.0, 8.0)] {
-            let nu = crate::meanfield::siegert::siegert(&p, mu, sigma);
-            let (n0, _, _) = threshold_integration(&p, mu, sigma, 1e-3, false);
-            eprintln!(
-                "mu {mu} sigma {sigma}: nu {nu} ti {n0}; dmu {} ds2 {}",
-                dphi_dmu(&p, mu, sigma),
-                dphi_dsigma(&p, mu, sigma) / (2.0 * sigma)
-            );
-            for &w in &[
-                1e-3,
-                2.0 * std::f64::consts::PI * 10.0,
-                2.0 * std::f64::consts::PI * 180.0,
-            ] {
-                let om = Complex64::new(w, 0.0);
-                let nm = transfer_function_complex(&p, mu, sigma, om, false).unwrap();
-                let ns =
-                    transfer_function_variance_complex(&p, mu, sigma, om, false, false).unwrap();
-                let nsr =
-                    transfer_function_variance_complex(&p, mu, sigma, om, false, true).unwrap();
-                let (_, tm, ts) = threshold_integration(&p, mu, sigma, w, false);
-                let (_, tmr, tsr) = threshold_integration(&p, mu, sigma, w, true);
-                eprintln!(
-                    "  w {w:.3}: Nmu {nm:.6} TI {tm:.6} TIref {tmr:.6} | Ns {ns:.6} nsref {nsr:.6} TI {ts:.6} TIref {tsr:.6}"
+            tau_s_ms,
+        }
+    }
+
+    /// States: Brunel 2000 point B (mu 24.16, sigma 10.94), sub- and
+    /// suprathreshold.
+    const STATES: [(f64, f64); 4] = [(24.16, 10.94), (15.0, 5.0), (24.0, 3.0), (10.0, 8.0)];
+
+    #[test]
+    fn variance_channel_zero_frequency_limit_is_the_siegert_derivative() {
+        let w = Complex64::new(1e-5, 0.0);
+        for tau_s in [0.0, 0.5] {
+            let p = lif(tau_s);
+            for (mu, sigma) in STATES {
+                let want = dphi_dsigma(&p, mu, sigma) / (2.0 * sigma);
+                let got = transfer_function_variance_complex(&p, mu, sigma, w, true, true).unwrap();
+                let err = (got - want).norm() / want.abs();
+                assert!(
+                    err < 1e-6,
+                    "tau_s {tau_s} ({mu}, {sigma}): {got} vs {want}: {err:e}"
                 );
+                let exact0 =
+                    transfer_function_variance_complex(&p, mu, sigma, 0.0.into(), true, true);
+                assert_eq!(exact0, Some(Complex64::new(want, 0.0)));
+                // mean channel with the refractory phase: dPhi/dmu
+                let want = dphi_dmu(&p, mu, sigma);
+                let got = transfer_function_mean_complex(&p, mu, sigma, w, true, true).unwrap();
+                assert!((got - want).norm() < 1e-6 * want.abs(), "{got} vs {want}");
             }
+        }
+    }
+
+    #[test]
+    fn without_the_refractory_phase_the_limit_is_off_by_one_minus_nu_tref() {
+        let p = lif(0.0);
+        let w = Complex64::new(1e-5, 0.0);
+        for (mu, sigma) in STATES {
+            let k = 1.0 - siegert(&p, mu, sigma) * p.t_ref_ms * 1e-3;
+            let s = transfer_function_variance_complex(&p, mu, sigma, w, false, false).unwrap();
+            let m = transfer_function_complex(&p, mu, sigma, w, false).unwrap();
+            let want_s = dphi_dsigma(&p, mu, sigma) / (2.0 * sigma) / k;
+            let want_m = dphi_dmu(&p, mu, sigma) / k;
+            assert!((s - want_s).norm() < 1e-6 * want_s.abs(), "{s} vs {want_s}");
+            assert!((m - want_m).norm() < 1e-6 * want_m.abs(), "{m} vs {want_m}");
+        }
+    }
+
+    #[test]
+    fn both_channels_match_threshold_integration_at_finite_frequency() {
+        let p = lif(0.0);
+        for (mu, sigma) in STATES {
+            for f in [10.0, 180.0, 500.0] {
+                let w = 2.0 * PI * f;
+                for refr in [true, false] {
+                    let (nu0, tm, ts) = threshold_integration(&p, mu, sigma, w, refr);
+                    assert!((nu0 - siegert(&p, mu, sigma)).abs() < 1e-8 * nu0);
+                    let wc = Complex64::new(w, 0.0);
+                    let m = transfer_function_mean_complex(&p, mu, sigma, wc, false, refr).unwrap();
+                    let s =
+                        transfer_function_variance_complex(&p, mu, sigma, wc, false, refr).unwrap();
+                    let (em, es) = ((m - tm).norm() / tm.norm(), (s - ts).norm() / ts.norm());
+                    assert!(
+                        em < 1e-6 && es < 1e-6,
+                        "({mu}, {sigma}) {f} Hz refr {refr}: mean {m} vs {tm} ({em:e}), \
+                         variance {s} vs {ts} ({es:e})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn variance_channel_tends_to_nu_over_sigma2_at_high_frequency() {
+        // Lindner & Schimansky-Geier 2001: noise-intensity modulation is
+        // transmitted instantaneously; from the formula N_sigma2 -> nu/sigma^2.
+        let p = lif(0.0);
+        let (mu, sigma) = STATES[0];
+        let lim = siegert(&p, mu, sigma) / (sigma * sigma);
+        let at = |f: f64| {
+            let w = Complex64::new(2.0 * PI * f, 0.0);
+            (transfer_function_variance_complex(&p, mu, sigma, w, true, true).unwrap() - lim).norm()
+                / lim
+        };
+        let (e1, e2) = (at(1e3), at(1e4));
+        assert!(e2 < 0.02 && e2 < 0.5 * e1, "{e1} {e2}");
+        // with exponential synapses the variance low-pass removes it
+        let p = lif(0.5);
+        let w = Complex64::new(2.0 * PI * 1e4, 0.0);
+        let s = transfer_function_variance_complex(&p, mu, sigma, w, true, true).unwrap();
+        assert!(s.norm() < 0.1 * lim, "{s}");
+    }
+
+    #[test]
+    fn variance_recurrence_matches_direct_evaluation() {
+        // Psi_{z+2} from the recurrences vs a direct PCF evaluation at order z + 2
+        let p = lif(0.0);
+        let (mu, sigma) = STATES[1];
+        let tau = p.tau_m_ms * 1e-3;
+        let nu = siegert(&p, mu, sigma);
+        let sq2 = std::f64::consts::SQRT_2;
+        let (xt, xr) = (
+            sq2 * (p.v_th_mv - mu) / sigma,
+            sq2 * (p.v_reset_mv - mu) / sigma,
+        );
+        for w in [Complex64::new(300.0, 0.0), Complex64::new(1200.0, -150.0)] {
+            let iwt = Complex64::new(0.0, 1.0) * w * tau;
+            let z = -0.5 + iwt;
+            let d = scaled_v(z, &[-xt, -xr]);
+            let d2 = scaled_v(z + 2.0, &[-xt, -xr]);
+            let sc = |s: &super::super::pcf::ScaledV| s.v * s.log_scale.exp();
+            let refr = (-Complex64::new(0.0, 1.0) * w * p.t_ref_ms * 1e-3).exp();
+            let direct = nu * iwt * (1.0 + iwt) / (sigma * sigma * (2.0 + iwt))
+                * (sc(&d2[0]) - sc(&d2[1]))
+                / (sc(&d[0]) - refr * sc(&d[1]));
+            let got = transfer_function_variance_complex(&p, mu, sigma, w, false, true).unwrap();
+            assert!(
+                (got - direct).norm() < 1e-9 * direct.norm(),
+                "{got} vs {direct}"
+            );
         }
     }
 }
