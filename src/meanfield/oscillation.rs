@@ -512,17 +512,48 @@ pub fn linear_stability_with(
             starts.push(fs[k]);
         }
     }
+    let try_from = |roots: &mut Vec<Complex64>, w0: Complex64| -> bool {
+        if let Some(r) = newton(net, fp, w0, opts)
+            && r.re >= -1e-9
+            && !roots
+                .iter()
+                .any(|x| (x - r).norm() <= 1e-6 * (1.0 + r.norm()))
+        {
+            roots.push(r);
+            return true;
+        }
+        false
+    };
     for f0 in starts {
         // start slightly off the real axis (both sides)
         for g0 in [0.0, -20.0, 20.0] {
-            if let Some(r) = newton(net, fp, Complex64::new(two_pi * f0.max(0.1), g0), opts)
-                && r.re >= -1e-9
-                && !roots
-                    .iter()
-                    .any(|x| (x - r).norm() <= 1e-6 * (1.0 + r.norm()))
-            {
-                roots.push(r);
+            if try_from(&mut roots, Complex64::new(two_pi * f0.max(0.1), g0)) {
                 break;
+            }
+        }
+    }
+    // Unstable roots missed from the real axis (the Nyquist count says more):
+    // Newton from the local minima of |c| along lines of constant growth rate.
+    let unstable_found =
+        |roots: &[Complex64]| 2 * roots.iter().filter(|r| r.im < 0.0).count() as i64;
+    for g in [50.0, 150.0, 275.0, 400.0, 650.0, 1000.0] {
+        if !ok || unstable_found(&roots) >= nyq {
+            break;
+        }
+        let df = opts.df_hz.max(5.0);
+        let line: Vec<(f64, f64)> = (1..)
+            .map(|k| k as f64 * df)
+            .take_while(|&f| f <= opts.f_max_hz)
+            .filter_map(|f| {
+                Some((
+                    f,
+                    char_fn(net, fp, Complex64::new(two_pi * f, -g), opts)?.norm(),
+                ))
+            })
+            .collect();
+        for k in 1..line.len().saturating_sub(1) {
+            if line[k].1 <= line[k - 1].1 && line[k].1 <= line[k + 1].1 {
+                try_from(&mut roots, Complex64::new(two_pi * line[k].0, -g));
             }
         }
     }
