@@ -2,38 +2,56 @@
 //! frequency dependence of the neurons' response: the oscillatory (Hopf)
 //! instability of Brunel & Hakim 1999 / Brunel 2000 (SCIENCE.md §1.4 item 6).
 //!
-//! # Characteristic equation (mean-input picture; Brunel 2000 §4, Helias et al. 2013, NNMT `linear_stability`)
+//! # Characteristic equation (Brunel 2000 §4 and Appendix A; mean channel alone = Helias et al. 2013, NNMT `linear_stability`)
 //!
 //! A small perturbation `delta nu_b(t) = delta nu_b e^{i omega t}` of the
 //! population rates modulates the mean input of population a by
-//! `sum_b M_ab(omega) delta nu_b`, with
+//! `sum_b M_ab(omega) delta nu_b` and its variance by
+//! `sum_b S_ab(omega) delta nu_b`, with
 //! ```text
-//! M_ab(omega) = tau_m,a K_ab J_ab e^{-i omega d_ab}      (mV/Hz; d_ab = mean delay)
+//! M_ab(omega) = tau_m,a K_ab J_ab  e^{-i omega d_ab}      (mV/Hz; d_ab = mean delay)
+//! S_ab(omega) = tau_m,a K_ab J2_ab e^{-i omega d_ab}      (mV^2/Hz; J2 = second moment)
 //! ```
-//! and the rate responds through the dynamic transfer function
-//! `N_a(omega)` (Hz/mV, [`super::transfer_function_complex`]; for exponential
-//! synapses including the synaptic low-pass). Self-consistency gives
+//! (the derivatives of `mu_a` and `sigma_a^2` of [`MeanFieldNetwork::mu_sigma`]).
+//! The rate responds through the transfer functions of the mean,
+//! `N_a(omega)` (Hz/mV, [`super::transfer_function_mean_complex`]), and of the
+//! variance, `N_s2,a(omega)` (Hz/mV^2,
+//! [`super::transfer_function_variance_complex`]); both include the synaptic
+//! low-pass for exponential synapses. Self-consistency gives
 //! ```text
-//! c(omega) = det( I - diag(N(omega)) M(omega) ) = 0 .
+//! c(omega) = det( I - diag(N(omega)) M(omega) - diag(N_s2(omega)) S(omega) ) = 0 .
 //! ```
 //! For one delay `d` and identical populations this factorises into
-//! `1 = lambda_k N(omega) e^{-i omega d}` for the eigenvalues `lambda_k` of
-//! `tau_m K J`. The roots `omega = w + i g` in the complex plane are the modes
-//! of the linearised delayed dynamics `~ e^{i w t} e^{-g t}`: frequency
-//! `f = w / 2 pi`, growth rate `-g` (1/s). The state is stable iff every root
-//! has a negative growth rate. Only the modulation of the *mean* input is
-//! included (as in NNMT's `linear_stability`); the modulation of the input
-//! variance (`J2` terms) is neglected. At `omega = 0`, `N` is `dPhi/dmu`, so this
-//! analysis and [`super::MeanFieldNetwork::stability`] (which also includes
-//! `dPhi/dsigma`) can differ slightly on the rate (real-root) instability.
+//! `1 = (N lambda_k + N_s2 lambda2_k) e^{-i omega d}`. The roots
+//! `omega = w + i g` in the complex plane are the modes of the linearised
+//! delayed dynamics `~ e^{i w t} e^{-g t}`: frequency `f = w / 2 pi`, growth
+//! rate `-g` (1/s). The state is stable iff every root has a negative growth
+//! rate.
+//!
+//! Options ([`OscillationOptions`]): `variance_channel` (default on) and
+//! `refractory_phase` (default on: the exact LIF response, whose omega -> 0
+//! limits are `dPhi/dmu` and `dPhi/dsigma / (2 sigma)`, so the real-root
+//! instability agrees with [`super::MeanFieldNetwork::stability`]).
+//! [`OscillationOptions::nnmt`] switches both off: mean channel only, as NNMT.
+//!
+//! Measured (tests/meanfield_oscillatory.rs): Brunel 2000 point B (SI fast)
+//! is predicted to oscillate at 190.2 Hz (growth 51/s) vs 170 Hz in the
+//! spiking network at scale 0.2 and ~180 Hz in Brunel 2000 Fig. 8B; the mean
+//! channel alone gives 261.6 Hz. The refractory phase alone moves it by < 2 Hz;
+//! the variance channel is what matters (for g = 6 the variance modulation
+//! `tau K J^2 (1 + g^2 gamma)` is large).
 //!
 //! # What is implemented
 //!
 //! 1. **Roots in the complex plane** (growth rates): `c` is evaluated on a grid
 //!    of real frequencies `f = df, 2 df, ..., f_max`; every local minimum of
 //!    `|c|` starts a damped Newton iteration on the complex frequency (numerical
-//!    derivative; `N` continued to complex `omega`, exact formula). Converged
-//!    roots with `w >= 0` are reported, sorted by decreasing growth rate.
+//!    derivative; `N` continued to complex `omega`, exact formula). If the
+//!    Nyquist count below exceeds the unstable roots found this way, Newton is
+//!    also started from the local minima of `|c|` along lines of constant
+//!    growth rate (50, 150, 275, 400, 650, 1000 /s; heuristic — the Nyquist
+//!    count stays the authority for `stable`). Converged roots with `w >= 0`
+//!    are reported, sorted by decreasing growth rate.
 //! 2. **Nyquist count** (independent check that no unstable root was missed):
 //!    by the argument principle, with `N` analytic in the closed right half
 //!    `s = i omega` plane (the LIF's Fokker–Planck eigenvalues and the membrane
@@ -44,11 +62,14 @@
 //!    beyond `f_max` until an upper bound of the spectral radius of `D M`
 //!    (`|(DM)^32|^(1/32)`) is below 0.9, or until 5 kHz (`nyquist_complete =
 //!    false`). Beyond that point every factor `1 - mu_k` of
-//!    `c = prod_k (1 - mu_k)` stays in the right half plane *provided |N| keeps
-//!    decreasing* (true for the LIF at high frequency, `|N| ~ omega^{-1/2}`
-//!    for delta synapses; assumed, not checked), so the tail contributes
-//!    exactly `-sum_k Arg(1 - mu_k)`, computed along `det(I - t D M)`,
-//!    `t: 0 -> 1`. Each complex-conjugate pair of roots counts twice (the root
+//!    `c = prod_k (1 - mu_k)` stays in the right half plane *provided the
+//!    spectral radius of `D M` stays below 1* (`|N| ~ omega^{-1/2}` for the
+//!    LIF, but `N_s2 -> nu/sigma^2` for delta synapses), so the tail
+//!    contributes exactly `-sum_k Arg(1 - mu_k)`, computed along
+//!    `det(I - t D M)`, `t: 0 -> 1`. Checked, not proven: the bound is < 1 at
+//!    2, 4 and 8 times the last frequency, and the omega -> inf limit
+//!    `rho(|diag(nu/sigma^2) tau K J2|)` is < 1 (else `nyquist_complete =
+//!    false`). Brunel's point B has a limit of 0.93: close to the edge. Each complex-conjugate pair of roots counts twice (the root
 //!    at `-conj(omega)` is the same real mode); `roots` lists only `w >= 0`.
 //!
 //! Units: Hz, 1/s, mV, ms (delays), rad/s only internally.

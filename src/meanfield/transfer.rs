@@ -21,11 +21,56 @@
 //! `omega sqrt(tau_m tau_s) << 1`.
 //!
 //! omega = 0 (|omega| < 1e-15 rad/s) returns, like NNMT, `dPhi/dmu` of the
-//! (shifted) Siegert rate. **Caveat:** with the shift the omega -> 0 limit of
-//! the formula above differs from dPhi/dmu (by ~7% for NNMT's first fixture
-//! point), i.e. the approximation is not continuous at omega = 0.
+//! (shifted) Siegert rate. **Caveat:** the formula above has no refractory
+//! phase factor (NNMT's form), so its omega -> 0 limit is
+//! `dPhi/dmu / (1 - nu t_ref)` (delta synapses; the shift adds its own
+//! difference), i.e. it is not continuous at omega = 0 when `t_ref > 0`.
 //!
-//! Units: mu, sigma in mV, omega in rad/s, result in Hz/mV (complex).
+//! # Refractory phase (Brunel & Hakim 1999; Lindner & Schimansky-Geier 2001)
+//!
+//! The exact linear response of the LIF with absolute refractoriness has the
+//! re-injection delayed by `t_ref`: the denominator becomes
+//! `Psi_z(x_th) - e^{-i omega t_ref} Psi_z(x_r)`
+//! ([`transfer_function_mean_complex`] with `refractory_phase = true`). Its
+//! omega -> 0 limit is `dPhi/dmu` (checked to 1e-6, unit tests).
+//!
+//! # Variance channel (Lindner & Schimansky-Geier 2001, PRL 86:2934, eq. for the noise-intensity modulation; Brunel 2000 Appendix A)
+//!
+//! Response to `sigma^2 -> sigma^2 + delta(sigma^2) e^{i omega t}` at fixed mean,
+//! in Hz per mV^2 ([`transfer_function_variance_complex`]):
+//! ```text
+//! N_s2(omega) = nu0/sigma^2 * i w tau (1 + i w tau)/(2 + i w tau)
+//!               * [Psi_{z+2}(x_th) - Psi_{z+2}(x_r)] / [Psi_z(x_th) - e^{-i w t_ref} Psi_z(x_r)]
+//! ```
+//! (Lindner & Schimansky-Geier's `D_{i w tau - 2}` in NNMT's `Psi` notation, time
+//! convention `e^{+i omega t}`; their relative noise modulation times
+//! `1/D = 2/sigma^2`.) With the recurrences DLMF 12.8.1–2,
+//! `(z + 3/2) V(z+2, y) = V(z, y) - y V(z+1, y)` and
+//! `V(z+1, y) = -V'(z, y)/(z + 1/2)`, the numerator needs no extra PCF
+//! evaluation:
+//! ```text
+//! i w tau (1 + i w tau) [Psi_{z+2}]_r^th = i w tau [Psi_z]_r^th + [x Psi'_z(x)]_{x_r}^{x_th}
+//! ```
+//! Checks (unit tests): omega -> 0 limit `dPhi/dsigma / (2 sigma)` to 1e-6;
+//! both channels agree to 1e-6 with an independent threshold integration of
+//! the linearised Fokker–Planck equation (Richardson 2007) at 10, 180 and
+//! 500 Hz; the recurrence form agrees with a direct evaluation of
+//! `Psi_{z+2}` to 1e-9; `N_s2 -> nu0/sigma^2` as omega -> inf (modulated
+//! noise is transmitted instantaneously — Lindner & Schimansky-Geier 2001).
+//!
+//! **Exponential synapses** (approximation, same spirit as the mean channel):
+//! threshold and reset shifted by `c sigma` (Fourcaud–Brunel), and since that
+//! shift moves with sigma, a variance modulation also shifts threshold and
+//! reset by `c delta(sigma^2)/(2 sigma)`, equivalent to a mean modulation of
+//! `-c delta(sigma^2)/(2 sigma)`:
+//! `N_s2,exp = N_s2(shifted) - c/(2 sigma) N_mu(shifted)`. This makes the
+//! omega -> 0 limit `dPhi/dsigma/(2 sigma)` of the shifted Siegert rate
+//! (checked). With `synaptic_filter` the low-pass is `1/(1 + i omega tau_s/2)`:
+//! the variance of an exponentially filtered current relaxes with `tau_s/2`
+//! (Fourcaud & Brunel 2002 treat the full problem; not implemented).
+//!
+//! Units: mu, sigma in mV, omega in rad/s, results in Hz/mV (mean) and
+//! Hz/mV^2 (variance), complex.
 
 use super::pcf::scaled_v;
 use super::siegert::{LifParams, dphi_dmu, dphi_dsigma, siegert_shifted};
