@@ -191,6 +191,31 @@ fn cli_meanfield_json_has_the_documented_keys() {
 }
 
 #[test]
+fn cli_meanfield_mean_input_only_switches_off_the_variance_channel() {
+    let path = manifest().join("networks/brunel2000_si_fast.toml");
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["meanfield", path.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let out = cli(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["oscillatory"].clone()
+    };
+    let (full, mean_only) = (run(&[]), run(&["--mean-input-only"]));
+    assert_eq!(full["variance_channel"], true);
+    assert_eq!(full["refractory_phase"], true);
+    assert_eq!(mean_only["variance_channel"], false);
+    assert_eq!(mean_only["refractory_phase"], false);
+    let f = |j: &serde_json::Value| j["frequency_hz"].as_f64().unwrap();
+    // Brunel 2000 point B: ~190 Hz with both channels, ~262 Hz with the mean only
+    assert!(f(&full) > 150.0 && f(&full) < 225.0, "{full}");
+    assert!(f(&mean_only) > 240.0, "{mean_only}");
+}
+
+#[test]
 fn cli_compare_json_has_the_documented_keys() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("single.toml");

@@ -52,4 +52,7 @@ pub use rate_model::{
 };
 pub use reduce::{reduce, reduce_with_warnings};
 pub use siegert::*;
-pub use transfer::{transfer_function, transfer_function_complex};
+pub use transfer::{
+    transfer_function, transfer_function_complex, transfer_function_mean_complex,
+    transfer_function_variance_complex,
+};

@@ -2,38 +2,56 @@
 //! frequency dependence of the neurons' response: the oscillatory (Hopf)
 //! instability of Brunel & Hakim 1999 / Brunel 2000 (SCIENCE.md §1.4 item 6).
 //!
-//! # Characteristic equation (mean-input picture; Brunel 2000 §4, Helias et al. 2013, NNMT `linear_stability`)
+//! # Characteristic equation (Brunel 2000 §4 and Appendix A; mean channel alone = Helias et al. 2013, NNMT `linear_stability`)
 //!
 //! A small perturbation `delta nu_b(t) = delta nu_b e^{i omega t}` of the
 //! population rates modulates the mean input of population a by
-//! `sum_b M_ab(omega) delta nu_b`, with
+//! `sum_b M_ab(omega) delta nu_b` and its variance by
+//! `sum_b S_ab(omega) delta nu_b`, with
 //! ```text
-//! M_ab(omega) = tau_m,a K_ab J_ab e^{-i omega d_ab}      (mV/Hz; d_ab = mean delay)
+//! M_ab(omega) = tau_m,a K_ab J_ab  e^{-i omega d_ab}      (mV/Hz; d_ab = mean delay)
+//! S_ab(omega) = tau_m,a K_ab J2_ab e^{-i omega d_ab}      (mV^2/Hz; J2 = second moment)
 //! ```
-//! and the rate responds through the dynamic transfer function
-//! `N_a(omega)` (Hz/mV, [`super::transfer_function_complex`]; for exponential
-//! synapses including the synaptic low-pass). Self-consistency gives
+//! (the derivatives of `mu_a` and `sigma_a^2` of [`MeanFieldNetwork::mu_sigma`]).
+//! The rate responds through the transfer functions of the mean,
+//! `N_a(omega)` (Hz/mV, [`super::transfer_function_mean_complex`]), and of the
+//! variance, `N_s2,a(omega)` (Hz/mV^2,
+//! [`super::transfer_function_variance_complex`]); both include the synaptic
+//! low-pass for exponential synapses. Self-consistency gives
 //! ```text
-//! c(omega) = det( I - diag(N(omega)) M(omega) ) = 0 .
+//! c(omega) = det( I - diag(N(omega)) M(omega) - diag(N_s2(omega)) S(omega) ) = 0 .
 //! ```
 //! For one delay `d` and identical populations this factorises into
-//! `1 = lambda_k N(omega) e^{-i omega d}` for the eigenvalues `lambda_k` of
-//! `tau_m K J`. The roots `omega = w + i g` in the complex plane are the modes
-//! of the linearised delayed dynamics `~ e^{i w t} e^{-g t}`: frequency
-//! `f = w / 2 pi`, growth rate `-g` (1/s). The state is stable iff every root
-//! has a negative growth rate. Only the modulation of the *mean* input is
-//! included (as in NNMT's `linear_stability`); the modulation of the input
-//! variance (`J2` terms) is neglected. At `omega = 0`, `N` is `dPhi/dmu`, so this
-//! analysis and [`super::MeanFieldNetwork::stability`] (which also includes
-//! `dPhi/dsigma`) can differ slightly on the rate (real-root) instability.
+//! `1 = (N lambda_k + N_s2 lambda2_k) e^{-i omega d}`. The roots
+//! `omega = w + i g` in the complex plane are the modes of the linearised
+//! delayed dynamics `~ e^{i w t} e^{-g t}`: frequency `f = w / 2 pi`, growth
+//! rate `-g` (1/s). The state is stable iff every root has a negative growth
+//! rate.
+//!
+//! Options ([`OscillationOptions`]): `variance_channel` (default on) and
+//! `refractory_phase` (default on: the exact LIF response, whose omega -> 0
+//! limits are `dPhi/dmu` and `dPhi/dsigma / (2 sigma)`, so the real-root
+//! instability agrees with [`super::MeanFieldNetwork::stability`]).
+//! [`OscillationOptions::nnmt`] switches both off: mean channel only, as NNMT.
+//!
+//! Measured (tests/meanfield_oscillatory.rs): Brunel 2000 point B (SI fast)
+//! is predicted to oscillate at 190.2 Hz (growth 51/s) vs 170 Hz in the
+//! spiking network at scale 0.2 and ~180 Hz in Brunel 2000 Fig. 8B; the mean
+//! channel alone gives 261.6 Hz. The refractory phase alone moves it by < 2 Hz;
+//! the variance channel is what matters (for g = 6 the variance modulation
+//! `tau K J^2 (1 + g^2 gamma)` is large).
 //!
 //! # What is implemented
 //!
 //! 1. **Roots in the complex plane** (growth rates): `c` is evaluated on a grid
 //!    of real frequencies `f = df, 2 df, ..., f_max`; every local minimum of
 //!    `|c|` starts a damped Newton iteration on the complex frequency (numerical
-//!    derivative; `N` continued to complex `omega`, exact formula). Converged
-//!    roots with `w >= 0` are reported, sorted by decreasing growth rate.
+//!    derivative; `N` continued to complex `omega`, exact formula). If the
+//!    Nyquist count below exceeds the unstable roots found this way, Newton is
+//!    also started from the local minima of `|c|` along lines of constant
+//!    growth rate (50, 150, 275, 400, 650, 1000 /s; heuristic — the Nyquist
+//!    count stays the authority for `stable`). Converged roots with `w >= 0`
+//!    are reported, sorted by decreasing growth rate.
 //! 2. **Nyquist count** (independent check that no unstable root was missed):
 //!    by the argument principle, with `N` analytic in the closed right half
 //!    `s = i omega` plane (the LIF's Fokker–Planck eigenvalues and the membrane
@@ -44,17 +62,20 @@
 //!    beyond `f_max` until an upper bound of the spectral radius of `D M`
 //!    (`|(DM)^32|^(1/32)`) is below 0.9, or until 5 kHz (`nyquist_complete =
 //!    false`). Beyond that point every factor `1 - mu_k` of
-//!    `c = prod_k (1 - mu_k)` stays in the right half plane *provided |N| keeps
-//!    decreasing* (true for the LIF at high frequency, `|N| ~ omega^{-1/2}`
-//!    for delta synapses; assumed, not checked), so the tail contributes
-//!    exactly `-sum_k Arg(1 - mu_k)`, computed along `det(I - t D M)`,
-//!    `t: 0 -> 1`. Each complex-conjugate pair of roots counts twice (the root
+//!    `c = prod_k (1 - mu_k)` stays in the right half plane *provided the
+//!    spectral radius of `D M` stays below 1* (`|N| ~ omega^{-1/2}` for the
+//!    LIF, but `N_s2 -> nu/sigma^2` for delta synapses), so the tail
+//!    contributes exactly `-sum_k Arg(1 - mu_k)`, computed along
+//!    `det(I - t D M)`, `t: 0 -> 1`. Checked, not proven: the bound is < 1 at
+//!    2, 4 and 8 times the last frequency, and the omega -> inf limit
+//!    `rho(|diag(nu/sigma^2) tau K J2|)` is < 1 (else `nyquist_complete =
+//!    false`). Brunel's point B has a limit of 0.93: close to the edge. Each complex-conjugate pair of roots counts twice (the root
 //!    at `-conj(omega)` is the same real mode); `roots` lists only `w >= 0`.
 //!
 //! Units: Hz, 1/s, mV, ms (delays), rad/s only internally.
 
 use super::network::{FixedPoint, MeanFieldNetwork};
-use super::transfer::transfer_function_complex;
+use super::transfer::{transfer_function_mean_complex, transfer_function_variance_complex};
 use num_complex::Complex64;
 use serde::Serialize;
 use std::f64::consts::PI;
@@ -70,6 +91,23 @@ pub struct OscillationOptions {
     pub tol: f64,
     /// Maximum Newton iterations per starting point.
     pub max_iter: usize,
+    /// Include the modulation of the input variance (`N_sigma2 M_sigma2`,
+    /// module docs; Brunel 2000). `false` = mean channel only, as NNMT.
+    pub variance_channel: bool,
+    /// Include the refractory phase factor `e^{-i omega t_ref}` in the
+    /// transfer functions (exact LIF response; `false` = NNMT's form).
+    pub refractory_phase: bool,
+}
+
+impl OscillationOptions {
+    /// NNMT's `linear_stability`: mean channel only, no refractory phase.
+    pub fn nnmt() -> Self {
+        OscillationOptions {
+            variance_channel: false,
+            refractory_phase: false,
+            ..Default::default()
+        }
+    }
 }
 
 impl Default for OscillationOptions {
@@ -79,6 +117,8 @@ impl Default for OscillationOptions {
             df_hz: 2.0,
             tol: 1e-11,
             max_iter: 60,
+            variance_channel: true,
+            refractory_phase: true,
         }
     }
 }
@@ -122,30 +162,47 @@ pub fn linear_stability(net: &MeanFieldNetwork, fp: &FixedPoint) -> LinearStabil
     linear_stability_with(net, fp, &OscillationOptions::default())
 }
 
-/// `D(omega) M(omega)` (module docs); `None` if a transfer function is undefined.
-fn dm(net: &MeanFieldNetwork, fp: &FixedPoint, omega: Complex64) -> Option<Vec<Vec<Complex64>>> {
+/// `diag(N_mu) M_mu + diag(N_sigma2) M_sigma2` at `omega` (module docs);
+/// `None` if a transfer function is undefined.
+fn dm(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    omega: Complex64,
+    opts: &OscillationOptions,
+) -> Option<Vec<Vec<Complex64>>> {
     let i = Complex64::new(0.0, 1.0);
+    let zero = Complex64::new(0.0, 0.0);
     let n = net.len();
-    let mut out = vec![vec![Complex64::new(0.0, 0.0); n]; n];
-    let mut ns: Vec<Complex64> = Vec::with_capacity(n);
+    let mut out = vec![vec![zero; n]; n];
+    let mut ns: Vec<(Complex64, Complex64)> = Vec::with_capacity(n);
     for a in 0..n {
         let p = &net.pops[a].lif;
+        let (mu, sigma) = (fp.mu_mv[a], fp.sigma_mv[a]);
         // identical populations in identical states share N (e.g. Brunel's E and I)
-        let same = (0..a).find(|&b| {
-            net.pops[b].lif == *p && fp.mu_mv[b] == fp.mu_mv[a] && fp.sigma_mv[b] == fp.sigma_mv[a]
-        });
-        let na = match same {
+        let same =
+            (0..a).find(|&b| net.pops[b].lif == *p && fp.mu_mv[b] == mu && fp.sigma_mv[b] == sigma);
+        let (n_mu, n_s2) = match same {
             Some(b) => ns[b],
-            None => transfer_function_complex(p, fp.mu_mv[a], fp.sigma_mv[a], omega, true)?,
+            None => {
+                let rp = opts.refractory_phase;
+                let n_mu = transfer_function_mean_complex(p, mu, sigma, omega, true, rp)?;
+                let n_s2 = if opts.variance_channel {
+                    transfer_function_variance_complex(p, mu, sigma, omega, true, rp)?
+                } else {
+                    zero
+                };
+                (n_mu, n_s2)
+            }
         };
-        ns.push(na);
+        ns.push((n_mu, n_s2));
         let tau = p.tau_m_ms * 1e-3;
         for (b, inp) in net.recurrent[a].iter().enumerate() {
             if inp.k == 0.0 {
                 continue;
             }
             let d = inp.delay_ms * 1e-3;
-            out[a][b] = na * tau * inp.k * inp.j_mv * (-i * omega * d).exp();
+            out[a][b] =
+                (n_mu * inp.j_mv + n_s2 * inp.j2_mv2) * tau * inp.k * (-i * omega * d).exp();
         }
     }
     Some(out)
@@ -224,8 +281,13 @@ fn solve(mut a: Vec<Vec<Complex64>>, mut b: Vec<Complex64>) -> Vec<Complex64> {
     x
 }
 
-fn char_fn(net: &MeanFieldNetwork, fp: &FixedPoint, omega: Complex64) -> Option<Complex64> {
-    dm(net, fp, omega).map(|m| det(i_minus(&m)))
+fn char_fn(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    omega: Complex64,
+    opts: &OscillationOptions,
+) -> Option<Complex64> {
+    dm(net, fp, omega, opts).map(|m| det(i_minus(&m)))
 }
 
 /// Infinity norm (max row sum of moduli).
@@ -284,6 +346,44 @@ fn homotopy_arg(a: &[Vec<Complex64>]) -> f64 {
     total
 }
 
+/// Checks of the tail assumption beyond the last scanned frequency `f` (module
+/// docs): the spectral-radius bound of `D M` stays below 1 at `2f, 4f, 8f`
+/// (sampled, not proven), and so does the exact bound of its `omega -> inf`
+/// limit, `rho(|diag(nu/sigma^2) tau_m K J2|)` (Perron–Frobenius bounds every
+/// choice of delay phases), non-zero only through the variance channel of
+/// delta-synapse populations (`N_sigma2 -> nu/sigma^2`; exponential synapses
+/// low-pass it to 0).
+fn tail_below_one(
+    net: &MeanFieldNetwork,
+    fp: &FixedPoint,
+    f: f64,
+    opts: &OscillationOptions,
+) -> bool {
+    let n = net.len();
+    let limit: Vec<Vec<Complex64>> = (0..n)
+        .map(|a| {
+            let p = &net.pops[a].lif;
+            let s2 = fp.sigma_mv[a] * fp.sigma_mv[a];
+            let g = if opts.variance_channel && p.tau_s_ms == 0.0 && s2 > 0.0 {
+                fp.rates_hz[a] / s2
+            } else {
+                0.0
+            };
+            net.recurrent[a]
+                .iter()
+                .map(|x| Complex64::new(g * p.tau_m_ms * 1e-3 * x.k * x.j2_mv2.abs(), 0.0))
+                .collect()
+        })
+        .collect();
+    if spectral_radius_bound(&limit) >= 1.0 {
+        return false;
+    }
+    [2.0, 4.0, 8.0].iter().all(|&k| {
+        dm(net, fp, Complex64::new(2.0 * PI * k * f, 0.0), opts)
+            .is_some_and(|m| spectral_radius_bound(&m) < 1.0)
+    })
+}
+
 /// Damped Newton on `c(omega) = 0` from `omega0` (rad/s); `None` if it does
 /// not converge.
 fn newton(
@@ -294,14 +394,14 @@ fn newton(
 ) -> Option<Complex64> {
     let max_step = 2.0 * PI * 50.0;
     let mut w = omega0;
-    let mut c = char_fn(net, fp, w)?;
+    let mut c = char_fn(net, fp, w, opts)?;
     for _ in 0..opts.max_iter {
         if c.norm() < opts.tol {
             return Some(w);
         }
         let h = 1e-4 * (1.0 + w.norm());
-        let c1 = char_fn(net, fp, w + h)?;
-        let c2 = char_fn(net, fp, w - h)?;
+        let c1 = char_fn(net, fp, w + h, opts)?;
+        let c2 = char_fn(net, fp, w - h, opts)?;
         let deriv = (c1 - c2) / (2.0 * h);
         if deriv.norm() == 0.0 {
             return None;
@@ -318,7 +418,7 @@ fn newton(
             if wn.im.abs() > 2.0 * PI * 2.0 * opts.f_max_hz || wn.re < -2.0 * PI * opts.df_hz {
                 return None;
             }
-            let cn = char_fn(net, fp, wn)?;
+            let cn = char_fn(net, fp, wn, opts)?;
             if cn.norm() < c.norm() || t < 1e-3 {
                 w = wn;
                 c = cn;
@@ -368,7 +468,7 @@ pub fn linear_stability_with(
     let mut tail_arg = 0.0;
     let mut ok = true;
     while f <= f_cap {
-        let Some(m) = dm(net, fp, Complex64::new(two_pi * f, 0.0)) else {
+        let Some(m) = dm(net, fp, Complex64::new(two_pi * f, 0.0), opts) else {
             ok = false;
             break;
         };
@@ -377,7 +477,7 @@ pub fn linear_stability_with(
         cs.push(c);
         if f >= opts.f_max_hz && spectral_radius_bound(&m) < 0.9 {
             tail_arg = homotopy_arg(&m);
-            complete = true;
+            complete = tail_below_one(net, fp, f, opts);
             break;
         }
         // df steps up to f_max, then steps that keep the delay phase
@@ -433,24 +533,55 @@ pub fn linear_stability_with(
             starts.push(fs[k]);
         }
     }
+    let try_from = |roots: &mut Vec<Complex64>, w0: Complex64| -> bool {
+        if let Some(r) = newton(net, fp, w0, opts)
+            && r.re >= -1e-9
+            && !roots
+                .iter()
+                .any(|x| (x - r).norm() <= 1e-6 * (1.0 + r.norm()))
+        {
+            roots.push(r);
+            return true;
+        }
+        false
+    };
     for f0 in starts {
         // start slightly off the real axis (both sides)
         for g0 in [0.0, -20.0, 20.0] {
-            if let Some(r) = newton(net, fp, Complex64::new(two_pi * f0.max(0.1), g0), opts)
-                && r.re >= -1e-9
-                && !roots
-                    .iter()
-                    .any(|x| (x - r).norm() <= 1e-6 * (1.0 + r.norm()))
-            {
-                roots.push(r);
+            if try_from(&mut roots, Complex64::new(two_pi * f0.max(0.1), g0)) {
                 break;
+            }
+        }
+    }
+    // Unstable roots missed from the real axis (the Nyquist count says more):
+    // Newton from the local minima of |c| along lines of constant growth rate.
+    let unstable_found =
+        |roots: &[Complex64]| 2 * roots.iter().filter(|r| r.im < 0.0).count() as i64;
+    for g in [50.0, 150.0, 275.0, 400.0, 650.0, 1000.0] {
+        if !ok || unstable_found(&roots) >= nyq {
+            break;
+        }
+        let df = opts.df_hz.max(5.0);
+        let line: Vec<(f64, f64)> = (1..)
+            .map(|k| k as f64 * df)
+            .take_while(|&f| f <= opts.f_max_hz)
+            .filter_map(|f| {
+                Some((
+                    f,
+                    char_fn(net, fp, Complex64::new(two_pi * f, -g), opts)?.norm(),
+                ))
+            })
+            .collect();
+        for k in 1..line.len().saturating_sub(1) {
+            if line[k].1 <= line[k - 1].1 && line[k].1 <= line[k + 1].1 {
+                try_from(&mut roots, Complex64::new(two_pi * line[k].0, -g));
             }
         }
     }
     let mut out: Vec<CharacteristicRoot> = roots
         .iter()
         .filter_map(|&r| {
-            let a = i_minus(&dm(net, fp, r)?);
+            let a = i_minus(&dm(net, fp, r, opts)?);
             let x = solve(a, vec![Complex64::new(1.0, 0.0); n]);
             let mx = x.iter().map(|v| v.norm()).fold(0.0, f64::max);
             Some(CharacteristicRoot {
