@@ -101,21 +101,47 @@ impl Block {
                     ring[base + ch * n + tg as usize] += w;
                 }
             }
-            (ws, delays) => {
-                for (k, &tg) in targets.iter().enumerate() {
-                    let d = match delays {
-                        Delays::U8(v) => v[a + k] as u32,
-                        Delays::U16(v) => v[a + k] as u32,
-                        Delays::Const(d) => *d,
-                    };
-                    let (w, ch) = match ws {
-                        Some(ws) => {
-                            let w = ws[a + k] as f64;
-                            (w, if channels == 2 && w < 0.0 { 1 } else { 0 })
-                        }
-                        None => (self.weight, self.channel),
-                    };
-                    ring[slot_base(d) + ch * n + tg as usize] += w;
+            (ws, Delays::U8(v)) => {
+                let ws = ws.as_ref().map(|w| &w[a..e]);
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+            }
+            (ws, Delays::U16(v)) => {
+                let ws = ws.as_ref().map(|w| &w[a..e]);
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+            }
+        }
+    }
+
+    /// Per-synapse delays (and possibly weights): one loop per delay type, so the
+    /// delay and weight representations are chosen once per row, not per synapse.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn deliver_var<D: Copy + Into<u64>>(
+        &self,
+        targets: &[u32],
+        weights: Option<&[f32]>,
+        delays: &[D],
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let width = channels * n;
+        match weights {
+            None => {
+                let off = self.channel * n;
+                for (&tg, &d) in targets.iter().zip(delays) {
+                    let base = (((t + d.into()) & mask) as usize) * width;
+                    ring[base + off + tg as usize] += self.weight;
+                }
+            }
+            Some(ws) => {
+                for ((&tg, &d), &w) in targets.iter().zip(delays).zip(ws) {
+                    let w = w as f64;
+                    let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
+                    let base = (((t + d.into()) & mask) as usize) * width;
+                    ring[base + ch * n + tg as usize] += w;
                 }
             }
         }
