@@ -2,8 +2,7 @@
 //! `scripts/nest_single_neuron.py`, in tests/data/nest/). Tolerance: 1e-9 relative on
 //! every membrane-potential sample (relative to max(|V|, 1 mV)), spike steps identical.
 //!
-//! The case with NEST's `refractory_input = true` is skipped on purpose: cortexsim
-//! implements NEST's default (`false`, inputs during refractoriness are discarded).
+//! Includes NEST's `refractory_input = true` (inputs during refractoriness kept, discounted).
 
 mod common;
 use cortexsim::spec::NetworkBuilder;
@@ -18,17 +17,14 @@ fn check_case(path: &std::path::Path) -> (usize, f64) {
     let t_sim = d["t_sim"].as_f64().unwrap();
     let mut params: Vec<(&str, f64)> = Vec::new();
     let mut v0 = None;
+    let mut refr_input = false;
     for (k, v) in d["params_effective"].as_object().unwrap() {
         match k.as_str() {
             "V_m" => v0 = v.as_f64(),
             // Escape-noise parameters of NEST 3.10: inactive with delta = 0 (hard threshold).
             "rho" => {}
             "delta" => assert_eq!(v.as_f64(), Some(0.0), "{case}: NEST escape noise is on"),
-            "refractory_input" => assert_eq!(
-                v.as_bool(),
-                Some(false),
-                "{case}: refractory_input is not implemented"
-            ),
+            "refractory_input" => refr_input = v.as_bool().unwrap(),
             _ => params.push((
                 k.as_str(),
                 v.as_f64()
@@ -51,6 +47,9 @@ fn check_case(path: &std::path::Path) -> (usize, f64) {
         )]);
     if let Some(v0) = v0 {
         b = b.v_init("n", v0.into());
+    }
+    if refr_input {
+        b = b.param("n", "refractory_input", true.into());
     }
     if !inputs.is_empty() {
         let times: Vec<T> = inputs
@@ -111,7 +110,7 @@ fn single_neurons_match_nest() {
     for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
-        if !name.starts_with("iaf_") || name.contains("refr_input") {
+        if !name.starts_with("iaf_") {
             continue;
         }
         let (spikes, rel) = check_case(&p);

@@ -130,6 +130,7 @@ impl AlphaKernel {
             i_in,
             di_ex,
             di_in,
+            ..
         } = s;
         for i in 0..n {
             if r[i] == 0 {

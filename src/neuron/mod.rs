@@ -280,6 +280,8 @@ pub struct State {
     /// Derivative states of the alpha currents, pA/ms.
     pub di_ex: Vec<f64>,
     pub di_in: Vec<f64>,
+    /// Discounted inputs received while refractory (iaf_psc_delta with refractory_input), mV.
+    pub refr_buf: Vec<f64>,
 }
 
 impl State {
@@ -290,6 +292,10 @@ impl State {
             Kernel::Exp(_) => (n, 0),
             Kernel::Alpha(_) => (n, n),
         };
+        let refr = match kernel {
+            Kernel::Delta(k) if !k.refr_discount.is_empty() => n,
+            _ => 0,
+        };
         State {
             v: v0_rel,
             r: vec![0; n],
@@ -297,13 +303,14 @@ impl State {
             i_in: vec![0.0; cur],
             di_ex: vec![0.0; dcur],
             di_in: vec![0.0; dcur],
+            refr_buf: vec![0.0; refr],
         }
     }
 
     /// Bytes of state per neuron for a model (for the memory estimate).
     pub fn bytes_per_neuron(model: &NeuronModel) -> usize {
         match model {
-            NeuronModel::IafPscDelta(_) => 12,
+            NeuronModel::IafPscDelta(p) => 12 + if p.refractory_input { 8 } else { 0 },
             NeuronModel::IafPscExp(_) => 28,
             NeuronModel::IafPscAlpha(_) => 44,
         }

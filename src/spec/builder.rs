@@ -83,6 +83,24 @@ impl NetworkBuilder {
         self
     }
 
+    /// Set any model parameter of an existing population (e.g. a boolean such as
+    /// `refractory_input`).
+    pub fn param(mut self, population: &str, key: &str, value: Value) -> Self {
+        if let Some(Value::Array(a)) = self.table.get_mut("populations") {
+            for p in a.iter_mut() {
+                if p.get("name").and_then(|n| n.as_str()) == Some(population)
+                    && let Value::Table(t) = p
+                    && let Value::Table(params) = t
+                        .entry("params")
+                        .or_insert_with(|| Value::Table(Table::new()))
+                {
+                    params.insert(key.to_string(), value.clone());
+                }
+            }
+        }
+        self
+    }
+
     /// Set the initial potential of an existing population (a number or a distribution table).
     pub fn v_init(mut self, population: &str, v: Value) -> Self {
         if let Some(Value::Array(a)) = self.table.get_mut("populations") {
