@@ -52,6 +52,7 @@ fn bench_neuron_update(c: &mut Criterion) {
             i_e: 0.0,
         },
         v_min: f64::NEG_INFINITY,
+        refractory_input: false,
     });
     // NEST defaults of iaf_psc_exp (E_L = -70, V_th = -55 mV, tau_syn = 2 ms).
     let exp = NeuronModel::IafPscExp(ExpParams::parse(None).expect("defaults"));

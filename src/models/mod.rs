@@ -255,18 +255,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                     return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
                 }
             }
-            let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
-            if set != markov::MARKOV2014 {
-                return Err(SpecError::new(
-                    "model.data",
-                    format!(
-                        "unknown data set `{set}` (this model uses `{}`)",
-                        markov::MARKOV2014
-                    ),
-                ));
-            }
-            let dir = markov::data_dir(data_dir, "model.data")?.join(set);
-            let data = markov::MacaqueData::load(&dir)?;
+            let data = load_macaque_data(m, data_dir)?;
             let net = large_scale::build(&data, &p);
             let hier = data
                 .areas
@@ -576,6 +565,13 @@ pub fn load_spiking_generator(
             p.threads = th as usize;
         }
     }
+    let data = load_macaque_data(m, data_dir)?;
+    joglekar_spiking::build(&p, &data).map(Some)
+}
+
+/// The 29-area data named by `model.data` (only `markov2014-29areas`), from `--data` /
+/// `CORTEXSIM_DATA`; used by every generator built on it.
+fn load_macaque_data(m: &Table, data_dir: Option<&Path>) -> Result<markov::MacaqueData, SpecError> {
     let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
     if set != markov::MARKOV2014 {
         return Err(SpecError::new(
@@ -586,9 +582,7 @@ pub fn load_spiking_generator(
             ),
         ));
     }
-    let dir = markov::data_dir(data_dir, "model.data")?.join(set);
-    let data = markov::MacaqueData::load(&dir)?;
-    joglekar_spiking::build(&p, &data).map(Some)
+    markov::MacaqueData::load(&markov::data_dir(data_dir, "model.data")?.join(set))
 }
 
 /// `kinetics = { kind = "leaky" }` or `{ kind = "gating", gamma = 1.282, saturating = true }`

@@ -29,7 +29,7 @@
 //! Reference: NEST `models/iaf_psc_alpha.{h,cpp}`.
 
 use super::propagators::{propagator_31, propagator_32};
-use super::{LifCore, State, param_or_inf, parse_core, positive_param};
+use super::{LifCore, State, parse_core, parse_tau_syn, parse_v_min};
 use crate::error::SpecError;
 use crate::spec::reader::Obj;
 use serde::Serialize;
@@ -45,27 +45,13 @@ pub struct AlphaParams {
 
 impl AlphaParams {
     pub fn parse(p: Option<&Obj>) -> Result<Self, SpecError> {
-        let core = parse_core(p, &[])?;
+        let core = parse_core(p)?;
+        let (tau_syn_ex, tau_syn_in) = parse_tau_syn(p)?;
         Ok(AlphaParams {
             core,
-            tau_syn_ex: positive_param(
-                p,
-                "tau_syn_ex",
-                "tau_syn_ex",
-                2.0,
-                "synaptic time constant",
-            )?,
-            tau_syn_in: positive_param(
-                p,
-                "tau_syn_in",
-                "tau_syn_in",
-                2.0,
-                "synaptic time constant",
-            )?,
-            v_min: match p {
-                Some(p) => param_or_inf(p, "v_min", "V_min", f64::NEG_INFINITY)?,
-                None => f64::NEG_INFINITY,
-            },
+            tau_syn_ex,
+            tau_syn_in,
+            v_min: parse_v_min(p)?,
         })
     }
 

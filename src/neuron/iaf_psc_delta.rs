@@ -27,7 +27,7 @@
 //!
 //! Reference: NEST `models/iaf_psc_delta.{h,cpp}`.
 
-use super::{LifCore, State, param_or_inf, parse_core};
+use super::{LifCore, State, parse_core, parse_v_min};
 use crate::error::SpecError;
 use crate::spec::reader::Obj;
 use serde::Serialize;
@@ -44,11 +44,8 @@ pub struct DeltaParams {
 
 impl DeltaParams {
     pub fn parse(p: Option<&Obj>) -> Result<Self, SpecError> {
-        let core = parse_core(p, &[])?;
-        let v_min = match p {
-            Some(p) => param_or_inf(p, "v_min", "V_min", f64::NEG_INFINITY)?,
-            None => f64::NEG_INFINITY,
-        };
+        let core = parse_core(p)?;
+        let v_min = parse_v_min(p)?;
         let refractory_input = match p {
             Some(p) => p.bool_or("refractory_input", false)?,
             None => false,

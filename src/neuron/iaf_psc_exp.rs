@@ -29,7 +29,7 @@
 //! Reference: NEST `models/iaf_psc_exp.{h,cpp}`.
 
 use super::propagators::propagator_32;
-use super::{LifCore, State, parse_core, positive_param};
+use super::{LifCore, State, parse_core, parse_tau_syn};
 use crate::error::SpecError;
 use crate::spec::reader::Obj;
 use serde::Serialize;
@@ -44,23 +44,12 @@ pub struct ExpParams {
 
 impl ExpParams {
     pub fn parse(p: Option<&Obj>) -> Result<Self, SpecError> {
-        let core = parse_core(p, &[])?;
+        let core = parse_core(p)?;
+        let (tau_syn_ex, tau_syn_in) = parse_tau_syn(p)?;
         Ok(ExpParams {
             core,
-            tau_syn_ex: positive_param(
-                p,
-                "tau_syn_ex",
-                "tau_syn_ex",
-                2.0,
-                "synaptic time constant",
-            )?,
-            tau_syn_in: positive_param(
-                p,
-                "tau_syn_in",
-                "tau_syn_in",
-                2.0,
-                "synaptic time constant",
-            )?,
+            tau_syn_ex,
+            tau_syn_in,
         })
     }
 

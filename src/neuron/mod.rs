@@ -140,7 +140,7 @@ impl NeuronModel {
 
 /// Read the LIF parameters common to all models, with NEST's defaults and aliases
 /// (`C_m` or `c_m`, `V_th` or `v_th`, ...), and check the constraints.
-pub(crate) fn parse_core(p: Option<&Obj>, extra_ok: &[&'static str]) -> Result<LifCore, SpecError> {
+pub(crate) fn parse_core(p: Option<&Obj>) -> Result<LifCore, SpecError> {
     let d = LifCore {
         c_m: 250.0,
         tau_m: 10.0,
@@ -151,7 +151,6 @@ pub(crate) fn parse_core(p: Option<&Obj>, extra_ok: &[&'static str]) -> Result<L
         i_e: 0.0,
     };
     let Some(p) = p else { return Ok(d) };
-    p.allow(extra_ok);
     let c = LifCore {
         c_m: param(p, "c_m", "C_m", d.c_m)?,
         tau_m: param(p, "tau_m", "tau_m", d.tau_m)?,
@@ -227,6 +226,23 @@ pub(crate) fn param_or_inf(
 
 pub(crate) fn key_used<'k>(p: &Obj, snake: &'k str, nest: &'k str) -> &'k str {
     if p.has(nest) { nest } else { snake }
+}
+
+/// `tau_syn_ex`, `tau_syn_in` (ms, > 0, NEST default 2 ms) of the current-based models.
+pub(crate) fn parse_tau_syn(p: Option<&Obj>) -> Result<(f64, f64), SpecError> {
+    let what = "synaptic time constant";
+    Ok((
+        positive_param(p, "tau_syn_ex", "tau_syn_ex", 2.0, what)?,
+        positive_param(p, "tau_syn_in", "tau_syn_in", 2.0, what)?,
+    ))
+}
+
+/// `V_min` (mV, lower bound of V; default -inf, `"-inf"` accepted).
+pub(crate) fn parse_v_min(p: Option<&Obj>) -> Result<f64, SpecError> {
+    match p {
+        Some(p) => param_or_inf(p, "v_min", "V_min", f64::NEG_INFINITY),
+        None => Ok(f64::NEG_INFINITY),
+    }
 }
 
 pub(crate) fn positive_param(
