@@ -123,7 +123,8 @@ pub fn estimate(net: &Network) -> Estimate {
         }) {
             e.random_streams += n * 32;
         }
-        e.spike_buffers += 2 * n * min_d * 4;
+        // Per-partition spike lists (u32) and the slice's exchange list (u32 pair).
+        e.spike_buffers += n * min_d * (4 + 8);
     }
     let n_total = net.n_neurons();
     e.recorders = n_total * 32 + SINK_BYTES;

@@ -29,7 +29,7 @@ use crate::neuron::State;
 use crate::record::{Recording, SpikeSink};
 use crate::spec::{Dist, Network, StimulusKind};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
-use partition::{Block, Delays, Partition, SpikeBuf, VmBuf};
+use partition::{Block, Delays, Partition, SliceSpikes, SpikeBuf, VmBuf};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -82,9 +82,11 @@ pub struct BuildOptions {
 pub struct Simulation {
     pub net: Network,
     pub parts: Vec<Partition>,
-    bufs_prev: Vec<SpikeBuf>,
+    /// Spikes of the last slice, in delivery order (delivered at the start of the next).
+    prev_spikes: SliceSpikes,
+    /// Per partition: its spikes of the current slice.
     bufs_cur: Vec<SpikeBuf>,
-    /// Step at which the spikes in `bufs_prev` were emitted (start of their slice).
+    /// Step at which the spikes in `prev_spikes` were emitted (start of their slice).
     prev_t0: u64,
     /// Current step (the next step to compute).
     pub t: u64,
@@ -455,13 +457,24 @@ impl Simulation {
                 .collect()
         };
         let n_parts = parts.len();
-        let bufs_prev = mk_bufs(&parts)?;
         let bufs_cur = mk_bufs(&parts)?;
+        let n_total: usize = parts.iter().map(|p| p.n).sum();
+        let mut prev_spikes = SliceSpikes::default();
+        prev_spikes
+            .items
+            .try_reserve_exact(n_total * min_delay as usize)
+            .map_err(|_| BuildError::OutOfMemory {
+                needed: (n_total * min_delay as usize * 8) as u64,
+                available: memory::available_bytes(),
+                detail: "spike exchange buffer".into(),
+            })?;
+        prev_spikes.step_end.reserve_exact(min_delay as usize + 1);
+        prev_spikes.clear();
         let recording = Recording::new(net, opts.keep_spikes);
         Ok(Simulation {
             net: net.clone(),
             parts,
-            bufs_prev,
+            prev_spikes,
             bufs_cur,
             prev_t0: 0,
             t: 0,
@@ -509,7 +522,7 @@ impl Simulation {
         while self.t < end {
             let len = m.min(end - self.t) as usize;
             let (t0, prev_t0) = (self.t, self.prev_t0);
-            let prev = &self.bufs_prev;
+            let prev = &self.prev_spikes;
             let cur = &mut self.bufs_cur;
             let parts = &mut self.parts;
             let bad = &mut self.bad;
@@ -539,7 +552,7 @@ impl Simulation {
             self.recording
                 .record_slice(&self.bufs_cur, t0, self.net.simulation.dt)
                 .map_err(SimError::Output)?;
-            std::mem::swap(&mut self.bufs_prev, &mut self.bufs_cur);
+            self.prev_spikes.fill(&self.bufs_cur);
             self.prev_t0 = t0;
             self.t += len as u64;
             progress(self.t);
@@ -564,17 +577,12 @@ impl Simulation {
     /// Deliver the spikes of the last slice into the ring buffers now (they are
     /// otherwise delivered at the start of the next slice; the result is the same).
     pub fn deliver_pending(&mut self) {
-        let prev = &mut self.bufs_prev;
+        let prev = &mut self.prev_spikes;
         let prev_t0 = self.prev_t0;
         let parts = &mut self.parts;
         self.pool
             .install(|| parts.par_iter_mut().for_each(|p| p.deliver(prev, prev_t0)));
-        for b in prev.iter_mut() {
-            b.local.clear();
-            b.step_end.clear();
-            b.step_end.push(0);
-            b.len = 0;
-        }
+        prev.clear();
     }
 
     /// A hash of the complete dynamic state (potentials, currents, refractory counters,

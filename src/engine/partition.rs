@@ -62,6 +62,34 @@ impl Block {
             }
     }
 
+    /// Ask the memory system for the row of source `s` ahead of its delivery (targets,
+    /// and per-synapse weights and delays where present). Rows split over many
+    /// partitions are short, so without this every row costs a few serial cache
+    /// misses before the hardware prefetcher recognises the stream; a few hundred
+    /// nanoseconds per row and partition, measured.
+    #[inline]
+    pub fn prefetch_row(&self, s: usize) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        prefetch_span(&self.targets[a..e]);
+        if let Some(ws) = &self.weights {
+            prefetch_span(&ws[a..e]);
+        }
+        match &self.delays {
+            Delays::Const(_) => {}
+            Delays::U8(v) => prefetch_span(&v[a..e]),
+            Delays::U16(v) => prefetch_span(&v[a..e]),
+        }
+    }
+
+    /// Prefetch the row-pointer entry of source `s` (one step earlier than the row).
+    #[inline]
+    pub fn prefetch_indptr(&self, s: usize) {
+        prefetch_ptr(self.indptr[s..].as_ptr() as *const u8);
+    }
+
     /// Deliver one spike of source `s` (local to its population) emitted at step `t`.
     #[inline]
     pub fn deliver(
@@ -148,6 +176,35 @@ impl Block {
     }
 }
 
+/// Spikes (rows) looked ahead of the delivery.
+const PREFETCH_DISTANCE: usize = 8;
+
+/// Cache lines of a row prefetched at most (the hardware prefetcher follows longer rows).
+const PREFETCH_MAX_LINES: usize = 16;
+
+#[inline(always)]
+fn prefetch_ptr(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[inline(always)]
+fn prefetch_span<T>(xs: &[T]) {
+    let bytes = std::mem::size_of_val(xs);
+    let p = xs.as_ptr() as *const u8;
+    let first = (p as usize) & !63;
+    let last = (p as usize + bytes - 1) & !63;
+    let lines = ((last - first) / 64 + 1).min(PREFETCH_MAX_LINES);
+    for i in 0..lines {
+        prefetch_ptr(p.wrapping_add(i * 64));
+    }
+}
+
 /// Spikes of one partition during one slice: local ids, grouped by step offset.
 #[derive(Debug, Clone, Default)]
 pub struct SpikeBuf {
@@ -159,6 +216,47 @@ pub struct SpikeBuf {
     pub step_end: Vec<u32>,
     /// Steps in the slice.
     pub len: usize,
+}
+
+/// The spikes of one slice of all partitions, in delivery order: step, then gid.
+/// Built once per slice from the partitions' [`SpikeBuf`]s (serially; a few ns per
+/// spike), read by every partition's delivery.
+#[derive(Debug, Clone, Default)]
+pub struct SliceSpikes {
+    /// (source population, index within the population).
+    pub items: Vec<(u32, u32)>,
+    /// `items[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
+    pub step_end: Vec<u32>,
+    /// Steps in the slice.
+    pub len: usize,
+}
+
+impl SliceSpikes {
+    /// Concatenate the partitions' spikes of one slice (their capacity is reserved
+    /// at build time for every neuron spiking at every step: no allocation here).
+    pub fn fill(&mut self, bufs: &[SpikeBuf]) {
+        self.clear();
+        let Some(len) = bufs.first().map(|b| b.len) else {
+            return;
+        };
+        self.len = len;
+        for o in 0..len {
+            for b in bufs {
+                let (x, e) = (b.step_end[o] as usize, b.step_end[o + 1] as usize);
+                let (pop, off) = (b.pop as u32, b.pop_offset);
+                self.items
+                    .extend(b.local[x..e].iter().map(|&l| (pop, off + l)));
+            }
+            self.step_end.push(self.items.len() as u32);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.step_end.clear();
+        self.step_end.push(0);
+        self.len = 0;
+    }
 }
 
 /// Membrane-potential samples of the partition's recorded neurons.
@@ -198,25 +296,37 @@ pub struct Partition {
 
 impl Partition {
     /// Deliver every spike of the previous slice (all partitions, in (step, gid) order).
-    pub fn deliver(&mut self, prev: &[SpikeBuf], t0: u64) {
+    pub fn deliver(&mut self, prev: &SliceSpikes, t0: u64) {
         let n = self.n;
         let (mask, ch) = (self.mask, self.channels);
-        let Some(len) = prev.first().map(|b| b.len) else {
-            return;
+        let items = &prev.items[..];
+        let (blocks, by_pop) = (&self.blocks, &self.blocks_by_pop);
+        // Row pointers are prefetched 2·D spikes ahead, the rows themselves D ahead.
+        const D: usize = PREFETCH_DISTANCE;
+        let pf_indptr = |i: usize| {
+            if let Some(&(pop, s)) = items.get(i) {
+                by_pop[pop as usize]
+                    .iter()
+                    .for_each(|&b| blocks[b].prefetch_indptr(s as usize));
+            }
         };
-        for o in 0..len {
+        let pf_row = |i: usize| {
+            if let Some(&(pop, s)) = items.get(i) {
+                by_pop[pop as usize]
+                    .iter()
+                    .for_each(|&b| blocks[b].prefetch_row(s as usize));
+            }
+        };
+        (0..2 * D).for_each(pf_indptr);
+        (0..D).for_each(pf_row);
+        for o in 0..prev.len {
             let t = t0 + o as u64;
-            for buf in prev {
-                let blocks = &self.blocks_by_pop[buf.pop];
-                if blocks.is_empty() {
-                    continue;
-                }
-                let (a, e) = (buf.step_end[o] as usize, buf.step_end[o + 1] as usize);
-                for &loc in &buf.local[a..e] {
-                    let s = (buf.pop_offset + loc) as usize;
-                    for &b in blocks {
-                        self.blocks[b].deliver(s, t, &mut self.ring, mask, n, ch);
-                    }
+            for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
+                pf_indptr(i + 2 * D);
+                pf_row(i + D);
+                let (pop, s) = items[i];
+                for &b in &by_pop[pop as usize] {
+                    blocks[b].deliver(s as usize, t, &mut self.ring, mask, n, ch);
                 }
             }
         }
