@@ -1,7 +1,7 @@
 //! Bare delivery loop: an upper bound for cortexsim's spike delivery.
 //!
-//! Same data layout as the engine (target-owned, source-major CSR per partition of
-//! 4096 neurons, u32 local targets, constant weight per source population, f64 ring
+//! Same data layout as the engine (target-owned, source-major CSR per partition, the
+//! engine's partition layout, u32 local targets, constant weight per source population, f64 ring
 //! buffer of 16 slots, slices of `min_delay` steps, one rayon parallel region per
 //! slice) but nothing else: no neuron model, no Poisson drive, no recording. Spikes are
 //! Bernoulli draws at the given rates (pre-generated, outside the timed loop); the
@@ -22,6 +22,34 @@ struct Part {
     targets: Vec<u32>,
     ring: Vec<f64>,
     acc: f64,
+}
+
+/// As the engine (`engine::partition`): spikes looked ahead, cache lines per row at most.
+const PREFETCH_DISTANCE: usize = 8;
+const PREFETCH_MAX_LINES: usize = 16;
+
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint and never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[inline(always)]
+fn prefetch_span(xs: &[u32]) {
+    if xs.is_empty() {
+        return;
+    }
+    let p = xs.as_ptr() as *const u8;
+    let first = (p as usize) & !63;
+    let last = (p as usize + xs.len() * 4 - 1) & !63;
+    for i in 0..((last - first) / 64 + 1).min(PREFETCH_MAX_LINES) {
+        prefetch(p.wrapping_add(i * 64));
+    }
 }
 
 fn arg(args: &[String], name: &str, default: f64) -> f64 {
@@ -47,7 +75,10 @@ fn main() {
     let min_delay = delay as usize;
     let slots = 16u64;
     let mask = slots - 1;
-    let part_size = 4096usize;
+    let part_size = match arg(&args, "--part-size", 0.0) as u32 {
+        0 => None,
+        s => Some(s),
+    };
     let n = n_e + n_i;
     let steps = (t_sim / dt).round() as u64;
     let (w_e, w_i) = (0.1f64, -0.5f64);
@@ -57,16 +88,12 @@ fn main() {
         .build()
         .unwrap();
     let t_build = Instant::now();
-    // Partitions over all neurons (the engine splits per population; same sizes here).
-    let mut bounds = Vec::new();
-    for (off, size) in [(0, n_e), (n_e, n_i)] {
-        let mut o = 0;
-        while o < size {
-            let m = part_size.min(size - o);
-            bounds.push((off + o, m));
-            o += m;
-        }
-    }
+    // The engine's partition layout (`--part-size N` as `simulation.partition_size`).
+    let bounds: Vec<(usize, usize)> =
+        cortexsim::engine::layout_sizes(&[n_e as u32, n_i as u32], part_size)
+            .into_iter()
+            .map(|(p, off, m)| (if p == 0 { 0 } else { n_e } + off as usize, m as usize))
+            .collect();
     let mut parts: Vec<Part> = pool.install(|| {
         bounds
             .par_iter()
@@ -100,21 +127,22 @@ fn main() {
             })
             .collect()
     });
-    // Pre-generated spikes: per step, sorted global ids.
+    // Pre-generated spikes: all steps concatenated, sorted global ids within a step.
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
     let (p_e, p_i) = (rate_e * dt * 1e-3, rate_i * dt * 1e-3);
-    let mut spikes: Vec<Vec<u32>> = Vec::with_capacity(steps as usize);
+    let mut flat: Vec<u32> = Vec::new();
+    let mut step_off: Vec<usize> = Vec::with_capacity(steps as usize + 1);
     let mut n_sp = [0u64; 2];
+    step_off.push(0);
     for _ in 0..steps {
-        let mut v = Vec::new();
         for s in 0..n {
             let p = if s < n_e { p_e } else { p_i };
             if rng.random::<f64>() < p {
-                v.push(s as u32);
+                flat.push(s as u32);
                 n_sp[(s >= n_e) as usize] += 1;
             }
         }
-        spikes.push(v);
+        step_off.push(flat.len());
     }
     let build_s = t_build.elapsed().as_secs_f64();
 
@@ -124,23 +152,39 @@ fn main() {
         let len = (min_delay as u64).min(steps - t);
         // Spikes of the previous slice.
         let prev_t0 = t.saturating_sub(min_delay as u64);
-        let prev: &[Vec<u32>] = if t == 0 {
-            &[]
-        } else {
-            &spikes[prev_t0 as usize..t as usize]
-        };
+        let (lo, hi) = (step_off[prev_t0 as usize], step_off[t as usize]);
+        let (flat, step_off) = (&flat, &step_off);
         pool.install(|| {
             parts.par_iter_mut().for_each(|p| {
                 let m = p.n;
-                for (o, st) in prev.iter().enumerate() {
-                    let base = (((prev_t0 + o as u64 + delay) & mask) as usize) * m;
-                    let row = &mut p.ring[base..base + m];
-                    for &s in st {
-                        let s = s as usize;
-                        let w = if s < n_e { w_e } else { w_i };
+                // The engine's prefetching: row pointers 2·D spikes ahead, rows D ahead.
+                let pf_ptr = |i: usize| {
+                    if i < hi {
+                        prefetch(p.indptr[flat[i] as usize..].as_ptr() as *const u8);
+                    }
+                };
+                let pf_row = |i: usize| {
+                    if i < hi {
+                        let s = flat[i] as usize;
                         let (a, e) = (p.indptr[s] as usize, p.indptr[s + 1] as usize);
-                        for &tg in &p.targets[a..e] {
-                            row[tg as usize] += w;
+                        prefetch_span(&p.targets[a..e]);
+                    }
+                };
+                (lo..lo + 2 * PREFETCH_DISTANCE).for_each(pf_ptr);
+                (lo..lo + PREFETCH_DISTANCE).for_each(pf_row);
+                if hi > lo {
+                    for st in prev_t0..t {
+                        let base = (((st + delay) & mask) as usize) * m;
+                        let row = &mut p.ring[base..base + m];
+                        for i in step_off[st as usize]..step_off[st as usize + 1] {
+                            pf_ptr(i + 2 * PREFETCH_DISTANCE);
+                            pf_row(i + PREFETCH_DISTANCE);
+                            let s = flat[i] as usize;
+                            let w = if s < n_e { w_e } else { w_i };
+                            let (a, e) = (p.indptr[s] as usize, p.indptr[s + 1] as usize);
+                            for &tg in &p.targets[a..e] {
+                                row[tg as usize] += w;
+                            }
                         }
                     }
                 }

@@ -156,8 +156,13 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
         r["parallel_efficiency"] =
             json!(r["synaptic_events_per_s"].as_f64().unwrap() / (ev0 * t / t0));
     }
+    let lay = crate::engine::layout(&net);
+    let (pmin, pmax) = lay
+        .iter()
+        .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
     let report = json!({
         "network": a.net.network.display().to_string(),
+        "partitions": lay.len(), "partition_neurons": [pmin, pmax],
         "seeds": a.seeds, "t_sim_ms": a.t_sim, "warmup_ms": a.warmup,
         "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "results": rows,
@@ -167,11 +172,14 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
         return Ok(());
     }
     println!(
-        "{} — {} seeds × {} ms after {} ms warm-up, recording off",
+        "{} — {} seeds × {} ms after {} ms warm-up, recording off; {} partitions of {}–{} neurons",
         a.net.network.display(),
         a.seeds,
         a.t_sim,
-        a.warmup
+        a.warmup,
+        lay.len(),
+        pmin,
+        pmax
     );
     println!(
         "{:>7} {:>9} {:>12} {:>8} {:>16} {:>10} {:>8} {:>10}",

@@ -17,7 +17,7 @@
 //! A spike of source `s` emitted at step `t` adds `w` to `ring[(t+d) & mask][ch][target]`.
 //! The neuron update of step `t` reads slot `t & mask` and zeroes it.
 
-use crate::engine::rng::Rng;
+use crate::engine::rng::StreamBank;
 use crate::neuron::{Kernel, State};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
 use rand_distr::{Distribution, StandardNormal};
@@ -286,7 +286,8 @@ pub struct Partition {
     pub blocks_by_pop: Vec<Vec<usize>>,
     pub poisson: Vec<PoissonDrive>,
     pub noise: Vec<NoiseDrive>,
-    pub rngs: Vec<Rng>,
+    /// Per-neuron streams of the Poisson and noise drives.
+    pub rngs: StreamBank,
     pub current: CurrentSchedule,
     pub current_cursor: usize,
     pub trains: SpikeTrainInput,
@@ -321,6 +322,7 @@ impl Partition {
         (0..D).for_each(pf_row);
         for o in 0..prev.len {
             let t = t0 + o as u64;
+            #[allow(clippy::needless_range_loop)] // i also indexes the look-ahead
             for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
                 pf_indptr(i + 2 * D);
                 pf_row(i + D);
@@ -347,18 +349,14 @@ impl Partition {
             for d in &self.poisson {
                 if t >= d.start && t < d.stop {
                     let row = &mut slot[d.channel * n..(d.channel + 1) * n];
-                    let w = d.weight;
-                    for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
-                        *x += d.sampler.sample(rng) as f64 * w;
-                    }
+                    d.sampler.add_row(&mut self.rngs, row, d.weight);
                 }
             }
             for d in &self.noise {
                 if t >= d.start && t < d.stop {
                     // Voltage increments into channel 0 (iaf_psc_delta: a jump in this step).
-                    let row = &mut slot[..n];
-                    for (x, rng) in row.iter_mut().zip(self.rngs.iter_mut()) {
-                        let z: f64 = StandardNormal.sample(rng);
+                    for (i, x) in slot[..n].iter_mut().enumerate() {
+                        let z: f64 = self.rngs.with_rng(i, |r| StandardNormal.sample(r));
                         *x += d.scale * z;
                     }
                 }

@@ -44,7 +44,8 @@ pub struct Simulation {
     /// Worker threads; 0 = all cores. Results do not depend on it.
     pub threads: usize,
     /// Maximum neurons per partition (the unit of parallel work). Results do not depend on it either.
-    pub partition_size: u32,
+    /// Neurons per partition at most; `None`: chosen by the engine from the network.
+    pub partition_size: Option<u32>,
     pub grid_policy: GridPolicy,
     /// Population sizes were multiplied by this factor, keeping in-degrees (see [`Network::from_table`]).
     pub scale: f64,
@@ -951,11 +952,14 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
     if threads > 4096 {
         return Err(o.err("threads", format!("{threads} threads is not plausible")));
     }
-    let partition_size = o.u64_opt("partition_size")?.unwrap_or(4096);
-    if partition_size == 0 || partition_size > u32::MAX as u64 {
+    // Absent: the engine chooses (`engine::layout`).
+    let partition_size = o.u64_opt("partition_size")?;
+    if let Some(ps) = partition_size
+        && (ps == 0 || ps > u32::MAX as u64)
+    {
         return Err(o.err(
             "partition_size",
-            format!("must be between 1 and 2^32-1, got {partition_size}"),
+            format!("must be between 1 and 2^32-1, got {ps}"),
         ));
     }
     let scale = o.positive("scale", Some(1.0))?;
@@ -970,7 +974,7 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
         steps: steps as u64,
         seed,
         threads: threads as usize,
-        partition_size: partition_size as u32,
+        partition_size: partition_size.map(|p| p as u32),
         grid_policy,
         scale,
     })
