@@ -204,7 +204,11 @@ mod tests {
                         {
                             // SAFETY: AVX2 detected above.
                             let v = unsafe { lanes.next_u64_avx2() };
-                            unsafe { std::mem::transmute::<_, [u64; LANES]>(v) }
+                            unsafe {
+                                std::mem::transmute::<[std::arch::x86_64::__m256i; 2], [u64; LANES]>(
+                                    v,
+                                )
+                            }
                         }
                         #[cfg(not(target_arch = "x86_64"))]
                         unreachable!()
