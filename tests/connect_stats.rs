@@ -246,6 +246,7 @@ fn build(net: &Network, threads: usize) -> Simulation {
             threads,
             max_memory: None,
             keep_spikes: false,
+            ..Default::default()
         },
     )
     .unwrap_or_else(|e| panic!("build failed: {e}"))

@@ -86,7 +86,7 @@ proptest! {
             Ok(net) => {
                 // Small valid networks build and run without panicking (an Err is fine).
                 if net.n_neurons() <= 1000 && net.simulation.steps <= 100_000 {
-                    if let Ok(mut sim) = Simulation::build(&net, &BuildOptions { threads: 1, max_memory: Some(1 << 30), keep_spikes: false }) {
+                    if let Ok(mut sim) = Simulation::build(&net, &BuildOptions { threads: 1, max_memory: Some(1 << 30), keep_spikes: false, ..Default::default() }) {
                         let _ = sim.run_for(net.simulation.steps.min(100), |_| {});
                     }
                 }

@@ -1,5 +1,6 @@
 //! Invariance tests (RELIABILITY.md §2): the same spikes, bit for bit, for any thread
-//! count (I1), any partitioning (I7), any chunking of the run (I2); seeds matter (I4).
+//! count (I1), any partitioning (I7), any chunking of the run (I2), any event-list
+//! capacity (I8); seeds matter (I4).
 
 mod common;
 use cortexsim::engine::{BuildOptions, Simulation};
@@ -178,6 +179,66 @@ fn i7_partition_size_invariance() {
         assert!(s == s1, "partition_size {ps}: spike raster differs");
         assert_ne!(h, 0);
         let _ = h1;
+    }
+}
+
+/// Per-synapse delays go through per-partition event lists (one per arrival step) that
+/// are drained into the input slot; a full list is emptied into the ring first. Direct
+/// ring delivery (`Some(0)`), tiny lists that overflow constantly, and the default must
+/// give the same spikes and the same final state, bit for bit.
+#[test]
+fn i8_event_list_capacity_invariance() {
+    let net = hetero(256, 13);
+    let run = |cap: Option<usize>, threads: usize| {
+        let mut sim = Simulation::build(
+            &net,
+            &BuildOptions {
+                threads,
+                keep_spikes: true,
+                queue_capacity: cap,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        sim.run().unwrap();
+        let overflows: u64 = sim
+            .parts
+            .iter()
+            .filter_map(|p| p.queue.as_ref())
+            .map(|q| q.overflows)
+            .sum();
+        let queued = sim.parts.iter().filter(|p| p.queue.is_some()).count();
+        (
+            sim.recording.kept.clone(),
+            sim.state_hash(),
+            overflows,
+            queued,
+        )
+    };
+    let (s0, h0, _, q0) = run(Some(0), 1);
+    assert_eq!(q0, 0, "Some(0) must deliver directly");
+    assert!(s0.len() > 1000, "too few spikes: {}", s0.len());
+    let (s, h, _, q) = run(None, 2);
+    assert!(
+        q > 0,
+        "the heterogeneous network must use event lists by default"
+    );
+    assert!(
+        s == s0,
+        "default event lists: spike raster differs from direct delivery"
+    );
+    assert_eq!(h, h0, "default event lists: final state differs");
+    for cap in [1, 37] {
+        let (s, h, overflows, _) = run(Some(cap), 3);
+        assert!(
+            overflows > 100,
+            "capacity {cap}: the overflow path was not exercised ({overflows})"
+        );
+        assert!(
+            s == s0,
+            "capacity {cap}: spike raster differs from direct delivery"
+        );
+        assert_eq!(h, h0, "capacity {cap}: final state differs");
     }
 }
 

@@ -55,6 +55,7 @@ fn run(net: &Network) -> (Simulation, f64) {
             threads: 2,
             max_memory: None,
             keep_spikes: false,
+            ..Default::default()
         },
     )
     .expect("build");

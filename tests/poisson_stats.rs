@@ -56,6 +56,7 @@ fn run(text: &str) -> Simulation {
             threads: 2,
             max_memory: None,
             keep_spikes: false,
+            ..Default::default()
         },
     )
     .unwrap_or_else(|e| panic!("build: {e}"));

@@ -327,6 +327,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         threads: a.threads.unwrap_or(0),
         max_memory,
         keep_spikes: raster.is_some(),
+        ..Default::default()
     };
     if let Some(c) = &a.connectivity {
         check_output_path(c, a.overwrite).map_err(Failure::invalid)?;

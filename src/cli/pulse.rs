@@ -436,6 +436,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         threads: a.threads.unwrap_or(0),
         max_memory,
         keep_spikes: false,
+        ..Default::default()
     };
     let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
     super::print_warnings(&sim.warnings);

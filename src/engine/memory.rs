@@ -6,9 +6,11 @@
 //! incoming projection a CSR row-pointer array of `n_src + 1` u32. Ring buffers:
 //! `slots × channels × n × 8` with `slots` the next power of two above the largest
 //! delay in steps. State: 12–44 bytes per neuron by model; Poisson-driven neurons carry
-//! a 32-byte random stream. Recorders: 32 bytes per neuron of spike statistics, the
+//! a 32-byte random stream. Partitions with per-synapse delays hold event lists
+//! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
 //! rate bins, the sampled potentials and the output buffer (4 MB resident on average).
 
+use super::partition::EventQueue;
 use super::{delay_bounds, layout};
 use crate::connect::delay_steps;
 use crate::neuron::State;
@@ -24,6 +26,8 @@ pub struct Estimate {
     pub neuron_state: u64,
     pub random_streams: u64,
     pub spike_buffers: u64,
+    /// Event lists of partitions with per-synapse delays.
+    pub event_lists: u64,
     pub recorders: u64,
     /// Process baseline (binary, libraries, thread stacks).
     pub baseline: u64,
@@ -39,11 +43,12 @@ pub struct Estimate {
 impl Estimate {
     pub fn detail(&self) -> String {
         format!(
-            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, state {}, random streams {}, spike buffers {}, recorders {}, process baseline {}",
+            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, event lists {}, state {}, random streams {}, spike buffers {}, recorders {}, process baseline {}",
             human(self.synapses),
             self.n_synapses,
             human(self.csr_pointers),
             human(self.ring_buffers),
+            human(self.event_lists),
             human(self.neuron_state),
             human(self.random_streams),
             human(self.spike_buffers),
@@ -112,6 +117,19 @@ pub fn estimate(net: &Network) -> Estimate {
     }
     for (pi, p) in net.populations.iter().enumerate() {
         let n = p.size as u64;
+        let var_delays = net
+            .projections
+            .iter()
+            .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
+        if var_delays {
+            let width = p.model.channels();
+            for &(_, _, m) in lay.iter().filter(|l| l.0 == pi) {
+                let m = m as usize;
+                e.event_lists +=
+                    EventQueue::bytes(EventQueue::capacity(m), max_d as usize + 1, width * m)
+                        as u64;
+            }
+        }
         e.ring_buffers += slots * p.model.channels() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
@@ -146,6 +164,7 @@ pub fn estimate(net: &Network) -> Estimate {
         e.neuron_state,
         e.random_streams,
         e.spike_buffers,
+        e.event_lists,
         e.recorders,
         e.baseline,
     ]

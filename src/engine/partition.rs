@@ -156,25 +156,292 @@ impl Block {
         channels: usize,
     ) {
         let width = channels * n;
+        // Per-synapse delays scatter the row over the whole ring (slots × channels × n,
+        // megabytes for broad delay distributions), so every add would wait for a cache
+        // miss: the cell of synapse k + RING_PREFETCH is requested while k is added.
+        let len = targets.len();
+        let rp = ring.as_ptr() as *const u8;
         match weights {
             None => {
                 let off = self.channel * n;
-                for (&tg, &d) in targets.iter().zip(delays) {
-                    let base = (((t + d.into()) & mask) as usize) * width;
-                    ring[base + off + tg as usize] += self.weight;
+                let cell = |k: usize| {
+                    (((t + delays[k].into()) & mask) as usize) * width + off + targets[k] as usize
+                };
+                for k in 0..len.min(RING_PREFETCH) {
+                    prefetch_ptr(rp.wrapping_add(cell(k) * 8));
+                }
+                for k in 0..len {
+                    if k + RING_PREFETCH < len {
+                        prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
+                    }
+                    ring[cell(k)] += self.weight;
                 }
             }
             Some(ws) => {
-                for ((&tg, &d), &w) in targets.iter().zip(delays).zip(ws) {
-                    let w = w as f64;
-                    let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
-                    let base = (((t + d.into()) & mask) as usize) * width;
-                    ring[base + ch * n + tg as usize] += w;
+                let cell = |k: usize| {
+                    let ch = usize::from(channels == 2 && ws[k] < 0.0);
+                    (((t + delays[k].into()) & mask) as usize) * width
+                        + ch * n
+                        + targets[k] as usize
+                };
+                for k in 0..len.min(RING_PREFETCH) {
+                    prefetch_ptr(rp.wrapping_add(cell(k) * 8));
+                }
+                for k in 0..len {
+                    if k + RING_PREFETCH < len {
+                        prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
+                    }
+                    ring[cell(k)] += ws[k] as f64;
                 }
             }
         }
     }
 }
+
+impl Block {
+    /// Deliver one spike as events into the partition's [`EventQueue`] (partitions
+    /// with per-synapse delays). `bi` is this block's index in the partition.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn deliver_queued(
+        &self,
+        bi: usize,
+        s: usize,
+        t: u64,
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        let targets = &self.targets[a..e];
+        let ws = self.weights.as_ref().map(|w| &w[a..e]);
+        let tq = (t % q.slots as u64) as usize;
+        let nq = q.slots;
+        // The list of step t + d (d < nq).
+        let after = move |d: usize| if tq + d >= nq { tq + d - nq } else { tq + d };
+        match &self.delays {
+            Delays::Const(d) => {
+                let d = *d as u64;
+                let (qs, rs) = (after(d as usize), ((t + d) & mask) as usize);
+                self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n, channels)
+            }
+            Delays::U8(v) => {
+                let v = &v[a..e];
+                self.queue_row(
+                    bi,
+                    targets,
+                    ws,
+                    |k| (after(v[k] as usize), ((t + v[k] as u64) & mask) as usize),
+                    q,
+                    ring,
+                    n,
+                    channels,
+                )
+            }
+            Delays::U16(v) => {
+                let v = &v[a..e];
+                self.queue_row(
+                    bi,
+                    targets,
+                    ws,
+                    |k| (after(v[k] as usize), ((t + v[k] as u64) & mask) as usize),
+                    q,
+                    ring,
+                    n,
+                    channels,
+                )
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn queue_row(
+        &self,
+        bi: usize,
+        targets: &[u32],
+        ws: Option<&[f32]>,
+        slots: impl Fn(usize) -> (usize, usize),
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        n: usize,
+        channels: usize,
+    ) {
+        match ws {
+            None => {
+                let off = (self.channel * n) as u32;
+                for (k, &tg) in targets.iter().enumerate() {
+                    let (qs, rs) = slots(k);
+                    q.push(
+                        qs,
+                        rs,
+                        EventQueue::CONST | (off + tg) as u64 | (bi as u64) << 32,
+                        ring,
+                    );
+                }
+            }
+            Some(ws) => {
+                for (k, (&tg, &w)) in targets.iter().zip(ws).enumerate() {
+                    let ch = u32::from(channels == 2 && w < 0.0);
+                    let (qs, rs) = slots(k);
+                    q.push(
+                        qs,
+                        rs,
+                        (ch * n as u32 + tg) as u64 | (w.to_bits() as u64) << 32,
+                        ring,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Spike events of a partition waiting for their arrival step: one append-only list per
+/// arrival step (`max_delay + 1` lists of `cap` events), drained into the ring slot at
+/// the start of that step's update.
+///
+/// Why: with per-synapse delays a spike's row is scattered over the whole ring
+/// (`slots × channels × n` f64, megabytes per partition in the microcircuit), so a
+/// direct add costs a cache-line read and write-back per synaptic event. Appending costs
+/// 8 streamed bytes; the drain scatters into one ring slot (`channels × n` f64), which
+/// stays in cache.
+///
+/// Same results, bit for bit: every ring cell still receives its inputs in arrival
+/// order starting from 0 — a full list is emptied into its ring slot first (in order),
+/// later events follow it, and the drain adds the rest before the neurons read the
+/// slot. So the capacity only changes the speed, never the numbers.
+///
+/// Event (u64): low 32 bits = cell (`channel·n + target`, bit 31 set for a
+/// constant-weight block), high 32 bits = the f32 weight's bits or the block index.
+#[derive(Debug)]
+pub struct EventQueue {
+    /// Lists (arrival step modulo `slots`).
+    pub slots: usize,
+    cap: usize,
+    len: Vec<u32>,
+    buf: Vec<u64>,
+    /// Constant weights by block index.
+    consts: Vec<f64>,
+    width: usize,
+    /// Per list: it overflowed into its ring slot since it was last drained.
+    spilled: Vec<bool>,
+    /// Lists that overflowed into the ring (a measure for tuning `cap`).
+    pub overflows: u64,
+}
+
+impl EventQueue {
+    const CONST: u64 = 1 << 31;
+
+    /// Default events per list for a partition of `n` neurons.
+    pub fn capacity(n: usize) -> usize {
+        (QUEUE_EVENTS_PER_NEURON * n).clamp(1024, 1 << 20)
+    }
+
+    /// Lists of `cap` events plus the scratch slot (`width` f64).
+    pub fn bytes(cap: usize, slots: usize, width: usize) -> usize {
+        slots * cap * 8 + slots * 5 + width * 8
+    }
+
+    /// `slots` lists of `cap` events; `None` if the memory cannot be reserved.
+    pub fn new(cap: usize, slots: usize, width: usize, consts: Vec<f64>) -> Option<EventQueue> {
+        let cap = cap.max(1);
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(slots * cap).ok()?;
+        buf.resize(slots * cap, 0u64);
+        Some(EventQueue {
+            slots,
+            cap,
+            len: vec![0; slots],
+            buf,
+            consts,
+            width,
+            spilled: vec![false; slots],
+            overflows: 0,
+        })
+    }
+
+    #[inline(always)]
+    fn weight(&self, ev: u64) -> f64 {
+        let hi = (ev >> 32) as u32;
+        if ev & Self::CONST != 0 {
+            self.consts[hi as usize]
+        } else {
+            f32::from_bits(hi) as f64
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, qs: usize, rs: usize, ev: u64, ring: &mut [f64]) {
+        let mut l = self.len[qs] as usize;
+        if l == self.cap {
+            self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
+            self.spilled[qs] = true;
+            self.overflows += 1;
+            l = 0;
+        }
+        self.buf[qs * self.cap + l] = ev;
+        self.len[qs] = l as u32 + 1;
+    }
+
+    /// Add list `qs` to `row` (one ring slot, or the scratch slot), in order, and empty it.
+    #[inline]
+    pub fn drain_into(&mut self, qs: usize, row: &mut [f64]) {
+        let l = self.len[qs] as usize;
+        for &ev in &self.buf[qs * self.cap..qs * self.cap + l] {
+            let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
+            row[cell] += self.weight(ev);
+        }
+        self.len[qs] = 0;
+    }
+
+    /// The input of step `t`: list `t % slots` drained into the scratch slot — or, if the
+    /// list overflowed into its ring slot since it was last drained, into that ring slot.
+    #[inline]
+    pub fn input<'a>(
+        &mut self,
+        t: u64,
+        ring_row: &'a mut [f64],
+        scratch: &'a mut [f64],
+    ) -> &'a mut [f64] {
+        let qs = (t % self.slots as u64) as usize;
+        if self.spilled[qs] {
+            self.spilled[qs] = false;
+            self.drain_into(qs, ring_row);
+            ring_row
+        } else {
+            self.drain_into(qs, scratch);
+            scratch
+        }
+    }
+
+    /// Drain every list into its ring slot (before inspecting or hashing the ring).
+    pub fn drain_all(&mut self, t: u64, mask: u64, ring: &mut [f64]) {
+        let tq = (t % self.slots as u64) as usize;
+        for d in 0..self.slots {
+            let qs = if tq + d >= self.slots {
+                tq + d - self.slots
+            } else {
+                tq + d
+            };
+            if self.len[qs] > 0 {
+                let rs = ((t + d as u64) & mask) as usize;
+                self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
+                self.spilled[qs] = true;
+            }
+        }
+    }
+}
+
+/// Queue capacity per list, in events per neuron of the partition.
+const QUEUE_EVENTS_PER_NEURON: usize = 4;
+
+/// Synapses looked ahead in rows with per-synapse delays (ring cells prefetched).
+const RING_PREFETCH: usize = 16;
 
 /// Spikes (rows) looked ahead of the delivery.
 const PREFETCH_DISTANCE: usize = 8;
@@ -282,6 +549,10 @@ pub struct Partition {
     pub ring: Vec<f64>,
     pub mask: u64,
     pub blocks: Vec<Block>,
+    /// Event lists for partitions with per-synapse delays (else delivery adds to the ring).
+    pub queue: Option<EventQueue>,
+    /// The input slot of the current step when it comes from the event lists.
+    pub scratch: Vec<f64>,
     /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
     pub blocks_by_pop: Vec<Vec<usize>>,
     pub poisson: Vec<PoissonDrive>,
@@ -327,8 +598,14 @@ impl Partition {
                 pf_indptr(i + 2 * D);
                 pf_row(i + D);
                 let (pop, s) = items[i];
-                for &b in &by_pop[pop as usize] {
-                    blocks[b].deliver(s as usize, t, &mut self.ring, mask, n, ch);
+                if let Some(q) = &mut self.queue {
+                    for &b in &by_pop[pop as usize] {
+                        blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
+                    }
+                } else {
+                    for &b in &by_pop[pop as usize] {
+                        blocks[b].deliver(s as usize, t, &mut self.ring, mask, n, ch);
+                    }
                 }
             }
         }
@@ -345,7 +622,11 @@ impl Partition {
         for o in 0..len {
             let t = t0 + o as u64;
             let base = ((t & self.mask) as usize) * width;
-            let slot = &mut self.ring[base..base + width];
+            let ring_row = &mut self.ring[base..base + width];
+            let slot = match &mut self.queue {
+                Some(q) => q.input(t, ring_row, &mut self.scratch),
+                None => ring_row,
+            };
             for d in &self.poisson {
                 if t >= d.start && t < d.stop {
                     let row = &mut slot[d.channel * n..(d.channel + 1) * n];

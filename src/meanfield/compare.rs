@@ -310,6 +310,7 @@ pub fn compare(
             threads: opts.threads,
             max_memory: opts.max_memory,
             keep_spikes: false,
+            ..Default::default()
         },
     )?;
     let build_s = t0.elapsed().as_secs_f64();
@@ -593,6 +594,7 @@ pub fn step_response(
             threads: opts.threads,
             max_memory: opts.max_memory,
             keep_spikes: false,
+            ..Default::default()
         },
     )?;
     sim.run_for(net.simulation.steps, |_| {})?;

@@ -18,6 +18,7 @@ pub fn run(net: &Network, threads: usize) -> Simulation {
             threads,
             max_memory: None,
             keep_spikes: true,
+            ..Default::default()
         },
     )
     .expect("build");
