@@ -13,9 +13,13 @@ formula for all three), peak RSS of the simulating process (os.wait4 on the chil
 ru_maxrss), bytes/synapse = (peak RSS - RSS of an empty simulator process)/synapses,
 E/I rates. Plus the bare-loop bound (examples/bare_loop.rs) at cortexsim's rates.
 
+With --pd14 SCALES also the Potjans-Diesmann microcircuit (networks/potjans_diesmann2014.toml)
+against the same model in PyNEST (child_nest_pd14), per population rates side by side.
+
 Usage:
   /opt/venv/bin/python scripts/bench_vs_nest.py --sizes 12500 20000 --reps 2 \
-      --json-out bench_results.json [--t-sim 1000] [--no-brian2] [--no-nest-above 50000]
+      --json-out bench_results.json [--t-sim 1000] [--no-brian2] [--no-nest-above 50000] \
+      [--pd14 0.1 1.0]
 Requires target/release/cortexsim and target/release/examples/bare_loop
 (cargo build --release --example bare_loop).
 """
@@ -90,6 +94,179 @@ def child_nest(a):
     se, si = sr_e.n_events, sr_i.n_events
     print(json.dumps({"build_s": build, "simulate_s": sim, "spikes_e": se, "spikes_i": si,
                       "synapses": nest.GetKernelStatus("num_connections")}))
+
+
+def pd14_params():
+    data = os.environ.get("CORTEXSIM_DATA", os.path.join(ROOT, "..", "shared", "data"))
+    with open(os.path.join(data, "pd14-microcircuit", "pd14_params.json")) as f:
+        return json.load(f)
+
+
+def pd14_structure(scale):
+    """Population sizes and synapse counts [target][source] at `scale`, exactly as
+    networks/potjans_diesmann2014.toml (scripts/gen_pd14.py) and simulation.scale do:
+    sizes round(N*scale) (at least 1), totals round(K_tot*scale) (in-degrees kept)."""
+    import math
+    P = pd14_params()
+    N, p = P["N"], P["conn_probs_target_source"]
+    n = [max(1, round(x * scale)) for x in N]
+    k = [[0] * len(N) for _ in N]
+    for t in range(len(N)):
+        for s_ in range(len(N)):
+            if p[t][s_] > 0:
+                full = round(math.log(1.0 - p[t][s_]) / math.log(1.0 - 1.0 / (N[s_] * N[t])))
+                k[t][s_] = full if scale == 1.0 else round(full * scale)
+    return P, n, k
+
+
+def pd14_events(spikes, scale):
+    """Synaptic events: spikes of each population times its mean out-degree."""
+    _, n, k = pd14_structure(scale)
+    return sum(spikes[s_] * sum(k[t][s_] for t in range(len(n))) / n[s_] for s_ in range(len(n)))
+
+
+def child_nest_pd14(a):
+    """The microcircuit as networks/potjans_diesmann2014.toml, in PyNEST (as the INM-6
+    reference implementation, Poisson background): iaf_psc_exp, fixed_total_number with
+    multapses, normal weights redrawn at the sign boundary, normal delays redrawn into
+    [dt, mean + 8 sd], 8 Hz x K_ext Poisson drive with the mean excitatory weight."""
+    import nest
+    P, n, k = pd14_structure(a.scale)
+    nest.ResetKernel()
+    nest.set_verbosity("M_WARNING")
+    nest.SetKernelStatus({"resolution": DT, "local_num_threads": a.threads,
+                          "rng_seed": 55, "print_time": False})
+    t0 = time.time()
+    nrn = P["neuron"]
+    params = {"C_m": nrn["C_m_pF"], "tau_m": nrn["tau_m_ms"], "tau_syn_ex": nrn["tau_syn_ms"],
+              "tau_syn_in": nrn["tau_syn_ms"], "t_ref": nrn["t_ref_ms"], "E_L": nrn["E_L_mV"],
+              "V_reset": nrn["V_reset_mV"], "V_th": nrn["V_th_mV"]}
+    names = P["populations"]
+    pops, recs = [], []
+    for i, name in enumerate(names):
+        pop = nest.Create("iaf_psc_exp", n[i], params=params)
+        pop.V_m = nest.random.normal(mean=P["V0_optimized_mean_mV"][i], std=P["V0_optimized_std_mV"][i])
+        pops.append(pop)
+        sr = nest.Create("spike_recorder", params={"record_to": "memory"})
+        nest.Connect(pop, sr)
+        recs.append(sr)
+    w, rel, g = P["PSC_exc_mean_pA"], P["weight_rel_std"], P["g"]
+    inf = float("inf")
+    for t, tn in enumerate(names):
+        for s_, sn in enumerate(names):
+            if k[t][s_] <= 0:
+                continue
+            exc = sn.endswith("E")
+            mean = w * (2.0 if (sn == "L4E" and tn == "L23E") else 1.0) if exc else g * w
+            sd = abs(mean) * rel
+            dmean = P["delay_exc_mean_ms"] if exc else P["delay_inh_mean_ms"]
+            dsd = dmean * P["delay_rel_std"]
+            wd = nest.math.redraw(nest.random.normal(mean=mean, std=sd),
+                                  min=0.0 if exc else -inf, max=inf if exc else 0.0)
+            dd = nest.math.redraw(nest.random.normal(mean=dmean, std=dsd), min=DT, max=dmean + 8 * dsd)
+            nest.Connect(pops[s_], pops[t],
+                         {"rule": "fixed_total_number", "N": k[t][s_],
+                          "allow_autapses": False, "allow_multapses": True},
+                         {"synapse_model": "static_synapse", "weight": wd, "delay": dd})
+    for i in range(len(names)):
+        pg = nest.Create("poisson_generator", params={"rate": P["bg_rate_hz"] * P["K_ext"][i]})
+        nest.Connect(pg, pops[i], "all_to_all", {"weight": w, "delay": P["delay_poisson_ms"]})
+    nest.Prepare()
+    build = time.time() - t0
+    t1 = time.time()
+    nest.Run(a.t_sim)
+    sim = time.time() - t1
+    nest.Cleanup()
+    print(json.dumps({"build_s": build, "simulate_s": sim,
+                      "spikes": [int(r.n_events) for r in recs],
+                      "synapses": nest.GetKernelStatus("num_connections")}))
+
+
+def run_pd14(sim, scale, a):
+    if sim == "cortexsim":
+        cmd = [CORTEXSIM, "run", os.path.join(ROOT, "networks", "potjans_diesmann2014.toml"),
+               "--json", "--no-output", "--threads", str(a.threads),
+               "--set", f"simulation.scale={scale}", "--set", f"simulation.t_stop={a.t_sim}"]
+    else:
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "nest_pd14",
+               "--scale", str(scale), "--t-sim", str(a.t_sim), "--threads", str(a.threads)]
+    env = dict(os.environ)
+    if a.omp_wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
+    out, err, rc, rss, wall = spawn(cmd, env=env)
+    if rc != 0:
+        return {"error": (err.strip() or out.strip())[-800:]}
+    j = last_json(out)
+    if sim == "cortexsim":
+        names = pd14_params()["populations"]
+        pops = j["populations"]
+        j = {"build_s": j["timings_s"]["build"], "simulate_s": j["timings_s"]["simulate"],
+             "spikes": [pops[x]["spikes"] for x in names], "synapses": j["synapses"]}
+    j["peak_rss"] = rss
+    j["wall_s"] = wall
+    _, n, _ = pd14_structure(scale)
+    j["rates"] = [sp / (m * a.t_sim * 1e-3) for sp, m in zip(j["spikes"], n)]
+    j["events_per_s"] = pd14_events(j["spikes"], scale) / j["simulate_s"]
+    return j
+
+
+def bench_pd14(a, res):
+    names = pd14_params()["populations"]
+    out = []
+    for scale in a.pd14:
+        cfg = {"scale": scale, "runs": {"cortexsim": [], "nest": []}}
+        for rep in range(a.reps if scale < 1.0 else 1):
+            order = ["cortexsim", "nest"] if rep % 2 == 0 else ["nest", "cortexsim"]
+            for s_ in order:
+                print(f"microcircuit scale {scale} rep {rep + 1}: {s_} ...", file=sys.stderr, flush=True)
+                r = run_pd14(s_, scale, a)
+                if "error" in r:
+                    print(f"  error: {r['error']}", file=sys.stderr)
+                else:
+                    print(f"  build {r['build_s']:.1f} s, simulate {r['simulate_s']:.2f} s, "
+                          f"peak RSS {r['peak_rss'] / 1e6:.0f} MB", file=sys.stderr, flush=True)
+                cfg["runs"][s_].append(r)
+        summ = {}
+        for s_, runs in cfg["runs"].items():
+            ok = [r for r in runs if "error" not in r]
+            if not ok:
+                summ[s_] = None
+                continue
+            b0 = res["baseline_rss"].get(s_)
+            rss = median([r["peak_rss"] for r in ok])
+            summ[s_] = {"build_s": median([r["build_s"] for r in ok]),
+                        "simulate_s": median([r["simulate_s"] for r in ok]),
+                        "events_per_s": median([r["events_per_s"] for r in ok]),
+                        "peak_rss": rss, "synapses": ok[0]["synapses"],
+                        "bytes_per_synapse": (rss - b0) / ok[0]["synapses"] if b0 else None,
+                        "rates": [median([r["rates"][i] for r in ok]) for i in range(len(names))]}
+        cfg["summary"] = summ
+        out.append(cfg)
+    res["pd14"] = out
+    return out
+
+
+def print_pd14(res, a):
+    names = pd14_params()["populations"]
+    print(f"\nPotjans-Diesmann microcircuit, {res['t_sim_ms']:g} ms from t = 0, {a.threads} threads "
+          "(full scale: 1 run each)\n")
+    print("| scale | simulator | build s | simulate s | RTF | syn. events/s | peak RSS MB | bytes/syn "
+          "| rates Hz (" + " ".join(names) + ") | cortexsim/this (sim time) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for cfg in res.get("pd14", []):
+        s = cfg["summary"]
+        cx = s.get("cortexsim")
+        for name in ["cortexsim", "nest"]:
+            r = s.get(name)
+            if r is None:
+                err = next((x.get("error", "") for x in cfg["runs"][name]), "")
+                print(f"| {cfg['scale']} | {name} | failed: {err[-120:]!r} |||||||| ")
+                continue
+            ratio = (cx["simulate_s"] / r["simulate_s"]) if cx else None
+            print(f"| {cfg['scale']} | {name} | {r['build_s']:.1f} | {r['simulate_s']:.2f} | "
+                  f"{r['simulate_s'] / (res['t_sim_ms'] * 1e-3):.2f} | {r['events_per_s']:.3g} | "
+                  f"{r['peak_rss'] / 1e6:.0f} | {fmt(r['bytes_per_synapse'], '.1f')} | "
+                  + " ".join(f"{x:.2f}" for x in r["rates"]) + f" | {fmt(ratio, '.2f')} |")
 
 
 def brian_dir(n, t_sim, threads, empty):
@@ -267,7 +444,10 @@ def fmt(x, spec):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--child", choices=["nest", "brian2"])
+    ap.add_argument("--child", choices=["nest", "brian2", "nest_pd14"])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--pd14", type=float, nargs="*", default=[],
+                    help="also the microcircuit at these scales (cortexsim and NEST), e.g. 0.1 1.0")
     ap.add_argument("--n", type=int)
     ap.add_argument("--empty", action="store_true")
     ap.add_argument("--sizes", type=int, nargs="+", default=[12500])
@@ -285,6 +465,8 @@ def main():
         return child_nest(a)
     if a.child == "brian2":
         return child_brian2(a)
+    if a.child == "nest_pd14":
+        return child_nest_pd14(a)
 
     sims = ["cortexsim", "nest"] + ([] if a.no_brian2 else ["brian2"])
     res = {"command": " ".join([os.path.basename(sys.executable)] + sys.argv),
@@ -360,7 +542,11 @@ def main():
         if a.json_out:
             with open(a.json_out, "w") as f:
                 json.dump(res, f, indent=1)
+    if a.pd14:
+        bench_pd14(a, res)
     print_table(res, a)
+    if a.pd14:
+        print_pd14(res, a)
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(res, f, indent=1)
