@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use cortexsim::engine::partition::{Block, Delays};
-use cortexsim::engine::rng::{Rng, purpose, stream};
+use cortexsim::engine::rng::{Rng, StreamBank, purpose, stream};
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, State};
 use cortexsim::spec::Network;
@@ -130,7 +130,11 @@ fn bench_delivery(c: &mut Criterion) {
     // Brunel E -> partition: 10k sources, K = 1000 per target => out-degree 1000 per source.
     let (ns, k) = (10_000, 1_000);
     let spikes_per_iter = 100; // ~ one 0.1 ms step of 12.5k neurons at ~80 Hz
-    for (name, hetero) in [("homogeneous_w_d", false), ("heterogeneous_w_d_u8", true)] {
+    for (name, hetero, prefetch) in [
+        ("homogeneous_w_d", false, false),
+        ("homogeneous_w_d_prefetch", false, true),
+        ("heterogeneous_w_d_u8", true, false),
+    ] {
         let b = block(ns, k, hetero);
         let slots = 32usize;
         let mut ring = vec![0.0f64; slots * N];
@@ -148,7 +152,12 @@ fn bench_delivery(c: &mut Criterion) {
         let mut t = 0u64;
         g.bench_function(BenchmarkId::from_parameter(name), |bch| {
             bch.iter(|| {
-                for &s in chunks[(t as usize) % chunks.len()] {
+                let ch = chunks[(t as usize) % chunks.len()];
+                for (i, &s) in ch.iter().enumerate() {
+                    // As Partition::deliver: the row 8 spikes ahead is requested now.
+                    if prefetch && let Some(&s2) = ch.get(i + 8) {
+                        b.prefetch_row(s2);
+                    }
                     b.deliver(s, t, &mut ring, (slots - 1) as u64, N, 1);
                 }
                 t += 1;
@@ -168,6 +177,14 @@ fn bench_poisson(c: &mut Criterion) {
             .map(|i| stream(1, purpose::POISSON, 0, i))
             .collect();
         let mut row = vec![0.0f64; N];
+        // The engine's form: streams side by side, 8 lanes (AVX2 where available).
+        let mut bank = StreamBank::new((0..N as u64).map(|i| stream(1, purpose::POISSON, 0, i)));
+        g.bench_function(BenchmarkId::new("bank_lambda", lambda), |b| {
+            b.iter(|| {
+                s.add_row(&mut bank, &mut row, 0.1);
+                black_box(row[0])
+            })
+        });
         g.bench_function(BenchmarkId::new("lambda", lambda), |b| {
             b.iter(|| {
                 // Same loop shape as Partition::update's Poisson drive.

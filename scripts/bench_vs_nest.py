@@ -164,10 +164,14 @@ def child_nest_pd14(a):
             wd = nest.math.redraw(nest.random.normal(mean=mean, std=sd),
                                   min=0.0 if exc else -inf, max=inf if exc else 0.0)
             dd = nest.math.redraw(nest.random.normal(mean=dmean, std=dsd), min=DT, max=dmean + 8 * dsd)
+            # One synapse model per projection: NEST holds at most 2^27 - 2 connections
+            # per virtual process and synapse model (the full model has 3e8 on 2 threads).
+            syn = f"pd14_{sn}_{tn}"
+            nest.CopyModel("static_synapse", syn)
             nest.Connect(pops[s_], pops[t],
                          {"rule": "fixed_total_number", "N": k[t][s_],
                           "allow_autapses": False, "allow_multapses": True},
-                         {"synapse_model": "static_synapse", "weight": wd, "delay": dd})
+                         {"synapse_model": syn, "weight": wd, "delay": dd})
     for i in range(len(names)):
         pg = nest.Create("poisson_generator", params={"rate": P["bg_rate_hz"] * P["K_ext"][i]})
         nest.Connect(pg, pops[i], "all_to_all", {"weight": w, "delay": P["delay_poisson_ms"]})
@@ -450,7 +454,8 @@ def main():
                     help="also the microcircuit at these scales (cortexsim and NEST), e.g. 0.1 1.0")
     ap.add_argument("--n", type=int)
     ap.add_argument("--empty", action="store_true")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[12500])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[12500],
+                    help="Brunel network sizes (none: only --pd14)")
     ap.add_argument("--t-sim", type=float, default=1000.0, help="biological time, ms")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=1)

@@ -58,10 +58,11 @@ pub struct StreamBank {
 }
 
 impl StreamBank {
-    pub fn new(streams: impl ExactSizeIterator<Item = Rng>) -> StreamBank {
+    pub fn new(streams: impl IntoIterator<Item = Rng>) -> StreamBank {
+        let streams: Vec<Rng> = streams.into_iter().collect();
         let n = streams.len();
         let mut chunks = vec![Lanes { s: [[0; LANES]; 4] }; n.div_ceil(LANES)];
-        for (i, r) in streams.enumerate() {
+        for (i, r) in streams.iter().enumerate() {
             let st = r.state();
             for (w, word) in st.chunks_exact(8).enumerate() {
                 chunks[i / LANES].s[w][i % LANES] = u64::from_le_bytes(word.try_into().unwrap());
@@ -183,7 +184,7 @@ mod tests {
         use rand::RngExt;
         let make = |i: u64| stream(7, purpose::POISSON, 0, i);
         for n in [1usize, 7, 8, 9, 21] {
-            let mut bank = StreamBank::new((0..n).map(|i| make(i as u64)));
+            let mut bank = StreamBank::new((0..n as u64).map(make));
             let mut refs: Vec<Rng> = (0..n).map(|i| make(i as u64)).collect();
             for round in 0..50 {
                 if round % 7 == 3 {
