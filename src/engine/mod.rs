@@ -738,3 +738,66 @@ impl Simulation {
         Some((times, rows, rec.n))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(lay: &[(usize, u32, u32)], pops: usize) -> Vec<usize> {
+        (0..pops)
+            .map(|p| lay.iter().filter(|l| l.0 == p).count())
+            .collect()
+    }
+
+    /// Every neuron in exactly one partition, contiguous, in population order.
+    fn check_cover(sizes: &[u32], lay: &[(usize, u32, u32)]) {
+        for (p, &n) in sizes.iter().enumerate() {
+            let mut off = 0;
+            for &(_, o, m) in lay.iter().filter(|l| l.0 == p) {
+                assert_eq!(o, off, "population {p}: gap or overlap");
+                assert!(m > 0);
+                off += m;
+            }
+            assert_eq!(off, n, "population {p}: not covered");
+        }
+    }
+
+    #[test]
+    fn auto_layout_counts() {
+        // Brunel 12.5k: ceil(12500/2048) = 7 -> 8 partitions, E 6.4 -> 6, I 1.6 -> 2.
+        let lay = layout_sizes(&[10000, 2500], None);
+        assert_eq!(lay.len(), 8);
+        assert_eq!(counts(&lay, 2), vec![6, 2]);
+        check_cover(&[10000, 2500], &lay);
+        // Brunel 50k: 25 -> 32 partitions (a multiple of 16), 26 + 6.
+        let lay = layout_sizes(&[40000, 10000], None);
+        assert_eq!(lay.len(), 32);
+        assert_eq!(counts(&lay, 2), vec![26, 6]);
+        check_cover(&[40000, 10000], &lay);
+        // Microcircuit: 38 -> 48.
+        let pd = [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948];
+        let lay = layout_sizes(&pd, None);
+        assert_eq!(lay.len(), 48);
+        check_cover(&pd, &lay);
+        // Equal sizes (±1) within a population; sizes across populations within 2x.
+        let (lo, hi) = lay
+            .iter()
+            .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
+        assert!(hi <= 2 * lo, "partition sizes {lo}..{hi}");
+        // Tiny and empty populations: at least one partition each (none if empty).
+        let lay = layout_sizes(&[3, 1, 0, 5000], None);
+        assert_eq!(counts(&lay, 4), vec![1, 1, 0, 4]); // 4 partitions for 5004 neurons, plus one each for the tiny ones
+        check_cover(&[3, 1, 0, 5000], &lay);
+    }
+
+    #[test]
+    fn explicit_partition_size() {
+        let lay = layout_sizes(&[10000, 2500], Some(4096));
+        assert_eq!(counts(&lay, 2), vec![3, 1]);
+        assert!(lay.iter().all(|l| l.2 <= 4096));
+        check_cover(&[10000, 2500], &lay);
+        let lay = layout_sizes(&[7, 300], Some(1));
+        assert_eq!(lay.len(), 307);
+        check_cover(&[7, 300], &lay);
+    }
+}
