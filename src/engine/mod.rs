@@ -376,7 +376,10 @@ impl Simulation {
                     }
                     // Event lists when any incoming projection has per-synapse delays (then
                     // for all its blocks, so every cell keeps one arrival order).
+                    // (Events address a cell in 31 bits: partitions above 2^30 neurons per
+                    // channel deliver directly.)
                     let queue = if opts.queue_capacity != Some(0)
+                        && channels * (n as usize) < (1 << 31)
                         && blocks.iter().any(|b| !matches!(b.delays, Delays::Const(_)))
                     {
                         let consts = blocks.iter().map(|b| b.weight).collect();
