@@ -8,17 +8,20 @@
 //!    order, so each target's inputs are summed in the same order whatever the threads.
 //!    Because streams belong to neurons, results do not depend on the partition count either.
 //! 3. **Target-owned synapses.** Each partition stores the synapses onto its own neurons
-//!    ([`partition::Block`]); delivery writes only the partition's own ring buffer: no
+//!    ([`partition::Block`]); delivery writes only the partition's own ring buffer (or,
+//!    with per-synapse delays, its own event lists, [`partition::EventQueue`]): no
 //!    atomics, no locks.
 //! 4. **No allocation in the step loop.** Spike buffers, ring buffers and recorder
 //!    buffers are sized before the loop.
 //! 5. **Memory is planned**: [`memory::estimate`] runs before anything large is allocated.
 //!
 //! The loop runs in *slices* of `min_delay` steps. One parallel region per slice: every
-//! partition first delivers the spikes of the previous slice (read from all partitions'
-//! spike buffers), then updates its neurons for the slice, writing its own spike buffer.
-//! Since every delay is at least a slice, no spike is needed inside the slice it is
-//! emitted in — the exchange scheme NEST uses between MPI ranks.
+//! partition first delivers the spikes of the previous slice (one flat list in (step,
+//! gid) order, [`partition::SliceSpikes`], rows prefetched ahead), then updates its
+//! neurons for the slice, writing its own spike buffer. Since every delay is at least a
+//! slice, no spike is needed inside the slice it is emitted in — the exchange scheme NEST
+//! uses between MPI ranks. The whole loop runs inside the thread pool, so the regions are
+//! forked from a worker (no kernel wake-up per slice).
 
 pub mod memory;
 pub mod partition;
