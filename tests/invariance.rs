@@ -136,7 +136,7 @@ fn i1_thread_count_heterogeneous() {
         "too few spikes: {}",
         ref_spikes.len()
     );
-    for threads in [2, 3, 4, 7] {
+    for threads in [2, 3, 4, 7, 16] {
         let (s, h) = spikes_and_hash(&net, threads);
         assert!(s == ref_spikes, "{threads} threads: spike raster differs");
         assert_eq!(h, ref_hash, "{threads} threads: final state differs");
