@@ -24,33 +24,9 @@ struct Part {
     acc: f64,
 }
 
-/// As the engine (`engine::partition`): spikes looked ahead, cache lines per row at most.
+/// As the engine (`engine::partition`): spikes looked ahead; the same prefetch helpers.
 const PREFETCH_DISTANCE: usize = 8;
-const PREFETCH_MAX_LINES: usize = 16;
-
-#[inline(always)]
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint and never faults.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
-#[inline(always)]
-fn prefetch_span(xs: &[u32]) {
-    if xs.is_empty() {
-        return;
-    }
-    let p = xs.as_ptr() as *const u8;
-    let first = (p as usize) & !63;
-    let last = (p as usize + xs.len() * 4 - 1) & !63;
-    for i in 0..((last - first) / 64 + 1).min(PREFETCH_MAX_LINES) {
-        prefetch(p.wrapping_add(i * 64));
-    }
-}
+use cortexsim::engine::partition::{prefetch_ptr as prefetch, prefetch_span};
 
 fn arg(args: &[String], name: &str, default: f64) -> f64 {
     args.iter()

@@ -186,6 +186,15 @@ def child_nest_pd14(a):
                       "synapses": nest.GetKernelStatus("num_connections")}))
 
 
+def child_env(a):
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
+    if a.omp_wait_policy != "default":
+        # NEST and Brian2 use OpenMP; libgomp's default spin-waiting is pathological
+        # on an oversubscribed machine (Brian2 N=12500: 52 s active vs 15 s passive).
+        env["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
+    return env
+
+
 def run_pd14(sim, scale, a):
     if sim == "cortexsim":
         cmd = [CORTEXSIM, "run", os.path.join(ROOT, "networks", "potjans_diesmann2014.toml"),
@@ -194,10 +203,7 @@ def run_pd14(sim, scale, a):
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "nest_pd14",
                "--scale", str(scale), "--t-sim", str(a.t_sim), "--threads", str(a.threads)]
-    env = dict(os.environ)
-    if a.omp_wait_policy != "default":
-        env["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
-    out, err, rc, rss, wall = spawn(cmd, env=env)
+    out, err, rc, rss, wall = spawn(cmd, env=child_env(a))
     if rc != 0:
         return {"error": (err.strip() or out.strip())[-800:]}
     j = last_json(out)
@@ -397,12 +403,7 @@ def run_py_child(sim, n, a, empty=False):
            "--t-sim", str(a.t_sim), "--threads", str(a.threads)]
     if empty:
         cmd.append("--empty")
-    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
-    if a.omp_wait_policy != "default":
-        # NEST and Brian2 use OpenMP; libgomp's default spin-waiting is pathological
-        # on an oversubscribed machine (Brian2 N=12500: 52 s active vs 15 s passive).
-        env["OMP_WAIT_POLICY"] = a.omp_wait_policy.upper()
-    out, err, rc, rss, wall = spawn(cmd, env=env)
+    out, err, rc, rss, wall = spawn(cmd, env=child_env(a))
     if rc != 0:
         return {"error": (err.strip() or out.strip())[-800:]}
     j = last_json(out)

@@ -224,6 +224,18 @@ impl Block {
         let nq = q.slots;
         // The list of step t + d (d < nq).
         let after = move |d: usize| if tq + d >= nq { tq + d - nq } else { tq + d };
+        // Per-synapse delays of either width: (list, ring slot) of synapse k.
+        fn var<D: Copy + Into<u64>>(
+            v: &[D],
+            t: u64,
+            mask: u64,
+            after: impl Fn(usize) -> usize,
+        ) -> impl Fn(usize) -> (usize, usize) {
+            move |k| {
+                let d: u64 = v[k].into();
+                (after(d as usize), ((t + d) & mask) as usize)
+            }
+        }
         match &self.delays {
             Delays::Const(d) => {
                 let d = *d as u64;
@@ -231,30 +243,12 @@ impl Block {
                 self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n, channels)
             }
             Delays::U8(v) => {
-                let v = &v[a..e];
-                self.queue_row(
-                    bi,
-                    targets,
-                    ws,
-                    |k| (after(v[k] as usize), ((t + v[k] as u64) & mask) as usize),
-                    q,
-                    ring,
-                    n,
-                    channels,
-                )
+                let slots = var(&v[a..e], t, mask, after);
+                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
             }
             Delays::U16(v) => {
-                let v = &v[a..e];
-                self.queue_row(
-                    bi,
-                    targets,
-                    ws,
-                    |k| (after(v[k] as usize), ((t + v[k] as u64) & mask) as usize),
-                    q,
-                    ring,
-                    n,
-                    channels,
-                )
+                let slots = var(&v[a..e], t, mask, after);
+                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
             }
         }
     }
@@ -449,8 +443,9 @@ const PREFETCH_DISTANCE: usize = 8;
 /// Cache lines of a row prefetched at most (the hardware prefetcher follows longer rows).
 const PREFETCH_MAX_LINES: usize = 16;
 
+/// Ask for the cache line at `p` (a hint: never faults). Also used by `examples/bare_loop.rs`.
 #[inline(always)]
-fn prefetch_ptr(p: *const u8) {
+pub fn prefetch_ptr(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: prefetching is a hint; it never faults, whatever the address.
     unsafe {
@@ -460,9 +455,13 @@ fn prefetch_ptr(p: *const u8) {
     let _ = p;
 }
 
+/// Ask for the first (at most 16) cache lines of `xs`.
 #[inline(always)]
-fn prefetch_span<T>(xs: &[T]) {
+pub fn prefetch_span<T>(xs: &[T]) {
     let bytes = std::mem::size_of_val(xs);
+    if bytes == 0 {
+        return;
+    }
     let p = xs.as_ptr() as *const u8;
     let first = (p as usize) & !63;
     let last = (p as usize + bytes - 1) & !63;
