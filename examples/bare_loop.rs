@@ -152,6 +152,7 @@ fn main() {
                     for st in prev_t0..t {
                         let base = (((st + delay) & mask) as usize) * m;
                         let row = &mut p.ring[base..base + m];
+                        #[allow(clippy::needless_range_loop)] // i also indexes the look-ahead
                         for i in step_off[st as usize]..step_off[st as usize + 1] {
                             pf_ptr(i + 2 * PREFETCH_DISTANCE);
                             pf_row(i + PREFETCH_DISTANCE);
