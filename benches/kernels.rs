@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use cortexsim::engine::partition::{Block, Delays};
+use cortexsim::engine::partition::{Block, Delays, Targets};
 use cortexsim::engine::rng::{Rng, StreamBank, purpose, stream};
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, State};
@@ -113,7 +113,8 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
         projection: 0,
         src_pop: 0,
         indptr,
-        targets,
+        // u16 local indices, as the engine stores them for partitions up to 65,536 neurons.
+        targets: Targets::U16(targets.iter().map(|&t| t as u16).collect()),
         weights: hetero.then_some(weights),
         weight: 0.1,
         channel: 0,

@@ -276,7 +276,7 @@ fn synapses(sim: &Simulation) -> Vec<Syn> {
             assert_eq!(*b.indptr.last().unwrap() as usize, b.targets.len());
             for s in 0..ns {
                 for k in b.indptr[s] as usize..b.indptr[s + 1] as usize {
-                    let t = b.targets[k];
+                    let t = b.targets.get(k) as u32;
                     assert!(
                         (t as usize) < part.n,
                         "CSR target {t} outside partition of {}",

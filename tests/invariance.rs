@@ -3,6 +3,7 @@
 //! capacity (I8); seeds matter (I4).
 
 mod common;
+use cortexsim::engine::partition::Targets;
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::spec::Network;
 
@@ -240,6 +241,44 @@ fn i8_event_list_capacity_invariance() {
         );
         assert_eq!(h, h0, "capacity {cap}: final state differs");
     }
+}
+
+/// Target indices are u16 for partitions up to 65,536 neurons and u32 above: one
+/// partition of 70,000 neurons (u32) and the automatic layout (u16) give the same spikes.
+#[test]
+fn i9_target_index_width_invariance() {
+    let net = |ps: &str| {
+        common::load(
+            "networks/brunel2000.toml",
+            &[
+                "populations.E.size=70000",
+                "populations.I.size=2000",
+                "projections.0.indegree=40",
+                "projections.1.indegree=40",
+                "projections.2.indegree=10",
+                "projections.3.indegree=10",
+                "projections.0.weight=0.5",
+                "projections.1.weight=0.5",
+                "simulation.t_stop=60.0",
+                ps,
+            ],
+        )
+    };
+    let wide = common::run(&net("simulation.partition_size=70000"), 2);
+    assert!(wide.parts.iter().any(|p| {
+        p.blocks
+            .iter()
+            .any(|b| matches!(b.targets, Targets::U32(_)))
+    }));
+    let narrow = common::run(&net("simulation.threads=0"), 2);
+    assert!(narrow.parts.iter().all(|p| {
+        p.blocks
+            .iter()
+            .all(|b| matches!(b.targets, Targets::U16(_)))
+    }));
+    let (a, b) = (&wide.recording.kept, &narrow.recording.kept);
+    assert!(a.len() > 10_000, "too few spikes: {}", a.len());
+    assert!(a == b, "u32 and u16 target indices: spike rasters differ");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Memory planning: what a network will need, computed from the spec alone, before
 //! anything large is allocated (`cortexsim inspect`, `--max-memory`).
 //!
-//! Bytes per synapse: 4 (u32 target index, partition-local) + 4 if the projection's
+//! Bytes per synapse: 2 (u16 target index, partition-local; 4 (u32) for partitions
+//! above 65,536 neurons) + 4 if the projection's
 //! weights vary (f32) + 1 or 2 if its delays vary (u8/u16 steps). Per partition and
 //! incoming projection a CSR row-pointer array of `n_src + 1` u32. Ring buffers:
 //! `slots × channels × n × 8` with `slots` the next power of two above the largest
@@ -10,7 +11,7 @@
 //! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
 //! rate bins, the sampled potentials and the output buffer (4 MB resident on average).
 
-use super::partition::EventQueue;
+use super::partition::{EventQueue, Targets};
 use super::{delay_bounds, layout};
 use crate::connect::delay_steps;
 use crate::neuron::State;
@@ -105,13 +106,20 @@ pub fn estimate(net: &Network) -> Estimate {
                 }
             }
         };
+        // Target index: u16 when the target population's partitions hold <= 65,536 neurons.
+        let tb = lay
+            .iter()
+            .filter(|l| l.0 == pr.target)
+            .map(|l| Targets::bytes_for(l.2 as usize))
+            .max()
+            .unwrap_or(4) as u32;
         e.per_projection.push(n);
-        e.bytes_per_synapse.push(4 + wb + db);
+        e.bytes_per_synapse.push(tb + wb + db);
         // Saturating: absurd sizes must give a huge estimate (and a refusal), never wrap.
         e.n_synapses = e.n_synapses.saturating_add(n);
         e.synapses = e
             .synapses
-            .saturating_add(n.saturating_mul((4 + wb + db) as u64));
+            .saturating_add(n.saturating_mul((tb + wb + db) as u64));
         let parts_on_target = lay.iter().filter(|l| l.0 == pr.target).count() as u64;
         e.csr_pointers += parts_on_target * (ns as u64 + 1) * 4;
     }

@@ -32,7 +32,7 @@ use crate::neuron::State;
 use crate::record::{Recording, SpikeSink};
 use crate::spec::{Dist, Network, StimulusKind};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
-use partition::{Block, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, VmBuf};
+use partition::{Block, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -341,7 +341,13 @@ impl Simulation {
                         let hetero_w = pr.weight.constant().is_none();
                         let (_, dmax) = pr.delay.bounds();
                         let dmax_steps = crate::connect::delay_steps(dmax, dt).0;
-                        let mut targets = try_vec(total as usize, 0u32, "synapse targets")?;
+                        let mut targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
+                            BuildError::OutOfMemory {
+                                needed: total * Targets::bytes_for(n as usize) as u64,
+                                available: memory::available_bytes(),
+                                detail: "allocating synapse targets".into(),
+                            }
+                        })?;
                         let mut weights = if hetero_w { Some(try_vec(total as usize, 0f32, "synapse weights")?) } else { None };
                         let mut delays = match pr.delay {
                             Dist::Const { value } => Delays::Const(crate::connect::delay_steps(value, dt).0),
@@ -353,7 +359,7 @@ impl Simulation {
                             let r = plan.for_each(seed, j, &mut scratch, |s, w, d| {
                                 let k = fill[s as usize] as usize;
                                 fill[s as usize] += 1;
-                                targets[k] = j - off;
+                                targets.set(k, j - off);
                                 if let Some(ws) = weights.as_mut() {
                                     ws[k] = w as f32;
                                 }

@@ -30,13 +30,97 @@ pub enum Delays {
     U16(Vec<u16>),
 }
 
+/// Partition-local target indices, in the narrowest type that holds them: `u16` for
+/// partitions of up to 65,536 neurons (every automatic layout), else `u32`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Targets {
+    /// Zeroed targets for `len` synapses onto a partition of `n` neurons.
+    pub fn for_partition(n: usize, len: usize) -> Option<Targets> {
+        fn zeros<T: Clone + Default>(len: usize) -> Option<Vec<T>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(len).ok()?;
+            v.resize(len, T::default());
+            Some(v)
+        }
+        Some(if n <= 1 << 16 {
+            Targets::U16(zeros(len)?)
+        } else {
+            Targets::U32(zeros(len)?)
+        })
+    }
+
+    /// Bytes per target index for a partition of `n` neurons.
+    pub fn bytes_for(n: usize) -> usize {
+        if n <= 1 << 16 { 2 } else { 4 }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::U16(v) => v.len(),
+            Targets::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn bytes(&self) -> usize {
+        match self {
+            Targets::U16(v) => v.len() * 2,
+            Targets::U32(v) => v.len() * 4,
+        }
+    }
+
+    /// Target of synapse `k` (not for hot loops: those dispatch once per row).
+    #[inline]
+    pub fn get(&self, k: usize) -> usize {
+        match self {
+            Targets::U16(v) => v[k] as usize,
+            Targets::U32(v) => v[k] as usize,
+        }
+    }
+
+    #[inline]
+    pub fn set(&mut self, k: usize, target: u32) {
+        match self {
+            Targets::U16(v) => v[k] = target as u16,
+            Targets::U32(v) => v[k] = target,
+        }
+    }
+}
+
+/// A target index type.
+pub trait Idx: Copy {
+    fn idx(self) -> usize;
+}
+
+impl Idx for u16 {
+    #[inline(always)]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+impl Idx for u32 {
+    #[inline(always)]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
 /// Synapses of one projection onto one partition.
 #[derive(Debug, Clone)]
 pub struct Block {
     pub projection: usize,
     pub src_pop: usize,
     pub indptr: Vec<u32>,
-    pub targets: Vec<u32>,
+    pub targets: Targets,
     /// Per-synapse weights (only when the projection's weights vary).
     pub weights: Option<Vec<f32>>,
     /// The weight when it is constant.
@@ -53,7 +137,7 @@ impl Block {
 
     pub fn bytes(&self) -> usize {
         self.indptr.len() * 4
-            + self.targets.len() * 4
+            + self.targets.bytes()
             + self.weights.as_ref().map_or(0, |w| w.len() * 4)
             + match &self.delays {
                 Delays::Const(_) => 0,
@@ -73,7 +157,10 @@ impl Block {
         if a == e {
             return;
         }
-        prefetch_span(&self.targets[a..e]);
+        match &self.targets {
+            Targets::U16(v) => prefetch_span(&v[a..e]),
+            Targets::U32(v) => prefetch_span(&v[a..e]),
+        }
         if let Some(ws) = &self.weights {
             prefetch_span(&ws[a..e]);
         }
@@ -105,7 +192,25 @@ impl Block {
         if a == e {
             return;
         }
-        let targets = &self.targets[a..e];
+        match &self.targets {
+            Targets::U16(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
+            Targets::U32(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn deliver_t<T: Idx>(
+        &self,
+        targets: &[T],
+        a: usize,
+        e: usize,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
         let slot_base = |d: u32| (((t + d as u64) & mask) as usize) * channels * n;
         match (&self.weights, &self.delays) {
             (None, Delays::Const(d)) => {
@@ -114,10 +219,10 @@ impl Block {
                 let row = &mut ring[base..base + n];
                 let w = self.weight;
                 for &tg in targets {
-                    debug_assert!((tg as usize) < row.len());
+                    debug_assert!(tg.idx() < row.len());
                     // SAFETY: every target index is written by the builder as
                     // `j - partition_start < n` and `row` has length n.
-                    unsafe { *row.get_unchecked_mut(tg as usize) += w };
+                    unsafe { *row.get_unchecked_mut(tg.idx()) += w };
                 }
             }
             (Some(ws), Delays::Const(d)) => {
@@ -126,7 +231,7 @@ impl Block {
                 for (k, &tg) in targets.iter().enumerate() {
                     let w = ws[k] as f64;
                     let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
-                    ring[base + ch * n + tg as usize] += w;
+                    ring[base + ch * n + tg.idx()] += w;
                 }
             }
             (ws, Delays::U8(v)) => {
@@ -144,9 +249,9 @@ impl Block {
     /// delay and weight representations are chosen once per row, not per synapse.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn deliver_var<D: Copy + Into<u64>>(
+    fn deliver_var<T: Idx, D: Copy + Into<u64>>(
         &self,
-        targets: &[u32],
+        targets: &[T],
         weights: Option<&[f32]>,
         delays: &[D],
         t: u64,
@@ -165,7 +270,7 @@ impl Block {
             None => {
                 let off = self.channel * n;
                 let cell = |k: usize| {
-                    (((t + delays[k].into()) & mask) as usize) * width + off + targets[k] as usize
+                    (((t + delays[k].into()) & mask) as usize) * width + off + targets[k].idx()
                 };
                 for k in 0..len.min(RING_PREFETCH) {
                     prefetch_ptr(rp.wrapping_add(cell(k) * 8));
@@ -180,9 +285,7 @@ impl Block {
             Some(ws) => {
                 let cell = |k: usize| {
                     let ch = usize::from(channels == 2 && ws[k] < 0.0);
-                    (((t + delays[k].into()) & mask) as usize) * width
-                        + ch * n
-                        + targets[k] as usize
+                    (((t + delays[k].into()) & mask) as usize) * width + ch * n + targets[k].idx()
                 };
                 for k in 0..len.min(RING_PREFETCH) {
                     prefetch_ptr(rp.wrapping_add(cell(k) * 8));
@@ -218,7 +321,31 @@ impl Block {
         if a == e {
             return;
         }
-        let targets = &self.targets[a..e];
+        match &self.targets {
+            Targets::U16(v) => {
+                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
+            }
+            Targets::U32(v) => {
+                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn deliver_queued_t<T: Idx>(
+        &self,
+        targets: &[T],
+        a: usize,
+        e: usize,
+        bi: usize,
+        t: u64,
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
         let ws = self.weights.as_ref().map(|w| &w[a..e]);
         let tq = (t % q.slots as u64) as usize;
         let nq = q.slots;
@@ -255,10 +382,10 @@ impl Block {
 
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn queue_row(
+    fn queue_row<T: Idx>(
         &self,
         bi: usize,
-        targets: &[u32],
+        targets: &[T],
         ws: Option<&[f32]>,
         slots: impl Fn(usize) -> (usize, usize),
         q: &mut EventQueue,
@@ -274,7 +401,7 @@ impl Block {
                     q.push(
                         qs,
                         rs,
-                        EventQueue::CONST | (off + tg) as u64 | (bi as u64) << 32,
+                        EventQueue::CONST | (off + tg.idx() as u32) as u64 | (bi as u64) << 32,
                         ring,
                     );
                 }
@@ -286,7 +413,7 @@ impl Block {
                     q.push(
                         qs,
                         rs,
-                        (ch * n as u32 + tg) as u64 | (w.to_bits() as u64) << 32,
+                        (ch * n as u32 + tg.idx() as u32) as u64 | (w.to_bits() as u64) << 32,
                         ring,
                     );
                 }

@@ -23,7 +23,7 @@ pub fn connectivity(sim: &Simulation) -> (TriMat<f64>, TriMat<f64>) {
             let src0 = offsets[b.src_pop] as usize;
             for s in 0..b.indptr.len() - 1 {
                 for k in b.indptr[s] as usize..b.indptr[s + 1] as usize {
-                    let tgt = p.first_gid as usize + b.targets[k] as usize;
+                    let tgt = p.first_gid as usize + b.targets.get(k);
                     let weight = b.weights.as_ref().map_or(b.weight, |ws| ws[k] as f64);
                     let steps = match &b.delays {
                         Delays::Const(c) => *c as f64,
