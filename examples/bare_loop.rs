@@ -1,7 +1,7 @@
 //! Bare delivery loop: an upper bound for cortexsim's spike delivery.
 //!
 //! Same data layout as the engine (target-owned, source-major CSR per partition, the
-//! engine's partition layout, u32 local targets, constant weight per source population, f64 ring
+//! engine's partition layout, u16 local targets (partitions ≤ 65,536 neurons), constant weight per source population, f64 ring
 //! buffer of 16 slots, slices of `min_delay` steps, one rayon parallel region per
 //! slice) but nothing else: no neuron model, no Poisson drive, no recording. Spikes are
 //! Bernoulli draws at the given rates (pre-generated, outside the timed loop); the
@@ -19,7 +19,7 @@ use std::time::Instant;
 struct Part {
     n: usize,
     indptr: Vec<u32>,
-    targets: Vec<u32>,
+    targets: Vec<u16>,
     ring: Vec<f64>,
     acc: f64,
 }
@@ -92,7 +92,11 @@ fn main() {
                 for s in 0..n {
                     indptr[s + 1] += indptr[s];
                 }
-                let targets = src.iter().map(|&(_, t)| t).collect();
+                assert!(
+                    m <= 1 << 16,
+                    "partitions above 65,536 neurons: give a smaller --part-size"
+                );
+                let targets = src.iter().map(|&(_, t)| t as u16).collect();
                 Part {
                     n: m,
                     indptr,
