@@ -14,7 +14,7 @@ ru_maxrss), bytes/synapse = (peak RSS - RSS of an empty simulator process)/synap
 E/I rates. Plus the bare-loop bound (examples/bare_loop.rs) at cortexsim's rates.
 
 With --pd14 SCALES also the Potjans-Diesmann microcircuit (networks/potjans_diesmann2014.toml)
-against the same model in PyNEST (child_nest_pd14), per population rates side by side.
+against the same network file built in PyNEST (child_nest_pd14), per-population rates side by side.
 
 Usage:
   /opt/venv/bin/python scripts/bench_vs_nest.py --sizes 12500 20000 --reps 2 \
@@ -96,85 +96,87 @@ def child_nest(a):
                       "synapses": nest.GetKernelStatus("num_connections")}))
 
 
-def pd14_params():
-    data = os.environ.get("CORTEXSIM_DATA", os.path.join(ROOT, "..", "shared", "data"))
-    with open(os.path.join(data, "pd14-microcircuit", "pd14_params.json")) as f:
-        return json.load(f)
+PD14_TOML = os.path.join(ROOT, "networks", "potjans_diesmann2014.toml")
 
 
-def pd14_structure(scale):
-    """Population sizes and synapse counts [target][source] at `scale`, exactly as
-    networks/potjans_diesmann2014.toml (scripts/gen_pd14.py) and simulation.scale do:
-    sizes round(N*scale) (at least 1), totals round(K_tot*scale) (in-degrees kept)."""
+def pd14_network(scale):
+    """The microcircuit exactly as cortexsim reads networks/potjans_diesmann2014.toml at
+    `simulation.scale`: sizes round(N*scale) (at least 1), fixed_total_number counts
+    round(n*scale) (in-degrees kept); Rust rounds half away from zero."""
     import math
-    P = pd14_params()
-    N, p = P["N"], P["conn_probs_target_source"]
-    n = [max(1, round(x * scale)) for x in N]
-    k = [[0] * len(N) for _ in N]
-    for t in range(len(N)):
-        for s_ in range(len(N)):
-            if p[t][s_] > 0:
-                full = round(math.log(1.0 - p[t][s_]) / math.log(1.0 - 1.0 / (N[s_] * N[t])))
-                k[t][s_] = full if scale == 1.0 else round(full * scale)
-    return P, n, k
+    import tomllib
+    with open(PD14_TOML, "rb") as f:
+        T = tomllib.load(f)
+
+    def rnd(x):
+        return int(math.floor(x * scale + 0.5)) if scale != 1.0 else x
+
+    pops = T["populations"]
+    names = [p["name"] for p in pops]
+    n = [max(1, rnd(p["size"])) for p in pops]
+    projs = [(names.index(pr["source"]), names.index(pr["target"]), rnd(pr["n"]), pr)
+             for pr in T["projections"]]
+    return T, names, n, projs
 
 
 def pd14_events(spikes, scale):
     """Synaptic events: spikes of each population times its mean out-degree."""
-    _, n, k = pd14_structure(scale)
-    return sum(spikes[s_] * sum(k[t][s_] for t in range(len(n))) / n[s_] for s_ in range(len(n)))
+    _, names, n, projs = pd14_network(scale)
+    out = [0.0] * len(names)
+    for src, _, k, _ in projs:
+        out[src] += k / n[src]
+    return sum(sp * o for sp, o in zip(spikes, out))
 
 
 def child_nest_pd14(a):
-    """The microcircuit as networks/potjans_diesmann2014.toml, in PyNEST (as the INM-6
-    reference implementation, Poisson background): iaf_psc_exp, fixed_total_number with
-    multapses, normal weights redrawn at the sign boundary, normal delays redrawn into
-    [dt, mean + 8 sd], 8 Hz x K_ext Poisson drive with the mean excitatory weight."""
+    """The same network file in PyNEST: iaf_psc_exp populations with the file's
+    parameters and normal initial potentials; fixed_total_number projections (autapses,
+    multapses as in the file) with normal weights and delays redrawn into the file's
+    [min, max]; each Poisson stimulus as one poisson_generator of rate x indegree with
+    the file's weight (stationary, so its delay does not matter: dt)."""
     import nest
-    P, n, k = pd14_structure(a.scale)
+    T, names, n, projs = pd14_network(a.scale)
     nest.ResetKernel()
     nest.set_verbosity("M_WARNING")
-    nest.SetKernelStatus({"resolution": DT, "local_num_threads": a.threads,
-                          "rng_seed": 55, "print_time": False})
+    nest.SetKernelStatus({"resolution": T["simulation"]["dt"], "local_num_threads": a.threads,
+                          "rng_seed": T["simulation"]["seed"], "print_time": False})
     t0 = time.time()
-    nrn = P["neuron"]
-    params = {"C_m": nrn["C_m_pF"], "tau_m": nrn["tau_m_ms"], "tau_syn_ex": nrn["tau_syn_ms"],
-              "tau_syn_in": nrn["tau_syn_ms"], "t_ref": nrn["t_ref_ms"], "E_L": nrn["E_L_mV"],
-              "V_reset": nrn["V_reset_mV"], "V_th": nrn["V_th_mV"]}
-    names = P["populations"]
+    inf = float("inf")
+
+    def dist(d):
+        if not isinstance(d, dict):
+            return d
+        assert d["distribution"] == "normal", d
+        return nest.math.redraw(nest.random.normal(mean=d["mean"], std=d["std"]),
+                                min=d.get("min", -inf), max=d.get("max", inf))
+
     pops, recs = [], []
-    for i, name in enumerate(names):
-        pop = nest.Create("iaf_psc_exp", n[i], params=params)
-        pop.V_m = nest.random.normal(mean=P["V0_optimized_mean_mV"][i], std=P["V0_optimized_std_mV"][i])
+    for p, size in zip(T["populations"], n):
+        assert p["model"] == "iaf_psc_exp", p["model"]
+        pop = nest.Create("iaf_psc_exp", size, params=p["params"])
+        pop.V_m = dist(p["v_init"])
         pops.append(pop)
         sr = nest.Create("spike_recorder", params={"record_to": "memory"})
         nest.Connect(pop, sr)
         recs.append(sr)
-    w, rel, g = P["PSC_exc_mean_pA"], P["weight_rel_std"], P["g"]
-    inf = float("inf")
-    for t, tn in enumerate(names):
-        for s_, sn in enumerate(names):
-            if k[t][s_] <= 0:
-                continue
-            exc = sn.endswith("E")
-            mean = w * (2.0 if (sn == "L4E" and tn == "L23E") else 1.0) if exc else g * w
-            sd = abs(mean) * rel
-            dmean = P["delay_exc_mean_ms"] if exc else P["delay_inh_mean_ms"]
-            dsd = dmean * P["delay_rel_std"]
-            wd = nest.math.redraw(nest.random.normal(mean=mean, std=sd),
-                                  min=0.0 if exc else -inf, max=inf if exc else 0.0)
-            dd = nest.math.redraw(nest.random.normal(mean=dmean, std=dsd), min=DT, max=dmean + 8 * dsd)
-            # One synapse model per projection: NEST holds at most 2^27 - 2 connections
-            # per virtual process and synapse model (the full model has 3e8 on 2 threads).
-            syn = f"pd14_{sn}_{tn}"
-            nest.CopyModel("static_synapse", syn)
-            nest.Connect(pops[s_], pops[t],
-                         {"rule": "fixed_total_number", "N": k[t][s_],
-                          "allow_autapses": False, "allow_multapses": True},
-                         {"synapse_model": syn, "weight": wd, "delay": dd})
-    for i in range(len(names)):
-        pg = nest.Create("poisson_generator", params={"rate": P["bg_rate_hz"] * P["K_ext"][i]})
-        nest.Connect(pg, pops[i], "all_to_all", {"weight": w, "delay": P["delay_poisson_ms"]})
+    for src, tgt, k, pr in projs:
+        if k <= 0:
+            continue
+        # One synapse model per projection: NEST holds at most 2^27 - 2 connections
+        # per virtual process and synapse model (the full model has 3e8 on 2 threads).
+        syn = "pd14_" + pr["name"].replace("->", "_")
+        nest.CopyModel("static_synapse", syn)
+        nest.Connect(pops[src], pops[tgt],
+                     {"rule": "fixed_total_number", "N": k,
+                      "allow_autapses": pr.get("autapses", True),
+                      "allow_multapses": pr.get("multapses", True)},
+                     {"synapse_model": syn, "weight": dist(pr["weight"]),
+                      "delay": dist(pr["delay"])})
+    for st in T["stimuli"]:
+        assert st["kind"] == "poisson", st["kind"]
+        pg = nest.Create("poisson_generator", params={"rate": st["rate"] * st["indegree"]})
+        nest.Connect(pg, pops[names.index(st["target"])], "all_to_all",
+                     {"weight": st["weight"], "delay": T["simulation"]["dt"]})
     nest.Prepare()
     build = time.time() - t0
     t1 = time.time()
@@ -197,7 +199,7 @@ def child_env(a):
 
 def run_pd14(sim, scale, a):
     if sim == "cortexsim":
-        cmd = [CORTEXSIM, "run", os.path.join(ROOT, "networks", "potjans_diesmann2014.toml"),
+        cmd = [CORTEXSIM, "run", PD14_TOML,
                "--json", "--no-output", "--threads", str(a.threads),
                "--set", f"simulation.scale={scale}", "--set", f"simulation.t_stop={a.t_sim}"]
     else:
@@ -208,20 +210,20 @@ def run_pd14(sim, scale, a):
         return {"error": (err.strip() or out.strip())[-800:]}
     j = last_json(out)
     if sim == "cortexsim":
-        names = pd14_params()["populations"]
+        names = pd14_network(scale)[1]
         pops = j["populations"]
         j = {"build_s": j["timings_s"]["build"], "simulate_s": j["timings_s"]["simulate"],
              "spikes": [pops[x]["spikes"] for x in names], "synapses": j["synapses"]}
     j["peak_rss"] = rss
     j["wall_s"] = wall
-    _, n, _ = pd14_structure(scale)
+    n = pd14_network(scale)[2]
     j["rates"] = [sp / (m * a.t_sim * 1e-3) for sp, m in zip(j["spikes"], n)]
     j["events_per_s"] = pd14_events(j["spikes"], scale) / j["simulate_s"]
     return j
 
 
 def bench_pd14(a, res):
-    names = pd14_params()["populations"]
+    names = pd14_network(1.0)[1]
     out = []
     for scale in a.pd14:
         cfg = {"scale": scale, "runs": {"cortexsim": [], "nest": []}}
@@ -257,7 +259,7 @@ def bench_pd14(a, res):
 
 
 def print_pd14(res, a):
-    names = pd14_params()["populations"]
+    names = pd14_network(1.0)[1]
     print(f"\nPotjans-Diesmann microcircuit, {res['t_sim_ms']:g} ms from t = 0, {a.threads} threads "
           "(full scale: 1 run each)\n")
     print("| scale | simulator | build s | simulate s | RTF | syn. events/s | peak RSS MB | bytes/syn "

@@ -31,6 +31,11 @@ fn font() {
     });
 }
 
+/// Legend key: a short line in `style`.
+fn key_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
 fn err(path: &Path, e: impl std::fmt::Display) -> PlotError {
     PlotError {
         path: path.display().to_string(),
@@ -312,9 +317,7 @@ pub fn plot_bifurcation(
             .draw_series(LineSeries::new(pu.clone(), color.stroke_width(2)))
             .map_err(|e| err(path, e))?
             .label(name.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .legend(key_line(color.stroke_width(2)));
         chart
             .draw_series(pu.iter().map(|&p| Circle::new(p, 4, color.filled())))
             .map_err(|e| err(path, e))?;
@@ -473,23 +476,17 @@ pub fn plot_step_response(
             .draw_series(LineSeries::new(s, spike_col.stroke_width(1)))
             .map_err(|e| err(path, e))?
             .label("spiking network")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], spike_col.stroke_width(3))
-            });
+            .legend(key_line(spike_col.stroke_width(3)));
         chart
             .draw_series(LineSeries::new(nl, nl_col.stroke_width(4)))
             .map_err(|e| err(path, e))?
             .label("Siegert rate model")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], nl_col.stroke_width(3))
-            });
+            .legend(key_line(nl_col.stroke_width(3)));
         chart
             .draw_series(LineSeries::new(lin, lin_col.stroke_width(2)))
             .map_err(|e| err(path, e))?
             .label("linearised (tau_eff) model")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], lin_col.stroke_width(3))
-            });
+            .legend(key_line(lin_col.stroke_width(3)));
         if a == 0 {
             chart
                 .configure_series_labels()
@@ -689,9 +686,7 @@ pub fn plot_raster(
             .draw_series(LineSeries::new(centers(&p.rate_hz), color.stroke_width(2)))
             .map_err(|e| err(path, e))?
             .label(p.name.as_str())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
-            });
+            .legend(key_line(color.stroke_width(3)));
     }
     chart
         .configure_series_labels()

@@ -484,7 +484,6 @@ impl Simulation {
                             ring,
                             mask: slots - 1,
                             blocks,
-                            scratch: if queue.is_some() { vec![0.0; channels * n as usize] } else { Vec::new() },
                             queue,
                             blocks_by_pop,
                             poisson,

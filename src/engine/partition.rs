@@ -451,6 +451,9 @@ pub struct EventQueue {
     width: usize,
     /// Per list: it overflowed into its ring slot since it was last drained.
     spilled: Vec<bool>,
+    /// The input slot (`width` f64) of a step whose list did not overflow; the neuron
+    /// kernel zeroes it after reading.
+    scratch: Vec<f64>,
     /// Lists that overflowed into the ring (a measure for tuning `cap`).
     pub overflows: u64,
 }
@@ -482,6 +485,7 @@ impl EventQueue {
             consts,
             width,
             spilled: vec![false; slots],
+            scratch: vec![0.0; width],
             overflows: 0,
         })
     }
@@ -523,20 +527,18 @@ impl EventQueue {
     /// The input of step `t`: list `t % slots` drained into the scratch slot — or, if the
     /// list overflowed into its ring slot since it was last drained, into that ring slot.
     #[inline]
-    pub fn input<'a>(
-        &mut self,
-        t: u64,
-        ring_row: &'a mut [f64],
-        scratch: &'a mut [f64],
-    ) -> &'a mut [f64] {
+    pub fn input<'a>(&'a mut self, t: u64, ring_row: &'a mut [f64]) -> &'a mut [f64] {
         let qs = (t % self.slots as u64) as usize;
         if self.spilled[qs] {
             self.spilled[qs] = false;
             self.drain_into(qs, ring_row);
             ring_row
         } else {
-            self.drain_into(qs, scratch);
-            scratch
+            // (A pointer swap, no allocation: the scratch slot is borrowed out of self.)
+            let mut scratch = std::mem::take(&mut self.scratch);
+            self.drain_into(qs, &mut scratch);
+            self.scratch = scratch;
+            &mut self.scratch
         }
     }
 
@@ -677,8 +679,6 @@ pub struct Partition {
     pub blocks: Vec<Block>,
     /// Event lists for partitions with per-synapse delays (else delivery adds to the ring).
     pub queue: Option<EventQueue>,
-    /// The input slot of the current step when it comes from the event lists.
-    pub scratch: Vec<f64>,
     /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
     pub blocks_by_pop: Vec<Vec<usize>>,
     pub poisson: Vec<PoissonDrive>,
@@ -750,7 +750,7 @@ impl Partition {
             let base = ((t & self.mask) as usize) * width;
             let ring_row = &mut self.ring[base..base + width];
             let slot = match &mut self.queue {
-                Some(q) => q.input(t, ring_row, &mut self.scratch),
+                Some(q) => q.input(t, ring_row),
                 None => ring_row,
             };
             for d in &self.poisson {

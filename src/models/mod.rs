@@ -211,15 +211,10 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             }
             check_keys(m, "model", &allowed)?;
             let mut p = if jog {
-                let gba = match opt_str(m, "gba", "model")?.unwrap_or("weak") {
-                    "weak" => large_scale::Gba::Weak,
-                    "strong" => large_scale::Gba::Strong,
-                    other => {
-                        return Err(SpecError::new(
-                            "model.gba",
-                            format!("`{other}`: expected \"weak\" or \"strong\""),
-                        ));
-                    }
+                let gba = if strong(m, "gba")? {
+                    large_scale::Gba::Strong
+                } else {
+                    large_scale::Gba::Weak
                 };
                 large_scale::LargeScaleParams::joglekar2018(gba)
             } else {
@@ -273,15 +268,10 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             let mut allowed = vec!["kind", "lba"];
             allowed.extend_from_slice(&keys);
             check_keys(m, "model", &allowed)?;
-            let lba = match opt_str(m, "lba", "model")?.unwrap_or("weak") {
-                "weak" => ei_local::Lba::Weak,
-                "strong" => ei_local::Lba::Strong,
-                other => {
-                    return Err(SpecError::new(
-                        "model.lba",
-                        format!("`{other}`: expected \"weak\" or \"strong\""),
-                    ));
-                }
+            let lba = if strong(m, "lba")? {
+                ei_local::Lba::Strong
+            } else {
+                ei_local::Lba::Weak
             };
             let mut p = ei_local::EiLocalParams::joglekar2018(lba);
             for key in keys {
@@ -465,15 +455,10 @@ pub fn load_spiking_generator(
     ];
     allowed.extend_from_slice(JOG_SPIKING_F64_KEYS);
     check_keys(m, "model", &allowed)?;
-    let gba = match opt_str(m, "gba", "model")?.unwrap_or("weak") {
-        "weak" => large_scale::Gba::Weak,
-        "strong" => large_scale::Gba::Strong,
-        other => {
-            return Err(SpecError::new(
-                "model.gba",
-                format!("`{other}`: expected \"weak\" or \"strong\""),
-            ));
-        }
+    let gba = if strong(m, "gba")? {
+        large_scale::Gba::Strong
+    } else {
+        large_scale::Gba::Weak
     };
     let mut p = joglekar_spiking::JoglekarSpikingParams::asynchronous(gba);
     for &key in JOG_SPIKING_F64_KEYS {
@@ -993,6 +978,18 @@ fn opt_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<Option<&'a str>, S
             .as_str()
             .map(Some)
             .ok_or_else(|| SpecError::new(join(path, key), "must be a string")),
+    }
+}
+
+/// `key` of the model table: "weak" (default) or "strong"; true for "strong".
+fn strong(m: &Table, key: &str) -> Result<bool, SpecError> {
+    match opt_str(m, key, "model")?.unwrap_or("weak") {
+        "weak" => Ok(false),
+        "strong" => Ok(true),
+        other => Err(SpecError::new(
+            join("model", key),
+            format!("`{other}`: expected \"weak\" or \"strong\""),
+        )),
     }
 }
 
