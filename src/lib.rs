@@ -1,24 +1,28 @@
 //! cortexsim: sparse spiking-network simulator with exact LIF integration, a mean-field
 //! module and data-driven cortex models.
 //!
-//! Data flow (one way): `spec` (network description, validated) → `engine::Simulation`
-//! (partitions, CSR connectivity, ring buffers, random streams; parallel step loop) →
-//! `record` / `io::sonata` (spikes, rates, potentials). On the rate side: `models`
-//! (generators and rate files) and `meanfield` (reduction of a spiking network) →
-//! `rate` (one integrator for all rate networks). `cli` only parses arguments and
-//! calls the library.
-pub mod analysis;
-pub mod cli;
-pub mod connect;
-pub mod engine;
-pub mod error;
-pub mod io;
-pub mod meanfield;
-pub mod models;
-pub mod neuron;
+//! This crate is the façade of the workspace: it re-exports every layer under one name,
+//! so `cortexsim::spec::Network`, `cortexsim::engine::Simulation` or
+//! `cortexsim::meanfield::siegert` work from one dependency. The layers themselves are
+//! crates (`crates/*`), and the compiler keeps their order (docs/ARCHITECTURE.md):
+//!
+//! ```text
+//! core ─► neuron ─► spec ─► engine ─► io
+//!                     └───► theory (meanfield, rate) ─► models
+//!          engine, io, theory, models ─► protocols ─► plot, CLI (this crate's binary)
+//! ```
+//!
+//! The command line (`src/main.rs`, `src/cli/`) belongs to the binary only: the
+//! library has no argument parsing.
+pub use cortexsim_core::{error, reader};
+pub use cortexsim_engine as engine;
+pub use cortexsim_engine::{connect, record, stimulus};
+pub use cortexsim_io as io;
+pub use cortexsim_models as models;
+pub use cortexsim_neuron as neuron;
 #[cfg(feature = "plots")]
-pub mod plot;
-pub mod rate;
-pub mod record;
-pub mod spec;
-pub mod stimulus;
+pub use cortexsim_plot as plot;
+pub use cortexsim_protocols as protocols;
+pub use cortexsim_protocols::analysis;
+pub use cortexsim_spec as spec;
+pub use cortexsim_theory::{meanfield, rate};

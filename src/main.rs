@@ -1,3 +1,6 @@
+//! The `cortexsim` command line: parses arguments, calls the library's protocols, prints.
+mod cli;
+
 fn main() {
-    std::process::exit(cortexsim::cli::main_with(std::env::args().collect()));
+    std::process::exit(cli::main_with(std::env::args().collect()));
 }

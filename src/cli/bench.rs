@@ -156,7 +156,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
         r["parallel_efficiency"] =
             json!(r["synaptic_events_per_s"].as_f64().unwrap() / (ev0 * t / t0));
     }
-    let lay = crate::engine::layout(&net);
+    let lay = cortexsim::engine::layout(&net);
     let (pmin, pmax) = lay
         .iter()
         .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));

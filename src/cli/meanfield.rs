@@ -1,6 +1,6 @@
 //! `cortexsim meanfield` and `cortexsim compare`: the stationary mean-field
 //! state of a network file, and its comparison with a spiking simulation.
-//! The science lives in [`mod@crate::meanfield::compare`]; this file only parses
+//! The science lives in [`mod@cortexsim::meanfield::compare`]; this file only parses
 //! arguments, calls it and formats the result (table or one JSON object).
 
 use super::rate::check_plot_path;
@@ -8,12 +8,12 @@ use super::rate::check_plot_path;
 use super::rate::plot_err;
 use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};
 #[cfg(feature = "plots")]
-use crate::meanfield::compare::step_response;
-use crate::meanfield::compare::{
+use cortexsim::protocols::compare::step_response;
+use cortexsim::protocols::compare::{
     CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, StepOptions,
     StepResponse, compare, stationary,
 };
-use crate::meanfield::{LinearStability, OscillationOptions, linear_stability_with};
+use cortexsim::meanfield::{LinearStability, OscillationOptions, linear_stability_with};
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::path::PathBuf;
@@ -115,7 +115,7 @@ fn osc_label(opts: &OscillationOptions) -> &'static str {
 }
 
 /// `"oscillatory"` object: frequency-resolved stability of the primary state
-/// with delays ([`crate::meanfield::linear_stability_with`]).
+/// with delays ([`cortexsim::meanfield::linear_stability_with`]).
 fn oscillatory_json(ls: &LinearStability, opts: &OscillationOptions) -> Json {
     let approx = format!(
         "linear response to the modulation of the input mean{} (diffusion approximation; LIF transfer functions {}; exponential synapses by the Fourcaud-Brunel shifted threshold), mean delay per projection (spread ignored); {OSC_AGREEMENT}",
@@ -376,7 +376,7 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
     let step = match &a.plot {
         Some(p) => {
             let s = step_response(&net, &c.rate_models, &opts).map_err(fail)?;
-            crate::plot::plot_step_response(
+            cortexsim::plot::plot_step_response(
                 &format!("{name}: step response, spiking network vs rate models"),
                 &c.rate_models,
                 &s,
@@ -389,7 +389,7 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
         None => None,
     };
     #[cfg(not(feature = "plots"))]
-    let step: Option<crate::meanfield::compare::StepResponse> = None;
+    let step: Option<cortexsim::protocols::compare::StepResponse> = None;
     if a.json {
         println!("{}", comparison_json(&name, &r, &c, step.as_ref()));
         return Ok(());

@@ -6,12 +6,12 @@ pub mod bench;
 pub mod meanfield;
 pub mod pulse;
 
-use crate::engine::memory::{self, human};
-use crate::engine::{BuildError, BuildOptions, SimError, Simulation};
-use crate::error::SpecError;
-use crate::io::sonata::{SonataWriter, check_output_path};
-use crate::record::{FinalData, summarize};
-use crate::spec::Network;
+use cortexsim::engine::memory::{self, human};
+use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
+use cortexsim::error::SpecError;
+use cortexsim::io::sonata::{SonataWriter, check_output_path};
+use cortexsim::record::{FinalData, summarize};
+use cortexsim::spec::Network;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value as Json, json};
 use std::io::IsTerminal;
@@ -99,12 +99,12 @@ impl NetArgs {
                 self.network.display()
             )));
         }
-        let mut table = crate::spec::load_table(&self.network).map_err(Failure::spec)?;
-        if crate::models::is_spiking_generator(&table) {
-            crate::spec::overrides::apply_all(&mut table, &self.sets()).map_err(Failure::spec)?;
+        let mut table = cortexsim::spec::load_table(&self.network).map_err(Failure::spec)?;
+        if cortexsim::models::is_spiking_generator(&table) {
+            cortexsim::spec::overrides::apply_all(&mut table, &self.sets()).map_err(Failure::spec)?;
             rate::check_data(data)?;
             if let Some(net) =
-                crate::models::load_spiking_generator(&table, data).map_err(Failure::spec)?
+                cortexsim::models::load_spiking_generator(&table, data).map_err(Failure::spec)?
             {
                 return Ok(net);
             }
@@ -331,12 +331,12 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     };
     if let Some(c) = &a.connectivity {
         check_output_path(c, a.overwrite).map_err(Failure::invalid)?;
-        check_output_path(&crate::io::mtx::delays_path(c), a.overwrite)
+        check_output_path(&cortexsim::io::mtx::delays_path(c), a.overwrite)
             .map_err(Failure::invalid)?;
     }
     let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
     if let Some(c) = &a.connectivity {
-        let dp = crate::io::mtx::write(&sim, c).map_err(Failure::runtime)?;
+        let dp = cortexsim::io::mtx::write(&sim, c).map_err(Failure::runtime)?;
         if !a.json {
             eprintln!(
                 "connectivity: {} (weights), {} (delays, ms)",
@@ -513,7 +513,7 @@ fn plot_raster(
         .network
         .file_name()
         .map_or_else(|| "network".into(), |s| s.to_string_lossy().to_string());
-    crate::plot::plot_raster(
+    cortexsim::plot::plot_raster(
         &format!(
             "{name}: spikes and population rates ({} neurons, seed {})",
             net.n_neurons(),
@@ -612,8 +612,8 @@ fn print_run_summary(s: &Json) {
 pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
     let e = memory::estimate(&net);
-    let lay = crate::engine::layout(&net);
-    let (dmin, dmax) = crate::engine::delay_bounds(&net);
+    let lay = cortexsim::engine::layout(&net);
+    let (dmin, dmax) = cortexsim::engine::delay_bounds(&net);
     let projections: Vec<Json> = net
         .projections
         .iter()

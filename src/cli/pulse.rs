@@ -6,8 +6,8 @@ use super::rate::check_plot_path;
 #[cfg(feature = "plots")]
 use super::rate::plot_err;
 use super::{BuildOptions, Failure, NetArgs, Simulation, parse_bytes};
-use crate::models::{self, markov};
-use crate::spec::{Network, StimulusKind};
+use cortexsim::models::{self, markov};
+use cortexsim::spec::{Network, StimulusKind};
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::path::{Path, PathBuf};
@@ -28,11 +28,11 @@ pub fn spiking_hierarchy(
     net: &NetArgs,
     data: Option<&Path>,
 ) -> Result<Option<Vec<(String, f64)>>, Failure> {
-    let mut table = crate::spec::load_table(&net.network).map_err(Failure::spec)?;
+    let mut table = cortexsim::spec::load_table(&net.network).map_err(Failure::spec)?;
     if !models::is_spiking_generator(&table) {
         return Ok(None);
     }
-    crate::spec::overrides::apply_all(&mut table, &net.sets()).map_err(Failure::spec)?;
+    cortexsim::spec::overrides::apply_all(&mut table, &net.sets()).map_err(Failure::spec)?;
     let dir = markov::data_dir(data, "model.data")
         .map_err(Failure::spec)?
         .join(markov::MARKOV2014);
@@ -145,17 +145,17 @@ pub fn raster_pops(
     kept: &[(u64, u32)],
     bin_ms: f64,
     t_stop_ms: f64,
-) -> Vec<crate::plot::RasterPop> {
+) -> Vec<cortexsim::plot::RasterPop> {
     let dt = net.simulation.dt;
     let offsets = net.offsets();
     let nbins = ((t_stop_ms / bin_ms).ceil() as usize).max(1);
-    let mut out: Vec<crate::plot::RasterPop> = Vec::new();
+    let mut out: Vec<cortexsim::plot::RasterPop> = Vec::new();
     let mut maps = Vec::new();
     for &p in sel {
         let size = net.populations[p].size;
         let (drawn, rows) = raster_rows(size);
         maps.push(rows);
-        out.push(crate::plot::RasterPop {
+        out.push(cortexsim::plot::RasterPop {
             name: net.populations[p].name.clone(),
             size,
             drawn,
@@ -426,8 +426,8 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     areas.sort_by(|x, y| h(x).total_cmp(&h(y)));
     // Run both.
     let t0 = Instant::now();
-    let rrun = crate::rate::run(&rf.net, &rf.sim.run_opts()).map_err(|e| match e {
-        crate::rate::RateError::Spec(s) => Failure::spec(s),
+    let rrun = cortexsim::rate::run(&rf.net, &rf.sim.run_opts()).map_err(|e| match e {
+        cortexsim::rate::RateError::Spec(s) => Failure::spec(s),
         d => Failure::runtime(d.to_string()),
     })?;
     let rate_s = t0.elapsed().as_secs_f64();
@@ -506,7 +506,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     let att_rt = attenuation(rt_resp[0].peak_hz, rt_resp[to].peak_hz);
     #[cfg(feature = "plots")]
     if let Some(p) = &a.plot {
-        use crate::plot::{PulseColumn, plot_pulse_compare};
+        use cortexsim::plot::{PulseColumn, plot_pulse_compare};
         let col = |title: String, rs: &[Response], pulse: (f64, f64)| PulseColumn {
             title,
             t_ms: rs[0].t_rel.clone(),

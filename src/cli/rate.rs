@@ -1,13 +1,13 @@
 //! Rate-model commands: `run` on a rate/model file, `timescales` and `scan`.
 //!
 //! A file is a rate file when its top level has `[model]` or `[[rate_populations]]`
-//! (see [`crate::models`]); `--set` overrides are applied to the TOML table before it is
+//! (see [`cortexsim::models`]); `--set` overrides are applied to the TOML table before it is
 //! interpreted, exactly as for spiking files. Data-driven models read their data from
 //! `--data DIR`, else `$CORTEXSIM_DATA`.
 
 use super::{Failure, NetArgs};
-use crate::models::{self, RateNetworkFile};
-use crate::rate::{self, RateError, RateRun, analysis};
+use cortexsim::models::{self, RateNetworkFile};
+use cortexsim::rate::{self, RateError, RateRun, analysis};
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::io::Write;
@@ -29,7 +29,7 @@ pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
     {
         return Ok(None);
     }
-    crate::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
+    cortexsim::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
     Ok(Some(doc))
 }
 
@@ -102,7 +102,7 @@ fn report_order(f: &RateNetworkFile) -> Vec<String> {
 }
 
 #[cfg(feature = "plots")]
-pub(super) fn plot_err(e: crate::plot::PlotError) -> Failure {
+pub(super) fn plot_err(e: cortexsim::plot::PlotError) -> Failure {
     Failure::runtime(e.to_string())
 }
 
@@ -152,7 +152,7 @@ pub fn write_csv(run: &RateRun, path: &Path) -> Result<(), Failure> {
 /// `cortexsim run` on a rate file.
 pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failure> {
     if let Some(o) = &a.out {
-        crate::io::sonata::check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
+        cortexsim::io::sonata::check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
     }
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
@@ -183,7 +183,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
                 .collect(),
             None => order.iter().map(String::as_str).collect(),
         };
-        crate::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
+        cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
     let j = json!({
         "kind": "rate",
@@ -350,7 +350,7 @@ pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
                 .map(|(k, n)| (n.clone(), k as f64))
                 .collect(),
         };
-        crate::plot::plot_timescales(&ts, &hier, p).map_err(plot_err)?;
+        cortexsim::plot::plot_timescales(&ts, &hier, p).map_err(plot_err)?;
     }
     let mut m = Map::new();
     for (n, t) in &ts {
@@ -472,7 +472,7 @@ pub fn sweep(
     let mut one =
         |v: f64, state: &mut Option<Vec<f64>>, no_pulses: bool| -> Result<ScanStep, Failure> {
             let mut d = doc.clone();
-            crate::spec::overrides::apply(&mut d, &format!("{param}={v:?}"))
+            cortexsim::spec::overrides::apply(&mut d, &format!("{param}={v:?}"))
                 .map_err(Failure::spec)?;
             let mut f = load_table(&d, data)?;
             let is_pulse = |e: &rate::Epoch| e.stop_ms.is_finite();
@@ -656,7 +656,7 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
                 .map(|&i| sp.iter().map(|s| s.rates[i]).collect())
                 .collect()
         });
-        crate::plot::plot_bifurcation(&a.param, &values, &series, spont.as_deref(), p)
+        cortexsim::plot::plot_bifurcation(&a.param, &values, &series, spont.as_deref(), p)
             .map_err(plot_err)?;
     }
     let j = json!({

@@ -1,0 +1,11 @@
+//! Layer 0 of cortexsim: what every other layer needs and nothing else.
+//!
+//! * [`error`]: the error types by phase; [`error::SpecError`] names the offending key
+//!   path (`populations[E].params.tau_m`) of any user input.
+//! * [`reader`]: the one strict TOML reader of the project — network files, rate files
+//!   and generator files are all read through [`reader::Obj`], so every unknown key is
+//!   refused with the same "did you mean" rule ([`reader::did_you_mean`]).
+//!
+//! The layers are described in `docs/ARCHITECTURE.md` of the repository.
+pub mod error;
+pub mod reader;

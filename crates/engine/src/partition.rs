@@ -1,0 +1,794 @@
+//! One partition: a contiguous block of neurons of one population, with everything
+//! the step loop touches for them — state, the incoming synapses (target-owned,
+//! source-major CSR per projection), the delay ring buffer, the random streams of its
+//! neurons and its inputs. A partition is updated by one thread at a time and writes
+//! only its own memory.
+//!
+//! ```text
+//!  Block (one projection, this partition's targets), source-major CSR:
+//!    indptr[s] .. indptr[s+1]  ->  targets[k]  (u32, local to the partition)
+//!                                  weights[k]  (f32, only if the weights vary)
+//!                                  delays[k]   (u8/u16 steps, only if the delays vary)
+//!
+//!  Ring buffer: slots × channels × n  (f64), slot = arrival step & (slots-1)
+//!    slot 0: [ch0: n values][ch1: n values]
+//!    slot 1: ...
+//! ```
+//! A spike of source `s` emitted at step `t` adds `w` to `ring[(t+d) & mask][ch][target]`.
+//! The neuron update of step `t` reads slot `t & mask` and zeroes it.
+
+use crate::rng::StreamBank;
+use cortexsim_neuron::{Kernel, State};
+use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
+use rand_distr::{Distribution, StandardNormal};
+
+/// Per-synapse delays, in the narrowest type that holds them.
+#[derive(Debug, Clone)]
+pub enum Delays {
+    Const(u32),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+}
+
+/// Partition-local target indices, in the narrowest type that holds them: `u16` for
+/// partitions of up to 65,536 neurons (every automatic layout), else `u32`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Targets {
+    /// Zeroed targets for `len` synapses onto a partition of `n` neurons.
+    pub fn for_partition(n: usize, len: usize) -> Option<Targets> {
+        fn zeros<T: Clone + Default>(len: usize) -> Option<Vec<T>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(len).ok()?;
+            v.resize(len, T::default());
+            Some(v)
+        }
+        Some(if n <= 1 << 16 {
+            Targets::U16(zeros(len)?)
+        } else {
+            Targets::U32(zeros(len)?)
+        })
+    }
+
+    /// Bytes per target index for a partition of `n` neurons.
+    pub fn bytes_for(n: usize) -> usize {
+        if n <= 1 << 16 { 2 } else { 4 }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::U16(v) => v.len(),
+            Targets::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn bytes(&self) -> usize {
+        match self {
+            Targets::U16(v) => v.len() * 2,
+            Targets::U32(v) => v.len() * 4,
+        }
+    }
+
+    /// Target of synapse `k` (not for hot loops: those dispatch once per row).
+    #[inline]
+    pub fn get(&self, k: usize) -> usize {
+        match self {
+            Targets::U16(v) => v[k] as usize,
+            Targets::U32(v) => v[k] as usize,
+        }
+    }
+
+    #[inline]
+    pub fn set(&mut self, k: usize, target: u32) {
+        match self {
+            Targets::U16(v) => v[k] = target as u16,
+            Targets::U32(v) => v[k] = target,
+        }
+    }
+}
+
+/// A target index type.
+pub trait Idx: Copy {
+    fn idx(self) -> usize;
+}
+
+impl Idx for u16 {
+    #[inline(always)]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+impl Idx for u32 {
+    #[inline(always)]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+/// Synapses of one projection onto one partition.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub projection: usize,
+    pub src_pop: usize,
+    pub indptr: Vec<u32>,
+    pub targets: Targets,
+    /// Per-synapse weights (only when the projection's weights vary).
+    pub weights: Option<Vec<f32>>,
+    /// The weight when it is constant.
+    pub weight: f64,
+    /// Channel for a constant weight (0 ex/voltage, 1 inhibitory).
+    pub channel: usize,
+    pub delays: Delays,
+}
+
+impl Block {
+    pub fn n_synapses(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.indptr.len() * 4
+            + self.targets.bytes()
+            + self.weights.as_ref().map_or(0, |w| w.len() * 4)
+            + match &self.delays {
+                Delays::Const(_) => 0,
+                Delays::U8(d) => d.len(),
+                Delays::U16(d) => d.len() * 2,
+            }
+    }
+
+    /// Ask the memory system for the row of source `s` ahead of its delivery (targets,
+    /// and per-synapse weights and delays where present). Rows split over many
+    /// partitions are short, so without this every row costs a few serial cache
+    /// misses before the hardware prefetcher recognises the stream; a few hundred
+    /// nanoseconds per row and partition, measured.
+    #[inline]
+    pub fn prefetch_row(&self, s: usize) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        match &self.targets {
+            Targets::U16(v) => prefetch_span(&v[a..e]),
+            Targets::U32(v) => prefetch_span(&v[a..e]),
+        }
+        if let Some(ws) = &self.weights {
+            prefetch_span(&ws[a..e]);
+        }
+        match &self.delays {
+            Delays::Const(_) => {}
+            Delays::U8(v) => prefetch_span(&v[a..e]),
+            Delays::U16(v) => prefetch_span(&v[a..e]),
+        }
+    }
+
+    /// Prefetch the row-pointer entry of source `s` (one step earlier than the row).
+    #[inline]
+    pub fn prefetch_indptr(&self, s: usize) {
+        prefetch_ptr(self.indptr[s..].as_ptr() as *const u8);
+    }
+
+    /// Deliver one spike of source `s` (local to its population) emitted at step `t`.
+    #[inline]
+    pub fn deliver(
+        &self,
+        s: usize,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        match &self.targets {
+            Targets::U16(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
+            Targets::U32(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn deliver_t<T: Idx>(
+        &self,
+        targets: &[T],
+        a: usize,
+        e: usize,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let slot_base = |d: u32| (((t + d as u64) & mask) as usize) * channels * n;
+        match (&self.weights, &self.delays) {
+            (None, Delays::Const(d)) => {
+                // The hot loop: one weight, one delay, a row of target indices.
+                let base = slot_base(*d) + self.channel * n;
+                let row = &mut ring[base..base + n];
+                let w = self.weight;
+                for &tg in targets {
+                    debug_assert!(tg.idx() < row.len());
+                    // SAFETY: every target index is written by the builder as
+                    // `j - partition_start < n` and `row` has length n.
+                    unsafe { *row.get_unchecked_mut(tg.idx()) += w };
+                }
+            }
+            (Some(ws), Delays::Const(d)) => {
+                let base = slot_base(*d);
+                let ws = &ws[a..e];
+                for (k, &tg) in targets.iter().enumerate() {
+                    let w = ws[k] as f64;
+                    let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
+                    ring[base + ch * n + tg.idx()] += w;
+                }
+            }
+            (ws, Delays::U8(v)) => {
+                let ws = ws.as_ref().map(|w| &w[a..e]);
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+            }
+            (ws, Delays::U16(v)) => {
+                let ws = ws.as_ref().map(|w| &w[a..e]);
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+            }
+        }
+    }
+
+    /// Per-synapse delays (and possibly weights): one loop per delay type, so the
+    /// delay and weight representations are chosen once per row, not per synapse.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn deliver_var<T: Idx, D: Copy + Into<u64>>(
+        &self,
+        targets: &[T],
+        weights: Option<&[f32]>,
+        delays: &[D],
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let width = channels * n;
+        // Per-synapse delays scatter the row over the whole ring (slots × channels × n,
+        // megabytes for broad delay distributions), so every add would wait for a cache
+        // miss: the cell of synapse k + RING_PREFETCH is requested while k is added.
+        let len = targets.len();
+        let rp = ring.as_ptr() as *const u8;
+        match weights {
+            None => {
+                let off = self.channel * n;
+                let cell = |k: usize| {
+                    (((t + delays[k].into()) & mask) as usize) * width + off + targets[k].idx()
+                };
+                for k in 0..len.min(RING_PREFETCH) {
+                    prefetch_ptr(rp.wrapping_add(cell(k) * 8));
+                }
+                for k in 0..len {
+                    if k + RING_PREFETCH < len {
+                        prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
+                    }
+                    ring[cell(k)] += self.weight;
+                }
+            }
+            Some(ws) => {
+                let cell = |k: usize| {
+                    let ch = usize::from(channels == 2 && ws[k] < 0.0);
+                    (((t + delays[k].into()) & mask) as usize) * width + ch * n + targets[k].idx()
+                };
+                for k in 0..len.min(RING_PREFETCH) {
+                    prefetch_ptr(rp.wrapping_add(cell(k) * 8));
+                }
+                for k in 0..len {
+                    if k + RING_PREFETCH < len {
+                        prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
+                    }
+                    ring[cell(k)] += ws[k] as f64;
+                }
+            }
+        }
+    }
+}
+
+impl Block {
+    /// Deliver one spike as events into the partition's [`EventQueue`] (partitions
+    /// with per-synapse delays). `bi` is this block's index in the partition.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn deliver_queued(
+        &self,
+        bi: usize,
+        s: usize,
+        t: u64,
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
+        if a == e {
+            return;
+        }
+        match &self.targets {
+            Targets::U16(v) => {
+                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
+            }
+            Targets::U32(v) => {
+                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn deliver_queued_t<T: Idx>(
+        &self,
+        targets: &[T],
+        a: usize,
+        e: usize,
+        bi: usize,
+        t: u64,
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+    ) {
+        let ws = self.weights.as_ref().map(|w| &w[a..e]);
+        let tq = (t % q.slots as u64) as usize;
+        let nq = q.slots;
+        // The list of step t + d (d < nq).
+        let after = move |d: usize| if tq + d >= nq { tq + d - nq } else { tq + d };
+        // Per-synapse delays of either width: (list, ring slot) of synapse k.
+        fn var<D: Copy + Into<u64>>(
+            v: &[D],
+            t: u64,
+            mask: u64,
+            after: impl Fn(usize) -> usize,
+        ) -> impl Fn(usize) -> (usize, usize) {
+            move |k| {
+                let d: u64 = v[k].into();
+                (after(d as usize), ((t + d) & mask) as usize)
+            }
+        }
+        match &self.delays {
+            Delays::Const(d) => {
+                let d = *d as u64;
+                let (qs, rs) = (after(d as usize), ((t + d) & mask) as usize);
+                self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n, channels)
+            }
+            Delays::U8(v) => {
+                let slots = var(&v[a..e], t, mask, after);
+                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
+            }
+            Delays::U16(v) => {
+                let slots = var(&v[a..e], t, mask, after);
+                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn queue_row<T: Idx>(
+        &self,
+        bi: usize,
+        targets: &[T],
+        ws: Option<&[f32]>,
+        slots: impl Fn(usize) -> (usize, usize),
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        n: usize,
+        channels: usize,
+    ) {
+        match ws {
+            None => {
+                let off = (self.channel * n) as u32;
+                for (k, &tg) in targets.iter().enumerate() {
+                    let (qs, rs) = slots(k);
+                    q.push(
+                        qs,
+                        rs,
+                        EventQueue::CONST | (off + tg.idx() as u32) as u64 | (bi as u64) << 32,
+                        ring,
+                    );
+                }
+            }
+            Some(ws) => {
+                for (k, (&tg, &w)) in targets.iter().zip(ws).enumerate() {
+                    let ch = u32::from(channels == 2 && w < 0.0);
+                    let (qs, rs) = slots(k);
+                    q.push(
+                        qs,
+                        rs,
+                        (ch * n as u32 + tg.idx() as u32) as u64 | (w.to_bits() as u64) << 32,
+                        ring,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Spike events of a partition waiting for their arrival step: one append-only list per
+/// arrival step (`max_delay + 1` lists of `cap` events), drained into the ring slot at
+/// the start of that step's update.
+///
+/// Why: with per-synapse delays a spike's row is scattered over the whole ring
+/// (`slots × channels × n` f64, megabytes per partition in the microcircuit), so a
+/// direct add costs a cache-line read and write-back per synaptic event. Appending costs
+/// 8 streamed bytes; the drain scatters into one ring slot (`channels × n` f64), which
+/// stays in cache.
+///
+/// Same results, bit for bit: every ring cell still receives its inputs in arrival
+/// order starting from 0 — a full list is emptied into its ring slot first (in order),
+/// later events follow it, and the drain adds the rest before the neurons read the
+/// slot. So the capacity only changes the speed, never the numbers.
+///
+/// Event (u64): low 32 bits = cell (`channel·n + target`, bit 31 set for a
+/// constant-weight block), high 32 bits = the f32 weight's bits or the block index.
+#[derive(Debug)]
+pub struct EventQueue {
+    /// Lists (arrival step modulo `slots`).
+    pub slots: usize,
+    cap: usize,
+    len: Vec<u32>,
+    buf: Vec<u64>,
+    /// Constant weights by block index.
+    consts: Vec<f64>,
+    width: usize,
+    /// Per list: it overflowed into its ring slot since it was last drained.
+    spilled: Vec<bool>,
+    /// The input slot (`width` f64) of a step whose list did not overflow; the neuron
+    /// kernel zeroes it after reading.
+    scratch: Vec<f64>,
+    /// Lists that overflowed into the ring (a measure for tuning `cap`).
+    pub overflows: u64,
+}
+
+impl EventQueue {
+    const CONST: u64 = 1 << 31;
+
+    /// Default events per list for a partition of `n` neurons.
+    pub fn capacity(n: usize) -> usize {
+        (QUEUE_EVENTS_PER_NEURON * n).clamp(1024, 1 << 20)
+    }
+
+    /// Lists of `cap` events plus the scratch slot (`width` f64).
+    pub fn bytes(cap: usize, slots: usize, width: usize) -> usize {
+        slots * cap * 8 + slots * 5 + width * 8
+    }
+
+    /// `slots` lists of `cap` events; `None` if the memory cannot be reserved.
+    pub fn new(cap: usize, slots: usize, width: usize, consts: Vec<f64>) -> Option<EventQueue> {
+        let cap = cap.max(1);
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(slots * cap).ok()?;
+        buf.resize(slots * cap, 0u64);
+        Some(EventQueue {
+            slots,
+            cap,
+            len: vec![0; slots],
+            buf,
+            consts,
+            width,
+            spilled: vec![false; slots],
+            scratch: vec![0.0; width],
+            overflows: 0,
+        })
+    }
+
+    #[inline(always)]
+    fn weight(&self, ev: u64) -> f64 {
+        let hi = (ev >> 32) as u32;
+        if ev & Self::CONST != 0 {
+            self.consts[hi as usize]
+        } else {
+            f32::from_bits(hi) as f64
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, qs: usize, rs: usize, ev: u64, ring: &mut [f64]) {
+        let mut l = self.len[qs] as usize;
+        if l == self.cap {
+            self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
+            self.spilled[qs] = true;
+            self.overflows += 1;
+            l = 0;
+        }
+        self.buf[qs * self.cap + l] = ev;
+        self.len[qs] = l as u32 + 1;
+    }
+
+    /// Add list `qs` to `row` (one ring slot, or the scratch slot), in order, and empty it.
+    #[inline]
+    pub fn drain_into(&mut self, qs: usize, row: &mut [f64]) {
+        let l = self.len[qs] as usize;
+        for &ev in &self.buf[qs * self.cap..qs * self.cap + l] {
+            let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
+            row[cell] += self.weight(ev);
+        }
+        self.len[qs] = 0;
+    }
+
+    /// The input of step `t`: list `t % slots` drained into the scratch slot — or, if the
+    /// list overflowed into its ring slot since it was last drained, into that ring slot.
+    #[inline]
+    pub fn input<'a>(&'a mut self, t: u64, ring_row: &'a mut [f64]) -> &'a mut [f64] {
+        let qs = (t % self.slots as u64) as usize;
+        if self.spilled[qs] {
+            self.spilled[qs] = false;
+            self.drain_into(qs, ring_row);
+            ring_row
+        } else {
+            // (A pointer swap, no allocation: the scratch slot is borrowed out of self.)
+            let mut scratch = std::mem::take(&mut self.scratch);
+            self.drain_into(qs, &mut scratch);
+            self.scratch = scratch;
+            &mut self.scratch
+        }
+    }
+
+    /// Drain every list into its ring slot (before inspecting or hashing the ring).
+    pub fn drain_all(&mut self, t: u64, mask: u64, ring: &mut [f64]) {
+        let tq = (t % self.slots as u64) as usize;
+        for d in 0..self.slots {
+            let qs = if tq + d >= self.slots {
+                tq + d - self.slots
+            } else {
+                tq + d
+            };
+            if self.len[qs] > 0 {
+                let rs = ((t + d as u64) & mask) as usize;
+                self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
+                self.spilled[qs] = true;
+            }
+        }
+    }
+}
+
+/// Queue capacity per list, in events per neuron of the partition.
+const QUEUE_EVENTS_PER_NEURON: usize = 4;
+
+/// Synapses looked ahead in rows with per-synapse delays (ring cells prefetched).
+const RING_PREFETCH: usize = 16;
+
+/// Spikes (rows) looked ahead of the delivery.
+const PREFETCH_DISTANCE: usize = 8;
+
+/// Cache lines of a row prefetched at most (the hardware prefetcher follows longer rows).
+const PREFETCH_MAX_LINES: usize = 16;
+
+/// Ask for the cache line at `p` (a hint: never faults). Also used by `examples/bare_loop.rs`.
+#[inline(always)]
+pub fn prefetch_ptr(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Ask for the first (at most 16) cache lines of `xs`.
+#[inline(always)]
+pub fn prefetch_span<T>(xs: &[T]) {
+    let bytes = std::mem::size_of_val(xs);
+    if bytes == 0 {
+        return;
+    }
+    let p = xs.as_ptr() as *const u8;
+    let first = (p as usize) & !63;
+    let last = (p as usize + bytes - 1) & !63;
+    let lines = ((last - first) / 64 + 1).min(PREFETCH_MAX_LINES);
+    for i in 0..lines {
+        prefetch_ptr(p.wrapping_add(i * 64));
+    }
+}
+
+/// Spikes of one partition during one slice: local ids, grouped by step offset.
+#[derive(Debug, Clone, Default)]
+pub struct SpikeBuf {
+    pub pop: usize,
+    /// Index of the partition's first neuron within its population.
+    pub pop_offset: u32,
+    pub local: Vec<u32>,
+    /// `local[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
+    pub step_end: Vec<u32>,
+    /// Steps in the slice.
+    pub len: usize,
+}
+
+/// The spikes of one slice of all partitions, in delivery order: step, then gid.
+/// Built once per slice from the partitions' [`SpikeBuf`]s (serially; a few ns per
+/// spike), read by every partition's delivery.
+#[derive(Debug, Clone, Default)]
+pub struct SliceSpikes {
+    /// (source population, index within the population).
+    pub items: Vec<(u32, u32)>,
+    /// `items[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
+    pub step_end: Vec<u32>,
+    /// Steps in the slice.
+    pub len: usize,
+}
+
+impl SliceSpikes {
+    /// Concatenate the partitions' spikes of one slice (their capacity is reserved
+    /// at build time for every neuron spiking at every step: no allocation here).
+    pub fn fill(&mut self, bufs: &[SpikeBuf]) {
+        self.clear();
+        let Some(len) = bufs.first().map(|b| b.len) else {
+            return;
+        };
+        self.len = len;
+        for o in 0..len {
+            for b in bufs {
+                let (x, e) = (b.step_end[o] as usize, b.step_end[o + 1] as usize);
+                let (pop, off) = (b.pop as u32, b.pop_offset);
+                self.items
+                    .extend(b.local[x..e].iter().map(|&l| (pop, off + l)));
+            }
+            self.step_end.push(self.items.len() as u32);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.step_end.clear();
+        self.step_end.push(0);
+        self.len = 0;
+    }
+}
+
+/// Membrane-potential samples of the partition's recorded neurons.
+#[derive(Debug, Clone, Default)]
+pub struct VmBuf {
+    /// Number of recorded neurons in this partition (the first `n` of the partition).
+    pub n: usize,
+    pub interval: u64,
+    /// Samples, time-major: `data[sample * n + i]`, mV (absolute).
+    pub data: Vec<f64>,
+}
+
+#[derive(Debug)]
+pub struct Partition {
+    pub index: usize,
+    pub pop: usize,
+    pub first_gid: u32,
+    pub pop_offset: u32,
+    pub n: usize,
+    pub kernel: Kernel,
+    pub state: State,
+    pub channels: usize,
+    pub ring: Vec<f64>,
+    pub mask: u64,
+    pub blocks: Vec<Block>,
+    /// Event lists for partitions with per-synapse delays (else delivery adds to the ring).
+    pub queue: Option<EventQueue>,
+    /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
+    pub blocks_by_pop: Vec<Vec<usize>>,
+    pub poisson: Vec<PoissonDrive>,
+    pub noise: Vec<NoiseDrive>,
+    /// Per-neuron streams of the Poisson and noise drives.
+    pub rngs: StreamBank,
+    pub current: CurrentSchedule,
+    pub current_cursor: usize,
+    pub trains: SpikeTrainInput,
+    pub train_cursor: usize,
+    pub vm: Option<VmBuf>,
+}
+
+impl Partition {
+    /// Deliver every spike of the previous slice (all partitions, in (step, gid) order).
+    pub fn deliver(&mut self, prev: &SliceSpikes, t0: u64) {
+        let n = self.n;
+        let (mask, ch) = (self.mask, self.channels);
+        let items = &prev.items[..];
+        let (blocks, by_pop) = (&self.blocks, &self.blocks_by_pop);
+        // Row pointers are prefetched 2·D spikes ahead, the rows themselves D ahead.
+        const D: usize = PREFETCH_DISTANCE;
+        let pf_indptr = |i: usize| {
+            if let Some(&(pop, s)) = items.get(i) {
+                by_pop[pop as usize]
+                    .iter()
+                    .for_each(|&b| blocks[b].prefetch_indptr(s as usize));
+            }
+        };
+        let pf_row = |i: usize| {
+            if let Some(&(pop, s)) = items.get(i) {
+                by_pop[pop as usize]
+                    .iter()
+                    .for_each(|&b| blocks[b].prefetch_row(s as usize));
+            }
+        };
+        (0..2 * D).for_each(pf_indptr);
+        (0..D).for_each(pf_row);
+        for o in 0..prev.len {
+            let t = t0 + o as u64;
+            #[allow(clippy::needless_range_loop)] // i also indexes the look-ahead
+            for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
+                pf_indptr(i + 2 * D);
+                pf_row(i + D);
+                let (pop, s) = items[i];
+                if let Some(q) = &mut self.queue {
+                    for &b in &by_pop[pop as usize] {
+                        blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
+                    }
+                } else {
+                    for &b in &by_pop[pop as usize] {
+                        blocks[b].deliver(s as usize, t, &mut self.ring, mask, n, ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Advance `len` steps from step `t0`, writing spikes to `out`.
+    pub fn update(&mut self, t0: u64, len: usize, out: &mut SpikeBuf) {
+        out.local.clear();
+        out.step_end.clear();
+        out.step_end.push(0);
+        out.len = len;
+        let n = self.n;
+        let width = self.channels * n;
+        for o in 0..len {
+            let t = t0 + o as u64;
+            let base = ((t & self.mask) as usize) * width;
+            let ring_row = &mut self.ring[base..base + width];
+            let slot = match &mut self.queue {
+                Some(q) => q.input(t, ring_row),
+                None => ring_row,
+            };
+            for d in &self.poisson {
+                if t >= d.start && t < d.stop {
+                    let row = &mut slot[d.channel * n..(d.channel + 1) * n];
+                    d.sampler.add_row(&mut self.rngs, row, d.weight);
+                }
+            }
+            for d in &self.noise {
+                if t >= d.start && t < d.stop {
+                    // Voltage increments into channel 0 (iaf_psc_delta: a jump in this step).
+                    for (i, x) in slot[..n].iter_mut().enumerate() {
+                        let z: f64 = self.rngs.with_rng(i, |r| StandardNormal.sample(r));
+                        *x += d.scale * z;
+                    }
+                }
+            }
+            while let Some(&(at, c, w)) = self.trains.events.get(self.train_cursor) {
+                if at > t {
+                    break;
+                }
+                if at == t {
+                    for x in &mut slot[c * n..(c + 1) * n] {
+                        *x += w;
+                    }
+                }
+                self.train_cursor += 1;
+            }
+            let i_stim = self.current.value(t, &mut self.current_cursor);
+            self.kernel
+                .step(&mut self.state, slot, i_stim, &mut out.local);
+            out.step_end.push(out.local.len() as u32);
+            if let Some(vm) = &mut self.vm
+                && (t + 1).is_multiple_of(vm.interval)
+            {
+                let e_l = self.kernel.e_l();
+                vm.data.extend(self.state.v[..vm.n].iter().map(|v| v + e_l));
+            }
+        }
+    }
+}

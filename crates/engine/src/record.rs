@@ -1,0 +1,187 @@
+//! Recording while the network runs: per-neuron spike statistics (count, ISI moments),
+//! binned population rates, an optional in-memory spike list, and an optional
+//! streaming sink (the SONATA file). Everything is fed on the main thread after each
+//! slice, in (step, gid) order, so the output order is deterministic.
+
+use crate::partition::SpikeBuf;
+use cortexsim_spec::Network;
+use serde::Serialize;
+
+/// Receives spikes in time order (per population: by_time).
+pub trait SpikeSink: Send {
+    fn push(&mut self, pop: usize, node_id: u32, t_ms: f64) -> Result<(), String>;
+    /// Write the remaining buffered spikes and the recorder data; mark the file complete.
+    fn finish(&mut self, rec: &FinalData) -> Result<(), String>;
+}
+
+/// Sampled potentials of one population: (name, times ms, [sample][neuron] mV, neurons).
+pub type VmSeries = (String, Vec<f64>, Vec<Vec<f64>>, u32);
+
+/// Data written at the end of a run.
+pub struct FinalData<'a> {
+    /// (population, bin ms, rates Hz)
+    pub rates: Vec<(String, f64, Vec<f64>)>,
+    pub vm: Vec<VmSeries>,
+    pub summary_json: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NeuronStats {
+    pub count: u32,
+    pub last: u64,
+    pub n_isi: u32,
+    pub sum: f64,
+    pub sum2: f64,
+}
+
+pub struct Recording {
+    pub offsets: Vec<u32>,
+    pub stats: Vec<NeuronStats>,
+    pub pop_spikes: Vec<u64>,
+    pub bin_steps: u64,
+    pub rate_bins: Vec<Vec<u32>>,
+    pub record: Vec<bool>,
+    pub keep: bool,
+    pub kept: Vec<(u64, u32)>,
+    pub sink: Option<Box<dyn SpikeSink>>,
+    pub written: u64,
+}
+
+impl Recording {
+    pub fn new(net: &Network, keep: bool) -> Recording {
+        let npop = net.populations.len();
+        let bin_steps = if net.recorders.rate_bin > 0.0 {
+            (net.recorders.rate_bin / net.simulation.dt).round() as u64
+        } else {
+            0
+        };
+        let mut record = vec![false; npop];
+        for &p in &net.recorders.spikes {
+            record[p] = true;
+        }
+        Recording {
+            offsets: net.offsets(),
+            stats: vec![NeuronStats::default(); net.n_neurons() as usize],
+            pop_spikes: vec![0; npop],
+            bin_steps,
+            rate_bins: vec![Vec::new(); npop],
+            record,
+            keep,
+            kept: Vec::new(),
+            sink: None,
+            written: 0,
+        }
+    }
+
+    pub fn reserve_until(&mut self, end_step: u64) {
+        if self.bin_steps > 0 {
+            let bins = end_step.div_ceil(self.bin_steps) as usize;
+            for b in &mut self.rate_bins {
+                if b.len() < bins {
+                    b.resize(bins, 0);
+                }
+            }
+        }
+    }
+
+    pub fn record_slice(&mut self, bufs: &[SpikeBuf], t0: u64, dt: f64) -> Result<(), String> {
+        let Some(len) = bufs.first().map(|b| b.len) else {
+            return Ok(());
+        };
+        for o in 0..len {
+            let step = t0 + o as u64;
+            for b in bufs {
+                let (a, e) = (b.step_end[o] as usize, b.step_end[o + 1] as usize);
+                if a == e {
+                    continue;
+                }
+                self.pop_spikes[b.pop] += (e - a) as u64;
+                if let Some(bin) = step.checked_div(self.bin_steps) {
+                    self.rate_bins[b.pop][bin as usize] += (e - a) as u32;
+                }
+                for &loc in &b.local[a..e] {
+                    let node = b.pop_offset + loc;
+                    let gid = self.offsets[b.pop] + node;
+                    let s = &mut self.stats[gid as usize];
+                    if s.count > 0 {
+                        let isi = (step - s.last) as f64;
+                        s.n_isi += 1;
+                        s.sum += isi;
+                        s.sum2 += isi * isi;
+                    }
+                    s.count += 1;
+                    s.last = step;
+                    if self.keep {
+                        self.kept.push((step, gid));
+                    }
+                    if self.record[b.pop]
+                        && let Some(sink) = &mut self.sink
+                    {
+                        // Spike stamped at the end of its step, as NEST.
+                        sink.push(b.pop, node, (step + 1) as f64 * dt)?;
+                        self.written += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-population summary of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PopSummary {
+    pub size: u32,
+    pub spikes: u64,
+    pub rate_hz: f64,
+    /// Mean over neurons with at least 2 ISIs of std(ISI)/mean(ISI) (NaN → null if none).
+    pub cv_isi: Option<f64>,
+    /// Neurons that contributed to `cv_isi`.
+    pub cv_neurons: u64,
+    /// Fraction of neurons that fired at least once.
+    pub active_fraction: f64,
+}
+
+pub fn summarize(rec: &Recording, net: &Network, t_ms: f64) -> Vec<(String, PopSummary)> {
+    net.populations
+        .iter()
+        .enumerate()
+        .map(|(p, pop)| {
+            let (a, b) = (rec.offsets[p] as usize, rec.offsets[p + 1] as usize);
+            let mut cv_sum = 0.0;
+            let mut cv_n = 0u64;
+            let mut active = 0u64;
+            for s in &rec.stats[a..b] {
+                if s.count > 0 {
+                    active += 1;
+                }
+                if s.n_isi >= 2 {
+                    let m = s.sum / s.n_isi as f64;
+                    let var = (s.sum2 / s.n_isi as f64 - m * m).max(0.0);
+                    cv_sum += var.sqrt() / m;
+                    cv_n += 1;
+                }
+            }
+            let spikes = rec.pop_spikes[p];
+            (
+                pop.name.clone(),
+                PopSummary {
+                    size: pop.size,
+                    spikes,
+                    rate_hz: if t_ms > 0.0 {
+                        spikes as f64 / (pop.size as f64 * t_ms * 1e-3)
+                    } else {
+                        0.0
+                    },
+                    cv_isi: if cv_n > 0 {
+                        Some(cv_sum / cv_n as f64)
+                    } else {
+                        None
+                    },
+                    cv_neurons: cv_n,
+                    active_fraction: active as f64 / pop.size as f64,
+                },
+            )
+        })
+        .collect()
+}

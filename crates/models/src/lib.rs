@@ -1,0 +1,984 @@
+//! Data-driven model generators and the rate-network file format.
+//!
+//! A rate file is a TOML document with either a `[model]` table (a generator) or
+//! hand-written `[[rate_populations]]` + `[[rate_projections]]`, plus `[simulation]` and
+//! optional `[[stimuli]]`. Times in ms, rates in Hz, inputs in the model's input unit.
+//!
+//! ```toml
+//! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local,
+//!                               # mejias_wang_local (j_s = ..., see models::mejias_wang)
+//!                               # (joglekar2018_spiking makes a spiking network: load_spiking_generator)
+//! kind = "joglekar2018_rate"
+//! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
+//! gba = "weak"                  # joglekar2018_rate: weak | strong (sets w_ei, mu_ee)
+//! eta = 0.68                    # any LargeScaleParams field overrides the preset
+//!
+//! [[rate_populations]]          # hand-written alternative to [model]
+//! name = "E"
+//! tau = 20.0                    # ms
+//! transfer = { kind = "threshold_linear", gain = 1.0, threshold = 0.0 }
+//! r0 = 1.0                      # initial rate (Hz), default 0
+//! bias = 0.0                    # constant input, default 0
+//! lower_clamp = 0.0             # optional
+//! kinetics = { kind = "gating", gamma = 1.282, saturating = true }  # optional; default
+//!                               # leaky (a rate); gating: dS/dt = -S/tau + 1e-3 gamma (1-S) f(x)
+//!
+//! [[rate_projections]]
+//! source = "E"
+//! target = "I"
+//! weight = 4.29
+//!
+//! [simulation]
+//! dt = 0.2                      # ms
+//! t_stop = 4000.0               # ms
+//! seed = 1                      # default 0
+//! method = "euler"              # or "exponential"
+//! record_every = 5              # steps, default 1
+//!
+//! [[stimuli]]                   # kind = pulse | step | noise
+//! kind = "pulse"
+//! target = "V1.E"               # a name, a pattern with one `*` ("*.E"), or a list
+//! start = 100.0
+//! stop = 350.0                  # pulse only; a step lasts to the end
+//! amplitude = 41.8646
+//!
+//! [[stimuli]]
+//! kind = "noise"                # OU noise; one tau for the whole network
+//! target = "V1.E"
+//! sigma = 0.5
+//! tau = 1.0
+//! mean = 2.0                    # optional, added to the constant input
+//! ```
+//!
+//! Unknown keys are errors with a "did you mean" hint; every error is a [`SpecError`] whose
+//! path names the key (`model.eta`, `rate_populations[2].tau`, `stimuli[0].target`).
+
+pub mod ei_local;
+pub mod joglekar_spiking;
+pub mod large_scale;
+pub mod markov;
+pub mod mejias_wang;
+
+use cortexsim_core::error::SpecError;
+use cortexsim_theory::rate::{Epoch, Kinetics, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use toml::{Table, Value};
+
+/// Simulation settings of a rate file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateSim {
+    pub dt_ms: f64,
+    pub t_stop_ms: f64,
+    pub seed: u64,
+    pub method: Method,
+    pub record_every: usize,
+}
+
+impl RateSim {
+    /// The corresponding [`RunOpts`].
+    pub fn run_opts(&self) -> RunOpts {
+        RunOpts {
+            dt_ms: self.dt_ms,
+            t_stop_ms: self.t_stop_ms,
+            seed: self.seed,
+            record_every: self.record_every,
+            method: self.method,
+        }
+    }
+}
+
+/// A loaded rate file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateNetworkFile {
+    pub net: RateNetwork,
+    pub sim: RateSim,
+    /// `(area, normalised hierarchy)` in data order, for data-driven models.
+    pub hierarchy: Option<Vec<(String, f64)>>,
+}
+
+impl RateNetworkFile {
+    /// E-population names (`<area>.E`) ordered by increasing hierarchy, for data-driven
+    /// models; `None` for hand-written networks.
+    pub fn e_pops_by_hierarchy(&self) -> Option<Vec<String>> {
+        let mut h = self.hierarchy.clone()?;
+        h.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Some(h.iter().map(|(a, _)| large_scale::e_pop(a)).collect())
+    }
+}
+
+/// Read and parse a rate file from disk; `Ok(None)` if it is not a rate/model file.
+pub fn load_rate_path(
+    path: &Path,
+    data_dir: Option<&Path>,
+) -> Result<Option<RateNetworkFile>, SpecError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SpecError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+    let doc: Table = text
+        .parse()
+        .map_err(|e| SpecError::new(path.display().to_string(), format!("invalid TOML: {e}")))?;
+    load_rate_file(&doc, data_dir)
+}
+
+/// Interpret a parsed TOML document as a rate network. `Ok(None)` if it has neither
+/// `[model]` nor `rate_populations`. `data_dir` (else `$CORTEXSIM_DATA`) is searched for
+/// the `model.data` folder.
+pub fn load_rate_file(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<Option<RateNetworkFile>, SpecError> {
+    let has_model = doc.contains_key("model");
+    let has_pops = doc.contains_key("rate_populations");
+    if (!has_model && !has_pops) || is_spiking_generator(doc) {
+        return Ok(None);
+    }
+    check_keys(
+        doc,
+        "",
+        &[
+            "model",
+            "rate_populations",
+            "rate_projections",
+            "simulation",
+            "stimuli",
+            "description",
+        ],
+    )?;
+    if let Some(v) = doc.get("description") {
+        v.as_str()
+            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
+    }
+    if has_model && (has_pops || doc.contains_key("rate_projections")) {
+        return Err(SpecError::new(
+            "model",
+            "a file has either [model] or [[rate_populations]]/[[rate_projections]], not both",
+        ));
+    }
+    let (mut net, hierarchy) = if has_model {
+        let model = as_table(doc.get("model"), "model")?;
+        build_model(model, data_dir)?
+    } else {
+        (hand_written(doc)?, None)
+    };
+    let sim = match doc.get("simulation") {
+        Some(v) => parse_sim(as_table(Some(v), "simulation")?)?,
+        None => {
+            return Err(SpecError::new(
+                "simulation",
+                "missing [simulation] table (dt, t_stop)",
+            ));
+        }
+    };
+    if let Some(v) = doc.get("stimuli") {
+        let arr = v
+            .as_array()
+            .ok_or_else(|| SpecError::new("stimuli", "must be an array of tables [[stimuli]]"))?;
+        apply_stimuli(&mut net, arr)?;
+    }
+    net.validate()?;
+    Ok(Some(RateNetworkFile {
+        net,
+        sim,
+        hierarchy,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Generators
+// ---------------------------------------------------------------------------------------
+
+const LARGE_SCALE_KEYS: &[&str] = &[
+    "eta", "mu_ee", "mu_ie", "w_ee", "w_ie", "w_ei", "w_ii", "beta_e", "beta_i", "tau_e", "tau_i",
+    "r_e", "r_i",
+];
+
+const MW_KEYS: &[&str] = &[
+    "j_s", "j_c", "j_ei", "j_ii", "j_ie", "j_0", "i_0a", "i_0b", "i_0c", "tau_n", "tau_g", "tau_r",
+    "gamma", "gamma_i", "a", "b", "d", "g_i", "c1", "c0", "r0",
+];
+
+type Built = (RateNetwork, Option<Vec<(String, f64)>>);
+
+fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
+    let kind = req_str(m, "kind", "model")?;
+    match kind {
+        "chaudhuri2015" | "joglekar2018_rate" => {
+            let jog = kind == "joglekar2018_rate";
+            let mut allowed: Vec<&str> = vec!["kind", "data", "clamp_at_baseline"];
+            allowed.extend_from_slice(LARGE_SCALE_KEYS);
+            if jog {
+                allowed.push("gba");
+            }
+            check_keys(m, "model", &allowed)?;
+            let mut p = if jog {
+                let gba = if strong(m, "gba")? {
+                    large_scale::Gba::Strong
+                } else {
+                    large_scale::Gba::Weak
+                };
+                large_scale::LargeScaleParams::joglekar2018(gba)
+            } else {
+                large_scale::LargeScaleParams::chaudhuri2015()
+            };
+            for &key in LARGE_SCALE_KEYS {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "eta" => &mut p.eta,
+                        "mu_ee" => &mut p.mu_ee,
+                        "mu_ie" => &mut p.mu_ie,
+                        "w_ee" => &mut p.w_ee,
+                        "w_ie" => &mut p.w_ie,
+                        "w_ei" => &mut p.w_ei,
+                        "w_ii" => &mut p.w_ii,
+                        "beta_e" => &mut p.beta_e,
+                        "beta_i" => &mut p.beta_i,
+                        "tau_e" => &mut p.tau_e,
+                        "tau_i" => &mut p.tau_i,
+                        "r_e" => &mut p.r_e,
+                        _ => &mut p.r_i,
+                    };
+                    *slot = v;
+                }
+            }
+            if let Some(v) = m.get("clamp_at_baseline") {
+                p.clamp_at_baseline = v.as_bool().ok_or_else(|| {
+                    SpecError::new("model.clamp_at_baseline", "must be a boolean")
+                })?;
+            }
+            for (key, v) in [("tau_e", p.tau_e), ("tau_i", p.tau_i)] {
+                if v <= 0.0 {
+                    return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
+                }
+            }
+            let data = load_macaque_data(m, data_dir)?;
+            let net = large_scale::build(&data, &p);
+            let hier = data
+                .areas
+                .iter()
+                .cloned()
+                .zip(data.hier_norm.iter().copied())
+                .collect();
+            Ok((net, Some(hier)))
+        }
+        "ei_local" => {
+            let keys = [
+                "tau_e", "tau_i", "w_ee", "w_ie", "w_ei", "w_ii", "beta", "i_e", "i_i", "r0_e",
+                "r0_i",
+            ];
+            let mut allowed = vec!["kind", "lba"];
+            allowed.extend_from_slice(&keys);
+            check_keys(m, "model", &allowed)?;
+            let lba = if strong(m, "lba")? {
+                ei_local::Lba::Strong
+            } else {
+                ei_local::Lba::Weak
+            };
+            let mut p = ei_local::EiLocalParams::joglekar2018(lba);
+            for key in keys {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "tau_e" => &mut p.tau_e,
+                        "tau_i" => &mut p.tau_i,
+                        "w_ee" => &mut p.w_ee,
+                        "w_ie" => &mut p.w_ie,
+                        "w_ei" => &mut p.w_ei,
+                        "w_ii" => &mut p.w_ii,
+                        "beta" => &mut p.beta,
+                        "i_e" => &mut p.i_e,
+                        "i_i" => &mut p.i_i,
+                        "r0_e" => &mut p.r0_e,
+                        _ => &mut p.r0_i,
+                    };
+                    *slot = v;
+                }
+            }
+            Ok((ei_local::build(&p), None))
+        }
+        "mejias_wang_local" => {
+            let mut allowed = vec!["kind"];
+            allowed.extend_from_slice(MW_KEYS);
+            check_keys(m, "model", &allowed)?;
+            let mut p = mejias_wang::MejiasWangLocalParams::mejias_wang2022(0.4);
+            for &key in MW_KEYS {
+                if let Some(v) = opt_f64(m, key, "model")? {
+                    let slot = match key {
+                        "j_s" => &mut p.j_s,
+                        "j_c" => &mut p.j_c,
+                        "j_ei" => &mut p.j_ei,
+                        "j_ii" => &mut p.j_ii,
+                        "j_ie" => {
+                            p.j_ie = Some(v);
+                            continue;
+                        }
+                        "j_0" => &mut p.j_0,
+                        "i_0a" => &mut p.i_0a,
+                        "i_0b" => &mut p.i_0b,
+                        "i_0c" => &mut p.i_0c,
+                        "tau_n" => &mut p.tau_n,
+                        "tau_g" => &mut p.tau_g,
+                        "tau_r" => &mut p.tau_r,
+                        "gamma" => &mut p.gamma,
+                        "gamma_i" => &mut p.gamma_i,
+                        "a" => &mut p.a,
+                        "b" => &mut p.b,
+                        "d" => &mut p.d,
+                        "g_i" => &mut p.g_i,
+                        "c1" => &mut p.c1,
+                        "c0" => &mut p.c0,
+                        _ => &mut p.r0,
+                    };
+                    *slot = v;
+                }
+            }
+            if !m.contains_key("j_s") {
+                return Err(SpecError::new(
+                    "model.j_s",
+                    "missing (E self-coupling in nA; bistable above ~0.4655)",
+                ));
+            }
+            for (key, v) in [("tau_n", p.tau_n), ("tau_g", p.tau_g), ("tau_r", p.tau_r)] {
+                if v <= 0.0 {
+                    return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
+                }
+            }
+            if p.g_i == 0.0 || p.c1 == 0.0 {
+                return Err(SpecError::new("model", "g_i and c1 must be non-zero"));
+            }
+            let j_ie = p.j_ie();
+            if !j_ie.is_finite() {
+                return Err(SpecError::new(
+                    "model.j_ie",
+                    format!("derived J_IE = (J_0 - J_s - J_c)/(2 J_EI zeta) is {j_ie}; set j_ie"),
+                ));
+            }
+            Ok((mejias_wang::build(&p), None))
+        }
+        other => Err(SpecError::new(
+            "model.kind",
+            format!(
+                "unknown model `{other}`{}",
+                did_you_mean(
+                    other,
+                    &[
+                        "chaudhuri2015",
+                        "joglekar2018_rate",
+                        "ei_local",
+                        "mejias_wang_local",
+                        "joglekar2018_spiking"
+                    ]
+                )
+            ),
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Spiking generators
+// ---------------------------------------------------------------------------------------
+
+/// `[model] kind`s that generate a spiking [`cortexsim_spec::Network`].
+pub const SPIKING_KINDS: &[&str] = &["joglekar2018_spiking"];
+
+/// Whether `doc` names a spiking generator (`[model] kind = "joglekar2018_spiking"`).
+pub fn is_spiking_generator(doc: &Table) -> bool {
+    doc.get("model")
+        .and_then(|m| m.get("kind"))
+        .and_then(Value::as_str)
+        .is_some_and(|k| SPIKING_KINDS.contains(&k))
+}
+
+const JOG_SPIKING_F64_KEYS: &[&str] = &[
+    "p_local",
+    "p_long",
+    "omega_ee",
+    "omega_ie",
+    "omega_ei",
+    "omega_ii",
+    "mu_ee",
+    "mu_ie",
+    "alpha",
+    "mu_e",
+    "mu_i",
+    "sigma",
+    "v_rest",
+    "v_reset",
+    "v_th",
+    "tau_e",
+    "tau_i",
+    "t_ref",
+    "delay_local",
+    "speed",
+    "delay_jitter",
+    "rate_bin",
+];
+
+/// Interpret a parsed TOML document (after `--set` overrides) as a spiking generator file:
+/// `Ok(None)` unless `[model] kind` is one of [`SPIKING_KINDS`]. `data_dir` (else
+/// `$CORTEXSIM_DATA`) is searched for the `model.data` folder.
+///
+/// ```toml
+/// [model]
+/// kind = "joglekar2018_spiking"
+/// gba = "weak"             # weak | strong: the asynchronous-regime preset
+/// n_per_area = 2000        # neurons per area, 80 % E
+/// keep_indegree = true     # scale p by 2000 / n_per_area
+/// pulse = true             # 6.3 mV into V1.E, 300-450 ms; or a table:
+/// # pulse = { area = "V1", start = 300.0, duration = 150.0, amplitude = 6.3 }
+/// mu_e = 14.2              # any JoglekarSpikingParams number overrides the preset
+///
+/// [simulation]
+/// dt = 0.1
+/// t_stop = 1000.0
+/// seed = 1
+/// threads = 0
+/// ```
+pub fn load_spiking_generator(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<Option<cortexsim_spec::Network>, SpecError> {
+    if !is_spiking_generator(doc) {
+        return Ok(None);
+    }
+    check_keys(doc, "", &["model", "simulation", "description"])?;
+    if let Some(v) = doc.get("description") {
+        v.as_str()
+            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
+    }
+    let m = as_table(doc.get("model"), "model")?;
+    let mut allowed = vec![
+        "kind",
+        "data",
+        "gba",
+        "n_per_area",
+        "keep_indegree",
+        "pulse",
+    ];
+    allowed.extend_from_slice(JOG_SPIKING_F64_KEYS);
+    check_keys(m, "model", &allowed)?;
+    let gba = if strong(m, "gba")? {
+        large_scale::Gba::Strong
+    } else {
+        large_scale::Gba::Weak
+    };
+    let mut p = joglekar_spiking::JoglekarSpikingParams::asynchronous(gba);
+    for &key in JOG_SPIKING_F64_KEYS {
+        if let Some(v) = opt_f64(m, key, "model")? {
+            let slot = match key {
+                "p_local" => &mut p.p_local,
+                "p_long" => &mut p.p_long,
+                "omega_ee" => &mut p.omega_ee,
+                "omega_ie" => &mut p.omega_ie,
+                "omega_ei" => &mut p.omega_ei,
+                "omega_ii" => &mut p.omega_ii,
+                "mu_ee" => &mut p.mu_ee,
+                "mu_ie" => &mut p.mu_ie,
+                "alpha" => &mut p.alpha,
+                "mu_e" => &mut p.mu_e,
+                "mu_i" => &mut p.mu_i,
+                "sigma" => &mut p.sigma,
+                "v_rest" => &mut p.v_rest,
+                "v_reset" => &mut p.v_reset,
+                "v_th" => &mut p.v_th,
+                "tau_e" => &mut p.tau_e,
+                "tau_i" => &mut p.tau_i,
+                "t_ref" => &mut p.t_ref,
+                "delay_local" => &mut p.delay_local,
+                "speed" => &mut p.speed,
+                "delay_jitter" => &mut p.delay_jitter,
+                _ => &mut p.rate_bin,
+            };
+            *slot = v;
+        }
+    }
+    let uint = |t: &Table, key: &str, path: &str| -> Result<Option<u64>, SpecError> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_integer()
+                .filter(|&i| i >= 0)
+                .map(|i| Some(i as u64))
+                .ok_or_else(|| SpecError::new(join(path, key), "must be a non-negative integer")),
+        }
+    };
+    if let Some(n) = uint(m, "n_per_area", "model")? {
+        p.n_per_area = u32::try_from(n)
+            .map_err(|_| SpecError::new("model.n_per_area", format!("too large: {n}")))?;
+    }
+    if let Some(v) = m.get("keep_indegree") {
+        p.keep_indegree = v
+            .as_bool()
+            .ok_or_else(|| SpecError::new("model.keep_indegree", "must be a boolean"))?;
+    }
+    p.pulse = match m.get("pulse") {
+        None | Some(Value::Boolean(false)) => None,
+        Some(Value::Boolean(true)) => Some(joglekar_spiking::Pulse::default()),
+        Some(Value::Table(t)) => {
+            let path = "model.pulse";
+            check_keys(t, path, &["area", "start", "duration", "amplitude"])?;
+            let d = joglekar_spiking::Pulse::default();
+            let pulse = joglekar_spiking::Pulse {
+                area: opt_str(t, "area", path)?.unwrap_or(&d.area).to_string(),
+                start_ms: opt_f64(t, "start", path)?.unwrap_or(d.start_ms),
+                duration_ms: opt_f64(t, "duration", path)?.unwrap_or(d.duration_ms),
+                amplitude_mv: opt_f64(t, "amplitude", path)?.unwrap_or(d.amplitude_mv),
+            };
+            if pulse.start_ms < 0.0 || pulse.duration_ms < 0.0 {
+                return Err(SpecError::new(path, "start and duration must be >= 0 ms"));
+            }
+            Some(pulse)
+        }
+        Some(_) => {
+            return Err(SpecError::new(
+                "model.pulse",
+                "must be true, false or a table { area, start, duration, amplitude }",
+            ));
+        }
+    };
+    if let Some(v) = doc.get("simulation") {
+        let s = as_table(Some(v), "simulation")?;
+        check_keys(s, "simulation", &["dt", "t_stop", "seed", "threads"])?;
+        if let Some(dt) = opt_f64(s, "dt", "simulation")? {
+            p.dt = dt;
+        }
+        if let Some(t) = opt_f64(s, "t_stop", "simulation")? {
+            p.t_stop = t;
+        }
+        if let Some(seed) = uint(s, "seed", "simulation")? {
+            p.seed = seed;
+        }
+        if let Some(th) = uint(s, "threads", "simulation")? {
+            p.threads = th as usize;
+        }
+    }
+    let data = load_macaque_data(m, data_dir)?;
+    joglekar_spiking::build(&p, &data).map(Some)
+}
+
+/// The 29-area data named by `model.data` (only `markov2014-29areas`), from `--data` /
+/// `CORTEXSIM_DATA`; used by every generator built on it.
+fn load_macaque_data(m: &Table, data_dir: Option<&Path>) -> Result<markov::MacaqueData, SpecError> {
+    let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
+    if set != markov::MARKOV2014 {
+        return Err(SpecError::new(
+            "model.data",
+            format!(
+                "unknown data set `{set}` (this model uses `{}`)",
+                markov::MARKOV2014
+            ),
+        ));
+    }
+    markov::MacaqueData::load(&markov::data_dir(data_dir, "model.data")?.join(set))
+}
+
+/// `kinetics = { kind = "leaky" }` or `{ kind = "gating", gamma = 1.282, saturating = true }`
+/// (`saturating` defaults to true).
+fn parse_kinetics(v: &Value, path: &str) -> Result<Kinetics, SpecError> {
+    let t = as_table(Some(v), path)?;
+    match req_str(t, "kind", path)? {
+        "leaky" => {
+            check_keys(t, path, &["kind"])?;
+            Ok(Kinetics::Leaky)
+        }
+        "gating" => {
+            check_keys(t, path, &["kind", "gamma", "saturating"])?;
+            let gamma = req_f64(t, "gamma", path)?;
+            let saturating = match t.get("saturating") {
+                None => true,
+                Some(b) => b
+                    .as_bool()
+                    .ok_or_else(|| SpecError::new(join(path, "saturating"), "must be a boolean"))?,
+            };
+            Ok(Kinetics::Gating { gamma, saturating })
+        }
+        other => Err(SpecError::new(
+            join(path, "kind"),
+            format!(
+                "unknown kinetics `{other}`{}",
+                did_you_mean(other, &["leaky", "gating"])
+            ),
+        )),
+    }
+}
+
+fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
+    let pops_v = doc
+        .get("rate_populations")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            SpecError::new(
+                "rate_populations",
+                "must be an array of tables [[rate_populations]]",
+            )
+        })?;
+    let mut pops = Vec::with_capacity(pops_v.len());
+    let mut bias = Vec::with_capacity(pops_v.len());
+    let mut kinetics = Vec::with_capacity(pops_v.len());
+    for (k, v) in pops_v.iter().enumerate() {
+        let path = format!("rate_populations[{k}]");
+        let t = as_table(Some(v), &path)?;
+        check_keys(
+            t,
+            &path,
+            &[
+                "name",
+                "tau",
+                "transfer",
+                "r0",
+                "bias",
+                "lower_clamp",
+                "kinetics",
+            ],
+        )?;
+        let name = req_str(t, "name", &path)?.to_string();
+        let tau_ms = req_f64(t, "tau", &path)?;
+        let tr_path = format!("{path}.transfer");
+        let tr = t
+            .get("transfer")
+            .ok_or_else(|| SpecError::new(&tr_path, "missing (e.g. { kind = \"relu\" })"))?;
+        let tr_tab = as_table(Some(tr), &tr_path)?;
+        let kind = req_str(tr_tab, "kind", &tr_path)?;
+        let params: &[&str] = match kind {
+            "threshold_linear" => &["gain", "threshold"],
+            "abbott_chance" => &["a", "b", "d"],
+            "sigmoid" => &["max_rate", "gain", "threshold"],
+            "tanh" | "relu" | "linear" => &[],
+            other => {
+                return Err(SpecError::new(
+                    format!("{tr_path}.kind"),
+                    format!(
+                        "unknown transfer `{other}`{}",
+                        did_you_mean(
+                            other,
+                            &[
+                                "threshold_linear",
+                                "abbott_chance",
+                                "sigmoid",
+                                "tanh",
+                                "relu",
+                                "linear"
+                            ]
+                        )
+                    ),
+                ));
+            }
+        };
+        let mut allowed = vec!["kind"];
+        allowed.extend_from_slice(params);
+        check_keys(tr_tab, &tr_path, &allowed)?;
+        for p in params {
+            req_f64(tr_tab, p, &tr_path)?;
+        }
+        let transfer: Transfer = tr
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| SpecError::new(&tr_path, e.message().to_string()))?;
+        pops.push(RatePop {
+            name,
+            tau_ms,
+            transfer,
+            lower_clamp_hz: opt_f64(t, "lower_clamp", &path)?,
+            r0_hz: opt_f64(t, "r0", &path)?.unwrap_or(0.0),
+        });
+        bias.push(opt_f64(t, "bias", &path)?.unwrap_or(0.0));
+        kinetics.push(match t.get("kinetics") {
+            None => Kinetics::Leaky,
+            Some(v) => parse_kinetics(v, &format!("{path}.kinetics"))?,
+        });
+    }
+    let mut net = RateNetwork::new(pops);
+    net.bias = bias;
+    if kinetics.iter().any(|k| *k != Kinetics::Leaky) {
+        net.kinetics = Some(kinetics);
+    }
+    net.validate()?;
+    let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
+    let lookup = |name: &str, path: String| {
+        names.iter().position(|&p| p == name).ok_or_else(|| {
+            SpecError::new(
+                path,
+                format!("no population `{name}`{}", did_you_mean(name, &names)),
+            )
+        })
+    };
+    let mut seen = vec![false; net.n() * net.n()];
+    let mut weights = Vec::new();
+    if let Some(v) = doc.get("rate_projections") {
+        let arr = v.as_array().ok_or_else(|| {
+            SpecError::new(
+                "rate_projections",
+                "must be an array of tables [[rate_projections]]",
+            )
+        })?;
+        for (k, v) in arr.iter().enumerate() {
+            let path = format!("rate_projections[{k}]");
+            let t = as_table(Some(v), &path)?;
+            check_keys(t, &path, &["source", "target", "weight"])?;
+            let s = lookup(req_str(t, "source", &path)?, format!("{path}.source"))?;
+            let tg = lookup(req_str(t, "target", &path)?, format!("{path}.target"))?;
+            let w = req_f64(t, "weight", &path)?;
+            if std::mem::replace(&mut seen[tg * names.len() + s], true) {
+                return Err(SpecError::new(
+                    path,
+                    format!("second projection {} -> {}", names[s], names[tg]),
+                ));
+            }
+            weights.push((tg, s, w));
+        }
+    }
+    for (tg, s, w) in weights {
+        net.set_weight(tg, s, w);
+    }
+    Ok(net)
+}
+
+fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
+    let p = "simulation";
+    check_keys(t, p, &["dt", "t_stop", "seed", "method", "record_every"])?;
+    let method = match opt_str(t, "method", p)?.unwrap_or("euler") {
+        "euler" => Method::Euler,
+        "exponential" => Method::Exponential,
+        other => {
+            return Err(SpecError::new(
+                "simulation.method",
+                format!("`{other}`: expected \"euler\" or \"exponential\""),
+            ));
+        }
+    };
+    let int = |key: &str, default: i64| -> Result<i64, SpecError> {
+        match t.get(key) {
+            None => Ok(default),
+            Some(v) => v.as_integer().filter(|&i| i >= 0).ok_or_else(|| {
+                SpecError::new(format!("{p}.{key}"), "must be a non-negative integer")
+            }),
+        }
+    };
+    let sim = RateSim {
+        dt_ms: req_f64(t, "dt", p)?,
+        t_stop_ms: req_f64(t, "t_stop", p)?,
+        seed: int("seed", 0)? as u64,
+        method,
+        record_every: int("record_every", 1)? as usize,
+    };
+    // Same checks the integrator applies, reported at load time.
+    if !(sim.dt_ms > 0.0 && sim.dt_ms.is_finite()) {
+        return Err(SpecError::new(
+            "simulation.dt",
+            "must be a finite number > 0 ms",
+        ));
+    }
+    if !(sim.t_stop_ms >= 0.0 && sim.t_stop_ms.is_finite()) {
+        return Err(SpecError::new(
+            "simulation.t_stop",
+            "must be a finite number >= 0 ms",
+        ));
+    }
+    if sim.record_every == 0 {
+        return Err(SpecError::new("simulation.record_every", "must be >= 1"));
+    }
+    Ok(sim)
+}
+
+/// Population indices selected by a `target` value: a name, a pattern with one `*`, or a
+/// list of those.
+fn select_targets(net: &RateNetwork, v: &Value, path: &str) -> Result<Vec<usize>, SpecError> {
+    let pats: Vec<&str> = match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| SpecError::new(path, "list entries must be strings"))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(SpecError::new(
+                path,
+                "must be a name, a pattern or a list of them",
+            ));
+        }
+    };
+    let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
+    let mut sel = Vec::new();
+    for pat in pats {
+        let hits: Vec<usize> = match pat.split_once('*') {
+            Some((pre, post)) if !post.contains('*') => names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| {
+                    n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post)
+                })
+                .map(|(i, _)| i)
+                .collect(),
+            Some(_) => return Err(SpecError::new(path, format!("`{pat}`: at most one `*`"))),
+            None => names.iter().position(|&n| n == pat).into_iter().collect(),
+        };
+        if hits.is_empty() {
+            return Err(SpecError::new(
+                path,
+                format!("`{pat}` matches no population{}", did_you_mean(pat, &names)),
+            ));
+        }
+        for h in hits {
+            if !sel.contains(&h) {
+                sel.push(h);
+            }
+        }
+    }
+    Ok(sel)
+}
+
+fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> {
+    let n = net.n();
+    for (k, v) in arr.iter().enumerate() {
+        let path = format!("stimuli[{k}]");
+        let t = as_table(Some(v), &path)?;
+        let kind = req_str(t, "kind", &path)?;
+        let target_path = format!("{path}.target");
+        let target = || -> Result<Vec<usize>, SpecError> {
+            let tv = t
+                .get("target")
+                .ok_or_else(|| SpecError::new(&target_path, "missing"))?;
+            select_targets(net, tv, &target_path)
+        };
+        match kind {
+            "pulse" | "step" => {
+                let allowed: &[&str] = if kind == "pulse" {
+                    &["kind", "target", "start", "stop", "amplitude"]
+                } else {
+                    &["kind", "target", "start", "amplitude"]
+                };
+                check_keys(t, &path, allowed)?;
+                let sel = target()?;
+                let start_ms = req_f64(t, "start", &path)?;
+                let stop_ms = if kind == "pulse" {
+                    req_f64(t, "stop", &path)?
+                } else {
+                    f64::INFINITY
+                };
+                if stop_ms < start_ms {
+                    return Err(SpecError::new(
+                        format!("{path}.stop"),
+                        format!("stop ({stop_ms}) is before start ({start_ms})"),
+                    ));
+                }
+                let amp = req_f64(t, "amplitude", &path)?;
+                let mut amplitude = vec![0.0; n];
+                for i in sel {
+                    amplitude[i] = amp;
+                }
+                net.schedules.push(Epoch {
+                    start_ms,
+                    stop_ms,
+                    amplitude,
+                });
+            }
+            "noise" => {
+                check_keys(t, &path, &["kind", "target", "sigma", "tau", "mean"])?;
+                let sel = target()?;
+                let sigma = req_f64(t, "sigma", &path)?;
+                if sigma < 0.0 {
+                    return Err(SpecError::new(format!("{path}.sigma"), "must be >= 0"));
+                }
+                let tau = req_f64(t, "tau", &path)?;
+                if tau <= 0.0 {
+                    return Err(SpecError::new(format!("{path}.tau"), "must be > 0 ms"));
+                }
+                let mean = opt_f64(t, "mean", &path)?.unwrap_or(0.0);
+                let ou = net.noise.get_or_insert_with(|| OuNoise {
+                    tau_ms: tau,
+                    sigma: vec![0.0; n],
+                });
+                if ou.tau_ms != tau {
+                    return Err(SpecError::new(
+                        format!("{path}.tau"),
+                        format!(
+                            "all noise stimuli share one correlation time; an earlier one has {} ms",
+                            ou.tau_ms
+                        ),
+                    ));
+                }
+                for i in sel {
+                    // Independent sources add in variance.
+                    ou.sigma[i] = ou.sigma[i].hypot(sigma);
+                    net.bias[i] += mean;
+                }
+            }
+            other => {
+                return Err(SpecError::new(
+                    format!("{path}.kind"),
+                    format!(
+                        "unknown stimulus `{other}`{}",
+                        did_you_mean(other, &["pulse", "step", "noise"])
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// TOML helpers
+// ---------------------------------------------------------------------------------------
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Unknown keys: the project's one rule ([`cortexsim_core::reader::check_keys`]).
+fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<(), SpecError> {
+    cortexsim_core::reader::check_keys(t, path, allowed)
+}
+
+/// Unknown names: the project's one hint rule ([`cortexsim_core::reader::hint`]).
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    cortexsim_core::reader::hint(word, candidates)
+}
+
+fn as_table<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a Table, SpecError> {
+    v.and_then(Value::as_table)
+        .ok_or_else(|| SpecError::new(path, "must be a table"))
+}
+
+fn opt_f64(t: &Table, key: &str, path: &str) -> Result<Option<f64>, SpecError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
+        Some(Value::Integer(i)) => Ok(Some(*i as f64)),
+        Some(_) => Err(SpecError::new(join(path, key), "must be a finite number")),
+    }
+}
+
+fn req_f64(t: &Table, key: &str, path: &str) -> Result<f64, SpecError> {
+    opt_f64(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
+}
+
+fn opt_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<Option<&'a str>, SpecError> {
+    match t.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| SpecError::new(join(path, key), "must be a string")),
+    }
+}
+
+/// `key` of the model table: "weak" (default) or "strong"; true for "strong".
+fn strong(m: &Table, key: &str) -> Result<bool, SpecError> {
+    match opt_str(m, key, "model")?.unwrap_or("weak") {
+        "weak" => Ok(false),
+        "strong" => Ok(true),
+        other => Err(SpecError::new(
+            join("model", key),
+            format!("`{other}`: expected \"weak\" or \"strong\""),
+        )),
+    }
+}
+
+fn req_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<&'a str, SpecError> {
+    opt_str(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
+}

@@ -1,0 +1,8 @@
+//! cortexsim theory: transfer functions and mean-field theory of LIF networks
+//! ([`meanfield`]) and the one integrator of rate networks ([`rate`]).
+//!
+//! This crate depends on the network description (`cortexsim-spec`) and never on the
+//! engine: the reduction of a spiking network reads the same validated
+//! [`cortexsim_spec::Network`] the engine builds from (docs/ARCHITECTURE.md).
+pub mod meanfield;
+pub mod rate;

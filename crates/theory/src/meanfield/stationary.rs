@@ -1,0 +1,100 @@
+//! The primary stationary state of a network file.
+//!
+//! [`stationary`] reduces the network ([`super::reduce()`]), finds all fixed
+//! points with the default [`SolverOptions`] (sorted by increasing mean rate)
+//! and their linear stability. The **primary** state is the stable, converged
+//! fixed point with the lowest mean rate (the state a network started from rest
+//! settles in when several are stable); if no converged state is stable, the
+//! lowest-rate converged one (with `stable = false`); if none converged, the
+//! lowest-rate candidate. A warning says when the primary state is unstable or
+//! unconverged.
+
+use super::network::{FixedPoint, MeanFieldNetwork, SolverOptions, Stability};
+use super::reduce::reduce_with_warnings;
+use cortexsim_core::error::SpecError;
+use cortexsim_spec::Network;
+use serde::Serialize;
+
+/// A fixed point with its stability.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StationaryState {
+    #[serde(flatten)]
+    pub fixed_point: FixedPoint,
+    pub stability: Stability,
+}
+
+/// All stationary states of a reduced network and the primary one (module docs).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StationaryReport {
+    pub network: MeanFieldNetwork,
+    /// Sorted by increasing mean rate; never empty.
+    pub states: Vec<StationaryState>,
+    /// Index of the primary state in `states`.
+    pub primary: usize,
+    /// Approximations in force and remarks on the primary state.
+    pub warnings: Vec<String>,
+}
+
+impl StationaryReport {
+    /// The primary stationary state.
+    pub fn primary(&self) -> &StationaryState {
+        &self.states[self.primary]
+    }
+
+    /// Population names, in network order.
+    pub fn names(&self) -> Vec<&str> {
+        self.network.pops.iter().map(|p| p.name.as_str()).collect()
+    }
+}
+
+/// Reduce `net` and solve for its stationary states (module docs). Errors are
+/// those of the reduction: inputs the stationary theory does not cover.
+pub fn stationary(net: &Network) -> Result<StationaryReport, SpecError> {
+    let (mf, mut warnings) = reduce_with_warnings(net)?;
+    let states: Vec<StationaryState> = mf
+        .fixed_points(&SolverOptions::default())
+        .into_iter()
+        .map(|fp| StationaryState {
+            stability: mf.stability(&fp),
+            fixed_point: fp,
+        })
+        .collect();
+    if states.is_empty() {
+        // fixed_points keeps unconverged candidates when nothing converged, and
+        // the default options have initial conditions: this is a broken invariant.
+        panic!("fixed_points returned no candidate");
+    }
+    let primary = states
+        .iter()
+        .position(|s| s.fixed_point.converged && s.stability.stable)
+        .or_else(|| states.iter().position(|s| s.fixed_point.converged))
+        .unwrap_or(0);
+    let p = &states[primary];
+    if !p.fixed_point.converged {
+        warnings.push(format!(
+            "the mean-field solver did not converge (relative residual {:.3e}); the reported state is the best candidate",
+            p.fixed_point.residual
+        ));
+    } else if !p.stability.stable {
+        warnings.push(format!(
+            "no stable stationary state: the reported one is unstable (max Re lambda(W_eff) = {:.4} >= 1)",
+            p.stability.max_real_part
+        ));
+    }
+    let n_stable = states
+        .iter()
+        .filter(|s| s.fixed_point.converged && s.stability.stable)
+        .count();
+    if n_stable > 1 {
+        warnings.push(format!(
+            "{n_stable} stable stationary states: the one with the lowest rates is reported as primary"
+        ));
+    }
+    Ok(StationaryReport {
+        network: mf,
+        states,
+        primary,
+        warnings,
+    })
+}
+
