@@ -25,7 +25,8 @@
 //! and -3% at dt = 0.02 ms (checked with an independent script), which is not
 //! a property of the reduction under test.
 
-use cortexsim::meanfield::{CompareOptions, LifParams, compare, siegert};
+use cortexsim::meanfield::{LifParams, siegert};
+use cortexsim::protocols::compare::{CompareOptions, compare};
 use cortexsim::spec::Network;
 use std::path::PathBuf;
 use std::process::Command;

@@ -161,7 +161,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
         .iter()
         .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
     let report = json!({
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "partitions": lay.len(), "partition_neurons": [pmin, pmax],
         "seeds": a.seeds, "t_sim_ms": a.t_sim, "warmup_ms": a.warmup,
         "machine": {"cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
@@ -173,7 +173,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
     }
     println!(
         "{} — {} seeds × {} ms after {} ms warm-up, recording off; {} partitions of {}–{} neurons",
-        a.net.network.display(),
+        a.net.origin().display(),
         a.seeds,
         a.t_sim,
         a.warmup,

@@ -190,7 +190,7 @@ fn print_warnings(w: &[String]) {
 pub fn cmd_meanfield(a: MeanfieldArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
     let r = stationary(&net).map_err(Failure::spec)?;
-    let name = a.net.network.display().to_string();
+    let name = a.net.origin().display();
     let osc_opts = if a.mean_input_only {
         OscillationOptions::nnmt()
     } else {
@@ -371,7 +371,7 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
         },
     };
     let (r, c) = compare(&net, &opts).map_err(fail)?;
-    let name = a.net.network.display().to_string();
+    let name = a.net.origin().display();
     #[cfg(feature = "plots")]
     let step = match &a.plot {
         Some(p) => {

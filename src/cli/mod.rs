@@ -11,6 +11,7 @@ use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim::error::SpecError;
 use cortexsim::io::sonata::{SonataWriter, check_output_path};
 use cortexsim::record::{FinalData, summarize};
+use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
 use cortexsim::spec::Network;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value as Json, json};
@@ -85,36 +86,52 @@ impl NetArgs {
         s
     }
 
-    pub fn load(&self) -> Result<Network, Failure> {
-        self.load_with_data(None)
+    /// Where the network comes from: the file, else a built-in network of that name.
+    pub fn origin(&self) -> Origin {
+        Origin::resolve(&self.network)
     }
 
-    /// Load the network; a spiking generator file (`[model] kind = "joglekar2018_spiking"`)
-    /// is generated from its data (`data`, else `$CORTEXSIM_DATA`). `--set` overrides apply
-    /// to the file's table in both cases.
-    pub fn load_with_data(&self, data: Option<&Path>) -> Result<Network, Failure> {
-        if !self.network.exists() {
-            return Err(Failure::invalid(format!(
-                "network file {} does not exist",
-                self.network.display()
-            )));
-        }
-        let mut table = cortexsim::spec::load_table(&self.network).map_err(Failure::spec)?;
-        if cortexsim::models::is_spiking_generator(&table) {
-            cortexsim::spec::overrides::apply_all(&mut table, &self.sets()).map_err(Failure::spec)?;
-            rate::check_data(data)?;
-            if let Some(net) =
-                cortexsim::models::load_spiking_generator(&table, data).map_err(Failure::spec)?
-            {
-                return Ok(net);
-            }
-        }
-        if data.is_some() {
+    /// Load whatever the file is (spiking network, spiking generator, rate model) through
+    /// the library's one loader ([`cortexsim::models::load`]).
+    pub fn load_any(&self, data: Option<&Path>) -> Result<Loaded, Failure> {
+        let loaded = models::load::load(&self.origin(), &self.sets(), data).map_err(Failure::spec)?;
+        if data.is_some()
+            && let Loaded::Spiking(_) = &loaded
+            && models::load::kind_of(&self.origin().table().map_err(Failure::spec)?)
+                == models::FileKind::Spiking
+        {
             return Err(Failure::invalid(
                 "--data applies to data-driven models only",
             ));
         }
-        Network::load(&self.network, &self.sets()).map_err(Failure::spec)
+        Ok(loaded)
+    }
+
+    pub fn load(&self) -> Result<Network, Failure> {
+        self.load_with_data(None)
+    }
+
+    /// Load a spiking network (a network file or a spiking generator file, generated from
+    /// `data`, else `$CORTEXSIM_DATA`, else the built-in data); a rate model is an error.
+    pub fn load_with_data(&self, data: Option<&Path>) -> Result<Network, Failure> {
+        match self.load_any(data)? {
+            Loaded::Spiking(n) => Ok(*n),
+            Loaded::Rate(_) => Err(Failure::invalid(format!(
+                "{} is a rate model; this command needs a spiking network",
+                self.origin().display()
+            ))),
+        }
+    }
+
+    /// Load a rate model; a spiking network is an error naming `command`.
+    pub fn load_rate(&self, data: Option<&Path>, command: &str) -> Result<RateNetworkFile, Failure> {
+        match self.load_any(data)? {
+            Loaded::Rate(f) => Ok(*f),
+            Loaded::Spiking(_) => Err(Failure::invalid(format!(
+                "{}: {command} needs a rate file ([model] or [[rate_populations]])",
+                self.origin().display()
+            ))),
+        }
     }
 }
 
@@ -273,24 +290,22 @@ fn print_warnings(w: &[String]) {
     }
 }
 
-fn default_out(network: &Path) -> PathBuf {
-    let stem = network
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "network".into());
-    PathBuf::from("out").join(format!("{stem}.h5"))
+fn default_out(origin: &Origin) -> PathBuf {
+    PathBuf::from("out").join(format!("{}.h5", origin.stem()))
 }
 
 pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
-    if let Some(f) = rate::load(&a.net, a.data.as_deref())? {
-        if !a.raster_pops.is_empty() {
-            return Err(Failure::invalid(
-                "--raster-pops applies to spiking networks only",
-            ));
+    let net = match a.net.load_any(a.data.as_deref())? {
+        Loaded::Rate(f) => {
+            if !a.raster_pops.is_empty() {
+                return Err(Failure::invalid(
+                    "--raster-pops applies to spiking networks only",
+                ));
+            }
+            return rate::cmd_run_rate(&a, *f);
         }
-        return rate::cmd_run_rate(&a, f);
-    }
-    let net = a.net.load_with_data(a.data.as_deref())?;
+        Loaded::Spiking(n) => *n,
+    };
     // Raster populations, checked before any work.
     let raster: Option<(PathBuf, Vec<usize>)> = match &a.plot {
         Some(p) => {
@@ -314,7 +329,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
         Some(o.clone())
     } else {
-        let o = default_out(&a.net.network);
+        let o = default_out(&a.net.origin());
         if let Some(d) = o.parent() {
             std::fs::create_dir_all(d)
                 .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", d.display())))?;
@@ -397,7 +412,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     let pops = summarize(&sim.recording, &net, t_ms);
     let peak = memory::peak_rss_bytes();
     let mut summary = json!({
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "t_stop_ms": t_ms,
         "dt_ms": dt,
         "seed": net.simulation.seed,
@@ -636,7 +651,7 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
         .map(|p| (p.name.clone(), json!({"size": p.size, "model": p.model.name(), "params": serde_json::to_value(&p.model).unwrap()["params"].clone()})))
         .collect();
     let j = json!({
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "neurons": net.n_neurons(),
         "populations": pops,
         "projections": projections,
@@ -657,7 +672,7 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     print_warnings(&net.warnings);
     println!(
         "{}: {} neurons in {} populations, {} partitions",
-        a.net.network.display(),
+        a.net.origin().display(),
         net.n_neurons(),
         net.populations.len(),
         lay.len()

@@ -28,15 +28,11 @@ pub fn spiking_hierarchy(
     net: &NetArgs,
     data: Option<&Path>,
 ) -> Result<Option<Vec<(String, f64)>>, Failure> {
-    let mut table = cortexsim::spec::load_table(&net.network).map_err(Failure::spec)?;
+    let table = net.origin().table().map_err(Failure::spec)?;
     if !models::is_spiking_generator(&table) {
         return Ok(None);
     }
-    cortexsim::spec::overrides::apply_all(&mut table, &net.sets()).map_err(Failure::spec)?;
-    let dir = markov::data_dir(data, "model.data")
-        .map_err(Failure::spec)?
-        .join(markov::MARKOV2014);
-    let d = markov::MacaqueData::load(&dir).map_err(Failure::spec)?;
+    let d = markov::load_markov2014(data).map_err(Failure::spec)?;
     Ok(Some(d.areas.into_iter().zip(d.hier_norm).collect()))
 }
 
@@ -357,9 +353,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         t_stop: None,
         seed: None,
     };
-    let rf = super::rate::load(&rate_args, data)?.ok_or_else(|| {
-        Failure::invalid(format!("{} is not a rate model file", a.rate.display()))
-    })?;
+    let rf = rate_args.load_rate(data, "pulse-compare (second file)")?;
     let rate_pulse = rf
         .net
         .schedules
@@ -380,12 +374,6 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         t_stop: None,
         seed: a.seed,
     };
-    if super::rate::rate_table(&sp_args)?.is_some() {
-        return Err(Failure::invalid(format!(
-            "{} is a rate model, not a spiking network",
-            a.spiking.display()
-        )));
-    }
     let net = sp_args.load_with_data(data)?;
     let hier = spiking_hierarchy(&sp_args, data)?.or_else(|| rf.hierarchy.clone());
     let windows = stimulus_windows(&net);

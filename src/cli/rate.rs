@@ -16,62 +16,23 @@ use std::time::Instant;
 use toml::Table;
 
 /// The TOML table of `net.network` with the `--set` overrides applied, if the file is a
-/// rate file; `None` for anything else (the spiking loader then reports on it).
+/// rate file; `None` for anything else.
 pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
-    let Ok(text) = std::fs::read_to_string(&net.network) else {
-        return Ok(None);
-    };
-    let Ok(mut doc) = text.parse::<Table>() else {
-        return Ok(None);
-    };
-    if !doc.contains_key("model") && !doc.contains_key("rate_populations")
-        || models::is_spiking_generator(&doc)
-    {
+    let mut doc = net.origin().table().map_err(Failure::spec)?;
+    if models::load::kind_of(&doc) != models::FileKind::Rate {
         return Ok(None);
     }
     cortexsim::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
     Ok(Some(doc))
 }
 
-/// Check the data directory (`--data`, else `$CORTEXSIM_DATA`) when one is named, before
-/// anything reads from it; the error names the path and where it came from.
-pub(crate) fn check_data(data: Option<&Path>) -> Result<(), Failure> {
-    let (dir, from) = match data {
-        Some(d) => (d.to_path_buf(), "--data"),
-        None => match std::env::var_os("CORTEXSIM_DATA") {
-            Some(d) if !d.is_empty() => (PathBuf::from(d), "CORTEXSIM_DATA"),
-            _ => return Ok(()),
-        },
-    };
-    if !dir.is_dir() {
-        return Err(Failure::invalid(format!(
-            "data directory {} ({from}) does not exist",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
 /// Interpret a rate table (after overrides).
 pub fn load_table(doc: &Table, data: Option<&Path>) -> Result<RateNetworkFile, Failure> {
-    // Only the data-driven generators read the data directory.
-    let kind = doc
-        .get("model")
-        .and_then(|m| m.get("kind"))
-        .and_then(|k| k.as_str());
-    if matches!(kind, Some("chaudhuri2015" | "joglekar2018_rate")) {
-        check_data(data)?;
-    }
-    models::load_rate_file(doc, data)
-        .map_err(Failure::spec)?
-        .ok_or_else(|| Failure::invalid("not a rate file (no [model] or [[rate_populations]])"))
-}
-
-/// Load `net.network` as a rate file, if it is one.
-pub fn load(net: &NetArgs, data: Option<&Path>) -> Result<Option<RateNetworkFile>, Failure> {
-    match rate_table(net)? {
-        Some(doc) => load_table(&doc, data).map(Some),
-        None => Ok(None),
+    match models::load::load_table(doc, data).map_err(Failure::spec)? {
+        models::Loaded::Rate(f) => Ok(*f),
+        models::Loaded::Spiking(_) => Err(Failure::invalid(
+            "not a rate file (no [model] or [[rate_populations]])",
+        )),
     }
 }
 
@@ -187,7 +148,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     }
     let j = json!({
         "kind": "rate",
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
         "dt_ms": opts.dt_ms,
         "method": serde_json::to_value(opts.method).unwrap_or(Json::Null),
@@ -206,7 +167,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     println!(
         "cortexsim {} — {} (rate model, {} populations)",
         env!("CARGO_PKG_VERSION"),
-        a.net.network.display(),
+        a.net.origin().display(),
         f.net.n()
     );
     println!(
@@ -271,18 +232,7 @@ pub struct TimescalesArgs {
 }
 
 pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
-    if !a.net.network.exists() {
-        return Err(Failure::invalid(format!(
-            "network file {} does not exist",
-            a.net.network.display()
-        )));
-    }
-    let f = load(&a.net, a.data.as_deref())?.ok_or_else(|| {
-        Failure::invalid(format!(
-            "{}: timescales needs a rate file ([model] or [[rate_populations]])",
-            a.net.network.display()
-        ))
-    })?;
+    let f = a.net.load_rate(a.data.as_deref(), "timescales")?;
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
@@ -358,7 +308,7 @@ pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
     }
     let j = json!({
         "kind": "timescales",
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "method": a.method,
         "source": source,
         "order": pops,
@@ -373,7 +323,7 @@ pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
     }
     println!(
         "{}: autocorrelation timescales ({} method{})",
-        a.net.network.display(),
+        a.net.origin().display(),
         a.method,
         source
             .as_ref()
@@ -544,12 +494,6 @@ pub fn sweep(
 }
 
 pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
-    if !a.net.network.exists() {
-        return Err(Failure::invalid(format!(
-            "network file {} does not exist",
-            a.net.network.display()
-        )));
-    }
     if a.steps < 2 {
         return Err(Failure::invalid("--steps: need at least 2 values"));
     }
@@ -562,7 +506,7 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     let doc = rate_table(&a.net)?.ok_or_else(|| {
         Failure::invalid(format!(
             "{}: scan needs a rate file ([model] or [[rate_populations]])",
-            a.net.network.display()
+            a.net.origin().display()
         ))
     })?;
     // Validate the file and the population selection once before sweeping.
@@ -661,7 +605,7 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     }
     let j = json!({
         "kind": "scan",
-        "network": a.net.network.display().to_string(),
+        "network": a.net.origin().display(),
         "param": a.param,
         "values": values,
         "tail": a.tail,
@@ -680,7 +624,7 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     }
     println!(
         "{}: {} from {} to {} in {} steps, up then down (steady rate = mean of the last {:.0}% of each run)",
-        a.net.network.display(),
+        a.net.origin().display(),
         a.param,
         a.from,
         a.to,

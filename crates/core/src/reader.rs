@@ -8,13 +8,22 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use toml::{Table, Value};
 
-/// Closest known key to `key` (Jaro–Winkler ≥ 0.8), for "did you mean" hints.
+/// Closest known name to `key`, for "did you mean" hints — the project's one rule.
+///
+/// Case-insensitive; a candidate qualifies when its Jaro–Winkler similarity is ≥ 0.8
+/// (typos and shared prefixes, `tau_mem` → `tau_m`) or its normalised Damerau–Levenshtein
+/// similarity is ≥ 0.5 (transpositions in short names, `tua` → `tau`, which Jaro–Winkler
+/// misses); the best by the larger of the two wins.
 pub fn did_you_mean<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let lower = key.to_ascii_lowercase();
     known
         .into_iter()
-        .map(|k| (strsim::jaro_winkler(&lower, &k.to_ascii_lowercase()), k))
-        .filter(|(s, _)| *s >= 0.8)
+        .filter_map(|k| {
+            let kl = k.to_ascii_lowercase();
+            let jw = strsim::jaro_winkler(&lower, &kl);
+            let dl = strsim::normalized_damerau_levenshtein(&lower, &kl);
+            (jw >= 0.8 || dl >= 0.5).then_some((jw.max(dl), k))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k.to_string())
 }

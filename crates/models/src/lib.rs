@@ -53,7 +53,10 @@
 //! Unknown keys are errors with a "did you mean" hint; every error is a [`SpecError`] whose
 //! path names the key (`model.eta`, `rate_populations[2].tau`, `stimuli[0].target`).
 
+pub mod builtin;
 pub mod ei_local;
+pub mod load;
+pub use load::{FileKind, Loaded, Origin};
 pub mod joglekar_spiking;
 pub mod large_scale;
 pub mod markov;
@@ -567,7 +570,7 @@ fn load_macaque_data(m: &Table, data_dir: Option<&Path>) -> Result<markov::Macaq
             ),
         ));
     }
-    markov::MacaqueData::load(&markov::data_dir(data_dir, "model.data")?.join(set))
+    markov::load_markov2014(data_dir)
 }
 
 /// `kinetics = { kind = "leaky" }` or `{ kind = "gating", gamma = 1.282, saturating = true }`

@@ -47,8 +47,47 @@ impl MacaqueData {
 
     /// Load from a data-set folder (e.g. `<data>/markov2014-29areas`). Errors name the file.
     pub fn load(dir: &Path) -> Result<Self, SpecError> {
-        let hier_path = dir.join("hierarchy_29.csv");
-        let rows = read_csv(&hier_path)?;
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path)
+                .map(|text| (path.display().to_string(), text))
+                .map_err(|e| {
+                    SpecError::new(
+                        path.display().to_string(),
+                        format!("cannot read data file: {e}"),
+                    )
+                })
+        };
+        Self::from_texts(
+            &read("hierarchy_29.csv")?,
+            &read("fln_29x29.csv")?,
+            &read("sln_29x29.csv")?,
+            &read("distance_mm_29x29.csv")?,
+        )
+    }
+
+    /// The copy of the data set compiled into the program (`data/markov2014-29areas` of the
+    /// repository, see its PROVENANCE.md): what the generators use when no data directory
+    /// is given.
+    pub fn builtin() -> Result<Self, SpecError> {
+        let t = |name: &str, text: &str| (format!("<built-in {MARKOV2014}>/{name}"), text.to_string());
+        Self::from_texts(
+            &t("hierarchy_29.csv", crate::builtin::MARKOV_HIERARCHY),
+            &t("fln_29x29.csv", crate::builtin::MARKOV_FLN),
+            &t("sln_29x29.csv", crate::builtin::MARKOV_SLN),
+            &t("distance_mm_29x29.csv", crate::builtin::MARKOV_DISTANCE),
+        )
+    }
+
+    /// Parse the four CSV files, each given as (name for messages, text).
+    pub fn from_texts(
+        hier: &(String, String),
+        fln: &(String, String),
+        sln: &(String, String),
+        dist: &(String, String),
+    ) -> Result<Self, SpecError> {
+        let hier_path = Path::new(&hier.0);
+        let rows = read_csv(&hier.1);
         let bad = |msg: String| SpecError::new(hier_path.display().to_string(), msg);
         let header = rows.first().ok_or_else(|| bad("empty file".into()))?;
         let col = |name: &str| {
@@ -66,15 +105,15 @@ impl MacaqueData {
                     .ok_or_else(|| bad(format!("data row {} has {} fields", k + 1, r.len())))
             };
             areas.push(get(c_area)?.clone());
-            hier_raw.push(parse_num(get(c_raw)?, &hier_path, k + 1)?);
-            hier_norm.push(parse_num(get(c_norm)?, &hier_path, k + 1)?);
+            hier_raw.push(parse_num(get(c_raw)?, hier_path, k + 1)?);
+            hier_norm.push(parse_num(get(c_norm)?, hier_path, k + 1)?);
         }
         if areas.is_empty() {
             return Err(bad("no areas".into()));
         }
-        let fln = read_matrix(&dir.join("fln_29x29.csv"), &areas)?;
-        let sln = read_matrix(&dir.join("sln_29x29.csv"), &areas)?;
-        let distance_mm = read_matrix(&dir.join("distance_mm_29x29.csv"), &areas)?;
+        let fln = read_matrix(Path::new(&fln.0), &fln.1, &areas)?;
+        let sln = read_matrix(Path::new(&sln.0), &sln.1, &areas)?;
+        let distance_mm = read_matrix(Path::new(&dist.0), &dist.1, &areas)?;
         Ok(MacaqueData {
             areas,
             fln,
@@ -86,35 +125,41 @@ impl MacaqueData {
     }
 }
 
-/// The data directory: `arg` if given, else `$CORTEXSIM_DATA`; `path` is the spec key
-/// that asked for data (used in the error).
-pub fn data_dir(arg: Option<&Path>, path: &str) -> Result<PathBuf, SpecError> {
+/// The data directory a run reads from: `arg` if given, else `$CORTEXSIM_DATA` if set and
+/// not empty, else `None` — the data sets compiled into the program
+/// ([`MacaqueData::builtin`]).
+pub fn data_dir(arg: Option<&Path>) -> Option<PathBuf> {
     if let Some(d) = arg {
-        return Ok(d.to_path_buf());
+        return Some(d.to_path_buf());
     }
     match std::env::var_os("CORTEXSIM_DATA") {
-        Some(d) if !d.is_empty() => Ok(PathBuf::from(d)),
-        _ => Err(SpecError::new(
-            path,
-            "no data directory: pass one explicitly or set CORTEXSIM_DATA",
-        )),
+        Some(d) if !d.is_empty() => Some(PathBuf::from(d)),
+        _ => None,
+    }
+}
+
+/// The 29-area data set from the data directory ([`data_dir`]), or the built-in copy.
+pub fn load_markov2014(arg: Option<&Path>) -> Result<MacaqueData, SpecError> {
+    match data_dir(arg) {
+        Some(d) if !d.is_dir() => {
+            let from = if arg.is_some() { "--data" } else { "CORTEXSIM_DATA" };
+            Err(SpecError::new(
+                "model.data",
+                format!("data directory {} ({from}) does not exist", d.display()),
+            ))
+        }
+        Some(d) => MacaqueData::load(&d.join(MARKOV2014)),
+        None => MacaqueData::builtin(),
     }
 }
 
 /// Non-comment, non-empty lines split on commas (fields trimmed).
-fn read_csv(path: &Path) -> Result<Vec<Vec<String>>, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        SpecError::new(
-            path.display().to_string(),
-            format!("cannot read data file: {e}"),
-        )
-    })?;
-    Ok(text
-        .lines()
+fn read_csv(text: &str) -> Vec<Vec<String>> {
+    text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
-        .collect())
+        .collect()
 }
 
 fn parse_num(s: &str, path: &Path, row: usize) -> Result<f64, SpecError> {
@@ -126,8 +171,8 @@ fn parse_num(s: &str, path: &Path, row: usize) -> Result<f64, SpecError> {
     })
 }
 
-fn read_matrix(path: &Path, areas: &[String]) -> Result<Vec<f64>, SpecError> {
-    let rows = read_csv(path)?;
+fn read_matrix(path: &Path, text: &str, areas: &[String]) -> Result<Vec<f64>, SpecError> {
+    let rows = read_csv(text);
     let bad = |msg: String| SpecError::new(path.display().to_string(), msg);
     let n = areas.len();
     let header = rows.first().ok_or_else(|| bad("empty file".into()))?;

@@ -61,7 +61,7 @@ pub fn peak(f: &[f64], p: &[f64], f_min: f64) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use cortexsim_theory::meanfield::*;
+    use super::*;
 
     #[test]
     fn finds_a_sinusoid_and_its_power() {

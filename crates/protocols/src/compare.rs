@@ -556,7 +556,7 @@ pub fn step_response(
 
 #[cfg(test)]
 mod tests {
-    use cortexsim_theory::meanfield::*;
+    use super::*;
 
     #[test]
     fn standard_error_of_the_mean() {

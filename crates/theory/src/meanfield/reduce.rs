@@ -551,7 +551,7 @@ mod tests {
     fn brunel_toml() -> String {
         std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/networks/brunel2000.toml"
+            "/../../networks/brunel2000.toml"
         ))
         .unwrap()
     }

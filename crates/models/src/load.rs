@@ -1,0 +1,159 @@
+//! The one loader of the project: reads a network file (or a built-in network by name),
+//! applies the `--set` overrides to its table and decides what it is.
+//!
+//! * a **spiking network** (`[[populations]]`, validated by [`cortexsim_spec::Network`]);
+//! * a **spiking generator** (`[model] kind` in [`crate::SPIKING_KINDS`], e.g.
+//!   `joglekar2018_spiking`): generated from its data into a spiking network;
+//! * a **rate file** (`[model]` of another kind, or `[[rate_populations]]`): a
+//!   [`RateNetworkFile`] for the rate integrator.
+//!
+//! The CLI, the protocols and the Python package all load through [`load`], so a file
+//! means the same thing everywhere.
+
+use crate::{RateNetworkFile, builtin, is_spiking_generator, load_rate_file, load_spiking_generator};
+use cortexsim_core::error::SpecError;
+use cortexsim_spec::{Network, overrides, parse_toml};
+use std::path::{Path, PathBuf};
+use toml::Table;
+
+/// What a file describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Spiking,
+    SpikingGenerator,
+    Rate,
+}
+
+/// Classify a parsed file (before validation).
+pub fn kind_of(doc: &Table) -> FileKind {
+    if is_spiking_generator(doc) {
+        FileKind::SpikingGenerator
+    } else if doc.contains_key("model") || doc.contains_key("rate_populations") {
+        FileKind::Rate
+    } else {
+        FileKind::Spiking
+    }
+}
+
+/// A loaded file: a spiking network (from a network file or a generator) or a rate model.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    Spiking(Box<Network>),
+    Rate(Box<RateNetworkFile>),
+}
+
+/// Where a network file comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    /// A built-in network ([`builtin::NETWORKS`]) named by its stem.
+    Builtin(String),
+}
+
+impl Origin {
+    /// `name` as the user gave it: the file if it exists, else a built-in network of that
+    /// name (`brunel2000` or `brunel2000.toml`), else the file (whose read then fails with
+    /// its path and the list of built-in names).
+    pub fn resolve(name: &Path) -> Origin {
+        if name.exists() {
+            return Origin::File(name.to_path_buf());
+        }
+        let s = name.to_string_lossy();
+        if !s.contains(['/', '\\']) && builtin::network(&s).is_some() {
+            return Origin::Builtin(s.strip_suffix(".toml").unwrap_or(&s).to_string());
+        }
+        Origin::File(name.to_path_buf())
+    }
+
+    /// The file's stem (for default output names).
+    pub fn stem(&self) -> String {
+        match self {
+            Origin::File(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "network".into()),
+            Origin::Builtin(n) => n.clone(),
+        }
+    }
+
+    /// Display name for messages and summaries.
+    pub fn display(&self) -> String {
+        match self {
+            Origin::File(p) => p.display().to_string(),
+            Origin::Builtin(n) => format!("{n} (built-in)"),
+        }
+    }
+
+    /// The parsed TOML table of the file.
+    pub fn table(&self) -> Result<Table, SpecError> {
+        match self {
+            Origin::Builtin(n) => {
+                let text = builtin::network(n)
+                    .ok_or_else(|| SpecError::new(n.as_str(), "no such built-in network"))?;
+                parse_toml(text, &self.display())
+            }
+            Origin::File(p) => {
+                let origin = p.display().to_string();
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    let names: Vec<&str> = builtin::NETWORKS.iter().map(|(n, _)| *n).collect();
+                    let msg = if p.exists() {
+                        format!("cannot read the network file: {e}")
+                    } else if p.components().count() == 1 {
+                        format!(
+                            "network file does not exist, and there is no built-in network of that name (built-in: {}){}",
+                            names.join(", "),
+                            cortexsim_core::reader::hint(&p.to_string_lossy(), &names)
+                        )
+                    } else {
+                        "network file does not exist".to_string()
+                    };
+                    SpecError::new(&origin, msg)
+                })?;
+                parse_toml(&text, &origin)
+            }
+        }
+    }
+}
+
+/// Load `origin` with the `--set` overrides `sets` applied to its table; data-driven
+/// models read `data` (else `$CORTEXSIM_DATA`, else the built-in data).
+pub fn load(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Loaded, SpecError> {
+    let mut table = origin.table()?;
+    overrides::apply_all(&mut table, sets)?;
+    load_table(&table, data)
+}
+
+/// [`load`] for a table that is already parsed and overridden.
+pub fn load_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecError> {
+    match kind_of(table) {
+        FileKind::Spiking => Ok(Loaded::Spiking(Box::new(Network::from_table(table)?))),
+        FileKind::SpikingGenerator => load_spiking_generator(table, data)?
+            .map(|n| Loaded::Spiking(Box::new(n)))
+            .ok_or_else(|| SpecError::new("model.kind", "not a spiking generator")),
+        FileKind::Rate => load_rate_file(table, data)?
+            .map(|f| Loaded::Rate(Box::new(f)))
+            .ok_or_else(|| SpecError::new("", "not a rate file (no [model] or [[rate_populations]])")),
+    }
+}
+
+/// Load a spiking network (a network file or a generator); a rate file is an error.
+pub fn load_spiking(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Network, SpecError> {
+    match load(origin, sets, data)? {
+        Loaded::Spiking(n) => Ok(*n),
+        Loaded::Rate(_) => Err(SpecError::new(
+            origin.display(),
+            "this is a rate model; this command needs a spiking network",
+        )),
+    }
+}
+
+/// Load a rate model; a spiking network is an error.
+pub fn load_rate(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<RateNetworkFile, SpecError> {
+    match load(origin, sets, data)? {
+        Loaded::Rate(f) => Ok(*f),
+        Loaded::Spiking(_) => Err(SpecError::new(
+            origin.display(),
+            "this is a spiking network; this command needs a rate model (a file with [model] or [[rate_populations]])",
+        )),
+    }
+}
