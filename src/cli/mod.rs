@@ -8,16 +8,15 @@ pub mod pulse;
 
 use cortexsim::engine::memory::{self, human};
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
+use cortexsim::protocols::run::{self, RunOptions};
 use cortexsim::error::SpecError;
 use cortexsim::io::sonata::{SonataWriter, check_output_path};
-use cortexsim::record::{FinalData, summarize};
 use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
 use cortexsim::spec::Network;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value as Json, json};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 pub mod rate;
 
@@ -284,6 +283,50 @@ pub fn main_with(args: Vec<String>) -> i32 {
     }
 }
 
+/// The terminal progress bar of a run: shown after the first second, when enabled.
+struct ProgressBar {
+    enabled: bool,
+    dt: f64,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl ProgressBar {
+    fn new(enabled: bool, dt: f64) -> Self {
+        ProgressBar { enabled, dt, bar: None }
+    }
+
+    fn update(&mut self, done: u64, steps: u64, elapsed: f64) {
+        if !self.enabled {
+            return;
+        }
+        if self.bar.is_none() && elapsed > 1.0 {
+            let b = indicatif::ProgressBar::new(steps);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40.cyan/blue} {percent:>3}% {msg} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            self.bar = Some(b);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+            let sim_ms = done as f64 * self.dt;
+            b.set_message(format!(
+                "{sim_ms:.0}/{:.0} ms, real-time factor {:.2}",
+                steps as f64 * self.dt,
+                elapsed / (sim_ms * 1e-3)
+            ));
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn print_warnings(w: &[String]) {
     for x in w {
         eprintln!("warning: {x}");
@@ -337,21 +380,20 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         check_output_path(&o, true).map_err(Failure::invalid)?;
         Some(o)
     };
-    let t_build = Instant::now();
-    let opts = BuildOptions {
+    let opts = RunOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
         keep_spikes: raster.is_some(),
-        ..Default::default()
+        warmup_ms: a.warmup.unwrap_or(0.0),
     };
     if let Some(c) = &a.connectivity {
         check_output_path(c, a.overwrite).map_err(Failure::invalid)?;
         check_output_path(&cortexsim::io::mtx::delays_path(c), a.overwrite)
             .map_err(Failure::invalid)?;
     }
-    let mut sim = Simulation::build(&net, &opts).map_err(Failure::build)?;
+    let mut built = run::build(&net, &opts).map_err(Failure::build)?;
     if let Some(c) = &a.connectivity {
-        let dp = cortexsim::io::mtx::write(&sim, c).map_err(Failure::runtime)?;
+        let dp = cortexsim::io::mtx::write(&built.sim, c).map_err(Failure::runtime)?;
         if !a.json {
             eprintln!(
                 "connectivity: {} (weights), {} (delays, ms)",
@@ -360,135 +402,28 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
             );
         }
     }
-    let build_s = t_build.elapsed().as_secs_f64();
-    print_warnings(&sim.warnings);
+    print_warnings(&built.sim.warnings);
     if let Some(o) = &out {
         let w = SonataWriter::create(o, &net).map_err(Failure::runtime)?;
-        sim.set_sink(Box::new(w));
+        built.sim.set_sink(Box::new(w));
     }
-    let dt = net.simulation.dt;
-    // Warm-up (benchmarks): simulated but neither timed nor counted in the event rate.
-    let warm_steps = ((a.warmup.unwrap_or(0.0) / dt).round() as u64).min(net.simulation.steps);
-    let t_warm = Instant::now();
-    if warm_steps > 0 {
-        sim.run_for(warm_steps, |_| {}).map_err(Failure::sim)?;
-    }
-    let warmup_s = t_warm.elapsed().as_secs_f64();
-    let spikes_after_warmup = sim.recording.pop_spikes.clone();
-    let steps = net.simulation.steps - warm_steps;
     let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-    let t_sim = Instant::now();
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let run_result = sim.run_for(steps, |t| {
-        if !show_bar {
-            return;
-        }
-        let el = t_sim.elapsed().as_secs_f64();
-        if bar.is_none() && el > 1.0 {
-            let b = indicatif::ProgressBar::new(steps);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40.cyan/blue} {percent:>3}% {msg} eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar = Some(b);
-        }
-        if let Some(b) = &bar {
-            b.set_position(t - warm_steps);
-            let sim_ms = (t - warm_steps) as f64 * dt;
-            b.set_message(format!(
-                "{sim_ms:.0}/{:.0} ms, real-time factor {:.2}",
-                steps as f64 * dt,
-                el / (sim_ms * 1e-3)
-            ));
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let sim_s = t_sim.elapsed().as_secs_f64();
-    let t_ms = sim.t as f64 * dt;
-    let pops = summarize(&sim.recording, &net, t_ms);
-    let peak = memory::peak_rss_bytes();
-    let mut summary = json!({
-        "network": a.net.origin().display(),
-        "t_stop_ms": t_ms,
-        "dt_ms": dt,
-        "seed": net.simulation.seed,
-        "threads": sim.threads,
-        "neurons": net.n_neurons(),
-        "partitions": sim.parts.len(),
-        "populations": pops.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap())).collect::<serde_json::Map<String, Json>>(),
-        "synapses": sim.synapses,
-        "synapses_per_projection": sim.synapses_per_projection,
-        "synapse_bytes": sim.synapse_bytes,
-        "bytes_per_synapse": if sim.synapses > 0 { sim.synapse_bytes as f64 / sim.synapses as f64 } else { 0.0 },
-        "memory_bytes": {"estimate": sim.estimate.total, "peak_rss": peak},
-        "timings_s": {"build": build_s, "warmup": warmup_s, "simulate": sim_s, "write": 0.0},
-        "real_time_factor": if steps > 0 { sim_s / (steps as f64 * dt * 1e-3) } else { 0.0 },
-        "warmup_ms": warm_steps as f64 * dt,
-        "synaptic_events_per_s": 0.0,
-        "output": out.as_ref().map(|o| o.display().to_string()),
-        "spikes_written": 0,
-        "warnings": sim.warnings,
-        "status": if run_result.is_ok() { "complete" } else { "failed" },
-    });
-    // Synaptic events: spikes of each population times its mean out-degree.
-    let mut events = 0.0;
-    for (pi, pr) in net.projections.iter().enumerate() {
-        let src_spikes =
-            (sim.recording.pop_spikes[pr.source] - spikes_after_warmup[pr.source]) as f64;
-        events += src_spikes * sim.synapses_per_projection[pi] as f64
-            / net.populations[pr.source].size as f64;
-    }
-    summary["synaptic_events_per_s"] = json!(if sim_s > 0.0 { events / sim_s } else { 0.0 });
-    let t_write = Instant::now();
-    let mut write_err = None;
-    if let Some(mut sink) = sim.recording.sink.take() {
-        let rates = if net.recorders.rate_bin > 0.0 {
-            let bin = net.recorders.rate_bin;
-            net.populations
-                .iter()
-                .enumerate()
-                .map(|(p, pop)| {
-                    let bins = (t_ms / bin).ceil() as usize;
-                    let r: Vec<f64> = sim.recording.rate_bins[p]
-                        [..bins.min(sim.recording.rate_bins[p].len())]
-                        .iter()
-                        .map(|&c| c as f64 / (pop.size as f64 * bin * 1e-3))
-                        .collect();
-                    (pop.name.clone(), bin, r)
-                })
-                .collect()
-        } else {
-            vec![]
-        };
-        let vm = (0..net.populations.len())
-            .filter_map(|p| {
-                sim.vm_samples(p)
-                    .map(|(t, rows, n)| (net.populations[p].name.clone(), t, rows, n))
-            })
-            .collect();
-        summary["spikes_written"] = json!(sim.recording.written);
-        let summary_text = summary.to_string();
-        // A failed run leaves the file marked incomplete: nothing is finished.
-        if run_result.is_ok()
-            && let Err(e) = sink.finish(&FinalData {
-                rates,
-                vm,
-                summary_json: &summary_text,
-            })
-        {
-            write_err = Some(e);
-        }
-    }
-    summary["timings_s"]["write"] = json!(t_write.elapsed().as_secs_f64());
-    if let Err(e) = run_result {
-        return Err(Failure::sim(e));
-    }
-    if let Some(e) = write_err {
-        return Err(Failure::runtime(e));
+    let mut bar = ProgressBar::new(show_bar, net.simulation.dt);
+    let out_name = out.as_ref().map(|o| o.display().to_string());
+    let (sim, mut summary, result) = run::run(
+        &net,
+        &a.net.origin().display(),
+        out_name.as_deref(),
+        built,
+        &opts,
+        &mut |done, steps, elapsed| bar.update(done, steps, elapsed),
+    );
+    bar.finish();
+    let t_ms = sim.t as f64 * net.simulation.dt;
+    match result {
+        Err(run::RunError::Sim(e)) => return Err(Failure::sim(e)),
+        Err(run::RunError::Output(e)) => return Err(Failure::runtime(e)),
+        Ok(()) => {}
     }
     if let Some((p, sel)) = &raster {
         plot_raster(&a, &net, &sim, sel, t_ms, p)?;

@@ -1,0 +1,199 @@
+//! The `run` protocol of a spiking network: build, optional warm-up, simulate, count the
+//! synaptic events, assemble the summary and finish the output (binned rates, membrane
+//! potentials, summary) — everything `cortexsim run` does between parsing and printing,
+//! so that the CLI and a Python package report the same numbers.
+//!
+//! The summary is one JSON object (the `--json` output of `cortexsim run`, also stored
+//! in the SONATA file): network, `t_stop_ms`, `dt_ms`, seed, threads, neurons,
+//! partitions, per-population statistics ([`cortexsim_engine::record::summarize`]),
+//! synapses (total, per projection, bytes), memory (estimate, peak RSS), timings (build,
+//! warm-up, simulate, write), real-time factor, synaptic events per second, output,
+//! spikes written, warnings and status (`complete` / `failed`).
+//!
+//! **Synaptic events** are counted as the spikes of each source population after the
+//! warm-up times the mean out-degree of each of its projections (synapses of the
+//! projection / source size): exact in expectation, and what NEST's benchmarks report.
+
+use cortexsim_engine::memory;
+use cortexsim_engine::record::{FinalData, summarize};
+use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
+use cortexsim_spec::Network;
+use serde_json::{Value as Json, json};
+use std::time::Instant;
+
+/// How to run (what the command line's flags set).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Worker threads; 0 = the file's `simulation.threads`, else all cores.
+    pub threads: usize,
+    /// Refuse to build above this many bytes (None: the available memory).
+    pub max_memory: Option<u64>,
+    /// Keep every spike in memory (rasters).
+    pub keep_spikes: bool,
+    /// Simulate this many ms first, neither timed nor counted in the event rate.
+    pub warmup_ms: f64,
+}
+
+/// A built simulation and its build time.
+pub struct Built {
+    pub sim: Simulation,
+    pub build_s: f64,
+}
+
+/// Build the simulation of `net` (memory estimate checked first).
+pub fn build(net: &Network, opts: &RunOptions) -> Result<Built, BuildError> {
+    let t = Instant::now();
+    let sim = Simulation::build(
+        net,
+        &BuildOptions {
+            threads: opts.threads,
+            max_memory: opts.max_memory,
+            keep_spikes: opts.keep_spikes,
+            ..Default::default()
+        },
+    )?;
+    Ok(Built {
+        sim,
+        build_s: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// Progress of the timed part of a run: `(steps done, steps in all, seconds elapsed)`.
+pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64, f64) + Send);
+
+/// Run a built simulation to the network's `t_stop`: the warm-up, then the timed
+/// simulation (reporting to `progress`), then the output's final data; returns the
+/// summary (module docs) and the first failure, if any. A failed run leaves its output
+/// marked incomplete: the sink is not finished.
+pub fn run(
+    net: &Network,
+    network_name: &str,
+    output_name: Option<&str>,
+    built: Built,
+    opts: &RunOptions,
+    progress: Progress,
+) -> (Simulation, Json, Result<(), RunError>) {
+    let Built { mut sim, build_s } = built;
+    let dt = net.simulation.dt;
+    let warm_steps = ((opts.warmup_ms / dt).round() as u64).min(net.simulation.steps);
+    let t_warm = Instant::now();
+    let mut result = if warm_steps > 0 {
+        sim.run_for(warm_steps, |_| {}).map_err(RunError::Sim)
+    } else {
+        Ok(())
+    };
+    let warmup_s = t_warm.elapsed().as_secs_f64();
+    let spikes_after_warmup = sim.recording.pop_spikes.clone();
+    let steps = net.simulation.steps - warm_steps;
+    let t_sim = Instant::now();
+    if result.is_ok() {
+        result = sim
+            .run_for(steps, |t| {
+                progress(t - warm_steps, steps, t_sim.elapsed().as_secs_f64())
+            })
+            .map_err(RunError::Sim);
+    }
+    let sim_s = t_sim.elapsed().as_secs_f64();
+    let t_ms = sim.t as f64 * dt;
+    let pops = summarize(&sim.recording, net, t_ms);
+    let mut summary = json!({
+        "network": network_name,
+        "t_stop_ms": t_ms,
+        "dt_ms": dt,
+        "seed": net.simulation.seed,
+        "threads": sim.threads,
+        "neurons": net.n_neurons(),
+        "partitions": sim.parts.len(),
+        "populations": pops.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or(Json::Null))).collect::<serde_json::Map<String, Json>>(),
+        "synapses": sim.synapses,
+        "synapses_per_projection": sim.synapses_per_projection,
+        "synapse_bytes": sim.synapse_bytes,
+        "bytes_per_synapse": if sim.synapses > 0 { sim.synapse_bytes as f64 / sim.synapses as f64 } else { 0.0 },
+        "memory_bytes": {"estimate": sim.estimate.total, "peak_rss": memory::peak_rss_bytes()},
+        "timings_s": {"build": build_s, "warmup": warmup_s, "simulate": sim_s, "write": 0.0},
+        "real_time_factor": if steps > 0 { sim_s / (steps as f64 * dt * 1e-3) } else { 0.0 },
+        "warmup_ms": warm_steps as f64 * dt,
+        "synaptic_events_per_s": 0.0,
+        "output": output_name,
+        "spikes_written": 0,
+        "warnings": sim.warnings,
+        "status": if result.is_ok() { "complete" } else { "failed" },
+    });
+    let events = synaptic_events(net, &sim, &spikes_after_warmup);
+    summary["synaptic_events_per_s"] = json!(if sim_s > 0.0 { events / sim_s } else { 0.0 });
+    let t_write = Instant::now();
+    if let Some(mut sink) = sim.recording.sink.take() {
+        summary["spikes_written"] = json!(sim.recording.written);
+        let summary_text = summary.to_string();
+        if result.is_ok()
+            && let Err(e) = sink.finish(&FinalData {
+                rates: binned_rates(net, &sim, t_ms),
+                vm: (0..net.populations.len())
+                    .filter_map(|p| {
+                        sim.vm_samples(p)
+                            .map(|(t, rows, n)| (net.populations[p].name.clone(), t, rows, n))
+                    })
+                    .collect(),
+                summary_json: &summary_text,
+            })
+        {
+            result = Err(RunError::Output(e));
+        }
+    }
+    summary["timings_s"]["write"] = json!(t_write.elapsed().as_secs_f64());
+    (sim, summary, result)
+}
+
+/// Why a run did not complete.
+#[derive(Debug)]
+pub enum RunError {
+    /// The simulation failed (e.g. a numerical failure).
+    Sim(SimError),
+    /// The output could not be finished.
+    Output(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Sim(e) => write!(f, "{e}"),
+            RunError::Output(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Synaptic events since `spikes_before` (per-population spike counts): the spikes of
+/// each source times the mean out-degree of each of its projections (module docs).
+pub fn synaptic_events(net: &Network, sim: &Simulation, spikes_before: &[u64]) -> f64 {
+    net.projections
+        .iter()
+        .enumerate()
+        .map(|(pi, pr)| {
+            let src_spikes = (sim.recording.pop_spikes[pr.source] - spikes_before[pr.source]) as f64;
+            src_spikes * sim.synapses_per_projection[pi] as f64 / net.populations[pr.source].size as f64
+        })
+        .sum()
+}
+
+/// The binned population rates of the network's rate recorder (`recorders.rate_bin`
+/// ms; none when it is 0) up to `t_ms`: (population, bin ms, rates Hz).
+pub fn binned_rates(net: &Network, sim: &Simulation, t_ms: f64) -> Vec<(String, f64, Vec<f64>)> {
+    let bin = net.recorders.rate_bin;
+    if bin <= 0.0 {
+        return vec![];
+    }
+    net.populations
+        .iter()
+        .enumerate()
+        .map(|(p, pop)| {
+            let bins = (t_ms / bin).ceil() as usize;
+            let counts = &sim.recording.rate_bins[p];
+            let r: Vec<f64> = counts[..bins.min(counts.len())]
+                .iter()
+                .map(|&c| c as f64 / (pop.size as f64 * bin * 1e-3))
+                .collect();
+            (pop.name.clone(), bin, r)
+        })
+        .collect()
+}
+
