@@ -354,7 +354,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         Some(p) => {
             rate::check_plot_path(p)?;
             let hier = pulse::spiking_hierarchy(&a.net, a.data.as_deref())?;
-            let sel = pulse::raster_selection(&net, &a.raster_pops, hier.as_deref())?;
+            let sel = cortexsim::protocols::raster::raster_selection(&net, &a.raster_pops, hier.as_deref())
+                .map_err(Failure::invalid)?;
             Some((p.clone(), sel))
         }
         None => None,

@@ -7,20 +7,16 @@ use super::rate::check_plot_path;
 use super::rate::plot_err;
 use super::{BuildOptions, Failure, NetArgs, Simulation, parse_bytes};
 use cortexsim::models::{self, markov};
-use cortexsim::spec::{Network, StimulusKind};
+#[cfg(feature = "plots")]
+use cortexsim::protocols::pulse::Response;
+use cortexsim::protocols::pulse::{attenuation, moving_average, resp_json, response};
+#[cfg(feature = "plots")]
+pub use cortexsim::protocols::raster::raster_pops;
+pub use cortexsim::protocols::raster::stimulus_windows;
 use clap::Args;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Areas whose E populations the raster shows by default, if the network has them.
-pub const DEFAULT_RASTER_AREAS: &[&str] = &["V1", "V2", "V4", "TEO", "7A", "46d", "9/46d", "24c"];
-/// Populations shown by default when the network has none of [`DEFAULT_RASTER_AREAS`].
-pub const DEFAULT_RASTER_POPS: usize = 8;
-/// Largest number of populations in a raster.
-pub const MAX_RASTER_POPS: usize = 16;
-/// Largest number of neurons drawn per population.
-pub const MAX_RASTER_NEURONS: u32 = 200;
 
 /// `(area, normalised hierarchy)` of a data-driven spiking generator file (with its
 /// `--set` overrides applied); `None` for any other spiking file.
@@ -34,153 +30,6 @@ pub fn spiking_hierarchy(
     }
     let d = markov::load_markov2014(data).map_err(Failure::spec)?;
     Ok(Some(d.areas.into_iter().zip(d.hier_norm).collect()))
-}
-
-/// Area of a population name `<area>.<pop>` (the whole name if it has no dot).
-fn area_of(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(a, _)| a)
-}
-
-fn hier_of(hier: Option<&[(String, f64)]>, pop: &str) -> f64 {
-    hier.and_then(|h| h.iter().find(|(a, _)| a == area_of(pop)))
-        .map_or(f64::INFINITY, |x| x.1)
-}
-
-/// Populations of the raster (indices into `net.populations`): `requested` (names;
-/// unknown names are an invalid-argument failure), else the E populations of
-/// [`DEFAULT_RASTER_AREAS`] that exist, else the first [`DEFAULT_RASTER_POPS`]
-/// populations. Sorted by the hierarchy of their area when it is known (stable).
-pub fn raster_selection(
-    net: &Network,
-    requested: &[String],
-    hier: Option<&[(String, f64)]>,
-) -> Result<Vec<usize>, Failure> {
-    let mut sel: Vec<usize> = if requested.is_empty() {
-        let d: Vec<usize> = DEFAULT_RASTER_AREAS
-            .iter()
-            .filter_map(|a| net.pop_index(&models::large_scale::e_pop(a)))
-            .collect();
-        if d.is_empty() {
-            (0..net.populations.len().min(DEFAULT_RASTER_POPS)).collect()
-        } else {
-            d
-        }
-    } else {
-        let mut v = Vec::new();
-        for name in requested {
-            let i = net.pop_index(name.trim()).ok_or_else(|| {
-                let names: Vec<&str> = net.populations.iter().map(|p| p.name.as_str()).collect();
-                let shown = if names.len() > 12 {
-                    format!("{}, ... ({} in all)", names[..12].join(", "), names.len())
-                } else {
-                    names.join(", ")
-                };
-                Failure::invalid(format!(
-                    "--raster-pops: no population `{}` in the network (populations: {shown})",
-                    name.trim()
-                ))
-            })?;
-            if !v.contains(&i) {
-                v.push(i);
-            }
-        }
-        if v.len() > MAX_RASTER_POPS {
-            return Err(Failure::invalid(format!(
-                "--raster-pops: at most {MAX_RASTER_POPS} populations, got {}",
-                v.len()
-            )));
-        }
-        v
-    };
-    sel.sort_by(|&a, &b| {
-        hier_of(hier, &net.populations[a].name).total_cmp(&hier_of(hier, &net.populations[b].name))
-    });
-    Ok(sel)
-}
-
-/// Windows of the step stimuli with a non-zero amplitude, labelled with their target.
-pub fn stimulus_windows(net: &Network) -> Vec<(String, f64, f64)> {
-    let mut w = Vec::new();
-    for s in &net.stimuli {
-        if let StimulusKind::Step { epochs } = &s.kind {
-            for e in epochs.iter().filter(|e| e.amplitude != 0.0) {
-                w.push((
-                    format!(
-                        "input to {} ({} pA)",
-                        net.populations[s.target].name, e.amplitude
-                    ),
-                    e.start.max(s.start),
-                    e.stop.min(s.stop),
-                ));
-            }
-        }
-    }
-    w.retain(|(_, a, b)| b > a);
-    w
-}
-
-/// The rows drawn for a population of `size` neurons: at most [`MAX_RASTER_NEURONS`]
-/// evenly spaced neurons (`floor(k size / drawn)`); `rows[i]` is neuron `i`'s row or
-/// `u32::MAX`.
-#[cfg(feature = "plots")]
-fn raster_rows(size: u32) -> (u32, Vec<u32>) {
-    let drawn = size.min(MAX_RASTER_NEURONS);
-    let mut rows = vec![u32::MAX; size as usize];
-    for k in 0..drawn {
-        rows[(k as u64 * size as u64 / drawn as u64) as usize] = k;
-    }
-    (drawn, rows)
-}
-
-/// Raster data of the populations `sel` from the kept spikes `(step, gid)`; rates of all
-/// neurons in bins of `bin_ms` up to `t_stop_ms`. Spike times are the ends of their steps.
-#[cfg(feature = "plots")]
-pub fn raster_pops(
-    net: &Network,
-    sel: &[usize],
-    kept: &[(u64, u32)],
-    bin_ms: f64,
-    t_stop_ms: f64,
-) -> Vec<cortexsim::plot::RasterPop> {
-    let dt = net.simulation.dt;
-    let offsets = net.offsets();
-    let nbins = ((t_stop_ms / bin_ms).ceil() as usize).max(1);
-    let mut out: Vec<cortexsim::plot::RasterPop> = Vec::new();
-    let mut maps = Vec::new();
-    for &p in sel {
-        let size = net.populations[p].size;
-        let (drawn, rows) = raster_rows(size);
-        maps.push(rows);
-        out.push(cortexsim::plot::RasterPop {
-            name: net.populations[p].name.clone(),
-            size,
-            drawn,
-            spikes: Vec::new(),
-            rate_hz: vec![0.0; nbins],
-        });
-    }
-    for &(step, gid) in kept {
-        let p = offsets.partition_point(|&o| o <= gid) - 1;
-        let Some(k) = sel.iter().position(|&s| s == p) else {
-            continue;
-        };
-        let t = (step + 1) as f64 * dt;
-        let b = ((step as f64 * dt / bin_ms) as usize).min(nbins - 1);
-        out[k].rate_hz[b] += 1.0;
-        let row = maps[k][(gid - offsets[p]) as usize];
-        if row != u32::MAX {
-            out[k].spikes.push((t, row));
-        }
-    }
-    for r in &mut out {
-        let norm = r.size as f64 * bin_ms * 1e-3;
-        for (b, v) in r.rate_hz.iter_mut().enumerate() {
-            // The last bin may be partial.
-            let width = (t_stop_ms - b as f64 * bin_ms).min(bin_ms) / bin_ms;
-            *v /= norm * width.max(1e-9);
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -225,108 +74,6 @@ pub struct PulseCompareArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Response of one population to the pulse.
-#[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "plots"), allow(dead_code))]
-struct Response {
-    /// Sample times relative to the onset, from `-baseline` on (ms).
-    t_rel: Vec<f64>,
-    /// Rate minus baseline at those times (Hz).
-    change: Vec<f64>,
-    baseline_hz: f64,
-    peak_hz: f64,
-    t_peak_ms: f64,
-    /// Largest |change| before the onset (outside the smoothing reach): the noise level.
-    pre_max_abs_hz: f64,
-    /// Mean change (unsmoothed) while the pulse is on.
-    mean_pulse_hz: f64,
-}
-
-/// `raw` gives the baseline (mean over `[onset - baseline_ms, onset)`), `smooth` the change.
-fn response(
-    t: &[f64],
-    raw: &[f64],
-    smooth: &[f64],
-    (onset, stop): (f64, f64),
-    baseline_ms: f64,
-    reach_ms: f64,
-) -> Option<Response> {
-    let from = onset - baseline_ms;
-    let base: Vec<f64> = t
-        .iter()
-        .zip(raw)
-        .filter(|(t, _)| **t >= from && **t < onset)
-        .map(|(_, &v)| v)
-        .collect();
-    if base.is_empty() {
-        return None;
-    }
-    let baseline_hz = base.iter().sum::<f64>() / base.len() as f64;
-    let (mut t_rel, mut change) = (Vec::new(), Vec::new());
-    let (mut peak, mut t_peak, mut pre) = (f64::NEG_INFINITY, f64::NAN, 0.0f64);
-    for (&ti, &v) in t.iter().zip(smooth) {
-        if ti < from {
-            continue;
-        }
-        let c = v - baseline_hz;
-        t_rel.push(ti - onset);
-        change.push(c);
-        if ti >= onset {
-            if c > peak {
-                peak = c;
-                t_peak = ti - onset;
-            }
-        } else if ti < onset - reach_ms {
-            pre = pre.max(c.abs());
-        }
-    }
-    if !peak.is_finite() {
-        return None;
-    }
-    let on: Vec<f64> = t
-        .iter()
-        .zip(raw)
-        .filter(|(t, _)| **t >= onset && **t < stop)
-        .map(|(_, &v)| v - baseline_hz)
-        .collect();
-    let mean_pulse_hz = on.iter().sum::<f64>() / on.len().max(1) as f64;
-    Some(Response {
-        t_rel,
-        change,
-        baseline_hz,
-        peak_hz: peak,
-        t_peak_ms: t_peak,
-        pre_max_abs_hz: pre,
-        mean_pulse_hz,
-    })
-}
-
-/// Centred moving average over `2 h + 1` samples (fewer at the ends).
-fn moving_average(x: &[f64], h: usize) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(x.len()));
-            x[a..b].iter().sum::<f64>() / (b - a) as f64
-        })
-        .collect()
-}
-
-fn resp_json(r: &Response) -> Json {
-    json!({
-        "baseline_hz": r.baseline_hz,
-        "peak_change_hz": r.peak_hz,
-        "t_peak_ms": r.t_peak_ms,
-        "pre_pulse_max_abs_change_hz": r.pre_max_abs_hz,
-        "above_noise": r.peak_hz > r.pre_max_abs_hz,
-        "mean_change_during_pulse_hz": r.mean_pulse_hz,
-    })
-}
-
-/// Attenuation `peak(from) / peak(to)`; `None` (JSON null) if `to` does not rise.
-fn attenuation(from: f64, to: f64) -> Option<f64> {
-    (to > 0.0).then(|| from / to)
 }
 
 pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {

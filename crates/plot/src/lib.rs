@@ -511,19 +511,9 @@ fn fmt_list(v: &[f64]) -> String {
     }
 }
 
-/// One population of a spike raster ([`plot_raster`]).
-#[derive(Debug, Clone)]
-pub struct RasterPop {
-    pub name: String,
-    /// Neurons in the population.
-    pub size: u32,
-    /// Neurons drawn (rows of its band).
-    pub drawn: u32,
-    /// Spikes of the drawn neurons: `(time ms, row in 0..drawn)`.
-    pub spikes: Vec<(f64, u32)>,
-    /// Population rate (all neurons, Hz) in consecutive bins of `bin_ms` from 0.
-    pub rate_hz: Vec<f64>,
-}
+/// One population of a spike raster ([`plot_raster`]); built by
+/// [`cortexsim_protocols::raster::raster_pops`].
+pub use cortexsim_protocols::raster::RasterPop;
 
 /// A shaded time window (e.g. a stimulus): `(label, start ms, stop ms)`.
 pub type Window = (String, f64, f64);

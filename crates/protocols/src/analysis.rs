@@ -59,6 +59,16 @@ pub fn peak(f: &[f64], p: &[f64], f_min: f64) -> Option<usize> {
         .max_by(|&a, &b| p[a].total_cmp(&p[b]))
 }
 
+/// Centred moving average over `2 h + 1` samples (fewer at the ends).
+pub fn moving_average(x: &[f64], h: usize) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let (a, b) = (i.saturating_sub(h), (i + h + 1).min(x.len()));
+            x[a..b].iter().sum::<f64>() / (b - a) as f64
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

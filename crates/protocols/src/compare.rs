@@ -519,15 +519,7 @@ pub fn step_response(
             .iter()
             .map(|&c| c as f64 / (n * bin_ms * 1e-3))
             .collect();
-        let smooth: Vec<f64> = (0..raw.len())
-            .map(|k| {
-                let (lo, hi) = (
-                    k.saturating_sub(smooth_bins),
-                    (k + smooth_bins + 1).min(raw.len()),
-                );
-                raw[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
-            })
-            .collect();
+        let smooth = crate::analysis::moving_average(&raw, smooth_bins);
         let centre = |k: usize| (k as f64 + 0.5) * bin_ms;
         let mean_in = |a: f64, b: f64| {
             let v: Vec<f64> = (0..raw.len())

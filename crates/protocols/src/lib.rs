@@ -5,10 +5,15 @@
 //!   and its derived rate models.
 //! * [`run`]: the run of a spiking network — build, warm-up, simulate, event count,
 //!   summary, output — as `cortexsim run` reports it.
+//! * [`raster`]: the populations, neurons and binned rates of a spike raster.
+//! * [`pulse`]: response of a population to an input pulse (baseline, peak, noise level,
+//!   attenuation), for spiking runs and rate runs alike.
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
 //!
 //! Protocols sit above the engine, io, theory and models (docs/ARCHITECTURE.md); nothing
 //! below imports them.
 pub mod analysis;
 pub mod compare;
+pub mod pulse;
+pub mod raster;
 pub mod run;
