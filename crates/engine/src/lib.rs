@@ -1,6 +1,6 @@
 //! The engine: builds a [`Simulation`] from a validated [`Network`] and runs it.
 //!
-//! Contracts (see ARCHITECTURE.md):
+//! Contracts (docs/ARCHITECTURE.md):
 //! 1. **Integer time.** The clock is a step count (`u64`); delays are whole steps.
 //! 2. **Thread-count invariance.** Neurons are split into partitions whose boundaries
 //!    depend only on the network (population sizes and `partition_size`); random streams

@@ -1,6 +1,6 @@
 //! Local excitatory–inhibitory rate circuit (balanced-amplification demo of Joglekar 2018,
 //! parameters from the ReScience replication, Table 2 — partly guessed there, see
-//! SCIENCE.md §9).
+//! Joglekar et al. 2018, Neuron 98:222).
 //!
 //! ```text
 //! τ_E dr_E/dt = −r_E + β [ w_EE r_E − w_EI r_I + I_E ]_+

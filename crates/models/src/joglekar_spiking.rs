@@ -1,7 +1,7 @@
 //! 29-area spiking model of the macaque cortex of Joglekar et al. 2018 (Neuron 98:222),
 //! asynchronous regime, weak or strong global balanced amplification (GBA), following the
 //! original Brian2 code (OpenSourceBrain/JoglekarEtAl18,
-//! `Brian/OriginalCodes/rishimodelpython_brian2_spiking.py`) and SCIENCE.md §9.
+//! `Brian/OriginalCodes/rishimodelpython_brian2_spiking.py`) and Joglekar et al. 2018, Neuron 98:222.
 //!
 //! Per area `i` (data order of `markov2014-29areas`) an excitatory population `<area>.E`
 //! and an inhibitory population `<area>.I` (default 1600 + 400 neurons) of leaky
@@ -35,7 +35,7 @@
 //! which has no effect). Long-range delays are drawn per synapse, truncated to
 //! `[dt, mean + 10 sd]` (the lower bound is never reached: the shortest mean is 2.7 ms).
 //!
-//! Asynchronous-regime parameters (code, SCIENCE.md §9): `ω_EE` 0.01, `ω_IE` 0.075,
+//! Asynchronous-regime parameters (code, Joglekar et al. 2018, Neuron 98:222): `ω_EE` 0.01, `ω_IE` 0.075,
 //! `ω_II` 0.075, `μ_IE` 0.0475 mV, `α` 0.68 in the paper (4.0 here, below), `μ_E` 14.2, `μ_I` 14.7 mV; weak GBA
 //! `ω_EI` = `μ_EE` = 0.0375 mV, strong GBA `ω_EI` = `μ_EE` = 0.05 mV. Optional input: a
 //! 6.3 mV drive to V1-E for 150 ms from 300 ms (the code's 1500 steps of 0.1 ms from step
@@ -141,7 +141,7 @@ pub struct JoglekarSpikingParams {
 }
 
 impl JoglekarSpikingParams {
-    /// Asynchronous regime with weak or strong GBA (SCIENCE.md §9), full size, no pulse.
+    /// Asynchronous regime with weak or strong GBA (Joglekar et al. 2018, Neuron 98:222), full size, no pulse.
     pub fn asynchronous(gba: Gba) -> Self {
         let (omega_ei, mu_ee) = match gba {
             Gba::Weak => (0.0375, 0.0375),

@@ -57,7 +57,7 @@ pub enum Gba {
 }
 
 impl LargeScaleParams {
-    /// Chaudhuri 2015 (SCIENCE.md §8).
+    /// Chaudhuri 2015 (Chaudhuri et al. 2015, Neuron 88:419).
     pub fn chaudhuri2015() -> Self {
         LargeScaleParams {
             eta: 0.68,
@@ -78,7 +78,7 @@ impl LargeScaleParams {
     }
 
     /// Joglekar 2018 rate model: weak GBA = Chaudhuri's `w_EI` 19.7, `μ_EE` 33.7; strong GBA
-    /// `w_EI` 25.2, `μ_EE` 51.5; rates clamped at baseline (SCIENCE.md §9).
+    /// `w_EI` 25.2, `μ_EE` 51.5; rates clamped at baseline (Joglekar et al. 2018, Neuron 98:222).
     pub fn joglekar2018(gba: Gba) -> Self {
         let mut p = Self::chaudhuri2015();
         p.clamp_at_baseline = true;

@@ -14,7 +14,7 @@
 //!
 //! `x_A`, `x_B`, `x_C` are the file's `[[stimuli]]` (pulses and OU noise into `A`, `B`,
 //! `C`). `φ_I` is [`Transfer::ThresholdLinear`] with gain `c1/g_I` and threshold
-//! `(c0 − g_I r0)/c1`; `φ_E` is [`Transfer::AbbottChance`]. Parameters (SCIENCE.md §10):
+//! `(c0 − g_I r0)/c1`; `φ_E` is [`Transfer::AbbottChance`]. Parameters (Mejias & Wang 2022, eLife 11:e72136):
 //! `τ_N` = 60 ms, `τ_G` = 5 ms, `τ_r` = 2 ms, `γ` = 1.282, `γ_I` = 2, `a` = 135 Hz/nA,
 //! `b` = 54 Hz, `d` = 0.308 s, `g_I` = 4, `c1` = 615 Hz/nA, `c0` = 177 Hz, `r0` = 5.5 Hz,
 //! `J_c` = 0.0107, `J_EI` = −0.31, `J_II` = −0.12 nA, `I_0A = I_0B` = 0.3294, `I_0C` = 0.26 nA.

@@ -12,7 +12,7 @@
 //! `J` is the mean delta-equivalent PSP jump (exp synapses: `w tau_s / C`) and
 //! `J2` its second moment (`J^2 (1 + c_w^2)` for relative weight sd `c_w`).
 //!
-//! # Stationary states (SCIENCE.md §1.4 item 1; Hahne 2017 eq. 30; NNMT `_solvers._firing_rate_integration`)
+//! # Stationary states (Hahne 2017 eq. 30; NNMT `_solvers._firing_rate_integration`)
 //!
 //! Solutions of `nu_a = Phi_a(mu_a(nu), sigma_a(nu))`, `Phi` = [`super::phi`]:
 //! 1. pseudo-time relaxation `tau dnu/dt = -nu + Phi(nu)` by explicit Euler with

@@ -1,6 +1,6 @@
 //! Linear stability of a stationary state *with* transmission delays and the
 //! frequency dependence of the neurons' response: the oscillatory (Hopf)
-//! instability of Brunel & Hakim 1999 / Brunel 2000 (SCIENCE.md §1.4 item 6).
+//! instability of Brunel & Hakim 1999 / Brunel 2000.
 //!
 //! # Characteristic equation (Brunel 2000 §4 and Appendix A; mean channel alone = Helias et al. 2013, NNMT `linear_stability`)
 //!

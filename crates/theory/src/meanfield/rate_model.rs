@@ -1,5 +1,5 @@
 //! Rate models derived from a [`MeanFieldNetwork`], run by the one rate
-//! integrator ([`crate::rate::run`]) (SCIENCE.md §1.4 items 2 and 5).
+//! integrator ([`crate::rate::run`]) (Schuecker et al. 2015; NEST siegert_neuron).
 //!
 //! # Nonlinear model ([`to_rate_network`]; NEST `siegert_neuron`)
 //!

@@ -1,7 +1,7 @@
 //! Reduction of a validated spiking [`Network`] to a [`MeanFieldNetwork`]: the
 //! bridge between `spec` and the (otherwise spec-independent) mean-field solver.
 //!
-//! # What is computed (SCIENCE.md §1.1)
+//! # What is computed (Brunel 2000; Fourcaud & Brunel 2002)
 //!
 //! For every target population `a` and source population `b`:
 //!
@@ -686,7 +686,7 @@ weight = -0.6
 
     #[test]
     fn exp_synapses_use_charge_over_capacitance() {
-        // PD14 (SCIENCE.md §1.1): 87.81 pA, tau_s = 0.5 ms, C = 250 pF -> 0.1756 mV
+        // PD14 (Brunel 2000; Fourcaud & Brunel 2002): 87.81 pA, tau_s = 0.5 ms, C = 250 pF -> 0.1756 mV
         let p = "C_m = 250.0, tau_m = 10.0, tau_syn_ex = 0.5, tau_syn_in = 0.5, E_L = -65.0, V_th = -50.0, V_reset = -65.0, I_e = 100.0";
         let extra = r#"
 [[projections]]

@@ -23,7 +23,7 @@
 //! nu  = e^{-m} / (e^{-m} t_ref + tau_m sqrt(pi) J)
 //! ```
 //!
-//! This covers the three regimes of SCIENCE.md §1.2 (mean-driven `y_th < 0`,
+//! This covers the three regimes of the Siegert formula (mean-driven `y_th < 0`,
 //! `y_r <= 0 <= y_th`, noise-driven `0 < y_r`) in one expression. For `m > 745`
 //! `e^{-m}` underflows and the rate is exactly 0 (true value < 1e-300 Hz). The
 //! erfcx integrals use Gauss–Legendre on doubling panels up to `t = 100` and the
