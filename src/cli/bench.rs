@@ -27,6 +27,7 @@ pub struct BenchArgs {
     /// Warm-up simulated before timing, ms.
     #[arg(long, default_value_t = 100.0)]
     pub warmup: f64,
+    /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
 }

@@ -172,7 +172,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "A,B,...", value_delimiter = ',', requires = "plot")]
     pub raster_pops: Vec<String>,
     /// Simulate this many ms first without timing them or counting their events (benchmarks).
-    #[arg(long, value_name = "MS", hide = true)]
+    #[arg(long, value_name = "MS")]
     pub warmup: Option<f64>,
     /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
     /// FILE.delays.mtx (ms); `--overwrite` applies. For networks up to ~1e7 synapses.
@@ -184,6 +184,7 @@ pub struct RunArgs {
 pub struct InspectArgs {
     #[command(flatten)]
     pub net: NetArgs,
+    /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
 }

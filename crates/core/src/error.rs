@@ -1,4 +1,5 @@
-//! Error types by phase: spec (user input), build, simulation, I/O.
+//! The error of user input: [`SpecError`] names the offending key path of a network, rate or
+//! generator file (build and simulation errors belong to the engine: `BuildError`, `SimError`).
 use thiserror::Error;
 
 /// A problem with the user's network description: `path` names the offending key

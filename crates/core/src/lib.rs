@@ -1,6 +1,6 @@
 //! Layer 0 of cortexsim: what every other layer needs and nothing else.
 //!
-//! * [`error`]: the error types by phase; [`error::SpecError`] names the offending key
+//! * [`error`]: [`error::SpecError`] names the offending key
 //!   path (`populations[E].params.tau_m`) of any user input.
 //! * [`reader`]: the one strict TOML reader of the project — network files, rate files
 //!   and generator files are all read through [`reader::Obj`], so every unknown key is

@@ -91,16 +91,23 @@ pub fn raster_selection(
     Ok(sel)
 }
 
-/// Windows of the step stimuli with a non-zero amplitude, labelled with their target.
+/// Windows of the step stimuli with a non-zero amplitude, labelled with their target, the
+/// current (pA, the unit of a step stimulus) and the membrane drive it amounts to (mV).
 pub fn stimulus_windows(net: &Network) -> Vec<(String, f64, f64)> {
     let mut w = Vec::new();
     for s in &net.stimuli {
         if let StimulusKind::Step { epochs } = &s.kind {
             for e in epochs.iter().filter(|e| e.amplitude != 0.0) {
+                let core = net.populations[s.target].model.core();
+                // The steady-state drive R I = I tau_m / C_m (mV): what rate-style files
+                // (e.g. the Joglekar generator's `amplitude` in mV) specify.
+                let drive_mv = e.amplitude * core.tau_m / core.c_m;
                 w.push((
                     format!(
-                        "input to {} ({} pA)",
-                        net.populations[s.target].name, e.amplitude
+                        "input to {} ({} pA, drive {} mV)",
+                        net.populations[s.target].name,
+                        e.amplitude,
+                        (drive_mv * 1e6).round() / 1e6
                     ),
                     e.start.max(s.start),
                     e.stop.min(s.stop),
