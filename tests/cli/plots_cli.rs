@@ -5,8 +5,7 @@
 //! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
 #![cfg(feature = "plots")]
 
-mod common;
-use common::{cortexsim, json_of, network};
+use crate::common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};
 
 fn out_path(name: &str) -> PathBuf {
