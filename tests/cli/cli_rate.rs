@@ -1,6 +1,6 @@
 //! The rate commands of the binary: `run` on rate/model files, `timescales`, `scan`.
 //!
-//! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
+//! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
 use serde_json::Value;
 use crate::common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};

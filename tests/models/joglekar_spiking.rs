@@ -14,11 +14,9 @@ use cortexsim::neuron::NeuronModel;
 use cortexsim::spec::{Dist, Network, Rule, StimulusKind};
 use std::path::PathBuf;
 
+/// `$CORTEXSIM_DATA`, else the repository's `data/` (tests/common).
 fn data_root() -> PathBuf {
-    match std::env::var_os("CORTEXSIM_DATA") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => common::manifest().join("../shared/data"),
-    }
+    common::data_dir()
 }
 
 fn data() -> MacaqueData {
