@@ -14,7 +14,7 @@
 # to a multiple of 16 -> Brunel-50k 32 partitions, the microcircuit 48); one extra run per
 # network at the largest thread count with more, smaller partitions shows whether load
 # balance or per-partition delivery cost dominates there. Results are identical for any
-# thread count and any layout (tests/invariance.rs); only the speed changes.
+# thread count and any layout (tests/engine/invariance.rs); only the speed changes.
 set -euo pipefail
 BIN=${1:-target/release/cortexsim}
 OUT=${OUT:-out/scaling}

@@ -4,7 +4,8 @@
 # reads (<DIR>/markov2014-29areas/{hierarchy_29,fln_29x29,sln_29x29,distance_mm_29x29}.csv).
 #
 # Usage:
-#   scripts/fetch_macaque_data.sh [DIR]                 # download into DIR (default: data/)
+#   scripts/fetch_macaque_data.sh [DIR]                 # download into DIR (default: out/data/;
+#                                                       # the repository ships the CSVs in data/)
 #   scripts/fetch_macaque_data.sh --from-dir SRC [DIR]  # no download: convert the .mat
 #                                                       # files already in SRC
 # Then:  export CORTEXSIM_DATA=<DIR as an absolute path>   (the script prints the line)
@@ -69,7 +70,7 @@ while [ $# -gt 0 ]; do
       ;;
   esac
 done
-DEST="${DEST:-data}"
+DEST="${DEST:-out/data}"
 
 command -v python3 >/dev/null || die "python3 not found"
 python3 -c 'import numpy, scipy.io' 2>/dev/null ||

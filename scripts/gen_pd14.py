@@ -2,7 +2,8 @@
 """Write networks/potjans_diesmann2014.toml from the published PD14 parameters.
 
 Usage: python3 scripts/gen_pd14.py [PD14_PARAMS_JSON] [OUT_TOML]
-The JSON is pd14-microcircuit/pd14_params.json of the data directory (CORTEXSIM_DATA),
+The JSON is pd14-microcircuit/pd14_params.json of the data directory ($CORTEXSIM_DATA, else the
+repository's data/),
 compiled from INM-6/microcircuit-PD14-model (network_params.py). No third-party packages.
 
 Follows the reference PyNEST implementation: iaf_psc_exp; K_tot = round(ln(1-p)/ln(1-1/(N_pre N_post)))
@@ -15,7 +16,7 @@ mean excitatory weight; initial potentials normal with the "optimized" per-popul
 """
 import json, math, os, sys
 
-data = os.environ.get("CORTEXSIM_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+data = os.environ.get("CORTEXSIM_DATA") or os.path.join(os.path.dirname(__file__), "..", "data")
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(data, "pd14-microcircuit", "pd14_params.json")
 out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "networks", "potjans_diesmann2014.toml")
 P = json.load(open(src))

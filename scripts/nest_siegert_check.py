@@ -2,7 +2,7 @@
 """Stationary mean-field rates: NEST `siegert_neuron` rate network vs `cortexsim meanfield`.
 
 Usage (from the repository root):
-    CORTEXSIM_DATA=/work/shared/data /opt/venv/bin/python scripts/nest_siegert_check.py \
+    /path/to/venv/bin/python scripts/nest_siegert_check.py \
         [path/to/cortexsim] [--no-write]
 
 Needs NEST >= 3 (tested with 3.10). Two networks are checked:
@@ -12,7 +12,7 @@ Needs NEST >= 3 (tested with 3.10). Two networks are checked:
     t_ref=2 ms; external drive 1000 inputs x 20 Hz with weight J). Wired as in NEST's
     pynest/examples/brunel_siegert_nest.py.
 (b) networks/potjans_diesmann2014.toml: the Potjans-Diesmann microcircuit (iaf_psc_exp) with the
-    parameters cortexsim reads from $CORTEXSIM_DATA/pd14-microcircuit/pd14_params.json:
+    parameters in pd14-microcircuit/pd14_params.json of the data directory ($CORTEXSIM_DATA, else data/):
     K = round(ln(1-p)/ln(1-1/(N_pre N_post)))/N_post, J = w tau_s/C (delta-equivalent PSP) with
     w = 87.81 pA (x2 for L4E->L23E, x g=-4 from inhibitory sources), tau_s = 0.5 ms, C = 250 pF,
     tau_m = 10 ms, theta = V_th - E_L = 15 mV, V_reset - E_L = 0, t_ref = 2 ms; Poisson background
@@ -68,7 +68,7 @@ WEIGHT_REL_SD = 0.1  # PD14 recurrent weights (cortexsim: J2 = J^2 (1 + c_w^2))
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.abspath(os.path.join(here, ".."))
-data = os.environ.get("CORTEXSIM_DATA", "/work/shared/data")
+data = os.environ.get("CORTEXSIM_DATA") or os.path.join(root, "data")
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 write = "--no-write" not in sys.argv[1:]
 exe = args[0] if args else os.path.join(root, "target", "release", "cortexsim")

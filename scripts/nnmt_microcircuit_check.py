@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mean-field rates of the Potjans-Diesmann microcircuit: cortexsim vs NNMT 1.3.
 
-Usage: CORTEXSIM_DATA=../shared/data python scripts/nnmt_microcircuit_check.py [path/to/cortexsim]
+Usage: python scripts/nnmt_microcircuit_check.py [path/to/cortexsim]   (data: $CORTEXSIM_DATA, else data/)
 Needs: pip install nnmt 'numpy<2.4'. NNMT is given the same parameters cortexsim reads from
 networks/potjans_diesmann2014.toml (the published PD14 values, pd14_params.json):
 J = w tau_s / C (delta-equivalent PSP), K = K_tot / N_post, Poisson background K_ext x 8 Hz,
@@ -13,7 +13,7 @@ import numpy as np
 import nnmt.lif.exp as lifexp
 
 here = os.path.dirname(os.path.abspath(__file__))
-data = os.environ.get("CORTEXSIM_DATA", os.path.join(here, "..", "..", "shared", "data"))
+data = os.environ.get("CORTEXSIM_DATA") or os.path.join(here, "..", "data")
 P = json.load(open(os.path.join(data, "pd14-microcircuit", "pd14_params.json")))
 exe = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "target", "release", "cortexsim")
 N = np.array(P["N"], float)

@@ -31,14 +31,23 @@ pub fn load(rel: &str, sets: &[&str]) -> Network {
     Network::load(&manifest().join(rel), &sets).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-/// Data directory: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; fails loudly if missing.
+/// The repository's own data directory, `<CARGO_MANIFEST_DIR>/data` (licence-compatible
+/// data only; see the PROVENANCE.md of each folder).
+pub fn repo_data_dir() -> PathBuf {
+    manifest().join("data")
+}
+
+/// Data directory: `$CORTEXSIM_DATA` if set and not empty, else the repository's own
+/// `data/` ([`repo_data_dir`]); fails loudly, naming the path, if the 29-area data are
+/// not there.
 pub fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CORTEXSIM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let dir = match std::env::var_os("CORTEXSIM_DATA") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => repo_data_dir(),
+    };
     assert!(
         dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
-        "macaque data not found in {} (set CORTEXSIM_DATA)",
+        "macaque data not found in {} (CORTEXSIM_DATA, else the repository's data/)",
         dir.display()
     );
     dir

@@ -3,7 +3,7 @@
 //! rules. Rates within 5% of NEST's mean; the ISI CV within 0.05 of NEST's (the network
 //! fires regularly in NEST too: CV ≈ 0.18); every neuron active; spike file = summary.
 
-mod common;
+use crate::common;
 use std::process::Command;
 
 #[test]

@@ -3,7 +3,7 @@
 //! mean + sigma sqrt(tau) xi), integrated exactly — so the grid samples have exactly these
 //! moments for any dt. Also: noise onto a non-delta model is refused with the key named.
 
-mod common;
+use crate::common;
 use cortexsim::spec::Network;
 
 fn net(dt: f64) -> Network {

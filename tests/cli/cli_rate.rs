@@ -1,9 +1,8 @@
 //! The rate commands of the binary: `run` on rate/model files, `timescales`, `scan`.
 //!
-//! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
+//! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
 use serde_json::Value;
-mod common;
-use common::{cortexsim, json_of, network};
+use crate::common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -256,7 +255,7 @@ fn missing_data_directory_is_an_invalid_input() {
 
 #[test]
 fn rate_only_options_and_bad_scan_arguments() {
-    // --plot draws spike rasters of spiking networks (tests/plots_cli.rs); the raster
+    // --plot draws spike rasters of spiking networks (tests/cli/plots_cli.rs); the raster
     // populations are for spiking networks only.
     let out = cortexsim(&[
         "run",

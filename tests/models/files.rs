@@ -2,19 +2,9 @@
 //! see (unknown keys with suggestions, missing data with the full path).
 use cortexsim::models::{self, load_rate_file};
 use cortexsim::rate::{self, Method, Transfer, analysis};
-use std::path::{Path, PathBuf};
+use crate::common::data_dir;
+use std::path::Path;
 
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CORTEXSIM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
-        "macaque data not found in {} (set CORTEXSIM_DATA)",
-        dir.display()
-    );
-    dir
-}
 
 fn parse(text: &str) -> toml::Table {
     text.parse().unwrap()

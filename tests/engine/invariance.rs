@@ -2,7 +2,7 @@
 //! count (I1), any partitioning (I7), any chunking of the run (I2), any event-list
 //! capacity (I8); seeds matter (I4).
 
-mod common;
+use crate::common;
 use cortexsim::engine::partition::Targets;
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::spec::Network;

@@ -1,7 +1,7 @@
 //! Matrix Market export of the built connectivity (`run --connectivity`): every synapse
 //! once, [target, source] over global ids, weights and delays as drawn.
 
-mod common;
+use crate::common;
 use std::process::Command;
 
 fn read_mtx(path: &std::path::Path) -> (usize, usize, Vec<(usize, usize, f64)>) {

@@ -4,19 +4,9 @@
 use cortexsim::models;
 use cortexsim::plot;
 use cortexsim::rate::{self, analysis};
-use std::path::{Path, PathBuf};
+use crate::common::data_dir;
+use std::path::Path;
 
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CORTEXSIM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
-        "macaque data not found in {} (set CORTEXSIM_DATA)",
-        dir.display()
-    );
-    dir
-}
 
 /// Width and height from a PNG header.
 fn png_size(path: &Path) -> (u32, u32) {

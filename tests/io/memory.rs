@@ -2,7 +2,7 @@
 //! [0.8, 1.25] of the peak RSS a run measures (each run in its own process), and
 //! `--max-memory` below the estimate refuses the network before allocating (exit 5).
 
-mod common;
+use crate::common;
 use std::process::Command;
 
 fn run_json(args: &[&str]) -> serde_json::Value {

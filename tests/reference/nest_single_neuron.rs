@@ -4,7 +4,7 @@
 //!
 //! Includes NEST's `refractory_input = true` (inputs during refractoriness kept, discounted).
 
-mod common;
+use crate::common;
 use cortexsim::spec::NetworkBuilder;
 use serde_json::Value;
 use toml::Value as T;

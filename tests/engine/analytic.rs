@@ -1,7 +1,7 @@
 //! Analytic-solution tests A1–A7 of RELIABILITY.md: closed forms the exact integrator
 //! must reproduce on the grid.
 
-mod common;
+use crate::common;
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::spec::{Network, NetworkBuilder};
 use toml::Value as T;

@@ -2,11 +2,10 @@
 //! (spiking vs rate pulse response): PNGs, JSON keys, exit codes. Small networks
 //! (400 neurons per area). The PNGs are left in `CARGO_TARGET_TMPDIR` for inspection.
 //!
-//! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
+//! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
 #![cfg(feature = "plots")]
 
-mod common;
-use common::{cortexsim, json_of, network};
+use crate::common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};
 
 fn out_path(name: &str) -> PathBuf {

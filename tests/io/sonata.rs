@@ -2,7 +2,7 @@
 //! summary, time order — and N1: a run that becomes numerically unstable stops with a
 //! clear error and leaves a file that says it is incomplete.
 
-mod common;
+use crate::common;
 use std::process::Command;
 
 fn bin() -> Command {

@@ -1,7 +1,7 @@
 //! The full Potjans–Diesmann microcircuit (77,169 neurons, 3e8 synapses, ~3 GB) against
 //! the published NEST reference rates (INM-6/microcircuit-PD14-model, `full_mean_rates`),
 //! within 10% per population. Slow (about 1.5 min on 2 cores): run with
-//! `cargo test --release --test pd14_full -- --ignored`.
+//! `cargo test --release --test reference pd14_full -- --ignored`.
 
 use std::process::Command;
 

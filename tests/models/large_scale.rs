@@ -2,22 +2,12 @@
 //! against the published formulas, baseline fixed point, timescale hierarchy and the
 //! weak/strong GBA attenuation, all from the shipped network files.
 //!
-//! Data: `$CORTEXSIM_DATA`, else `<manifest>/../shared/data`; missing data fails loudly.
+//! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
 use cortexsim::models::{self, RateNetworkFile, large_scale, markov::MacaqueData};
 use cortexsim::rate::{self, analysis};
-use std::path::{Path, PathBuf};
+use crate::common::data_dir;
+use std::path::Path;
 
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("CORTEXSIM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        dir.join("markov2014-29areas/fln_29x29.csv").is_file(),
-        "macaque data not found in {} (set CORTEXSIM_DATA)",
-        dir.display()
-    );
-    dir
-}
 
 fn data() -> MacaqueData {
     MacaqueData::load(&data_dir().join("markov2014-29areas")).unwrap()

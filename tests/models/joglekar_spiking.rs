@@ -2,9 +2,9 @@
 //! against the formulas of the original Brian2 code (SCIENCE.md §9), drawn connection counts,
 //! baseline rates and the propagation of a V1 pulse. The fast tests use 400 neurons per area
 //! (in-degrees kept); the full-size checks are `#[ignore]`:
-//! `cargo test --release --test models_joglekar_spiking -- --ignored --nocapture`.
+//! `cargo test --release --test models joglekar_spiking -- --ignored --nocapture`.
 
-mod common;
+use crate::common;
 
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::models::joglekar_spiking::{self as jog, JoglekarSpikingParams, Pulse};
@@ -14,11 +14,9 @@ use cortexsim::neuron::NeuronModel;
 use cortexsim::spec::{Dist, Network, Rule, StimulusKind};
 use std::path::PathBuf;
 
+/// `$CORTEXSIM_DATA`, else the repository's `data/` (tests/common).
 fn data_root() -> PathBuf {
-    match std::env::var_os("CORTEXSIM_DATA") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => common::manifest().join("../shared/data"),
-    }
+    common::data_dir()
 }
 
 fn data() -> MacaqueData {

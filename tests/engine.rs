@@ -1,0 +1,25 @@
+//! Engine tests: exact integration (analytic solutions), invariance under threads,
+//! partitions and chunking, connection-rule, Poisson and noise statistics, config fuzzing.
+//!
+//! One test binary per area (each binary links the library and HDF5 once);
+//! the tests are the modules in `tests/engine/`.
+
+mod common;
+
+#[path = "engine/analytic.rs"]
+mod analytic;
+
+#[path = "engine/invariance.rs"]
+mod invariance;
+
+#[path = "engine/connect_stats.rs"]
+mod connect_stats;
+
+#[path = "engine/poisson_stats.rs"]
+mod poisson_stats;
+
+#[path = "engine/noise_stats.rs"]
+mod noise_stats;
+
+#[path = "engine/fuzz_config.rs"]
+mod fuzz_config;
