@@ -250,7 +250,7 @@ fn missing_data_directory_is_an_invalid_input() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["populations"].clone()
     };
-    assert_eq!(run_json(None), run_json(Some(common::data_dir())));
+    assert_eq!(run_json(None), run_json(Some(crate::common::data_dir())));
 }
 
 #[test]
