@@ -1602,7 +1602,7 @@ pub fn plot_step_response(
         let yt = px_ticks!(
             y,
             chart,
-            linear_ticks(ylo, yhi, ((f.b - f.t) / 40) as usize),
+            linear_ticks(ylo, yhi, ((f.b - f.t) / 32) as usize),
             t_from_ms
         );
         grid(&root, path, f, &xt, &yt)?;
