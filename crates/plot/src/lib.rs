@@ -1,19 +1,33 @@
-//! PNG plots of rate runs (feature `plots`): stacked per-population traces of the change in
-//! rate after a stimulus, and timescale per area against the hierarchy.
+//! PNG plots (feature `plots`): stacked per-population traces of the change in rate after a
+//! stimulus, timescale per area against the hierarchy, bifurcation diagrams of parameter
+//! sweeps, step responses of spiking vs rate models, spike rasters with population rates,
+//! and side-by-side pulse responses.
 //!
-//! Text uses DejaVu Sans embedded from `assets/DejaVuSans.ttf` (Bitstream Vera licence, see
-//! `assets/README.md`), registered once with plotters' ab_glyph backend under the family
-//! name `sans-serif`; no system fonts are needed.
+//! plotters draws the data (lines, markers, rectangles); everything else — text, axes, tick
+//! labels, legends — is drawn here:
+//!
+//! * **Text.** plotters 0.3.7's `ab_glyph` text renderer places every glyph by the corner of
+//!   its ink box instead of by its origin: the left side bearing is dropped (so "M" moves
+//!   left and "MT" reads "M T", "Spiking" reads "Spikin g") and the vertical offset is
+//!   truncated per glyph (a decimal point lands a pixel above the baseline: "17·2").
+//!   So no text goes through plotters: `Face` reads the embedded font (DejaVu Sans,
+//!   `assets/DejaVuSans.ttf`, Bitstream Vera licence, see `assets/README.md`; no system fonts
+//!   needed) — character map, advances, kerning pairs, glyph outlines — and `Raster` fills
+//!   the outlines with exact area coverage at sub-pixel pen positions on a whole-pixel
+//!   baseline.
+//! * **Axes.** Linear ticks at 1/2/5 steps with as many decimals as the step needs (no
+//!   "35.0"); log axes labelled at decades and at 2 and 5 in plain decimal notation (20, 50,
+//!   100, 200, ...) with unlabelled ticks in between; every axis title carries its unit.
+//! * **Legends** sit beside or above the plotting area, never on the data.
 
 use cortexsim_theory::rate::RateRun;
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 use std::path::Path;
-use std::sync::Once;
+use std::sync::OnceLock;
 use thiserror::Error;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-static REGISTER: Once = Once::new();
 
 /// A plot could not be made or written.
 #[derive(Debug, Error)]
@@ -23,24 +37,1050 @@ pub struct PlotError {
     pub msg: String,
 }
 
-fn font() {
-    REGISTER.call_once(|| {
-        // The bytes are a valid TrueType file checked in with the crate.
-        register_font("sans-serif", FontStyle::Normal, FONT)
-            .unwrap_or_else(|_| panic!("embedded DejaVuSans.ttf is not a valid font"));
-    });
-}
-
-/// Legend key: a short line in `style`.
-fn key_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
-}
-
 fn err(path: &Path, e: impl std::fmt::Display) -> PlotError {
     PlotError {
         path: path.display().to_string(),
         msg: e.to_string(),
     }
+}
+
+/// `.at(path)`: any displayable error as a [`PlotError`] for `path`.
+trait At<T> {
+    fn at(self, path: &Path) -> Result<T, PlotError>;
+}
+
+impl<T, E: std::fmt::Display> At<T> for Result<T, E> {
+    fn at(self, path: &Path) -> Result<T, PlotError> {
+        self.map_err(|e| err(path, e))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Font: the few TrueType tables needed to lay out and outline text
+// ---------------------------------------------------------------------------------------
+
+/// A TrueType font read in place: `cmap` (format 4), `hmtx`, `kern` (format 0), `glyf`.
+/// Out-of-range reads give 0 (an empty glyph), never a panic.
+struct Face {
+    d: &'static [u8],
+    /// Font units per em.
+    upem: f32,
+    /// Ascender, descender (positive, below the baseline) and capital height, font units.
+    asc: f32,
+    desc: f32,
+    cap: f32,
+    n_hmetrics: usize,
+    n_glyphs: usize,
+    hmtx: usize,
+    loca: usize,
+    long_loca: bool,
+    glyf: usize,
+    /// Start of the format-4 `cmap` subtable.
+    cmap4: usize,
+    /// First kerning pair and number of pairs (format-0 `kern` subtable).
+    kern: (usize, usize),
+}
+
+/// One piece of a glyph outline in pixel coordinates (y down).
+#[derive(Clone, Copy)]
+enum Seg {
+    Line((f32, f32), (f32, f32)),
+    Quad((f32, f32), (f32, f32), (f32, f32)),
+}
+
+impl Face {
+    fn u16(&self, o: usize) -> u16 {
+        self.d
+            .get(o..o + 2)
+            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn i16(&self, o: usize) -> i16 {
+        self.u16(o) as i16
+    }
+    fn u32(&self, o: usize) -> u32 {
+        self.d
+            .get(o..o + 4)
+            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u8(&self, o: usize) -> u8 {
+        self.d.get(o).copied().unwrap_or(0)
+    }
+
+    fn parse(d: &'static [u8]) -> Option<Face> {
+        let mut f = Face {
+            d,
+            upem: 0.0,
+            asc: 0.0,
+            desc: 0.0,
+            cap: 0.0,
+            n_hmetrics: 0,
+            n_glyphs: 0,
+            hmtx: 0,
+            loca: 0,
+            long_loca: false,
+            glyf: 0,
+            cmap4: 0,
+            kern: (0, 0),
+        };
+        let table = |tag: &[u8; 4]| -> Option<usize> {
+            let n = f.u16(4) as usize;
+            (0..n)
+                .map(|i| 12 + 16 * i)
+                .find(|&r| d.get(r..r + 4) == Some(&tag[..]))
+                .map(|r| f.u32(r + 8) as usize)
+        };
+        let (head, hhea, maxp) = (table(b"head")?, table(b"hhea")?, table(b"maxp")?);
+        let (hmtx, loca, glyf, cmap) = (
+            table(b"hmtx")?,
+            table(b"loca")?,
+            table(b"glyf")?,
+            table(b"cmap")?,
+        );
+        let kern = table(b"kern");
+        f.upem = f.u16(head + 18) as f32;
+        f.long_loca = f.i16(head + 50) == 1;
+        f.asc = f.i16(hhea + 4) as f32;
+        f.desc = -(f.i16(hhea + 6) as f32);
+        f.n_hmetrics = f.u16(hhea + 34) as usize;
+        f.n_glyphs = f.u16(maxp + 4) as usize;
+        f.hmtx = hmtx;
+        f.loca = loca;
+        f.glyf = glyf;
+        // Unicode BMP subtable: (3, 1) or (0, 3), format 4.
+        f.cmap4 = (0..f.u16(cmap + 2) as usize)
+            .map(|i| cmap + 4 + 8 * i)
+            .filter(|&r| matches!((f.u16(r), f.u16(r + 2)), (3, 1) | (0, 3)))
+            .map(|r| cmap + f.u32(r + 4) as usize)
+            .find(|&s| f.u16(s) == 4)?;
+        if let Some(k) = kern {
+            // Version 0 table, first subtable horizontal format 0.
+            if f.u16(k) == 0 && f.u16(k + 2) > 0 && f.u16(k + 8) == 1 {
+                f.kern = (k + 18, f.u16(k + 10) as usize);
+            }
+        }
+        if f.upem <= 0.0 || f.n_glyphs == 0 || f.asc <= 0.0 {
+            return None;
+        }
+        let h = f.glyph('H');
+        let (start, end) = f.glyph_range(h);
+        f.cap = if end > start {
+            f.i16(f.glyf + start + 8) as f32
+        } else {
+            0.7 * f.upem
+        };
+        Some(f)
+    }
+
+    /// Glyph of `c` (0, the missing-glyph box, for characters outside the font).
+    fn glyph(&self, c: char) -> u16 {
+        let c = c as u32;
+        if c > 0xFFFF {
+            return 0;
+        }
+        let t = self.cmap4;
+        let segs = self.u16(t + 6) as usize / 2;
+        let ends = t + 14;
+        let starts = ends + 2 * segs + 2;
+        let deltas = starts + 2 * segs;
+        let offsets = deltas + 2 * segs;
+        // Segments are sorted by end code: the first with end >= c.
+        let (mut lo, mut hi) = (0, segs);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if (self.u16(ends + 2 * mid) as u32) < c {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == segs || (self.u16(starts + 2 * lo) as u32) > c {
+            return 0;
+        }
+        let start = self.u16(starts + 2 * lo) as u32;
+        let delta = self.u16(deltas + 2 * lo) as u32;
+        let ro = self.u16(offsets + 2 * lo) as usize;
+        if ro == 0 {
+            return ((c + delta) & 0xFFFF) as u16;
+        }
+        let g = self.u16(offsets + 2 * lo + ro + 2 * (c - start) as usize) as u32;
+        if g == 0 {
+            0
+        } else {
+            ((g + delta) & 0xFFFF) as u16
+        }
+    }
+
+    /// Advance width, font units.
+    fn advance(&self, g: u16) -> f32 {
+        let i = (g as usize).min(self.n_hmetrics.saturating_sub(1));
+        self.u16(self.hmtx + 4 * i) as f32
+    }
+
+    /// Kerning between `l` and `r`, font units.
+    fn kerning(&self, l: u16, r: u16) -> f32 {
+        let (base, n) = self.kern;
+        let key = ((l as u32) << 16) | r as u32;
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let k = self.u32(base + 6 * mid);
+            match k.cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return self.i16(base + 6 * mid + 4) as f32,
+            }
+        }
+        0.0
+    }
+
+    /// Byte range of glyph `g` within `glyf`.
+    fn glyph_range(&self, g: u16) -> (usize, usize) {
+        let g = g as usize;
+        if g >= self.n_glyphs {
+            return (0, 0);
+        }
+        if self.long_loca {
+            (
+                self.u32(self.loca + 4 * g) as usize,
+                self.u32(self.loca + 4 * g + 4) as usize,
+            )
+        } else {
+            (
+                2 * self.u16(self.loca + 2 * g) as usize,
+                2 * self.u16(self.loca + 2 * g + 2) as usize,
+            )
+        }
+    }
+
+    /// The outline of glyph `g` mapped by `m` (`x' = m0 x + m2 y + m4`, `y' = m1 x + m3 y +
+    /// m5`, font units in), as segments into `out`.
+    fn outline(&self, g: u16, m: [f32; 6], depth: u32, out: &mut Vec<Seg>) {
+        let (start, end) = self.glyph_range(g);
+        if end <= start || depth > 6 {
+            return;
+        }
+        let base = self.glyf + start;
+        let tf = |x: f32, y: f32| (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]);
+        let n_contours = self.i16(base);
+        if n_contours < 0 {
+            // Composite: components with offsets and optional scales.
+            let mut p = base + 10;
+            loop {
+                let flags = self.u16(p);
+                let sub = self.u16(p + 2);
+                p += 4;
+                let (mut dx, mut dy) = if flags & 1 != 0 {
+                    p += 4;
+                    (self.i16(p - 4) as f32, self.i16(p - 2) as f32)
+                } else {
+                    p += 2;
+                    (self.u8(p - 2) as i8 as f32, self.u8(p - 1) as i8 as f32)
+                };
+                if flags & 2 == 0 {
+                    // Point matching is not used by the embedded font.
+                    (dx, dy) = (0.0, 0.0);
+                }
+                let f2 = |o: usize| self.i16(o) as f32 / 16384.0;
+                let (a, b, c, d) = if flags & 0x8 != 0 {
+                    p += 2;
+                    (f2(p - 2), 0.0, 0.0, f2(p - 2))
+                } else if flags & 0x40 != 0 {
+                    p += 4;
+                    (f2(p - 4), 0.0, 0.0, f2(p - 2))
+                } else if flags & 0x80 != 0 {
+                    p += 8;
+                    (f2(p - 8), f2(p - 6), f2(p - 4), f2(p - 2))
+                } else {
+                    (1.0, 0.0, 0.0, 1.0)
+                };
+                let mm = [
+                    m[0] * a + m[2] * b,
+                    m[1] * a + m[3] * b,
+                    m[0] * c + m[2] * d,
+                    m[1] * c + m[3] * d,
+                    m[0] * dx + m[2] * dy + m[4],
+                    m[1] * dx + m[3] * dy + m[5],
+                ];
+                self.outline(sub, mm, depth + 1, out);
+                if flags & 0x20 == 0 {
+                    break;
+                }
+            }
+            return;
+        }
+        let nc = n_contours as usize;
+        let ends: Vec<usize> = (0..nc)
+            .map(|i| self.u16(base + 10 + 2 * i) as usize)
+            .collect();
+        let n_pts = ends.last().map_or(0, |&e| e + 1);
+        let mut p = base + 12 + 2 * nc + self.u16(base + 10 + 2 * nc) as usize;
+        let mut flags = Vec::with_capacity(n_pts);
+        while flags.len() < n_pts {
+            let f = self.u8(p);
+            p += 1;
+            flags.push(f);
+            if f & 8 != 0 {
+                let r = self.u8(p);
+                p += 1;
+                for _ in 0..r {
+                    flags.push(f);
+                }
+            }
+        }
+        flags.truncate(n_pts);
+        let mut coord = |short: u8, same: u8| -> Vec<f32> {
+            let mut v = 0i32;
+            flags
+                .iter()
+                .map(|&f| {
+                    if f & short != 0 {
+                        let d = self.u8(p) as i32;
+                        p += 1;
+                        v += if f & same != 0 { d } else { -d };
+                    } else if f & same == 0 {
+                        v += self.i16(p) as i32;
+                        p += 2;
+                    }
+                    v as f32
+                })
+                .collect()
+        };
+        let xs = coord(0x02, 0x10);
+        let ys = coord(0x04, 0x20);
+        let mut first = 0;
+        for &e in &ends {
+            if e < first || e >= n_pts {
+                break;
+            }
+            let pts: Vec<((f32, f32), bool)> = (first..=e)
+                .map(|i| (tf(xs[i], ys[i]), flags[i] & 1 != 0))
+                .collect();
+            contour(&pts, out);
+            first = e + 1;
+        }
+    }
+}
+
+/// A closed TrueType contour (on-curve points and quadratic control points) as segments.
+fn contour(pts: &[((f32, f32), bool)], out: &mut Vec<Seg>) {
+    let n = pts.len();
+    if n < 2 {
+        return;
+    }
+    let mid = |a: (f32, f32), b: (f32, f32)| (0.5 * (a.0 + b.0), 0.5 * (a.1 + b.1));
+    // Start at an on-curve point, or between the first two control points.
+    let (start, order): ((f32, f32), Vec<usize>) = match pts.iter().position(|p| p.1) {
+        Some(i) => (pts[i].0, (i + 1..n).chain(0..=i).collect()),
+        None => (mid(pts[n - 1].0, pts[0].0), (0..n).collect()),
+    };
+    let mut cur = start;
+    let mut ctrl: Option<(f32, f32)> = None;
+    for i in order {
+        let (p, on) = pts[i];
+        match (on, ctrl) {
+            (true, Some(c)) => {
+                out.push(Seg::Quad(cur, c, p));
+                cur = p;
+                ctrl = None;
+            }
+            (true, None) => {
+                out.push(Seg::Line(cur, p));
+                cur = p;
+            }
+            (false, Some(c)) => {
+                let m = mid(c, p);
+                out.push(Seg::Quad(cur, c, m));
+                cur = m;
+                ctrl = Some(p);
+            }
+            (false, None) => ctrl = Some(p),
+        }
+    }
+    match ctrl {
+        Some(c) => out.push(Seg::Quad(cur, c, start)),
+        None if cur != start => out.push(Seg::Line(cur, start)),
+        None => {}
+    }
+}
+
+fn face() -> &'static Face {
+    static FACE: OnceLock<Face> = OnceLock::new();
+    // The bytes are a TrueType file checked in with the crate (see the module docs).
+    FACE.get_or_init(|| Face::parse(FONT).expect("embedded DejaVuSans.ttf is not a valid font"))
+}
+
+/// Coverage of filled outlines on a pixel grid: each line adds its signed area to the
+/// cells it crosses, a running sum along each row gives the covered fraction (non-zero
+/// winding, exact for straight edges; quadratics are flattened finely).
+struct Raster {
+    w: usize,
+    h: usize,
+    acc: Vec<f32>,
+}
+
+impl Raster {
+    fn new(w: usize, h: usize) -> Raster {
+        Raster {
+            w,
+            h,
+            acc: vec![0.0; w * h + 2],
+        }
+    }
+
+    fn add(&mut self, i: usize, v: f32) {
+        if let Some(a) = self.acc.get_mut(i) {
+            *a += v;
+        }
+    }
+
+    fn clamp(&self, (x, y): (f32, f32)) -> (f32, f32) {
+        (
+            x.clamp(0.0, self.w as f32 - 2.0),
+            y.clamp(0.0, self.h as f32),
+        )
+    }
+
+    fn line(&mut self, p0: (f32, f32), p1: (f32, f32)) {
+        let (p0, p1) = (self.clamp(p0), self.clamp(p1));
+        if (p0.1 - p1.1).abs() < 1e-6 {
+            return;
+        }
+        let (dir, (x0, y0), (x1, y1)) = if p0.1 < p1.1 {
+            (1.0, p0, p1)
+        } else {
+            (-1.0, p1, p0)
+        };
+        let dxdy = (x1 - x0) / (y1 - y0);
+        let mut x = x0;
+        for y in (y0 as usize)..(y1.ceil() as usize).min(self.h) {
+            let row = y * self.w;
+            let dy = ((y + 1) as f32).min(y1) - (y as f32).max(y0);
+            let xnext = x + dxdy * dy;
+            let d = dy * dir;
+            let (xa, xb) = if x < xnext { (x, xnext) } else { (xnext, x) };
+            let xa_floor = xa.floor();
+            let xai = xa_floor as usize;
+            let xb_ceil = xb.ceil();
+            let xbi = xb_ceil as usize;
+            if xbi <= xai + 1 {
+                // Within one column: the area right of the mean x.
+                let xm = 0.5 * (x + xnext) - xa_floor;
+                self.add(row + xai, d - d * xm);
+                self.add(row + xai + 1, d * xm);
+            } else {
+                let s = 1.0 / (xb - xa);
+                let xaf = xa - xa_floor;
+                let a0 = 0.5 * s * (1.0 - xaf) * (1.0 - xaf);
+                let xbf = xb - xb_ceil + 1.0;
+                let am = 0.5 * s * xbf * xbf;
+                self.add(row + xai, d * a0);
+                if xbi == xai + 2 {
+                    self.add(row + xai + 1, d * (1.0 - a0 - am));
+                } else {
+                    let a1 = s * (1.5 - xaf);
+                    self.add(row + xai + 1, d * (a1 - a0));
+                    for xi in xai + 2..xbi - 1 {
+                        self.add(row + xi, d * s);
+                    }
+                    let a2 = a1 + (xbi - xai - 3) as f32 * s;
+                    self.add(row + xbi - 1, d * (1.0 - a2 - am));
+                }
+                self.add(row + xbi, d * am);
+            }
+            x = xnext;
+        }
+    }
+
+    fn seg(&mut self, s: Seg) {
+        match s {
+            Seg::Line(a, b) => self.line(a, b),
+            Seg::Quad(a, c, b) => {
+                let dev = (a.0 - 2.0 * c.0 + b.0).hypot(a.1 - 2.0 * c.1 + b.1);
+                let n = 1 + (4.0 * dev).sqrt() as usize;
+                let mut prev = a;
+                for k in 1..=n {
+                    let t = k as f32 / n as f32;
+                    let u = 1.0 - t;
+                    let p = (
+                        u * u * a.0 + 2.0 * u * t * c.0 + t * t * b.0,
+                        u * u * a.1 + 2.0 * u * t * c.1 + t * t * b.1,
+                    );
+                    self.line(prev, p);
+                    prev = p;
+                }
+            }
+        }
+    }
+
+    /// Covered fraction per pixel, row by row.
+    fn coverage(&self) -> Vec<f32> {
+        let mut sum = 0.0f32;
+        self.acc[..self.w * self.h]
+            .iter()
+            .map(|&a| {
+                sum += a;
+                sum.abs().min(1.0)
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Text
+// ---------------------------------------------------------------------------------------
+
+/// Text sizes (em, pixels).
+const TITLE: f32 = 20.0;
+const SUBTITLE: f32 = 13.0;
+const AXIS: f32 = 15.0;
+const TICK: f32 = 13.0;
+const LEGEND: f32 = 13.0;
+const SMALL: f32 = 11.5;
+
+/// Horizontal anchor (along the text).
+#[derive(Clone, Copy, PartialEq)]
+enum H {
+    Left,
+    Center,
+    Right,
+}
+
+/// Vertical anchor: the top of the ascenders, the middle of the capitals (and digits), the
+/// baseline, or the bottom of the descenders.
+#[derive(Clone, Copy, PartialEq)]
+enum V {
+    Top,
+    Middle,
+    Baseline,
+    Bottom,
+}
+
+/// How to draw a string.
+#[derive(Clone, Copy)]
+struct Txt {
+    size: f32,
+    color: RGBAColor,
+    h: H,
+    v: V,
+    /// Rotated 90° anticlockwise (reads bottom to top).
+    up: bool,
+}
+
+impl Txt {
+    fn new(size: f32) -> Txt {
+        Txt {
+            size,
+            color: BLACK.to_rgba(),
+            h: H::Left,
+            v: V::Top,
+            up: false,
+        }
+    }
+    fn color(mut self, c: impl Color) -> Txt {
+        self.color = c.to_rgba();
+        self
+    }
+    fn at(mut self, h: H, v: V) -> Txt {
+        self.h = h;
+        self.v = v;
+        self
+    }
+    fn up(mut self) -> Txt {
+        self.up = true;
+        self
+    }
+}
+
+/// Pixels per font unit at `size`, nudged (by at most half a pixel of capital height) so
+/// that capitals and digits span whole pixels: with the baseline on a pixel edge their tops
+/// and bottoms are then sharp.
+fn scale(size: f32) -> f32 {
+    let f = face();
+    let cap = f.cap * size / f.upem;
+    let snapped = cap.round().max(1.0);
+    snapped / f.cap
+}
+
+/// Glyphs of `s` with their pen positions (pixels) and the advance of the whole string.
+fn layout(s: &str, sc: f32) -> (Vec<(u16, f32)>, f32) {
+    let f = face();
+    let mut pen = 0.0f32;
+    let mut prev: Option<u16> = None;
+    let mut out = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        let g = f.glyph(c);
+        if let Some(p) = prev {
+            pen += f.kerning(p, g) * sc;
+        }
+        out.push((g, pen));
+        pen += f.advance(g) * sc;
+        prev = Some(g);
+    }
+    (out, pen)
+}
+
+/// Width of `s` in pixels at `size`.
+fn text_width(s: &str, size: f32) -> i32 {
+    layout(s, scale(size)).1.ceil() as i32
+}
+
+/// Height of a line of text at `size` (ascender to descender), pixels.
+fn line_height(size: f32) -> i32 {
+    let f = face();
+    ((f.asc + f.desc) * scale(size)).ceil() as i32
+}
+
+/// Draw `s` anchored at `pos` (pixels of `area`).
+fn put(area: &Area, path: &Path, s: &str, pos: (i32, i32), t: Txt) -> Result<(), PlotError> {
+    if s.is_empty() || t.color.3 <= 0.0 {
+        return Ok(());
+    }
+    let f = face();
+    let sc = scale(t.size);
+    let (glyphs, width) = layout(s, sc);
+    // Along the text: start of the pen, split into whole pixels and a fraction that the
+    // raster takes (sub-pixel placement keeps centred and right-aligned text exact).
+    let u0 = match t.h {
+        H::Left => 0.0,
+        H::Center => -0.5 * width,
+        H::Right => -width,
+    };
+    let (ui, uf) = (u0.floor(), u0 - u0.floor());
+    let ascent = (f.asc * sc).ceil();
+    let descent = (f.desc * sc).ceil();
+    // Across the text: from the anchor down to the baseline.
+    let base = match t.v {
+        V::Top => ascent,
+        V::Middle => (0.5 * f.cap * sc).round(),
+        V::Baseline => 0.0,
+        V::Bottom => -descent,
+    };
+    let pad = (0.3 * t.size).ceil() + 2.0;
+    let top = ascent + 1.0;
+    let (w, h) = (
+        (width + uf + 2.0 * pad).ceil() as usize,
+        (top + descent + 2.0) as usize,
+    );
+    let mut r = Raster::new(w, h);
+    let mut segs = Vec::new();
+    for &(g, pen) in &glyphs {
+        segs.clear();
+        f.outline(g, [sc, 0.0, 0.0, -sc, pad + uf + pen, top], 0, &mut segs);
+        for &s in &segs {
+            r.seg(s);
+        }
+    }
+    let cov = r.coverage();
+    for j in 0..h {
+        for i in 0..w {
+            let c = cov[j * w + i];
+            if c < 1.0 / 255.0 {
+                continue;
+            }
+            let du = (ui + i as f32 - pad) as i32;
+            let dv = (base + j as f32 - top) as i32;
+            let p = if t.up {
+                (pos.0 + dv, pos.1 - du - 1)
+            } else {
+                (pos.0 + du, pos.1 + dv)
+            };
+            let a = t.color.3 * (c as f64).powf(INK_GAMMA);
+            area.draw_pixel(p, &RGBAColor(t.color.0, t.color.1, t.color.2, a))
+                .at(path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Coverage to opacity: slightly below 1 darkens thin stems of small unhinted text, which
+/// linear blending in sRGB otherwise renders too light.
+const INK_GAMMA: f64 = 0.8;
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+// ---------------------------------------------------------------------------------------
+// Numbers, ticks, axes, legends
+// ---------------------------------------------------------------------------------------
+
+/// `v` with `decimals` decimals and a real minus sign.
+fn fmt_num(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    if v < 0.0 && s.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
+        format!("\u{2212}{s}")
+    } else {
+        s
+    }
+}
+
+/// A tick: value, and its label (`None`: a minor tick).
+struct Tick {
+    v: f64,
+    label: Option<String>,
+}
+
+/// Ticks at multiples of 1, 2 or 5 × 10^k, at most about `max_n` of them, labelled with
+/// the decimals the step needs.
+fn linear_ticks(lo: f64, hi: f64, max_n: usize) -> Vec<Tick> {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
+        return Vec::new();
+    }
+    let raw = (hi - lo) / max_n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|&s| s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag);
+    let decimals = (-(step.log10() + 1e-9).floor()).max(0.0) as usize;
+    let k0 = (lo / step - 1e-6).ceil() as i64;
+    let k1 = (hi / step + 1e-6).floor() as i64;
+    (k0..=k1)
+        .map(|k| {
+            let v = k as f64 * step;
+            Tick {
+                v,
+                label: Some(fmt_num(
+                    if v.abs() < 0.5 * step { 0.0 } else { v },
+                    decimals,
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The largest of 1, 2, 5 × 10^k at or below `v` (`up`: the smallest at or above).
+fn nice_125(v: f64, up: bool) -> f64 {
+    let mag = 10f64.powf(v.log10().floor());
+    let m = v / mag;
+    let steps = [1.0, 2.0, 5.0, 10.0];
+    if up {
+        steps
+            .iter()
+            .find(|&&s| s >= m * (1.0 - 1e-9))
+            .unwrap_or(&10.0)
+            * mag
+    } else {
+        steps
+            .iter()
+            .rev()
+            .find(|&&s| s <= m * (1.0 + 1e-9))
+            .unwrap_or(&1.0)
+            * mag
+    }
+}
+
+/// Log-axis ticks in `[lo, hi]`: 1, 2, …, 9 × 10^k; decades labelled, 2 and 5 labelled
+/// when `label_2_5`, in plain decimal notation (0.02, 0.5, 20, 500, 2000).
+fn log_ticks(lo: f64, hi: f64, label_2_5: bool) -> Vec<Tick> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for e in (lo.log10().floor() as i32)..=(hi.log10().ceil() as i32) {
+        let mag = 10f64.powi(e);
+        for m in 1..10 {
+            let v = m as f64 * mag;
+            if v < lo * (1.0 - 1e-9) || v > hi * (1.0 + 1e-9) {
+                continue;
+            }
+            let labelled = m == 1 || (label_2_5 && (m == 2 || m == 5));
+            out.push(Tick {
+                v,
+                label: labelled.then(|| fmt_num(v, (-e).max(0) as usize)),
+            });
+        }
+    }
+    out
+}
+
+/// The plotting area of a chart in pixels: left, top, right, bottom edges.
+#[derive(Clone, Copy)]
+struct Frame {
+    l: i32,
+    t: i32,
+    r: i32,
+    b: i32,
+}
+
+const TICK_LEN: i32 = 5;
+const MINOR_LEN: i32 = 3;
+const GRID: RGBColor = RGBColor(225, 225, 225);
+const INK: RGBColor = RGBColor(40, 40, 40);
+
+fn hline(
+    area: &Area,
+    path: &Path,
+    y: i32,
+    x0: i32,
+    x1: i32,
+    c: RGBAColor,
+) -> Result<(), PlotError> {
+    area.draw(&PathElement::new(vec![(x0, y), (x1, y)], c))
+        .at(path)
+}
+
+fn vline(
+    area: &Area,
+    path: &Path,
+    x: i32,
+    y0: i32,
+    y1: i32,
+    c: RGBAColor,
+) -> Result<(), PlotError> {
+    area.draw(&PathElement::new(vec![(x, y0), (x, y1)], c))
+        .at(path)
+}
+
+/// Light grid lines at the labelled ticks (pixel positions), drawn before the data.
+fn grid(
+    area: &Area,
+    path: &Path,
+    f: Frame,
+    xs: &[(i32, Option<String>)],
+    ys: &[(i32, Option<String>)],
+) -> Result<(), PlotError> {
+    for (x, _) in xs.iter().filter(|t| t.1.is_some()) {
+        vline(area, path, *x, f.t, f.b, GRID.to_rgba())?;
+    }
+    for (y, _) in ys.iter().filter(|t| t.1.is_some()) {
+        hline(area, path, *y, f.l, f.r, GRID.to_rgba())?;
+    }
+    Ok(())
+}
+
+/// Bottom axis: spine, ticks (outwards), labels and `title` centred below them.
+fn x_axis(
+    area: &Area,
+    path: &Path,
+    f: Frame,
+    ticks: &[(i32, Option<String>)],
+    title: &str,
+) -> Result<(), PlotError> {
+    hline(area, path, f.b, f.l, f.r, INK.to_rgba())?;
+    for (x, label) in ticks {
+        let len = if label.is_some() { TICK_LEN } else { MINOR_LEN };
+        vline(area, path, *x, f.b, f.b + len, INK.to_rgba())?;
+        if let Some(s) = label {
+            put(
+                area,
+                path,
+                s,
+                (*x, f.b + TICK_LEN + 3),
+                Txt::new(TICK).color(INK).at(H::Center, V::Top),
+            )?;
+        }
+    }
+    let y = f.b + TICK_LEN + 3 + line_height(TICK) + 4;
+    put(
+        area,
+        path,
+        title,
+        ((f.l + f.r) / 2, y),
+        Txt::new(AXIS).at(H::Center, V::Top),
+    )
+}
+
+/// Left axis: spine, ticks, right-aligned labels and the rotated `title` left of them.
+fn y_axis(
+    area: &Area,
+    path: &Path,
+    f: Frame,
+    ticks: &[(i32, Option<String>)],
+    title: &str,
+) -> Result<(), PlotError> {
+    vline(area, path, f.l, f.t, f.b, INK.to_rgba())?;
+    let mut widest = 0;
+    for (y, label) in ticks {
+        let len = if label.is_some() { TICK_LEN } else { MINOR_LEN };
+        hline(area, path, *y, f.l - len, f.l, INK.to_rgba())?;
+        if let Some(s) = label {
+            widest = widest.max(text_width(s, TICK));
+            put(
+                area,
+                path,
+                s,
+                (f.l - TICK_LEN - 4, *y),
+                Txt::new(TICK).color(INK).at(H::Right, V::Middle),
+            )?;
+        }
+    }
+    let x = f.l - TICK_LEN - 4 - widest - 8;
+    put(
+        area,
+        path,
+        title,
+        (x, (f.t + f.b) / 2),
+        Txt::new(AXIS).at(H::Center, V::Bottom).up(),
+    )
+}
+
+/// What a legend entry shows.
+#[derive(Clone, Copy)]
+enum Key {
+    Line(RGBAColor, u32),
+    Band(RGBAColor),
+    Dot(RGBAColor),
+    Ring(RGBAColor),
+    Cross(RGBAColor),
+}
+
+const KEY_W: i32 = 26;
+
+fn draw_key(area: &Area, path: &Path, k: Key, (x, y): (i32, i32)) -> Result<(), PlotError> {
+    let c = x + KEY_W / 2;
+    match k {
+        Key::Line(col, w) => area
+            .draw(&PathElement::new(
+                vec![(x, y), (x + KEY_W, y)],
+                col.stroke_width(w),
+            ))
+            .at(path),
+        Key::Band(col) => area
+            .draw(&Rectangle::new(
+                [(x, y - 6), (x + KEY_W, y + 6)],
+                col.filled(),
+            ))
+            .at(path),
+        Key::Dot(col) => area.draw(&Circle::new((c, y), 4, col.filled())).at(path),
+        Key::Ring(col) => area
+            .draw(&Circle::new((c, y), 6, col.stroke_width(2)))
+            .at(path),
+        Key::Cross(col) => area
+            .draw(&Cross::new((c, y), 5, col.stroke_width(2)))
+            .at(path),
+    }
+}
+
+/// Row pitch of a legend.
+fn legend_pitch() -> i32 {
+    line_height(LEGEND) + 3
+}
+
+/// A legend as a column from `(x, y)` (top left); returns its bottom.
+fn legend_column(
+    area: &Area,
+    path: &Path,
+    entries: &[(Key, String)],
+    (x, y): (i32, i32),
+) -> Result<i32, PlotError> {
+    let pitch = legend_pitch();
+    for (k, (key, label)) in entries.iter().enumerate() {
+        let yc = y + pitch * k as i32 + pitch / 2;
+        draw_key(area, path, *key, (x, yc))?;
+        put(
+            area,
+            path,
+            label,
+            (x + KEY_W + 8, yc),
+            Txt::new(LEGEND).at(H::Left, V::Middle),
+        )?;
+    }
+    Ok(y + pitch * entries.len() as i32)
+}
+
+/// A legend as a row from `(x, y)` (left end, vertical middle); returns its right end.
+fn legend_row(
+    area: &Area,
+    path: &Path,
+    entries: &[(Key, String)],
+    (x, y): (i32, i32),
+) -> Result<i32, PlotError> {
+    let mut x = x;
+    for (key, label) in entries {
+        draw_key(area, path, *key, (x, y))?;
+        put(
+            area,
+            path,
+            label,
+            (x + KEY_W + 8, y),
+            Txt::new(LEGEND).at(H::Left, V::Middle),
+        )?;
+        x += KEY_W + 8 + text_width(label, LEGEND) + 24;
+    }
+    Ok(x)
+}
+
+/// Peak value with a precision that suits its size (three significant digits).
+fn fmt_sig_hz(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !a.is_finite() {
+        format!("{v} Hz")
+    } else if a >= 100.0 {
+        format!("{} Hz", fmt_num(v, 0))
+    } else if a >= 0.001 {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{} Hz", fmt_num(v, decimals))
+    } else {
+        // 8.64×10⁻⁴ Hz
+        let e = a.log10().floor() as i32;
+        let m = v / 10f64.powi(e);
+        let sup: String = e
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '-' => '\u{207B}',
+                '1' => '\u{B9}',
+                '2' => '\u{B2}',
+                '3' => '\u{B3}',
+                d => char::from_u32(0x2070 + d.to_digit(10).unwrap_or(0)).unwrap_or(d),
+            })
+            .collect();
+        format!("{}\u{D7}10{sup} Hz", fmt_num(m, 2))
+    }
+}
+
+/// Axis title of a swept parameter: the key with its unit where the built-in rate models
+/// define it, else a note that the value is in the network file's units.
+fn param_title(key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let unit = if !key.starts_with("model.") {
+        None
+    } else if last.starts_with("j_") || last.starts_with("i_0") {
+        Some("nA")
+    } else if last.starts_with("tau_") {
+        Some("ms")
+    } else if last.starts_with("mu_") || last.starts_with("w_") {
+        Some("pA/Hz")
+    } else if last.starts_with("beta_") {
+        Some("Hz/pA")
+    } else {
+        match last {
+            "r_e" | "r_i" | "b" | "c0" | "r0" => Some("Hz"),
+            "a" | "c1" => Some("Hz/nA"),
+            "d" => Some("s"),
+            "eta" => Some("dimensionless"),
+            _ => None,
+        }
+    };
+    match unit {
+        Some(u) => format!("{key} ({u})"),
+        None => format!("{key} (units of the network file)"),
+    }
+}
+
+/// The plotting area of `chart` as a `Frame` (corners of its coordinate range).
+macro_rules! frame_of {
+    ($chart:expr, $x0:expr, $x1:expr, $y0:expr, $y1:expr) => {{
+        let (l, b) = $chart.backend_coord(&($x0, $y0));
+        let (r, t) = $chart.backend_coord(&($x1, $y1));
+        Frame { l, t, r, b }
+    }};
+}
+
+/// Pixel positions of ticks along x (`y`: any value of the chart's y range) or y.
+macro_rules! px_ticks {
+    (x, $chart:expr, $ticks:expr, $y:expr) => {
+        $ticks
+            .iter()
+            .map(|t| ($chart.backend_coord(&(t.v, $y)).0, t.label.clone()))
+            .collect::<Vec<_>>()
+    };
+    (y, $chart:expr, $ticks:expr, $x:expr) => {
+        $ticks
+            .iter()
+            .map(|t| ($chart.backend_coord(&($x, t.v)).1, t.label.clone()))
+            .collect::<Vec<_>>()
+    };
 }
 
 /// Stacked traces of `pops` (top to bottom in the given order, e.g. by hierarchy): the
@@ -52,7 +1092,6 @@ pub fn plot_traces(
     t_from_ms: f64,
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     if pops.is_empty() {
         return Err(err(path, "no populations to plot"));
     }
@@ -69,21 +1108,33 @@ pub fn plot_traces(
         .position(|&t| t >= t_from_ms)
         .ok_or_else(|| err(path, "t_from is after the end of the run"))?;
     let t_end = *run.t_ms.last().unwrap_or(&t_from_ms);
+    if t_end <= t_from_ms {
+        return Err(err(path, "nothing to plot after t_from"));
+    }
+    let n = pops.len();
     let panel_h = 60u32;
-    let (w, h) = (900u32, 60 + panel_h * pops.len() as u32 + 40);
+    let (head_h, label_w, right) = (50u32, 190u32, 20u32);
+    let (w, h) = (900u32, 60 + panel_h * n as u32 + 40);
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let (title, body) = root.split_vertically(50);
-    title
-        .titled(
-            "Change in rate after the stimulus (each panel scaled to its peak)",
-            ("sans-serif", 20),
-        )
-        .map_err(|e| err(path, e))?;
-    let (panels, axis) = body.split_vertically(panel_h * pops.len() as u32);
-    let rows = panels.split_evenly((pops.len(), 1));
-    let label_w = 190u32;
-    for (k, (row, &i)) in rows.iter().zip(&idx).enumerate() {
+    root.fill(&WHITE).at(path)?;
+    put(
+        &root,
+        path,
+        "Change in rate after the stimulus",
+        (15, 6),
+        Txt::new(TITLE),
+    )?;
+    put(
+        &root,
+        path,
+        "each panel scaled to its own peak change, printed beside the name",
+        (15, 32),
+        Txt::new(SUBTITLE).color(INK),
+    )?;
+    let body = root.margin(head_h, 0, 0, 0);
+    let (panels, axis) = body.split_vertically(panel_h * n as u32);
+    let x_ticks = linear_ticks(t_from_ms, t_end, ((w - label_w - right) / 70) as usize);
+    for (k, (row, &i)) in panels.split_evenly((n, 1)).iter().zip(&idx).enumerate() {
         let r = &run.rates[i];
         let base = r[k0];
         let series: Vec<(f64, f64)> = run.t_ms[k0..]
@@ -95,56 +1146,63 @@ pub fn plot_traces(
             .iter()
             .fold((0.0f64, 0.0f64), |(l, h), &(_, v)| (l.min(v), h.max(v)));
         let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
-        let (label, area) = row.split_horizontally(label_w);
-        let text = TextStyle::from(("sans-serif", 14).into_font()).color(&BLACK);
-        label
-            .draw_text(
-                &format!("{}  {}", pops[k], fmt_hz(hi)),
-                &text,
-                (10, (panel_h / 2 - 8) as i32),
-            )
-            .map_err(|e| err(path, e))?;
-        let mut chart = ChartBuilder::on(&area)
-            .margin_right(20)
+        let (ylo, yhi) = (lo - 0.05 * span, hi + 0.1 * span);
+        let chart = ChartBuilder::on(row)
+            .margin_left(label_w)
+            .margin_right(right)
             .margin_top(4)
-            .build_cartesian_2d(t_from_ms..t_end, (lo - 0.05 * span)..(hi + 0.1 * span))
-            .map_err(|e| err(path, e))?;
-        let hue = k as f64 / pops.len().max(1) as f64;
+            .build_cartesian_2d(t_from_ms..t_end, ylo..yhi)
+            .at(path)?;
+        let f = frame_of!(chart, t_from_ms, t_end, ylo, yhi);
+        grid(&root, path, f, &px_ticks!(x, chart, x_ticks, 0.0), &[])?;
+        let y0 = chart.backend_coord(&(t_from_ms, 0.0)).1;
+        hline(&root, path, y0, f.l, f.r, BLACK.mix(0.3))?;
+        let hue = k as f64 / n.max(1) as f64;
         chart
-            .draw_series(LineSeries::new(
+            .plotting_area()
+            .draw(&PathElement::new(
                 series,
                 HSLColor(0.66 - 0.66 * hue, 0.8, 0.4).stroke_width(2),
             ))
-            .map_err(|e| err(path, e))?;
+            .at(path)?;
+        let mid = (f.t + f.b) / 2;
+        put(
+            &root,
+            path,
+            pops[k],
+            (10, mid),
+            Txt::new(LEGEND).at(H::Left, V::Middle),
+        )?;
+        put(
+            &root,
+            path,
+            &fmt_sig_hz(hi),
+            (label_w as i32 - 12, mid),
+            Txt::new(LEGEND).color(INK).at(H::Right, V::Middle),
+        )?;
     }
     // Time axis below the panels.
-    let (_, axis) = axis.split_horizontally(label_w);
-    let mut chart = ChartBuilder::on(&axis)
-        .margin_right(20)
-        .x_label_area_size(35)
+    let chart = ChartBuilder::on(&axis)
+        .margin_left(label_w)
+        .margin_right(right)
         .build_cartesian_2d(t_from_ms..t_end, 0.0..1.0)
-        .map_err(|e| err(path, e))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_y_axis()
-        .x_desc("time (ms)")
-        .x_label_formatter(&|t| format!("{t:.0}"))
-        .label_style(("sans-serif", 13))
-        .draw()
-        .map_err(|e| err(path, e))?;
-    root.present().map_err(|e| err(path, e))
-}
-
-/// Peak value with a precision that suits its size.
-fn fmt_hz(v: f64) -> String {
-    if v == 0.0 {
-        "0 Hz".into()
-    } else if v.abs() >= 1.0 {
-        format!("{v:.1} Hz")
-    } else {
-        format!("{v:.2e} Hz")
-    }
+        .at(path)?;
+    let (l, top) = chart.backend_coord(&(t_from_ms, 1.0));
+    let r = chart.backend_coord(&(t_end, 1.0)).0;
+    let f = Frame {
+        l,
+        t: top,
+        r,
+        b: top,
+    };
+    x_axis(
+        &root,
+        path,
+        f,
+        &px_ticks!(x, chart, x_ticks, 1.0),
+        "time (ms)",
+    )?;
+    root.present().at(path)
 }
 
 /// Bar chart of timescales (log axis, ms) with areas ordered by `hierarchy` (`(area,
@@ -155,7 +1213,6 @@ pub fn plot_timescales(
     hierarchy: &[(String, f64)],
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     let area_of = |name: &str| name.rsplit_once('.').map_or(name, |(a, _)| a).to_string();
     let mut bars: Vec<(String, f64, f64)> = timescales
         .iter()
@@ -176,63 +1233,101 @@ pub fn plot_timescales(
     let (lo, hi) = bars.iter().fold((f64::INFINITY, 0.0f64), |(l, h), b| {
         (l.min(b.2), h.max(b.2))
     });
+    // Axis from the 1-2-5 value below the shortest to the one above the longest (with
+    // room for the value printed on top of the bar).
+    let (ylo, yhi) = (nice_125(0.9 * lo, false), nice_125(1.3 * hi, true));
     let n = bars.len();
-    let root = BitMapBackend::new(path, (1000, 560)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Autocorrelation timescale per area (ordered by hierarchy)",
-            ("sans-serif", 22),
-        )
-        .margin(15)
-        .x_label_area_size(60)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (0..n as i32).into_segmented(),
-            ((lo * 0.7)..(hi * 1.5)).log_scale(),
-        )
-        .map_err(|e| err(path, e))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n)
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(k) => names.get(*k as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
-        .x_label_style(
-            ("sans-serif", 11)
-                .into_font()
-                .transform(FontTransform::Rotate90),
-        )
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .y_desc("timescale (ms)")
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .draw()
-        .map_err(|e| err(path, e))?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(k, b)| {
-            let hue = if b.1.is_finite() { b.1 } else { 0.0 };
-            let mut bar = Rectangle::new(
-                [
-                    (SegmentValue::Exact(k as i32), lo * 0.7),
-                    (SegmentValue::Exact(k as i32 + 1), b.2),
-                ],
+    let (w, h) = (1000u32, 560u32);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).at(path)?;
+    put(
+        &root,
+        path,
+        "Autocorrelation timescale per area (ordered by hierarchy)",
+        (w as i32 / 2, 8),
+        Txt::new(TITLE).at(H::Center, V::Top),
+    )?;
+    let name_w = bars
+        .iter()
+        .map(|b| text_width(&b.0, TICK))
+        .max()
+        .unwrap_or(0);
+    let bottom = TICK_LEN + 4 + name_w + 8 + line_height(AXIS) + 6;
+    let chart = ChartBuilder::on(&root)
+        .margin_left(80)
+        .margin_right(15)
+        .margin_top(45)
+        .margin_bottom(bottom.max(0) as u32)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), (ylo..yhi).log_scale())
+        .at(path)?;
+    let f = frame_of!(chart, -0.5, n as f64 - 0.5, ylo, yhi);
+    let per_decade = (f.b - f.t) as f64 / (yhi / ylo).log10();
+    let y_ticks = px_ticks!(
+        y,
+        chart,
+        log_ticks(
+            ylo,
+            yhi,
+            per_decade * 2f64.log10() >= 1.3 * line_height(TICK) as f64
+        ),
+        0.0
+    );
+    grid(&root, path, f, &[], &y_ticks)?;
+    for (k, b) in bars.iter().enumerate() {
+        let hue = if b.1.is_finite() { b.1 } else { 0.0 };
+        chart
+            .plotting_area()
+            .draw(&Rectangle::new(
+                [(k as f64 - 0.36, ylo), (k as f64 + 0.36, b.2)],
                 HSLColor(0.66 - 0.66 * hue, 0.7, 0.5).filled(),
-            );
-            bar.set_margin(0, 0, 4, 4);
-            bar
-        }))
-        .map_err(|e| err(path, e))?;
-    root.present().map_err(|e| err(path, e))
+            ))
+            .at(path)?;
+    }
+    for (k, b) in bars.iter().enumerate() {
+        let (x, y) = chart.backend_coord(&(k as f64, b.2));
+        let v = if b.2 >= 10.0 {
+            fmt_num(b.2, 0)
+        } else if b.2 >= 1.0 {
+            fmt_num(b.2, 1)
+        } else {
+            fmt_num(b.2, 2)
+        };
+        put(
+            &root,
+            path,
+            &v,
+            (x, y - 3),
+            Txt::new(SMALL).color(INK).at(H::Center, V::Bottom),
+        )?;
+    }
+    y_axis(&root, path, f, &y_ticks, "timescale (ms, log scale)")?;
+    hline(&root, path, f.b, f.l, f.r, INK.to_rgba())?;
+    for (k, b) in bars.iter().enumerate() {
+        let x = chart.backend_coord(&(k as f64, ylo)).0;
+        vline(&root, path, x, f.b, f.b + MINOR_LEN, INK.to_rgba())?;
+        put(
+            &root,
+            path,
+            &b.0,
+            (x, f.b + TICK_LEN + 4),
+            Txt::new(TICK).at(H::Right, V::Middle).up(),
+        )?;
+    }
+    put(
+        &root,
+        path,
+        "area (ordered and coloured by hierarchy)",
+        ((f.l + f.r) / 2, f.b + TICK_LEN + 4 + name_w + 8),
+        Txt::new(AXIS).at(H::Center, V::Top),
+    )?;
+    root.present().at(path)
 }
 
 /// Bifurcation diagram of a hysteresis sweep: steady rate against the parameter `param`
 /// for each `(population, up, down)` series (rates at `values`); the upward branch is a
-/// solid line with filled circles, the downward branch dashed-looking open circles, and
+/// solid line with filled circles, the downward branch a faint line with open circles, and
 /// the optional `spontaneous` branch (per series, runs without the pulse stimuli) crosses.
+/// The legend is beside the plot.
 pub fn plot_bifurcation(
     param: &str,
     values: &[f64],
@@ -240,7 +1335,6 @@ pub fn plot_bifurcation(
     spontaneous: Option<&[Vec<f64>]>,
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     if values.len() < 2 || series.is_empty() {
         return Err(err(path, "need at least two values and one population"));
     }
@@ -268,42 +1362,84 @@ pub fn plot_bifurcation(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
             (l.min(v), h.max(v))
         });
-    if !(ylo.is_finite() && yhi.is_finite()) {
+    if !(ylo.is_finite() && yhi.is_finite() && xhi > xlo) {
         return Err(err(path, "no finite rates to plot"));
     }
     let span = if yhi > ylo { yhi - ylo } else { 1.0 };
     let (ylo, yhi) = (ylo - 0.05 * span, yhi + 0.05 * span);
-    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            if spontaneous.is_some() {
-                format!("Steady rate vs {param} (solid: up, open: down, x: no pulse)")
-            } else {
-                format!("Steady rate vs {param} (solid: up, open: down)")
-            },
-            ("sans-serif", 20),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(xlo..xhi, ylo..yhi)
-        .map_err(|e| err(path, e))?;
-    chart
-        .configure_mesh()
-        .x_desc(param)
-        .y_desc("rate (Hz)")
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
-        .draw()
-        .map_err(|e| err(path, e))?;
+    let xspan = xhi - xlo;
+    let (xlo, xhi) = (xlo - 0.02 * xspan, xhi + 0.02 * xspan);
     let n = series.len();
-    for (k, (name, up, down)) in series.iter().enumerate() {
-        let color = HSLColor(
+    let color = |k: usize| {
+        HSLColor(
             0.66 - 0.66 * k as f64 / n.max(2).saturating_sub(1) as f64,
             0.8,
             0.4,
-        );
+        )
+    };
+    let mut legend: Vec<(Key, String)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (Key::Line(color(k).to_rgba(), 2), s.0.clone()))
+        .collect();
+    legend.push((Key::Dot(INK.to_rgba()), "sweep up".into()));
+    legend.push((Key::Ring(INK.to_rgba()), "sweep down".into()));
+    if spontaneous.is_some() {
+        legend.push((Key::Cross(INK.to_rgba()), "no pulse".into()));
+    }
+    let (w, h) = (900u32, 600u32);
+    let (top, bottom) = (50u32, 70u32);
+    let fits = ((h - top - bottom) as i32 / legend_pitch()).max(1) as usize;
+    if legend.len() > fits {
+        // Keep the marker meanings; drop populations from the end.
+        let markers = legend.split_off(n);
+        legend.truncate(fits.saturating_sub(markers.len() + 1));
+        legend.push((
+            Key::Band(WHITE.to_rgba()),
+            format!("… {} more", n - legend.len()),
+        ));
+        legend.extend(markers);
+    }
+    let legend_w = legend
+        .iter()
+        .map(|(_, s)| text_width(s, LEGEND))
+        .max()
+        .unwrap_or(0)
+        + KEY_W
+        + 8;
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).at(path)?;
+    put(
+        &root,
+        path,
+        &format!("Steady-state rate vs {param}"),
+        (15, 10),
+        Txt::new(TITLE),
+    )?;
+    let chart = ChartBuilder::on(&root)
+        .margin_left(85)
+        .margin_right((legend_w + 40) as u32)
+        .margin_top(top)
+        .margin_bottom(bottom)
+        .build_cartesian_2d(xlo..xhi, ylo..yhi)
+        .at(path)?;
+    let f = frame_of!(chart, xlo, xhi, ylo, yhi);
+    let xt = px_ticks!(
+        x,
+        chart,
+        linear_ticks(xlo, xhi, ((f.r - f.l) / 80) as usize),
+        ylo
+    );
+    let yt = px_ticks!(
+        y,
+        chart,
+        linear_ticks(ylo, yhi, ((f.b - f.t) / 50) as usize),
+        xlo
+    );
+    grid(&root, path, f, &xt, &yt)?;
+    let area = chart.plotting_area();
+    for (k, (_, up, down)) in series.iter().enumerate() {
+        let color = color(k);
         let pts = |r: &[f64]| -> Vec<(f64, f64)> {
             values
                 .iter()
@@ -313,37 +1449,31 @@ pub fn plot_bifurcation(
                 .collect()
         };
         let (pu, pd) = (pts(up), pts(down));
-        chart
-            .draw_series(LineSeries::new(pu.clone(), color.stroke_width(2)))
-            .map_err(|e| err(path, e))?
-            .label(name.as_str())
-            .legend(key_line(color.stroke_width(2)));
-        chart
-            .draw_series(pu.iter().map(|&p| Circle::new(p, 4, color.filled())))
-            .map_err(|e| err(path, e))?;
-        chart
-            .draw_series(LineSeries::new(pd.clone(), color.mix(0.5).stroke_width(1)))
-            .map_err(|e| err(path, e))?;
-        chart
-            .draw_series(pd.iter().map(|&p| Circle::new(p, 6, color.stroke_width(2))))
-            .map_err(|e| err(path, e))?;
+        area.draw(&PathElement::new(pu.clone(), color.stroke_width(2)))
+            .at(path)?;
+        for &p in &pu {
+            area.draw(&Circle::new(p, 4, color.filled())).at(path)?;
+        }
+        area.draw(&PathElement::new(
+            pd.clone(),
+            color.mix(0.5).stroke_width(1),
+        ))
+        .at(path)?;
+        for &p in &pd {
+            area.draw(&Circle::new(p, 6, color.stroke_width(2)))
+                .at(path)?;
+        }
         if let Some(sp) = spontaneous {
-            let ps = pts(&sp[k]);
-            chart
-                .draw_series(ps.iter().map(|&p| Cross::new(p, 6, color.stroke_width(2))))
-                .map_err(|e| err(path, e))?;
+            for p in pts(&sp[k]) {
+                area.draw(&Cross::new(p, 5, color.stroke_width(2)))
+                    .at(path)?;
+            }
         }
     }
-    if n <= 12 {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(|e| err(path, e))?;
-    }
-    root.present().map_err(|e| err(path, e))
+    x_axis(&root, path, f, &xt, &param_title(param))?;
+    y_axis(&root, path, f, &yt, "steady-state rate (Hz)")?;
+    legend_column(&root, path, &legend, (f.r + 25, f.t))?;
+    root.present().at(path)
 }
 
 /// Maximum number of panels of [`plot_step_response`].
@@ -352,7 +1482,7 @@ pub const MAX_STEP_PANELS: usize = 8;
 /// Spiking population rates against the nonlinear (Siegert) and linearised rate
 /// models around a current step: one panel per population (the first
 /// [`MAX_STEP_PANELS`]), time from `t_from_ms` on, the step onset marked by a
-/// dashed vertical line, legend in the first panel. The Siegert model is drawn
+/// dashed vertical line, the legend above the panels. The Siegert model is drawn
 /// wide and the linearised model narrow on top, so both stay visible where they
 /// coincide.
 pub fn plot_step_response(
@@ -362,7 +1492,6 @@ pub fn plot_step_response(
     t_from_ms: f64,
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     let names = &models.nonlinear_run.pop_names;
     let n = names.len().min(MAX_STEP_PANELS);
     if n == 0 {
@@ -379,21 +1508,16 @@ pub fn plot_step_response(
     }
     let cols = if n > 4 { 2 } else { 1 };
     let rows = n.div_ceil(cols);
+    let head_h = 92u32;
     let (w, h) = (
         if cols == 2 { 1400u32 } else { 1000 },
-        70 + 260 * rows as u32,
+        head_h + 260 * rows as u32,
     );
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let (head, body) = root.split_vertically(60);
-    head.draw_text(
-        title,
-        &TextStyle::from(("sans-serif", 20).into_font()).color(&BLACK),
-        (15, 8),
-    )
-    .map_err(|e| err(path, e))?;
+    root.fill(&WHITE).at(path)?;
+    put(&root, path, title, (15, 8), Txt::new(TITLE))?;
     let sub = format!(
-        "step at {:.0} ms: +{} pA (mu +{} mV); rate-model tau = {:.1} ms; spiking: {:.0} ms bins, {}-bin moving average",
+        "step at {:.0} ms: +{} pA (\u{3BC} +{} mV); rate-model \u{3C4} = {:.1} ms; spiking: {:.0} ms bins, {}-bin moving average",
         models.t_step_ms,
         fmt_list(&models.step_pa[..n]),
         fmt_list(&models.step_mu_mv[..n]),
@@ -401,13 +1525,25 @@ pub fn plot_step_response(
         spiking.bin_ms,
         2 * spiking.smooth_bins + 1
     );
-    head.draw_text(
-        &sub,
-        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
-        (15, 36),
-    )
-    .map_err(|e| err(path, e))?;
-    let panels = body.split_evenly((rows, cols));
+    put(&root, path, &sub, (15, 36), Txt::new(SUBTITLE).color(INK))?;
+    let spike_col = RGBColor(150, 150, 150);
+    let nl_col = RGBColor(20, 90, 200);
+    let lin_col = RGBColor(210, 60, 30);
+    legend_row(
+        &root,
+        path,
+        &[
+            (Key::Line(spike_col.to_rgba(), 3), "spiking network".into()),
+            (Key::Line(nl_col.to_rgba(), 3), "Siegert rate model".into()),
+            (
+                Key::Line(lin_col.to_rgba(), 3),
+                "linearised (\u{3C4}_eff) rate model".into(),
+            ),
+            (Key::Line(BLACK.mix(0.6), 1), "step onset".into()),
+        ],
+        (20, 72),
+    )?;
+    let panels = root.margin(head_h, 0, 0, 0).split_evenly((rows, cols));
     let in_window = |t: &[f64], v: &[f64]| -> Vec<(f64, f64)> {
         t.iter()
             .zip(v)
@@ -415,10 +1551,7 @@ pub fn plot_step_response(
             .map(|(&t, &v)| (t, v))
             .collect()
     };
-    let spike_col = RGBColor(150, 150, 150);
-    let nl_col = RGBColor(20, 90, 200);
-    let lin_col = RGBColor(210, 60, 30);
-    for (a, area) in panels.iter().enumerate().take(n) {
+    for (a, panel) in panels.iter().enumerate().take(n) {
         let s = in_window(&spiking.t_ms, &spiking.rates_hz[a]);
         let nl = in_window(&models.nonlinear_run.t_ms, &models.nonlinear_run.rates[a]);
         let lin = in_window(&models.linearised_run.t_ms, &models.linearised_run.rates[a]);
@@ -437,7 +1570,7 @@ pub fn plot_step_response(
         let tau = models.linearised.network.pops[a].tau_ms;
         let fitted = models.linearised.fits[a].is_some();
         let caption = format!(
-            "{}: tau_eff = {}",
+            "{}: \u{3C4}_eff = {}",
             names[a],
             if fitted {
                 format!("{tau:.2} ms")
@@ -445,65 +1578,57 @@ pub fn plot_step_response(
                 "no fit".into()
             }
         );
-        let mut chart = ChartBuilder::on(area)
-            .caption(caption, ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
+        let chart = ChartBuilder::on(panel)
+            .margin_left(80)
+            .margin_right(20)
+            .margin_top(30)
+            .margin_bottom(55)
             .build_cartesian_2d(t_from_ms..t_end, ylo..yhi)
-            .map_err(|e| err(path, e))?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .x_desc("time (ms)")
-            .y_desc("rate (Hz)")
-            .x_label_formatter(&|t| format!("{t:.0}"))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .draw()
-            .map_err(|e| err(path, e))?;
+            .at(path)?;
+        let f = frame_of!(chart, t_from_ms, t_end, ylo, yhi);
+        put(
+            &root,
+            path,
+            &caption,
+            ((f.l + f.r) / 2, f.t - 6),
+            Txt::new(AXIS).at(H::Center, V::Bottom),
+        )?;
+        let xt = px_ticks!(
+            x,
+            chart,
+            linear_ticks(t_from_ms, t_end, ((f.r - f.l) / 80) as usize),
+            ylo
+        );
+        let yt = px_ticks!(
+            y,
+            chart,
+            linear_ticks(ylo, yhi, ((f.b - f.t) / 32) as usize),
+            t_from_ms
+        );
+        grid(&root, path, f, &xt, &yt)?;
+        let area = chart.plotting_area();
         // step onset: dashed vertical line
-        let dashes = (0..40).filter(|k| k % 2 == 0).map(|k| {
-            let y0 = ylo + (yhi - ylo) * k as f64 / 40.0;
-            let y1 = ylo + (yhi - ylo) * (k + 1) as f64 / 40.0;
-            PathElement::new(
-                vec![(models.t_step_ms, y0), (models.t_step_ms, y1)],
-                BLACK.mix(0.6).stroke_width(1),
-            )
-        });
-        chart.draw_series(dashes).map_err(|e| err(path, e))?;
-        chart
-            .draw_series(LineSeries::new(s, spike_col.stroke_width(1)))
-            .map_err(|e| err(path, e))?
-            .label("spiking network")
-            .legend(key_line(spike_col.stroke_width(3)));
-        chart
-            .draw_series(LineSeries::new(nl, nl_col.stroke_width(4)))
-            .map_err(|e| err(path, e))?
-            .label("Siegert rate model")
-            .legend(key_line(nl_col.stroke_width(3)));
-        chart
-            .draw_series(LineSeries::new(lin, lin_col.stroke_width(2)))
-            .map_err(|e| err(path, e))?
-            .label("linearised (tau_eff) model")
-            .legend(key_line(lin_col.stroke_width(3)));
-        if a == 0 {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.5))
-                .label_font(("sans-serif", 12))
-                .draw()
-                .map_err(|e| err(path, e))?;
+        let x = chart.backend_coord(&(models.t_step_ms, ylo)).0;
+        let mut y = f.t;
+        while y < f.b {
+            vline(&root, path, x, y, (y + 4).min(f.b), BLACK.mix(0.6))?;
+            y += 8;
         }
+        area.draw(&PathElement::new(s, spike_col.stroke_width(1)))
+            .at(path)?;
+        area.draw(&PathElement::new(nl, nl_col.stroke_width(4)))
+            .at(path)?;
+        area.draw(&PathElement::new(lin, lin_col.stroke_width(2)))
+            .at(path)?;
+        x_axis(&root, path, f, &xt, "time (ms)")?;
+        y_axis(&root, path, f, &yt, "rate (Hz)")?;
     }
-    root.present().map_err(|e| err(path, e))
+    root.present().at(path)
 }
 
-/// `a, b, c` with 3 significant digits, or one value if all are equal.
+/// `a, b, c` with 3 decimals, or one value if all are equal.
 fn fmt_list(v: &[f64]) -> String {
-    let f = |x: f64| format!("{x:.3}");
+    let f = |x: f64| fmt_num(x, 3);
     if v.windows(2).all(|w| w[0] == w[1]) {
         v.first().map_or(String::new(), |&x| f(x))
     } else {
@@ -528,7 +1653,7 @@ fn pop_color(k: usize, n: usize) -> HSLColor {
 
 /// Spike raster of `pops` stacked top to bottom in the given order (each population a band
 /// of its drawn neurons), with the binned population rates of the same populations
-/// underneath (same colours, legend) and the `windows` shaded in both.
+/// underneath (same colours, legend beside them) and the `windows` shaded in both.
 pub fn plot_raster(
     title: &str,
     pops: &[RasterPop],
@@ -537,7 +1662,6 @@ pub fn plot_raster(
     windows: &[Window],
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     let n = pops.len();
     if n == 0 {
         return Err(err(path, "no populations to plot"));
@@ -545,89 +1669,97 @@ pub fn plot_raster(
     if !(t_stop_ms > 0.0 && bin_ms > 0.0) {
         return Err(err(path, "nothing to plot (empty run or bin)"));
     }
+    let shade = RGBColor(255, 200, 80).mix(0.3);
+    let mut legend: Vec<(Key, String)> = windows
+        .iter()
+        .map(|(label, _, _)| (Key::Band(shade), label.clone()))
+        .collect();
+    legend.extend(
+        pops.iter()
+            .enumerate()
+            .map(|(k, p)| (Key::Line(pop_color(k, n).to_rgba(), 3), p.name.clone())),
+    );
+    let legend_w = legend
+        .iter()
+        .map(|(_, s)| text_width(s, LEGEND))
+        .max()
+        .unwrap_or(0)
+        + KEY_W
+        + 8;
     let label_w = 110u32;
+    let right = (legend_w + 45) as u32;
     let raster_h = (90 * n as u32).max(360);
-    let rate_h = 340u32;
-    let (w, h) = (1200u32, 50 + raster_h + rate_h);
+    let rate_h = (340u32).max(legend_pitch() as u32 * legend.len() as u32 + 80);
+    let head_h = 50u32;
+    let (w, h) = (1200u32, head_h + raster_h + rate_h);
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let (head, body) = root.split_vertically(50);
-    head.draw_text(
-        title,
-        &TextStyle::from(("sans-serif", 20).into_font()).color(&BLACK),
-        (15, 8),
-    )
-    .map_err(|e| err(path, e))?;
+    root.fill(&WHITE).at(path)?;
+    put(&root, path, title, (15, 6), Txt::new(TITLE))?;
     let shown: u32 = pops.iter().map(|p| p.drawn).sum();
     let total: u32 = pops.iter().map(|p| p.size).sum();
-    head.draw_text(
+    put(
+        &root,
+        path,
         &format!(
             "raster: {shown} of {total} neurons (at most 200 per population, evenly spaced); rates: all neurons, {bin_ms} ms bins"
         ),
-        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
         (15, 32),
-    )
-    .map_err(|e| err(path, e))?;
+        Txt::new(SUBTITLE).color(INK),
+    )?;
+    let body = root.margin(head_h, 0, 0, 0);
     let (top, bottom) = body.split_vertically(raster_h);
-    let shade = RGBColor(255, 200, 80).mix(0.3);
+    let x_ticks = linear_ticks(0.0, t_stop_ms, ((w - label_w - right) / 90) as usize);
     // Raster.
-    let mut chart = ChartBuilder::on(&top)
-        .margin_left(8)
-        .margin_right(25)
+    let chart = ChartBuilder::on(&top)
+        .margin_left(label_w)
+        .margin_right(right)
         .margin_top(5)
-        .x_label_area_size(40)
-        .y_label_area_size(label_w)
+        .margin_bottom(55)
         .build_cartesian_2d(0.0..t_stop_ms, 0.0..n as f64)
-        .map_err(|e| err(path, e))?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .y_labels(0)
-        .x_desc("time (ms)")
-        .x_label_formatter(&|t| format!("{t:.0}"))
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| err(path, e))?;
-    chart
-        .draw_series(
-            windows
-                .iter()
-                .map(|(_, a, b)| Rectangle::new([(*a, 0.0), (*b, n as f64)], shade.filled())),
-        )
-        .map_err(|e| err(path, e))?;
+        .at(path)?;
+    let f = frame_of!(chart, 0.0, t_stop_ms, 0.0, n as f64);
+    let area = chart.plotting_area();
+    for (_, a, b) in windows {
+        area.draw(&Rectangle::new([(*a, 0.0), (*b, n as f64)], shade.filled()))
+            .at(path)?;
+    }
     for k in 1..n {
-        let y = (n - k) as f64;
-        chart
-            .draw_series(LineSeries::new(
-                [(0.0, y), (t_stop_ms, y)],
-                BLACK.mix(0.4).stroke_width(1),
-            ))
-            .map_err(|e| err(path, e))?;
+        let y = chart.backend_coord(&(0.0, (n - k) as f64)).1;
+        hline(&root, path, y, f.l, f.r, BLACK.mix(0.4))?;
     }
     for (k, p) in pops.iter().enumerate() {
         let color = pop_color(k, n);
         let base = (n - 1 - k) as f64;
         let rows = p.drawn.max(1) as f64;
-        chart
-            .draw_series(p.spikes.iter().map(|&(t, r)| {
-                let y = base + 0.03 + 0.94 * (r as f64 + 0.5) / rows;
-                Circle::new((t, y), 1, color.filled())
-            }))
-            .map_err(|e| err(path, e))?;
-        let (px, py) = chart.backend_coord(&(0.0, base + 0.5));
-        let text = TextStyle::from(("sans-serif", 14).into_font()).color(&color);
-        root.draw_text(&p.name, &text, (px - label_w as i32 + 8, py - 16))
-            .map_err(|e| err(path, e))?;
-        let grey = BLACK.mix(0.7);
-        let small = TextStyle::from(("sans-serif", 11).into_font()).color(&grey);
-        root.draw_text(
+        for &(t, r) in &p.spikes {
+            let y = base + 0.03 + 0.94 * (r as f64 + 0.5) / rows;
+            area.draw(&Circle::new((t, y), 1, color.filled()))
+                .at(path)?;
+        }
+        let py = chart.backend_coord(&(0.0, base + 0.5)).1;
+        put(
+            &root,
+            path,
+            &p.name,
+            (10, py - 2),
+            Txt::new(14.0).color(color).at(H::Left, V::Baseline),
+        )?;
+        put(
+            &root,
+            path,
             &format!("{} of {}", p.drawn, p.size),
-            &small,
-            (px - label_w as i32 + 8, py + 2),
-        )
-        .map_err(|e| err(path, e))?;
+            (10, py + 3),
+            Txt::new(SMALL).color(BLACK.mix(0.7)).at(H::Left, V::Top),
+        )?;
     }
+    x_axis(
+        &root,
+        path,
+        f,
+        &px_ticks!(x, chart, x_ticks, 0.0),
+        "time (ms)",
+    )?;
+    vline(&root, path, f.l, f.t, f.b, INK.to_rgba())?;
     // Rates.
     let centers = |r: &[f64]| -> Vec<(f64, f64)> {
         r.iter()
@@ -641,52 +1773,38 @@ pub fn plot_raster(
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max);
     let top_rate = if top_rate > 0.0 { top_rate * 1.1 } else { 1.0 };
-    let mut chart = ChartBuilder::on(&bottom)
-        .margin_left(8)
-        .margin_right(25)
-        .margin_top(10)
-        .margin_bottom(5)
-        .x_label_area_size(45)
-        .y_label_area_size(label_w)
+    let chart = ChartBuilder::on(&bottom)
+        .margin_left(label_w)
+        .margin_right(right)
+        .margin_top(15)
+        .margin_bottom(55)
         .build_cartesian_2d(0.0..t_stop_ms, 0.0..top_rate)
-        .map_err(|e| err(path, e))?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .x_desc("time (ms)")
-        .y_desc("population rate (Hz)")
-        .x_label_formatter(&|t| format!("{t:.0}"))
-        .label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| err(path, e))?;
-    for (label, a, b) in windows {
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(*a, 0.0), (*b, top_rate)],
-                shade.filled(),
-            )))
-            .map_err(|e| err(path, e))?
-            .label(label.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.filled()));
+        .at(path)?;
+    let f = frame_of!(chart, 0.0, t_stop_ms, 0.0, top_rate);
+    let xt = px_ticks!(x, chart, x_ticks, 0.0);
+    let yt = px_ticks!(
+        y,
+        chart,
+        linear_ticks(0.0, top_rate, ((f.b - f.t) / 45) as usize),
+        0.0
+    );
+    let area = chart.plotting_area();
+    for (_, a, b) in windows {
+        area.draw(&Rectangle::new([(*a, 0.0), (*b, top_rate)], shade.filled()))
+            .at(path)?;
     }
+    grid(&root, path, f, &xt, &yt)?;
     for (k, p) in pops.iter().enumerate() {
-        let color = pop_color(k, n);
-        chart
-            .draw_series(LineSeries::new(centers(&p.rate_hz), color.stroke_width(2)))
-            .map_err(|e| err(path, e))?
-            .label(p.name.as_str())
-            .legend(key_line(color.stroke_width(3)));
+        area.draw(&PathElement::new(
+            centers(&p.rate_hz),
+            pop_color(k, n).stroke_width(2),
+        ))
+        .at(path)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.5))
-        .label_font(("sans-serif", 12))
-        .draw()
-        .map_err(|e| err(path, e))?;
-    root.present().map_err(|e| err(path, e))
+    x_axis(&root, path, f, &xt, "time (ms)")?;
+    y_axis(&root, path, f, &yt, "population rate (Hz)")?;
+    legend_column(&root, path, &legend, (f.r + 25, f.t))?;
+    root.present().at(path)
 }
 
 /// One model's column of [`plot_pulse_compare`].
@@ -707,8 +1825,8 @@ pub struct PulseColumn {
 }
 
 /// Change of the E rate after a pulse per area (rows, top to bottom in the given order),
-/// one column per model side by side; each panel is scaled to its own peak, printed in
-/// the panel; the pulse is shaded.
+/// one column per model side by side; each panel is scaled to its own peak, printed
+/// beside the panel; the pulse is shaded.
 pub fn plot_pulse_compare(
     title: &str,
     subtitle: &str,
@@ -716,7 +1834,6 @@ pub fn plot_pulse_compare(
     cols: &[PulseColumn],
     path: &Path,
 ) -> Result<(), PlotError> {
-    font();
     let n = areas.len();
     if n == 0 || cols.is_empty() {
         return Err(err(path, "no areas or models to plot"));
@@ -732,42 +1849,52 @@ pub fn plot_pulse_compare(
     }
     let label_w = 70u32;
     let row_h = 42u32;
-    let (head_h, colhead_h, axis_h) = (70u32, 30u32, 50u32);
-    let col_w = 620u32;
-    let peak_w = 125u32;
+    let (head_h, colhead_h, axis_h) = (70u32, 30u32, 55u32);
+    let peak_w = 135u32;
+    // Wide enough for the column heading left of "peak change".
+    let col_w = cols
+        .iter()
+        .map(|c| text_width(&c.title, 14.0).max(0) as u32 + peak_w + 30)
+        .fold(620u32, u32::max);
     let w = label_w + col_w * cols.len() as u32 + 10;
     let h = head_h + colhead_h + row_h * n as u32 + axis_h;
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(path, e))?;
-    let black = |s: u32| TextStyle::from(("sans-serif", s).into_font()).color(&BLACK);
-    root.draw_text(title, &black(20), (15, 8))
-        .map_err(|e| err(path, e))?;
-    root.draw_text(
+    root.fill(&WHITE).at(path)?;
+    put(&root, path, title, (15, 6), Txt::new(TITLE))?;
+    put(
+        &root,
+        path,
         subtitle,
-        &TextStyle::from(("sans-serif", 13).into_font()).color(&BLACK.mix(0.8)),
-        (15, 38),
-    )
-    .map_err(|e| err(path, e))?;
+        (15, 36),
+        Txt::new(SUBTITLE).color(INK),
+    )?;
     let body = root.margin(head_h, 0, 0, 0);
     let (labels, rest) = body.split_horizontally(label_w);
     for (i, a) in areas.iter().enumerate() {
-        let y = (colhead_h + row_h * i as u32 + row_h / 2) as i32 - 8;
-        labels
-            .draw_text(a, &black(14), (10, y))
-            .map_err(|e| err(path, e))?;
+        let y = (colhead_h + row_h * i as u32 + row_h / 2) as i32;
+        put(
+            &labels,
+            path,
+            a,
+            (10, y),
+            Txt::new(14.0).at(H::Left, V::Middle),
+        )?;
     }
     let shade = RGBColor(255, 200, 80).mix(0.35);
     let columns = rest.split_evenly((1, cols.len()));
     for (ci, (area, c)) in columns.iter().zip(cols).enumerate() {
         let (chead, cbody) = area.split_vertically(colhead_h);
-        chead
-            .draw_text(&c.title, &black(15), (10, 6))
-            .map_err(|e| err(path, e))?;
-        chead
-            .draw_text("peak change", &black(13), ((col_w - peak_w + 8) as i32, 8))
-            .map_err(|e| err(path, e))?;
+        put(&chead, path, &c.title, (10, 8), Txt::new(14.0))?;
+        put(
+            &chead,
+            path,
+            "peak change",
+            ((col_w - peak_w + 10) as i32, 10),
+            Txt::new(LEGEND).color(INK),
+        )?;
         let (panels, axis) = cbody.split_vertically(row_h * n as u32);
         let (t0, t1) = (c.t_ms[0], *c.t_ms.last().unwrap_or(&0.0));
+        let x_ticks = linear_ticks(t0, t1, ((col_w - peak_w) / 80) as usize);
         let color = if ci == 0 {
             RGBColor(30, 30, 30)
         } else {
@@ -780,75 +1907,209 @@ pub fn plot_pulse_compare(
                 .filter(|x| x.is_finite())
                 .fold((0.0f64, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
             let span = if hi - lo > 0.0 { hi - lo } else { 1.0 };
-            let mut chart = ChartBuilder::on(row)
+            let (ylo, yhi) = (lo - 0.05 * span, hi + 0.15 * span);
+            let chart = ChartBuilder::on(row)
                 .margin_right(peak_w)
                 .margin_top(3)
                 .margin_bottom(3)
-                .build_cartesian_2d(t0..t1, (lo - 0.05 * span)..(hi + 0.15 * span))
-                .map_err(|e| err(path, e))?;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [
-                        (c.pulse_ms.0, lo - 0.05 * span),
-                        (c.pulse_ms.1.min(t1), hi + 0.15 * span),
-                    ],
-                    shade.filled(),
-                )))
-                .map_err(|e| err(path, e))?;
-            chart
-                .draw_series(LineSeries::new([(t0, 0.0), (t1, 0.0)], BLACK.mix(0.3)))
-                .map_err(|e| err(path, e))?;
-            chart
-                .draw_series(LineSeries::new(
-                    c.t_ms.iter().zip(v).map(|(&t, &x)| (t, x)),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| err(path, e))?;
+                .build_cartesian_2d(t0..t1, ylo..yhi)
+                .at(path)?;
+            let f = frame_of!(chart, t0, t1, ylo, yhi);
+            let pa = chart.plotting_area();
+            pa.draw(&Rectangle::new(
+                [(c.pulse_ms.0, ylo), (c.pulse_ms.1.min(t1), yhi)],
+                shade.filled(),
+            ))
+            .at(path)?;
+            grid(&root, path, f, &px_ticks!(x, chart, x_ticks, 0.0), &[])?;
+            let y0 = chart.backend_coord(&(t0, 0.0)).1;
+            hline(&root, path, y0, f.l, f.r, BLACK.mix(0.3))?;
+            pa.draw(&PathElement::new(
+                c.t_ms
+                    .iter()
+                    .zip(v)
+                    .map(|(&t, &x)| (t, x))
+                    .collect::<Vec<_>>(),
+                color.stroke_width(2),
+            ))
+            .at(path)?;
             let (pk, noisy) = (c.peak_hz[i], c.peak_hz[i] <= c.noise_hz[i]);
             let ink = BLACK.mix(if noisy { 0.45 } else { 1.0 });
-            let style = TextStyle::from(("sans-serif", 13).into_font()).color(&ink);
-            row.draw_text(
+            put(
+                row,
+                path,
                 &format!("{}{}", fmt_sig_hz(pk), if noisy { " (noise)" } else { "" }),
-                &style,
-                (col_w as i32 - peak_w as i32 + 8, row_h as i32 / 2 - 8),
-            )
-            .map_err(|e| err(path, e))?;
+                ((col_w - peak_w + 10) as i32, row_h as i32 / 2),
+                Txt::new(LEGEND).color(ink).at(H::Left, V::Middle),
+            )?;
             row.draw(&PathElement::new(
                 vec![(0, row_h as i32 - 1), (col_w as i32, row_h as i32 - 1)],
                 BLACK.mix(0.15),
             ))
-            .map_err(|e| err(path, e))?;
+            .at(path)?;
         }
-        let mut chart = ChartBuilder::on(&axis)
+        let chart = ChartBuilder::on(&axis)
             .margin_right(peak_w)
-            .x_label_area_size(45)
             .build_cartesian_2d(t0..t1, 0.0..1.0)
-            .map_err(|e| err(path, e))?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .disable_y_axis()
-            .x_desc("time after pulse onset (ms)")
-            .x_label_formatter(&|t| format!("{t:.0}"))
-            .label_style(("sans-serif", 12))
-            .axis_desc_style(("sans-serif", 13))
-            .draw()
-            .map_err(|e| err(path, e))?;
+            .at(path)?;
+        let (l, top) = chart.backend_coord(&(t0, 1.0));
+        let r = chart.backend_coord(&(t1, 1.0)).0;
+        let f = Frame {
+            l,
+            t: top,
+            r,
+            b: top,
+        };
+        x_axis(
+            &root,
+            path,
+            f,
+            &px_ticks!(x, chart, x_ticks, 1.0),
+            "time after pulse onset (ms)",
+        )?;
     }
-    root.present().map_err(|e| err(path, e))
+    root.present().at(path)
 }
 
-/// A rate with three significant digits (plain notation down to 0.001 Hz).
-fn fmt_sig_hz(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 || !a.is_finite() {
-        format!("{v} Hz")
-    } else if a >= 100.0 {
-        format!("{v:.0} Hz")
-    } else if a >= 0.001 {
-        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
-        format!("{v:.decimals$} Hz")
-    } else {
-        format!("{v:.2e} Hz")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders `s` (black on white, anchored at its baseline at `(4, 30)`) and returns the
+    /// ink per pixel (0 white .. 1 black), `w` wide and 40 high.
+    fn render(s: &str, size: f32) -> (usize, Vec<f64>) {
+        let (w, h) = (200usize, 40usize);
+        let mut buf = vec![255u8; w * h * 3];
+        {
+            let root =
+                BitMapBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
+            let t = Txt::new(size).at(H::Left, V::Baseline);
+            put(&root, Path::new("test"), s, (4, 30), t).unwrap();
+            root.present().unwrap();
+        }
+        let ink = buf.chunks(3).map(|p| 1.0 - p[1] as f64 / 255.0).collect();
+        (w, ink)
+    }
+
+    fn inked_rows(w: usize, ink: &[f64], cols: std::ops::Range<usize>) -> Vec<usize> {
+        (0..ink.len() / w)
+            .filter(|&y| cols.clone().any(|x| ink[y * w + x] > 0.5))
+            .collect()
+    }
+
+    #[test]
+    fn font_maps_characters_and_kerns() {
+        let f = face();
+        assert_eq!(f.upem, 2048.0);
+        for c in "0123456789.,-−×⁻⁴μτ() HzmsABCVTy".chars() {
+            assert_ne!(f.glyph(c), 0, "no glyph for {c:?}");
+        }
+        assert!(f.advance(f.glyph('M')) > f.advance(f.glyph('.')));
+        // DejaVu Sans kerns "AV" and "Ty" (negative), not "MT".
+        let k = |a, b| f.kerning(f.glyph(a), f.glyph(b));
+        assert!(k('A', 'V') < 0.0 && k('T', 'y') < 0.0);
+        assert_eq!(k('M', 'T'), 0.0);
+    }
+
+    #[test]
+    fn decimal_point_sits_on_the_baseline() {
+        // "17.2": the point's ink ends on the same row as the digits' (the baseline is the
+        // top edge of row 30), and it does not reach up to mid-digit height.
+        let (w, ink) = render("1", 13.0);
+        let digit = inked_rows(w, &ink, 0..w);
+        let (w, ink) = render(".", 13.0);
+        let point = inked_rows(w, &ink, 0..w);
+        assert_eq!(
+            point.last(),
+            digit.last(),
+            "point rows {point:?}, digit rows {digit:?}"
+        );
+        assert_eq!(digit.last(), Some(&29), "digit rows {digit:?}");
+        assert!(
+            point.len() <= 3 && point[0] > digit[0] + 5,
+            "{point:?} vs {digit:?}"
+        );
+    }
+
+    #[test]
+    fn letters_are_evenly_spaced() {
+        // No gap of more than two blank columns inside a word (the old renderer dropped
+        // each glyph's left side bearing: "Spikin g", "M T").
+        for word in ["Spiking", "MT", "STPc", "TEO", "10"] {
+            let (w, ink) = render(word, 13.0);
+            let inked: Vec<usize> = (0..w)
+                .filter(|&x| (0..40).any(|y| ink[y * w + x] > 0.2))
+                .collect();
+            let gap = inked.windows(2).map(|p| p[1] - p[0] - 1).max().unwrap_or(0);
+            assert!(gap <= 2, "{word}: {gap} blank columns in {inked:?}");
+            // Ink spans about the advance width.
+            let span = (inked.last().unwrap() - inked[0] + 1) as i32;
+            let adv = text_width(word, 13.0);
+            assert!(
+                (span - adv).abs() <= 3,
+                "{word}: ink {span} px, advance {adv} px"
+            );
+        }
+    }
+
+    #[test]
+    fn linear_ticks_are_round_and_need_no_trailing_zeros() {
+        let labels =
+            |t: Vec<Tick>| -> Vec<String> { t.into_iter().filter_map(|t| t.label).collect() };
+        assert_eq!(
+            labels(linear_ticks(0.0, 38.5, 8)),
+            ["0", "5", "10", "15", "20", "25", "30", "35"]
+        );
+        assert_eq!(
+            labels(linear_ticks(0.398, 0.502, 6)),
+            ["0.40", "0.42", "0.44", "0.46", "0.48", "0.50"]
+        );
+        assert_eq!(
+            labels(linear_ticks(-200.0, 700.0, 5)),
+            ["\u{2212}200", "0", "200", "400", "600"]
+        );
+    }
+
+    #[test]
+    fn log_ticks_label_decades_and_2_5_in_plain_decimals() {
+        let t = log_ticks(20.0, 2000.0, true);
+        let labels: Vec<&str> = t.iter().filter_map(|t| t.label.as_deref()).collect();
+        assert_eq!(labels, ["20", "50", "100", "200", "500", "1000", "2000"]);
+        // 30, 40, 60, 70, 80, 90 unlabelled between 20 and 100: V1's 42 ms lies between.
+        assert_eq!(
+            t.iter()
+                .filter(|t| t.v < 100.0 && t.label.is_none())
+                .count(),
+            6
+        );
+        let small: Vec<String> = log_ticks(0.01, 1.0, true)
+            .into_iter()
+            .filter_map(|t| t.label)
+            .collect();
+        assert_eq!(small, ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
+        let decades: Vec<String> = log_ticks(1.0, 1e4, false)
+            .into_iter()
+            .filter_map(|t| t.label)
+            .collect();
+        assert_eq!(decades, ["1", "10", "100", "1000", "10000"]);
+        assert_eq!(
+            (nice_125(37.8, false), nice_125(1495.0, true)),
+            (20.0, 2000.0)
+        );
+    }
+
+    #[test]
+    fn numbers_and_units() {
+        assert_eq!(fmt_sig_hz(100.07), "100 Hz");
+        assert_eq!(fmt_sig_hz(17.23), "17.2 Hz");
+        assert_eq!(fmt_sig_hz(0.00619), "0.00619 Hz");
+        assert_eq!(fmt_sig_hz(8.64e-4), "8.64\u{D7}10\u{207B}\u{2074} Hz");
+        assert_eq!(fmt_num(-0.0001, 2), "0.00");
+        assert_eq!(param_title("model.j_s"), "model.j_s (nA)");
+        assert_eq!(param_title("model.tau_e"), "model.tau_e (ms)");
+        assert_eq!(
+            param_title("stimuli.0.amplitude"),
+            "stimuli.0.amplitude (units of the network file)"
+        );
     }
 }
