@@ -115,10 +115,20 @@ pub struct Simulation {
     bad: Vec<Option<(usize, usize)>>,
 }
 
-/// Partition layout: (population, offset within population, size). Depends only on the
+/// One partition of the layout: neurons `offset..offset + size` of population `pop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionSpec {
+    pub pop: usize,
+    /// Index of the partition's first neuron within its population.
+    pub offset: u32,
+    /// Neurons in the partition.
+    pub size: u32,
+}
+
+/// Partition layout, in population order. Depends only on the
 /// network, never on the thread count — and results do not depend on it at all (random
 /// streams belong to neurons, spikes are delivered in gid order): it only sets the speed.
-pub fn layout(net: &Network) -> Vec<(usize, u32, u32)> {
+pub fn layout(net: &Network) -> Vec<PartitionSpec> {
     let sizes: Vec<u32> = net.populations.iter().map(|p| p.size).collect();
     layout_sizes(&sizes, net.simulation.partition_size)
 }
@@ -138,7 +148,7 @@ pub const AUTO_PARTITION_NEURONS: u32 = 2048;
 /// 16 — so that 1, 2, 4, 8 and 16 threads get the same number of equal partitions each —
 /// and shares `T` among populations in proportion to their sizes (largest remainder,
 /// at least one each), chunks of equal size (±1) within a population.
-pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<(usize, u32, u32)> {
+pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<PartitionSpec> {
     let chunks: Vec<u32> = match partition_size {
         Some(s) => sizes.iter().map(|&n| n.div_ceil(s.max(1)).max(1)).collect(),
         None => auto_chunks(sizes),
@@ -153,7 +163,11 @@ pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<(usize, u
         let mut off = 0;
         for k in 0..c {
             let n = base + u32::from(k < extra);
-            out.push((p, off, n));
+            out.push(PartitionSpec {
+                pop: p,
+                offset: off,
+                size: n,
+            });
             off += n;
         }
     }
@@ -300,7 +314,7 @@ impl Simulation {
         let built: Vec<Result<(Partition, u64), BuildError>> = pool.install(|| {
             lay.par_iter()
                 .enumerate()
-                .map(|(index, &(pop, off, n))| {
+                .map(|(index, &PartitionSpec { pop, offset: off, size: n })| {
                     let p = &net.populations[pop];
                     let first_gid = offsets[pop] + off;
                     let kernel = p.model.kernel(dt);
@@ -757,17 +771,20 @@ impl Simulation {
 mod tests {
     use super::*;
 
-    fn counts(lay: &[(usize, u32, u32)], pops: usize) -> Vec<usize> {
+    fn counts(lay: &[PartitionSpec], pops: usize) -> Vec<usize> {
         (0..pops)
-            .map(|p| lay.iter().filter(|l| l.0 == p).count())
+            .map(|p| lay.iter().filter(|l| l.pop == p).count())
             .collect()
     }
 
     /// Every neuron in exactly one partition, contiguous, in population order.
-    fn check_cover(sizes: &[u32], lay: &[(usize, u32, u32)]) {
+    fn check_cover(sizes: &[u32], lay: &[PartitionSpec]) {
         for (p, &n) in sizes.iter().enumerate() {
             let mut off = 0;
-            for &(_, o, m) in lay.iter().filter(|l| l.0 == p) {
+            for &PartitionSpec {
+                offset: o, size: m, ..
+            } in lay.iter().filter(|l| l.pop == p)
+            {
                 assert_eq!(o, off, "population {p}: gap or overlap");
                 assert!(m > 0);
                 off += m;
@@ -796,7 +813,7 @@ mod tests {
         // Equal sizes (±1) within a population; sizes across populations within 2x.
         let (lo, hi) = lay
             .iter()
-            .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
+            .fold((u32::MAX, 0), |(a, b), l| (a.min(l.size), b.max(l.size)));
         assert!(hi <= 2 * lo, "partition sizes {lo}..{hi}");
         // Tiny and empty populations: at least one partition each (none if empty).
         let lay = layout_sizes(&[3, 1, 0, 5000], None);
@@ -808,7 +825,7 @@ mod tests {
     fn explicit_partition_size() {
         let lay = layout_sizes(&[10000, 2500], Some(4096));
         assert_eq!(counts(&lay, 2), vec![3, 1]);
-        assert!(lay.iter().all(|l| l.2 <= 4096));
+        assert!(lay.iter().all(|l| l.size <= 4096));
         check_cover(&[10000, 2500], &lay);
         let lay = layout_sizes(&[7, 300], Some(1));
         assert_eq!(lay.len(), 307);
