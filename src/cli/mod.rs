@@ -450,10 +450,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
             vec![]
         };
         let vm = (0..net.populations.len())
-            .filter_map(|p| {
-                sim.vm_samples(p)
-                    .map(|(t, rows, n)| (net.populations[p].name.clone(), t, rows, n))
-            })
+            .filter_map(|p| sim.vm_samples(p))
             .collect();
         summary["spikes_written"] = json!(sim.recording.written);
         let summary_text = summary.to_string();

@@ -32,7 +32,7 @@ pub mod stimulus;
 
 use crate::connect::{ProjPlan, Scratch};
 use cortexsim_neuron::State;
-use crate::record::{Recording, SpikeSink};
+use crate::record::{Recording, SpikeSink, VmSeries};
 use cortexsim_spec::{Dist, Network, StimulusKind};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
 use partition::{Block, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf};
@@ -735,8 +735,8 @@ impl Simulation {
         h
     }
 
-    /// Sampled membrane potentials of a population: (times ms, [sample][neuron]).
-    pub fn vm_samples(&self, pop: usize) -> Option<(Vec<f64>, Vec<Vec<f64>>, u32)> {
+    /// Sampled membrane potentials of a population (`None` without a recorder on it).
+    pub fn vm_samples(&self, pop: usize) -> Option<VmSeries> {
         let rec = self
             .net
             .recorders
@@ -763,7 +763,12 @@ impl Simulation {
             }
             rows.push(row);
         }
-        Some((times, rows, rec.n))
+        Some(VmSeries {
+            name: self.net.populations[pop].name.clone(),
+            times,
+            rows,
+            n: rec.n,
+        })
     }
 }
 
