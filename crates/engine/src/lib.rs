@@ -564,17 +564,13 @@ impl Simulation {
         let n_parts = parts.len();
         let bufs_cur = mk_bufs(&parts)?;
         let n_total: usize = parts.iter().map(|p| p.n).sum();
-        let mut prev_spikes = SliceSpikes::default();
-        prev_spikes
-            .items
-            .try_reserve_exact(n_total * min_delay as usize)
-            .map_err(|_| BuildError::OutOfMemory {
-                needed: (n_total * min_delay as usize * 8) as u64,
-                available: memory::available_bytes(),
-                detail: "spike exchange buffer".into(),
-            })?;
-        prev_spikes.step_end.reserve_exact(min_delay as usize + 1);
-        prev_spikes.clear();
+        let prev_spikes =
+            SliceSpikes::with_capacity(n_total * min_delay as usize, min_delay as usize)
+                .ok_or_else(|| BuildError::OutOfMemory {
+                    needed: (n_total * min_delay as usize * 8) as u64,
+                    available: memory::available_bytes(),
+                    detail: "spike exchange buffer".into(),
+                })?;
         let recording = Recording::new(net, opts.keep_spikes);
         Ok(Simulation {
             net: net.clone(),

@@ -613,20 +613,37 @@ pub struct SpikeBuf {
     pub len: usize,
 }
 
+/// One spike of a slice: its source neuron as (population, index within the population).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpike {
+    pub pop: u32,
+    /// Index of the neuron within its population.
+    pub node: u32,
+}
+
 /// The spikes of one slice of all partitions, in delivery order: step, then gid.
 /// Built once per slice from the partitions' [`SpikeBuf`]s (serially; a few ns per
 /// spike), read by every partition's delivery.
 #[derive(Debug, Clone, Default)]
 pub struct SliceSpikes {
-    /// (source population, index within the population).
-    pub items: Vec<(u32, u32)>,
+    items: Vec<SourceSpike>,
     /// `items[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
-    pub step_end: Vec<u32>,
+    step_end: Vec<u32>,
     /// Steps in the slice.
-    pub len: usize,
+    len: usize,
 }
 
 impl SliceSpikes {
+    /// Empty, with room for `spikes` spikes over `steps` steps; `None` if the spike
+    /// memory cannot be reserved.
+    pub fn with_capacity(spikes: usize, steps: usize) -> Option<SliceSpikes> {
+        let mut s = SliceSpikes::default();
+        s.items.try_reserve_exact(spikes).ok()?;
+        s.step_end.reserve_exact(steps + 1);
+        s.clear();
+        Some(s)
+    }
+
     /// Concatenate the partitions' spikes of one slice (their capacity is reserved
     /// at build time for every neuron spiking at every step: no allocation here).
     pub fn fill(&mut self, bufs: &[SpikeBuf]) {
@@ -639,8 +656,11 @@ impl SliceSpikes {
             for b in bufs {
                 let (x, e) = (b.step_end[o] as usize, b.step_end[o + 1] as usize);
                 let (pop, off) = (b.pop as u32, b.pop_offset);
-                self.items
-                    .extend(b.local[x..e].iter().map(|&l| (pop, off + l)));
+                self.items.extend(
+                    b.local[x..e]
+                        .iter()
+                        .map(|&l| SourceSpike { pop, node: off + l }),
+                );
             }
             self.step_end.push(self.items.len() as u32);
         }
@@ -651,6 +671,16 @@ impl SliceSpikes {
         self.step_end.clear();
         self.step_end.push(0);
         self.len = 0;
+    }
+
+    /// Steps in the slice.
+    pub fn steps(&self) -> usize {
+        self.len
+    }
+
+    /// Every spike of the slice, in delivery order.
+    pub fn spikes(&self) -> &[SourceSpike] {
+        &self.items
     }
 }
 
@@ -702,14 +732,14 @@ impl Partition {
         // Row pointers are prefetched 2·D spikes ahead, the rows themselves D ahead.
         const D: usize = PREFETCH_DISTANCE;
         let pf_indptr = |i: usize| {
-            if let Some(&(pop, s)) = items.get(i) {
+            if let Some(&SourceSpike { pop, node: s }) = items.get(i) {
                 by_pop[pop as usize]
                     .iter()
                     .for_each(|&b| blocks[b].prefetch_indptr(s as usize));
             }
         };
         let pf_row = |i: usize| {
-            if let Some(&(pop, s)) = items.get(i) {
+            if let Some(&SourceSpike { pop, node: s }) = items.get(i) {
                 by_pop[pop as usize]
                     .iter()
                     .for_each(|&b| blocks[b].prefetch_row(s as usize));
@@ -723,7 +753,7 @@ impl Partition {
             for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
                 pf_indptr(i + 2 * D);
                 pf_row(i + D);
-                let (pop, s) = items[i];
+                let SourceSpike { pop, node: s } = items[i];
                 if let Some(q) = &mut self.queue {
                     for &b in &by_pop[pop as usize] {
                         blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
