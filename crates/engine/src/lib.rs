@@ -31,11 +31,13 @@ pub mod rng;
 pub mod stimulus;
 
 use crate::connect::{ProjPlan, Scratch};
-use cortexsim_neuron::State;
 use crate::record::{Recording, SpikeSink, VmSeries};
-use cortexsim_spec::{Dist, Network, StimulusKind};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
-use partition::{Block, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf};
+use cortexsim_neuron::State;
+use cortexsim_spec::{Dist, Network, StimulusKind};
+use partition::{
+    Block, BlockParts, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf,
+};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -389,16 +391,17 @@ impl Simulation {
                             rounded += r;
                         }
                         let w0 = pr.weight.constant().unwrap_or(0.0);
-                        blocks.push(Block {
+                        blocks.push(Block::new_unchecked(BlockParts {
                             projection: pi,
                             src_pop: pr.source,
+                            n_post: n as usize,
                             indptr,
                             targets,
                             weights,
                             weight: w0,
                             channel: if channels == 2 && w0 < 0.0 { 1 } else { 0 },
                             delays,
-                        });
+                        }));
                     }
                     // Event lists when any incoming projection has per-synapse delays (then
                     // for all its blocks, so every cell keeps one arrival order).
@@ -406,9 +409,9 @@ impl Simulation {
                     // channel deliver directly.)
                     let queue = if opts.queue_capacity != Some(0)
                         && channels * (n as usize) < (1 << 31)
-                        && blocks.iter().any(|b| !matches!(b.delays, Delays::Const(_)))
+                        && blocks.iter().any(|b| !matches!(b.delays(), Delays::Const(_)))
                     {
-                        let consts = blocks.iter().map(|b| b.weight).collect();
+                        let consts = blocks.iter().map(|b| b.weight()).collect();
                         let cap = opts.queue_capacity.unwrap_or(EventQueue::capacity(n as usize));
                         Some(
                             EventQueue::new(cap, max_delay as usize + 1, channels * n as usize, consts)
@@ -423,7 +426,7 @@ impl Simulation {
                     };
                     let mut blocks_by_pop = vec![Vec::new(); net.populations.len()];
                     for (bi, b) in blocks.iter().enumerate() {
-                        blocks_by_pop[b.src_pop].push(bi);
+                        blocks_by_pop[b.src_pop()].push(bi);
                     }
                     // Inputs.
                     let mut poisson = Vec::new();
@@ -528,7 +531,7 @@ impl Simulation {
         let mut synapse_bytes = 0u64;
         for p in &parts {
             for b in &p.blocks {
-                synapses_per_projection[b.projection] += b.n_synapses() as u64;
+                synapses_per_projection[b.projection()] += b.n_synapses() as u64;
                 synapse_bytes += b.bytes() as u64;
             }
         }
@@ -820,6 +823,90 @@ mod tests {
         let lay = layout_sizes(&[3, 1, 0, 5000], None);
         assert_eq!(counts(&lay, 4), vec![1, 1, 0, 4]); // 4 partitions for 5004 neurons, plus one each for the tiny ones
         check_cover(&[3, 1, 0, 5000], &lay);
+    }
+
+    /// The builder's blocks (made with `Block::new_unchecked`) pass `Block::new`'s
+    /// checks: constant and per-synapse weights and delays (u8 and u16), two channels,
+    /// uneven partitions. (In debug builds `new_unchecked` asserts the same.)
+    #[test]
+    fn built_blocks_satisfy_the_block_invariants() {
+        let net = Network::from_toml_str(
+            r#"
+[simulation]
+dt = 0.1
+t_stop = 20.0
+partition_size = 70
+
+[[populations]]
+name = "E"
+size = 300
+model = "iaf_psc_exp"
+
+[[populations]]
+name = "I"
+size = 101
+model = "iaf_psc_exp"
+
+[[projections]]
+source = "E"
+target = "E"
+rule = "pairwise_bernoulli"
+p = 0.1
+weight = { distribution = "normal", mean = 87.8, std = 40.0 }
+delay = { distribution = "uniform", low = 0.5, high = 3.0 }
+
+[[projections]]
+source = "E"
+target = "I"
+rule = "fixed_indegree"
+indegree = 30
+weight = 87.8
+delay = { distribution = "uniform", low = 0.5, high = 30.0 }
+
+[[projections]]
+source = "I"
+target = "E"
+rule = "fixed_indegree"
+indegree = 20
+weight = -350.0
+delay = 0.8
+
+[[stimuli]]
+kind = "poisson"
+target = "E"
+rate = 8.0
+indegree = 2000
+weight = 87.8
+"#,
+        )
+        .unwrap();
+        let mut hashes = Vec::new();
+        // With event lists, and without (every event added to the ring directly).
+        for queue_capacity in [None, Some(0)] {
+            let opts = BuildOptions {
+                threads: 1,
+                queue_capacity,
+                ..Default::default()
+            };
+            let mut sim = Simulation::build(&net, &opts).unwrap();
+            let mut kinds = std::collections::BTreeSet::new();
+            for p in &sim.parts {
+                for b in &p.blocks {
+                    assert_eq!(b.n_post(), p.n);
+                    kinds.insert(format!(
+                        "{:?} {:?}",
+                        b.weights().is_some(),
+                        std::mem::discriminant(b.delays())
+                    ));
+                    Block::new(b.to_parts()).unwrap();
+                }
+            }
+            assert_eq!(kinds.len(), 3, "{kinds:?}");
+            sim.run().unwrap();
+            assert!(sim.recording.pop_spikes.iter().sum::<u64>() > 0);
+            hashes.push(sim.state_hash());
+        }
+        assert_eq!(hashes[0], hashes[1]);
     }
 
     #[test]
