@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use cortexsim::engine::partition::{Block, Delays, Targets};
+use cortexsim::engine::partition::{Block, BlockParts, Delays, Targets};
 use cortexsim::engine::rng::{Rng, StreamBank, purpose, stream};
 use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, State};
@@ -109,9 +109,10 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
         }
         indptr.push(targets.len() as u32);
     }
-    Block {
+    Block::new(BlockParts {
         projection: 0,
         src_pop: 0,
+        n_post: N,
         indptr,
         // u16 local indices, as the engine stores them for partitions up to 65,536 neurons.
         targets: Targets::U16(targets.iter().map(|&t| t as u16).collect()),
@@ -123,7 +124,8 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
         } else {
             Delays::Const(15)
         },
-    }
+    })
+    .expect("a valid block")
 }
 
 fn bench_delivery(c: &mut Criterion) {

@@ -68,7 +68,12 @@ fn main() {
     let bounds: Vec<(usize, usize)> =
         cortexsim::engine::layout_sizes(&[n_e as u32, n_i as u32], part_size)
             .into_iter()
-            .map(|(p, off, m)| (if p == 0 { 0 } else { n_e } + off as usize, m as usize))
+            .map(|l| {
+                (
+                    if l.pop == 0 { 0 } else { n_e } + l.offset as usize,
+                    l.size as usize,
+                )
+            })
             .collect();
     let mut parts: Vec<Part> = pool.install(|| {
         bounds

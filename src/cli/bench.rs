@@ -160,7 +160,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
     let lay = cortexsim::engine::layout(&net);
     let (pmin, pmax) = lay
         .iter()
-        .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
+        .fold((u32::MAX, 0), |(a, b), l| (a.min(l.size), b.max(l.size)));
     let report = json!({
         "network": a.net.origin().display(),
         "partitions": lay.len(), "partition_neurons": [pmin, pmax],

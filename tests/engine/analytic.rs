@@ -33,7 +33,8 @@ fn single(
 
 fn trace(net: &Network) -> (Vec<f64>, Vec<f64>, Vec<u64>) {
     let sim = common::run(net, 1);
-    let (t, rows, _) = sim.vm_samples(0).unwrap();
+    let vm = sim.vm_samples(0).unwrap();
+    let (t, rows) = (vm.times, vm.rows);
     let spikes = sim.recording.kept.iter().map(|s| s.0).collect();
     (t, rows.into_iter().map(|r| r[0]).collect(), spikes)
 }
@@ -273,7 +274,7 @@ fn a6_refractory_step_counts() {
             let v: Vec<f64> = sim
                 .vm_samples(0)
                 .unwrap()
-                .1
+                .rows
                 .into_iter()
                 .map(|r| r[0])
                 .collect();
@@ -387,7 +388,7 @@ fn a7_delay_exactness_with_ring_wraparound() {
         let v: Vec<f64> = sim
             .vm_samples(bits + d - 1)
             .unwrap()
-            .1
+            .rows
             .into_iter()
             .map(|r| r[0])
             .collect();

@@ -268,32 +268,35 @@ fn synapses(sim: &Simulation) -> Vec<Syn> {
     let mut out = Vec::new();
     for part in &sim.parts {
         for b in &part.blocks {
-            let ns = b.indptr.len() - 1;
+            let (indptr, targets) = (b.indptr(), b.targets());
+            let ns = indptr.len() - 1;
             assert_eq!(
-                ns as u32, sim.net.populations[b.src_pop].size,
+                ns as u32,
+                sim.net.populations[b.src_pop()].size,
                 "CSR row count differs from the source population size"
             );
-            assert_eq!(*b.indptr.last().unwrap() as usize, b.targets.len());
+            assert_eq!(*indptr.last().unwrap() as usize, targets.len());
+            assert_eq!(b.n_post(), part.n);
             for s in 0..ns {
-                for k in b.indptr[s] as usize..b.indptr[s + 1] as usize {
-                    let t = b.targets.get(k) as u32;
+                for k in indptr[s] as usize..indptr[s + 1] as usize {
+                    let t = targets.get(k) as u32;
                     assert!(
                         (t as usize) < part.n,
                         "CSR target {t} outside partition of {}",
                         part.n
                     );
-                    let w_bits = match &b.weights {
+                    let w_bits = match b.weights() {
                         Some(w) => (w[k] as f64).to_bits(),
-                        None => b.weight.to_bits(),
+                        None => b.weight().to_bits(),
                     };
-                    let delay = match &b.delays {
+                    let delay = match b.delays() {
                         Delays::Const(d) => *d,
                         Delays::U8(v) => v[k] as u32,
                         Delays::U16(v) => v[k] as u32,
                     };
                     out.push(Syn {
-                        proj: b.projection,
-                        src: offsets[b.src_pop] + s as u32,
+                        proj: b.projection(),
+                        src: offsets[b.src_pop()] + s as u32,
                         tgt: part.first_gid + t,
                         w_bits,
                         delay,

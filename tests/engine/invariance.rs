@@ -162,9 +162,9 @@ fn i1_construction_identical_for_any_thread_count() {
         let b = build(t);
         for (pa, pb) in a.parts.iter().zip(&b.parts) {
             for (ba, bb) in pa.blocks.iter().zip(&pb.blocks) {
-                assert_eq!(ba.indptr, bb.indptr);
-                assert_eq!(ba.targets, bb.targets);
-                assert_eq!(ba.weights, bb.weights);
+                assert_eq!(ba.indptr(), bb.indptr());
+                assert_eq!(ba.targets(), bb.targets());
+                assert_eq!(ba.weights(), bb.weights());
             }
         }
     }
@@ -268,13 +268,13 @@ fn i9_target_index_width_invariance() {
     assert!(wide.parts.iter().any(|p| {
         p.blocks
             .iter()
-            .any(|b| matches!(b.targets, Targets::U32(_)))
+            .any(|b| matches!(b.targets(), Targets::U32(_)))
     }));
     let narrow = common::run(&net("simulation.threads=0"), 2);
     assert!(narrow.parts.iter().all(|p| {
         p.blocks
             .iter()
-            .all(|b| matches!(b.targets, Targets::U16(_)))
+            .all(|b| matches!(b.targets(), Targets::U16(_)))
     }));
     let (a, b) = (&wide.recording.kept, &narrow.recording.kept);
     assert!(a.len() > 10_000, "too few spikes: {}", a.len());

@@ -73,7 +73,8 @@ fn run(text: &str) -> Simulation {
 
 /// Samples of population `p` as [sample][neuron], checking the sample times.
 fn samples(sim: &Simulation, p: usize, interval_steps: u64) -> Vec<Vec<f64>> {
-    let (times, rows, n) = sim.vm_samples(p).expect("no v_m recorder");
+    let vm = sim.vm_samples(p).expect("no v_m recorder");
+    let (times, rows, n) = (vm.times, vm.rows, vm.n);
     let steps = sim.net.simulation.steps;
     assert_eq!(
         rows.len() as u64,

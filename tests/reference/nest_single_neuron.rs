@@ -72,7 +72,8 @@ fn check_case(path: &std::path::Path) -> (usize, f64) {
     }
     let net = b.build().unwrap_or_else(|e| panic!("{case}: {e}"));
     let sim = common::run(&net, 1);
-    let (times, rows, _) = sim.vm_samples(0).expect("v_m samples");
+    let vm = sim.vm_samples(0).expect("v_m samples");
+    let (times, rows) = (vm.times, vm.rows);
     let nest_v: Vec<f64> = d["v_m"]
         .as_array()
         .unwrap()

@@ -31,11 +31,13 @@ pub mod rng;
 pub mod stimulus;
 
 use crate::connect::{ProjPlan, Scratch};
-use cortexsim_neuron::State;
-use crate::record::{Recording, SpikeSink};
-use cortexsim_spec::{Dist, Network, StimulusKind};
+use crate::record::{Recording, SpikeSink, VmSeries};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
-use partition::{Block, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf};
+use cortexsim_neuron::State;
+use cortexsim_spec::{Dist, Network, StimulusKind};
+use partition::{
+    Block, BlockParts, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf,
+};
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -115,10 +117,20 @@ pub struct Simulation {
     bad: Vec<Option<(usize, usize)>>,
 }
 
-/// Partition layout: (population, offset within population, size). Depends only on the
+/// One partition of the layout: neurons `offset..offset + size` of population `pop`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionSpec {
+    pub pop: usize,
+    /// Index of the partition's first neuron within its population.
+    pub offset: u32,
+    /// Neurons in the partition.
+    pub size: u32,
+}
+
+/// Partition layout, in population order. Depends only on the
 /// network, never on the thread count — and results do not depend on it at all (random
 /// streams belong to neurons, spikes are delivered in gid order): it only sets the speed.
-pub fn layout(net: &Network) -> Vec<(usize, u32, u32)> {
+pub fn layout(net: &Network) -> Vec<PartitionSpec> {
     let sizes: Vec<u32> = net.populations.iter().map(|p| p.size).collect();
     layout_sizes(&sizes, net.simulation.partition_size)
 }
@@ -138,7 +150,7 @@ pub const AUTO_PARTITION_NEURONS: u32 = 2048;
 /// 16 — so that 1, 2, 4, 8 and 16 threads get the same number of equal partitions each —
 /// and shares `T` among populations in proportion to their sizes (largest remainder,
 /// at least one each), chunks of equal size (±1) within a population.
-pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<(usize, u32, u32)> {
+pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<PartitionSpec> {
     let chunks: Vec<u32> = match partition_size {
         Some(s) => sizes.iter().map(|&n| n.div_ceil(s.max(1)).max(1)).collect(),
         None => auto_chunks(sizes),
@@ -153,7 +165,11 @@ pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<(usize, u
         let mut off = 0;
         for k in 0..c {
             let n = base + u32::from(k < extra);
-            out.push((p, off, n));
+            out.push(PartitionSpec {
+                pop: p,
+                offset: off,
+                size: n,
+            });
             off += n;
         }
     }
@@ -300,7 +316,7 @@ impl Simulation {
         let built: Vec<Result<(Partition, u64), BuildError>> = pool.install(|| {
             lay.par_iter()
                 .enumerate()
-                .map(|(index, &(pop, off, n))| {
+                .map(|(index, &PartitionSpec { pop, offset: off, size: n })| {
                     let p = &net.populations[pop];
                     let first_gid = offsets[pop] + off;
                     let kernel = p.model.kernel(dt);
@@ -375,16 +391,17 @@ impl Simulation {
                             rounded += r;
                         }
                         let w0 = pr.weight.constant().unwrap_or(0.0);
-                        blocks.push(Block {
+                        blocks.push(Block::new_unchecked(BlockParts {
                             projection: pi,
                             src_pop: pr.source,
+                            n_post: n as usize,
                             indptr,
                             targets,
                             weights,
                             weight: w0,
                             channel: if channels == 2 && w0 < 0.0 { 1 } else { 0 },
                             delays,
-                        });
+                        }));
                     }
                     // Event lists when any incoming projection has per-synapse delays (then
                     // for all its blocks, so every cell keeps one arrival order).
@@ -392,9 +409,9 @@ impl Simulation {
                     // channel deliver directly.)
                     let queue = if opts.queue_capacity != Some(0)
                         && channels * (n as usize) < (1 << 31)
-                        && blocks.iter().any(|b| !matches!(b.delays, Delays::Const(_)))
+                        && blocks.iter().any(|b| !matches!(b.delays(), Delays::Const(_)))
                     {
-                        let consts = blocks.iter().map(|b| b.weight).collect();
+                        let consts = blocks.iter().map(|b| b.weight()).collect();
                         let cap = opts.queue_capacity.unwrap_or(EventQueue::capacity(n as usize));
                         Some(
                             EventQueue::new(cap, max_delay as usize + 1, channels * n as usize, consts)
@@ -409,7 +426,7 @@ impl Simulation {
                     };
                     let mut blocks_by_pop = vec![Vec::new(); net.populations.len()];
                     for (bi, b) in blocks.iter().enumerate() {
-                        blocks_by_pop[b.src_pop].push(bi);
+                        blocks_by_pop[b.src_pop()].push(bi);
                     }
                     // Inputs.
                     let mut poisson = Vec::new();
@@ -514,7 +531,7 @@ impl Simulation {
         let mut synapse_bytes = 0u64;
         for p in &parts {
             for b in &p.blocks {
-                synapses_per_projection[b.projection] += b.n_synapses() as u64;
+                synapses_per_projection[b.projection()] += b.n_synapses() as u64;
                 synapse_bytes += b.bytes() as u64;
             }
         }
@@ -550,17 +567,13 @@ impl Simulation {
         let n_parts = parts.len();
         let bufs_cur = mk_bufs(&parts)?;
         let n_total: usize = parts.iter().map(|p| p.n).sum();
-        let mut prev_spikes = SliceSpikes::default();
-        prev_spikes
-            .items
-            .try_reserve_exact(n_total * min_delay as usize)
-            .map_err(|_| BuildError::OutOfMemory {
-                needed: (n_total * min_delay as usize * 8) as u64,
-                available: memory::available_bytes(),
-                detail: "spike exchange buffer".into(),
-            })?;
-        prev_spikes.step_end.reserve_exact(min_delay as usize + 1);
-        prev_spikes.clear();
+        let prev_spikes =
+            SliceSpikes::with_capacity(n_total * min_delay as usize, min_delay as usize)
+                .ok_or_else(|| BuildError::OutOfMemory {
+                    needed: (n_total * min_delay as usize * 8) as u64,
+                    available: memory::available_bytes(),
+                    detail: "spike exchange buffer".into(),
+                })?;
         let recording = Recording::new(net, opts.keep_spikes);
         Ok(Simulation {
             net: net.clone(),
@@ -721,8 +734,8 @@ impl Simulation {
         h
     }
 
-    /// Sampled membrane potentials of a population: (times ms, [sample][neuron]).
-    pub fn vm_samples(&self, pop: usize) -> Option<(Vec<f64>, Vec<Vec<f64>>, u32)> {
+    /// Sampled membrane potentials of a population (`None` without a recorder on it).
+    pub fn vm_samples(&self, pop: usize) -> Option<VmSeries> {
         let rec = self
             .net
             .recorders
@@ -749,7 +762,12 @@ impl Simulation {
             }
             rows.push(row);
         }
-        Some((times, rows, rec.n))
+        Some(VmSeries {
+            name: self.net.populations[pop].name.clone(),
+            times,
+            rows,
+            n: rec.n,
+        })
     }
 }
 
@@ -757,17 +775,20 @@ impl Simulation {
 mod tests {
     use super::*;
 
-    fn counts(lay: &[(usize, u32, u32)], pops: usize) -> Vec<usize> {
+    fn counts(lay: &[PartitionSpec], pops: usize) -> Vec<usize> {
         (0..pops)
-            .map(|p| lay.iter().filter(|l| l.0 == p).count())
+            .map(|p| lay.iter().filter(|l| l.pop == p).count())
             .collect()
     }
 
     /// Every neuron in exactly one partition, contiguous, in population order.
-    fn check_cover(sizes: &[u32], lay: &[(usize, u32, u32)]) {
+    fn check_cover(sizes: &[u32], lay: &[PartitionSpec]) {
         for (p, &n) in sizes.iter().enumerate() {
             let mut off = 0;
-            for &(_, o, m) in lay.iter().filter(|l| l.0 == p) {
+            for &PartitionSpec {
+                offset: o, size: m, ..
+            } in lay.iter().filter(|l| l.pop == p)
+            {
                 assert_eq!(o, off, "population {p}: gap or overlap");
                 assert!(m > 0);
                 off += m;
@@ -796,7 +817,7 @@ mod tests {
         // Equal sizes (±1) within a population; sizes across populations within 2x.
         let (lo, hi) = lay
             .iter()
-            .fold((u32::MAX, 0), |(a, b), l| (a.min(l.2), b.max(l.2)));
+            .fold((u32::MAX, 0), |(a, b), l| (a.min(l.size), b.max(l.size)));
         assert!(hi <= 2 * lo, "partition sizes {lo}..{hi}");
         // Tiny and empty populations: at least one partition each (none if empty).
         let lay = layout_sizes(&[3, 1, 0, 5000], None);
@@ -804,11 +825,95 @@ mod tests {
         check_cover(&[3, 1, 0, 5000], &lay);
     }
 
+    /// The builder's blocks (made with `Block::new_unchecked`) pass `Block::new`'s
+    /// checks: constant and per-synapse weights and delays (u8 and u16), two channels,
+    /// uneven partitions. (In debug builds `new_unchecked` asserts the same.)
+    #[test]
+    fn built_blocks_satisfy_the_block_invariants() {
+        let net = Network::from_toml_str(
+            r#"
+[simulation]
+dt = 0.1
+t_stop = 20.0
+partition_size = 70
+
+[[populations]]
+name = "E"
+size = 300
+model = "iaf_psc_exp"
+
+[[populations]]
+name = "I"
+size = 101
+model = "iaf_psc_exp"
+
+[[projections]]
+source = "E"
+target = "E"
+rule = "pairwise_bernoulli"
+p = 0.1
+weight = { distribution = "normal", mean = 87.8, std = 40.0 }
+delay = { distribution = "uniform", low = 0.5, high = 3.0 }
+
+[[projections]]
+source = "E"
+target = "I"
+rule = "fixed_indegree"
+indegree = 30
+weight = 87.8
+delay = { distribution = "uniform", low = 0.5, high = 30.0 }
+
+[[projections]]
+source = "I"
+target = "E"
+rule = "fixed_indegree"
+indegree = 20
+weight = -350.0
+delay = 0.8
+
+[[stimuli]]
+kind = "poisson"
+target = "E"
+rate = 8.0
+indegree = 2000
+weight = 87.8
+"#,
+        )
+        .unwrap();
+        let mut hashes = Vec::new();
+        // With event lists, and without (every event added to the ring directly).
+        for queue_capacity in [None, Some(0)] {
+            let opts = BuildOptions {
+                threads: 1,
+                queue_capacity,
+                ..Default::default()
+            };
+            let mut sim = Simulation::build(&net, &opts).unwrap();
+            let mut kinds = std::collections::BTreeSet::new();
+            for p in &sim.parts {
+                for b in &p.blocks {
+                    assert_eq!(b.n_post(), p.n);
+                    kinds.insert(format!(
+                        "{:?} {:?}",
+                        b.weights().is_some(),
+                        std::mem::discriminant(b.delays())
+                    ));
+                    Block::new(b.to_parts()).unwrap();
+                }
+            }
+            assert_eq!(kinds.len(), 3, "{kinds:?}");
+            sim.run().unwrap();
+            assert!(sim.recording.pop_spikes.iter().sum::<u64>() > 0);
+            hashes.push(sim.state_hash());
+        }
+        assert_eq!(hashes[0], hashes[1]);
+    }
+
     #[test]
     fn explicit_partition_size() {
         let lay = layout_sizes(&[10000, 2500], Some(4096));
         assert_eq!(counts(&lay, 2), vec![3, 1]);
-        assert!(lay.iter().all(|l| l.2 <= 4096));
+        assert!(lay.iter().all(|l| l.size <= 4096));
         check_cover(&[10000, 2500], &lay);
         let lay = layout_sizes(&[7, 300], Some(1));
         assert_eq!(lay.len(), 307);

@@ -109,8 +109,8 @@ pub fn estimate(net: &Network) -> Estimate {
         // Target index: u16 when the target population's partitions hold <= 65,536 neurons.
         let tb = lay
             .iter()
-            .filter(|l| l.0 == pr.target)
-            .map(|l| Targets::bytes_for(l.2 as usize))
+            .filter(|l| l.pop == pr.target)
+            .map(|l| Targets::bytes_for(l.size as usize))
             .max()
             .unwrap_or(4) as u32;
         e.per_projection.push(n);
@@ -120,7 +120,7 @@ pub fn estimate(net: &Network) -> Estimate {
         e.synapses = e
             .synapses
             .saturating_add(n.saturating_mul((tb + wb + db) as u64));
-        let parts_on_target = lay.iter().filter(|l| l.0 == pr.target).count() as u64;
+        let parts_on_target = lay.iter().filter(|l| l.pop == pr.target).count() as u64;
         e.csr_pointers += parts_on_target * (ns as u64 + 1) * 4;
     }
     for (pi, p) in net.populations.iter().enumerate() {
@@ -131,8 +131,8 @@ pub fn estimate(net: &Network) -> Estimate {
             .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         if var_delays {
             let width = p.model.channels();
-            for &(_, _, m) in lay.iter().filter(|l| l.0 == pi) {
-                let m = m as usize;
+            for l in lay.iter().filter(|l| l.pop == pi) {
+                let m = l.size as usize;
                 e.event_lists +=
                     EventQueue::bytes(EventQueue::capacity(m), max_d as usize + 1, width * m)
                         as u64;

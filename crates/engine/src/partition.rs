@@ -18,8 +18,8 @@
 //! The neuron update of step `t` reads slot `t & mask` and zeroes it.
 
 use crate::rng::StreamBank;
-use cortexsim_neuron::{Kernel, State};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
+use cortexsim_neuron::{Kernel, State};
 use rand_distr::{Distribution, StandardNormal};
 
 /// Per-synapse delays, in the narrowest type that holds them.
@@ -32,6 +32,10 @@ pub enum Delays {
 
 /// Partition-local target indices, in the narrowest type that holds them: `u16` for
 /// partitions of up to 65,536 neurons (every automatic layout), else `u32`.
+///
+/// No invariant of its own: the bound `target < n_post` that the delivery relies on is
+/// checked when the targets become part of a [`Block`] ([`Block::new`]), and a block
+/// hands out only `&Targets`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Targets {
     U16(Vec<u16>),
@@ -114,11 +118,14 @@ impl Idx for u32 {
     }
 }
 
-/// Synapses of one projection onto one partition.
+/// The parts of a [`Block`], as handed to [`Block::new`].
 #[derive(Debug, Clone)]
-pub struct Block {
+pub struct BlockParts {
     pub projection: usize,
     pub src_pop: usize,
+    /// Neurons of the target partition: every target index must be below it.
+    pub n_post: usize,
+    /// Source-major row pointers (`n_src + 1` entries).
     pub indptr: Vec<u32>,
     pub targets: Targets,
     /// Per-synapse weights (only when the projection's weights vary).
@@ -130,7 +137,219 @@ pub struct Block {
     pub delays: Delays,
 }
 
+impl BlockParts {
+    /// The invariants listed at [`Block`].
+    fn check(&self) -> Result<(), BlockError> {
+        let synapses = self.targets.len();
+        let (&first, &last) = self
+            .indptr
+            .first()
+            .zip(self.indptr.last())
+            .ok_or(BlockError::NoRowPointers)?;
+        if first != 0 {
+            return Err(BlockError::FirstRowPointer(first));
+        }
+        if let Some(s) = self.indptr.windows(2).position(|w| w[1] < w[0]) {
+            return Err(BlockError::RowPointersDecrease {
+                row: s,
+                before: self.indptr[s],
+                after: self.indptr[s + 1],
+            });
+        }
+        if last as usize != synapses {
+            return Err(BlockError::LastRowPointer { last, synapses });
+        }
+        let length = |what, len| {
+            if len == synapses {
+                Ok(())
+            } else {
+                Err(BlockError::Length {
+                    what,
+                    len,
+                    synapses,
+                })
+            }
+        };
+        if let Some(w) = &self.weights {
+            length("weights", w.len())?;
+        }
+        match &self.delays {
+            Delays::Const(_) => {}
+            Delays::U8(d) => length("delays", d.len())?,
+            Delays::U16(d) => length("delays", d.len())?,
+        }
+        let n_post = self.n_post;
+        let first_bad = match &self.targets {
+            Targets::U16(v) => v.iter().position(|&t| t as usize >= n_post),
+            Targets::U32(v) => v.iter().position(|&t| t as usize >= n_post),
+        };
+        if let Some(k) = first_bad {
+            return Err(BlockError::TargetOutOfRange {
+                synapse: k,
+                target: self.targets.get(k),
+                n_post,
+            });
+        }
+        if self.channel > 1 {
+            return Err(BlockError::Channel(self.channel));
+        }
+        Ok(())
+    }
+}
+
+/// A [`BlockParts`] that breaks an invariant of [`Block`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    #[error("row pointers: empty (a block has n_src + 1 of them)")]
+    NoRowPointers,
+    #[error("row pointers: the first is {0}, not 0")]
+    FirstRowPointer(u32),
+    #[error("row pointers: the row of source {row} ends before it starts ({before} > {after})")]
+    RowPointersDecrease { row: usize, before: u32, after: u32 },
+    #[error("row pointers: the last is {last}, but there are {synapses} targets")]
+    LastRowPointer { last: u32, synapses: usize },
+    #[error("{what}: {len} entries for {synapses} synapses")]
+    Length {
+        what: &'static str,
+        len: usize,
+        synapses: usize,
+    },
+    #[error("target of synapse {synapse} is {target}, not below the partition size {n_post}")]
+    TargetOutOfRange {
+        synapse: usize,
+        target: usize,
+        n_post: usize,
+    },
+    #[error("channel {0} (0 excitatory/voltage, 1 inhibitory)")]
+    Channel(usize),
+}
+
+/// Synapses of one projection onto one partition.
+///
+/// Invariants (checked by [`Block::new`]; the engine's builder upholds them and
+/// debug-asserts them): `indptr` is non-empty, starts at 0, never decreases and ends at
+/// the number of synapses; per-synapse weights and delays, where present, have one entry
+/// per synapse; every target index is below `n_post`; `channel` is 0 or 1. The fields are
+/// private so that no safe code can break these after construction: the delivery's
+/// unchecked ring write relies on `target < n_post` (see the SAFETY comment there).
+#[derive(Debug, Clone)]
+pub struct Block {
+    projection: usize,
+    src_pop: usize,
+    n_post: usize,
+    indptr: Vec<u32>,
+    targets: Targets,
+    weights: Option<Vec<f32>>,
+    weight: f64,
+    channel: usize,
+    delays: Delays,
+}
+
 impl Block {
+    /// A block from its parts, if they satisfy the invariants listed at [`Block`]
+    /// (one pass over the row pointers and the targets).
+    pub fn new(parts: BlockParts) -> Result<Block, BlockError> {
+        parts.check()?;
+        Ok(Block::from_parts(parts))
+    }
+
+    /// The engine's builder: the invariants hold by construction (targets are written
+    /// as `j - partition_start` for `j` in the partition, row pointers are prefix sums
+    /// of the row lengths); checked in debug builds only, to keep the build one pass.
+    pub(crate) fn new_unchecked(parts: BlockParts) -> Block {
+        debug_assert_eq!(parts.check(), Ok(()));
+        Block::from_parts(parts)
+    }
+
+    /// The parts back (for tests of the invariants).
+    #[cfg(test)]
+    pub(crate) fn to_parts(&self) -> BlockParts {
+        BlockParts {
+            projection: self.projection,
+            src_pop: self.src_pop,
+            n_post: self.n_post,
+            indptr: self.indptr.clone(),
+            targets: self.targets.clone(),
+            weights: self.weights.clone(),
+            weight: self.weight,
+            channel: self.channel,
+            delays: self.delays.clone(),
+        }
+    }
+
+    fn from_parts(p: BlockParts) -> Block {
+        Block {
+            projection: p.projection,
+            src_pop: p.src_pop,
+            n_post: p.n_post,
+            indptr: p.indptr,
+            targets: p.targets,
+            weights: p.weights,
+            weight: p.weight,
+            channel: p.channel,
+            delays: p.delays,
+        }
+    }
+
+    /// Projection index in the network.
+    #[inline]
+    pub fn projection(&self) -> usize {
+        self.projection
+    }
+
+    /// Source population.
+    #[inline]
+    pub fn src_pop(&self) -> usize {
+        self.src_pop
+    }
+
+    /// Neurons of the target partition (every target index is below it).
+    #[inline]
+    pub fn n_post(&self) -> usize {
+        self.n_post
+    }
+
+    /// Number of source neurons (rows).
+    #[inline]
+    pub fn n_sources(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Row pointers: the synapses of source `s` are `indptr[s]..indptr[s + 1]`.
+    #[inline]
+    pub fn indptr(&self) -> &[u32] {
+        &self.indptr
+    }
+
+    /// Partition-local target index per synapse.
+    #[inline]
+    pub fn targets(&self) -> &Targets {
+        &self.targets
+    }
+
+    /// Per-synapse weights (`None`: every synapse has [`weight`](Self::weight)).
+    #[inline]
+    pub fn weights(&self) -> Option<&[f32]> {
+        self.weights.as_deref()
+    }
+
+    /// The weight when it is constant (with per-synapse weights: unused).
+    #[inline]
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Channel of a constant weight (0 excitatory/voltage, 1 inhibitory).
+    #[inline]
+    pub fn channel(&self) -> usize {
+        self.channel
+    }
+
+    #[inline]
+    pub fn delays(&self) -> &Delays {
+        &self.delays
+    }
+
     pub fn n_synapses(&self) -> usize {
         self.targets.len()
     }
@@ -177,7 +396,10 @@ impl Block {
         prefetch_ptr(self.indptr[s..].as_ptr() as *const u8);
     }
 
-    /// Deliver one spike of source `s` (local to its population) emitted at step `t`.
+    /// Deliver one spike of source `s` (local to its population) emitted at step `t`
+    /// into `ring`, laid out as `mask + 1` slots × `channels` × `n` with `n` the
+    /// partition's size ([`n_post`](Self::n_post)). Panics if `s` is not a source or the
+    /// ring is too short.
     #[inline]
     pub fn deliver(
         &self,
@@ -215,13 +437,21 @@ impl Block {
         match (&self.weights, &self.delays) {
             (None, Delays::Const(d)) => {
                 // The hot loop: one weight, one delay, a row of target indices.
+                debug_assert_eq!(n, self.n_post, "a ring laid out for another partition");
                 let base = slot_base(*d) + self.channel * n;
-                let row = &mut ring[base..base + n];
+                // `n_post`, the bound the targets were checked against (equal to `n`
+                // for the block's own partition), so that the write below is sound
+                // whatever `n` a caller passes; the slicing itself is bounds-checked.
+                let row = &mut ring[base..base + self.n_post];
                 let w = self.weight;
                 for &tg in targets {
                     debug_assert!(tg.idx() < row.len());
-                    // SAFETY: every target index is written by the builder as
-                    // `j - partition_start < n` and `row` has length n.
+                    // SAFETY: `row.len() == self.n_post`, and every target index is
+                    // below `n_post`: checked by `Block::new`, or true by construction
+                    // in the engine's builder (`Block::new_unchecked`, debug-asserted
+                    // there: targets are `j - partition_start` for `j` in the
+                    // partition). The fields are private, so no code outside this
+                    // module changes the targets or `n_post` after construction.
                     unsafe { *row.get_unchecked_mut(tg.idx()) += w };
                 }
             }
@@ -613,20 +843,37 @@ pub struct SpikeBuf {
     pub len: usize,
 }
 
+/// One spike of a slice: its source neuron as (population, index within the population).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSpike {
+    pub pop: u32,
+    /// Index of the neuron within its population.
+    pub node: u32,
+}
+
 /// The spikes of one slice of all partitions, in delivery order: step, then gid.
 /// Built once per slice from the partitions' [`SpikeBuf`]s (serially; a few ns per
 /// spike), read by every partition's delivery.
 #[derive(Debug, Clone, Default)]
 pub struct SliceSpikes {
-    /// (source population, index within the population).
-    pub items: Vec<(u32, u32)>,
+    items: Vec<SourceSpike>,
     /// `items[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
-    pub step_end: Vec<u32>,
+    step_end: Vec<u32>,
     /// Steps in the slice.
-    pub len: usize,
+    len: usize,
 }
 
 impl SliceSpikes {
+    /// Empty, with room for `spikes` spikes over `steps` steps; `None` if the spike
+    /// memory cannot be reserved.
+    pub fn with_capacity(spikes: usize, steps: usize) -> Option<SliceSpikes> {
+        let mut s = SliceSpikes::default();
+        s.items.try_reserve_exact(spikes).ok()?;
+        s.step_end.reserve_exact(steps + 1);
+        s.clear();
+        Some(s)
+    }
+
     /// Concatenate the partitions' spikes of one slice (their capacity is reserved
     /// at build time for every neuron spiking at every step: no allocation here).
     pub fn fill(&mut self, bufs: &[SpikeBuf]) {
@@ -639,8 +886,11 @@ impl SliceSpikes {
             for b in bufs {
                 let (x, e) = (b.step_end[o] as usize, b.step_end[o + 1] as usize);
                 let (pop, off) = (b.pop as u32, b.pop_offset);
-                self.items
-                    .extend(b.local[x..e].iter().map(|&l| (pop, off + l)));
+                self.items.extend(
+                    b.local[x..e]
+                        .iter()
+                        .map(|&l| SourceSpike { pop, node: off + l }),
+                );
             }
             self.step_end.push(self.items.len() as u32);
         }
@@ -651,6 +901,16 @@ impl SliceSpikes {
         self.step_end.clear();
         self.step_end.push(0);
         self.len = 0;
+    }
+
+    /// Steps in the slice.
+    pub fn steps(&self) -> usize {
+        self.len
+    }
+
+    /// Every spike of the slice, in delivery order.
+    pub fn spikes(&self) -> &[SourceSpike] {
+        &self.items
     }
 }
 
@@ -702,14 +962,14 @@ impl Partition {
         // Row pointers are prefetched 2·D spikes ahead, the rows themselves D ahead.
         const D: usize = PREFETCH_DISTANCE;
         let pf_indptr = |i: usize| {
-            if let Some(&(pop, s)) = items.get(i) {
+            if let Some(&SourceSpike { pop, node: s }) = items.get(i) {
                 by_pop[pop as usize]
                     .iter()
                     .for_each(|&b| blocks[b].prefetch_indptr(s as usize));
             }
         };
         let pf_row = |i: usize| {
-            if let Some(&(pop, s)) = items.get(i) {
+            if let Some(&SourceSpike { pop, node: s }) = items.get(i) {
                 by_pop[pop as usize]
                     .iter()
                     .for_each(|&b| blocks[b].prefetch_row(s as usize));
@@ -723,7 +983,7 @@ impl Partition {
             for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
                 pf_indptr(i + 2 * D);
                 pf_row(i + D);
-                let (pop, s) = items[i];
+                let SourceSpike { pop, node: s } = items[i];
                 if let Some(q) = &mut self.queue {
                     for &b in &by_pop[pop as usize] {
                         blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
@@ -790,5 +1050,104 @@ impl Partition {
                 vm.data.extend(self.state.v[..vm.n].iter().map(|v| v + e_l));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two sources onto a partition of 3: source 0 -> {0, 2}, source 1 -> {1}.
+    fn parts() -> BlockParts {
+        BlockParts {
+            projection: 0,
+            src_pop: 0,
+            n_post: 3,
+            indptr: vec![0, 2, 3],
+            targets: Targets::U16(vec![0, 2, 1]),
+            weights: None,
+            weight: 0.5,
+            channel: 0,
+            delays: Delays::Const(1),
+        }
+    }
+
+    #[test]
+    fn block_new_accepts_a_valid_block_and_delivers() {
+        let b = Block::new(parts()).unwrap();
+        assert_eq!((b.n_sources(), b.n_synapses(), b.n_post()), (2, 3, 3));
+        let mut ring = vec![0.0; 2 * 3];
+        b.deliver(0, 0, &mut ring, 1, 3, 1);
+        assert_eq!(ring, [0.0, 0.0, 0.0, 0.5, 0.0, 0.5]);
+        let mut p = parts();
+        p.targets = Targets::U32(vec![0, 2, 1]);
+        p.weights = Some(vec![1.0, -1.0, 2.0]);
+        p.delays = Delays::U8(vec![1, 1, 2]);
+        p.channel = 1;
+        assert!(Block::new(p).is_ok());
+    }
+
+    #[test]
+    fn block_new_rejects_each_broken_invariant() {
+        let err = |f: fn(&mut BlockParts)| {
+            let mut p = parts();
+            f(&mut p);
+            Block::new(p).unwrap_err()
+        };
+        assert_eq!(err(|p| p.indptr.clear()), BlockError::NoRowPointers);
+        assert_eq!(
+            err(|p| p.indptr = vec![1, 2, 3]),
+            BlockError::FirstRowPointer(1)
+        );
+        assert!(matches!(
+            err(|p| p.indptr = vec![0, 3, 2]),
+            BlockError::RowPointersDecrease {
+                row: 1,
+                before: 3,
+                after: 2
+            }
+        ));
+        assert!(matches!(
+            err(|p| p.indptr = vec![0, 2, 4]),
+            BlockError::LastRowPointer {
+                last: 4,
+                synapses: 3
+            }
+        ));
+        assert!(matches!(
+            err(|p| p.weights = Some(vec![1.0; 2])),
+            BlockError::Length {
+                what: "weights",
+                len: 2,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(|p| p.delays = Delays::U16(vec![1; 4])),
+            BlockError::Length {
+                what: "delays",
+                len: 4,
+                ..
+            }
+        ));
+        assert!(matches!(
+            err(|p| p.targets = Targets::U16(vec![0, 3, 1])),
+            BlockError::TargetOutOfRange {
+                synapse: 1,
+                target: 3,
+                n_post: 3
+            }
+        ));
+        assert!(matches!(
+            err(|p| p.targets = Targets::U32(vec![0, 1, u32::MAX])),
+            BlockError::TargetOutOfRange { synapse: 2, .. }
+        ));
+        assert_eq!(err(|p| p.channel = 2), BlockError::Channel(2));
+        // Every error has a message.
+        assert!(
+            err(|p| p.n_post = 2)
+                .to_string()
+                .contains("partition size 2")
+        );
     }
 }

@@ -14,8 +14,18 @@ pub trait SpikeSink: Send {
     fn finish(&mut self, rec: &FinalData) -> Result<(), String>;
 }
 
-/// Sampled potentials of one population: (name, times ms, [sample][neuron] mV, neurons).
-pub type VmSeries = (String, Vec<f64>, Vec<Vec<f64>>, u32);
+/// Sampled membrane potentials of one population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VmSeries {
+    /// Population name.
+    pub name: String,
+    /// Sample times, ms.
+    pub times: Vec<f64>,
+    /// Potentials, `rows[sample][neuron]`, mV (absolute).
+    pub rows: Vec<Vec<f64>>,
+    /// Recorded neurons: the population's first `n`.
+    pub n: u32,
+}
 
 /// Data written at the end of a run.
 pub struct FinalData<'a> {

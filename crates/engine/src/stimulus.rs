@@ -167,8 +167,9 @@ impl PoissonSampler {
         let n = row.len();
         for (c, lanes) in bank.chunks_mut().iter_mut().enumerate() {
             // SAFETY: AVX2 is enabled for this function; `col < 2^bits` = the table
-            // length, so the gathers stay in the tables; the row is accessed at
-            // `i..i+4 <= n` only, the tail through the scalar path.
+            // length, so the gathers stay in the tables (`thresh`, `alias` and `bits`
+            // are private, set together by `new` only, with 2^bits entries each); the
+            // row is accessed at `i..i+4 <= n` only, the tail through the scalar path.
             unsafe {
                 let u = lanes.next_u64_avx2();
                 for (h, &u) in u.iter().enumerate() {

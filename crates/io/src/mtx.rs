@@ -20,12 +20,13 @@ pub fn connectivity(sim: &Simulation) -> (TriMat<f64>, TriMat<f64>) {
     let mut d = TriMat::with_capacity((n, n), nnz);
     for p in &sim.parts {
         for b in &p.blocks {
-            let src0 = offsets[b.src_pop] as usize;
-            for s in 0..b.indptr.len() - 1 {
-                for k in b.indptr[s] as usize..b.indptr[s + 1] as usize {
-                    let tgt = p.first_gid as usize + b.targets.get(k);
-                    let weight = b.weights.as_ref().map_or(b.weight, |ws| ws[k] as f64);
-                    let steps = match &b.delays {
+            let src0 = offsets[b.src_pop()] as usize;
+            let indptr = b.indptr();
+            for s in 0..b.n_sources() {
+                for k in indptr[s] as usize..indptr[s + 1] as usize {
+                    let tgt = p.first_gid as usize + b.targets().get(k);
+                    let weight = b.weights().map_or(b.weight(), |ws| ws[k] as f64);
+                    let steps = match b.delays() {
                         Delays::Const(c) => *c as f64,
                         Delays::U8(v) => v[k] as f64,
                         Delays::U16(v) => v[k] as f64,

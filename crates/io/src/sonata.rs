@@ -17,7 +17,7 @@
 //! `status` says `incomplete`. hdf5-metno serialises all HDF5 calls: we write from the
 //! main thread only.
 
-use cortexsim_engine::record::{FinalData, SpikeSink};
+use cortexsim_engine::record::{FinalData, SpikeSink, VmSeries};
 use cortexsim_spec::Network;
 use hdf5::types::VarLenUnicode;
 use std::path::Path;
@@ -207,7 +207,13 @@ impl SpikeSink for SonataWriter {
             }
             if !fin.vm.is_empty() {
                 let g = f.create_group("v_m")?;
-                for (name, times, rows, n) in &fin.vm {
+                for VmSeries {
+                    name,
+                    times,
+                    rows,
+                    n,
+                } in &fin.vm
+                {
                     let pg = g.create_group(name)?;
                     let flat: Vec<f64> = rows.iter().flatten().copied().collect();
                     let arr = ndarray::Array2::from_shape_vec((rows.len(), *n as usize), flat)

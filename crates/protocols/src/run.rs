@@ -129,10 +129,7 @@ pub fn run(
             && let Err(e) = sink.finish(&FinalData {
                 rates: binned_rates(net, &sim, t_ms),
                 vm: (0..net.populations.len())
-                    .filter_map(|p| {
-                        sim.vm_samples(p)
-                            .map(|(t, rows, n)| (net.populations[p].name.clone(), t, rows, n))
-                    })
+                    .filter_map(|p| sim.vm_samples(p))
                     .collect(),
                 summary_json: &summary_text,
             })
