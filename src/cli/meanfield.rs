@@ -102,7 +102,7 @@ fn eigen_json(s: &StationaryState) -> Json {
 }
 
 /// Measured agreement of the default oscillatory analysis, quoted in the
-/// text and JSON output (tests/meanfield_oscillatory.rs).
+/// text and JSON output (tests/meanfield/oscillatory.rs).
 const OSC_AGREEMENT: &str = "on Brunel 2000 point B (SI fast) it predicts 190 Hz vs the spiking peak at 170 Hz (scale 0.2 test) / 180 Hz (full size, Brunel 2000 Fig. 8B), +6-12%; mean-input modulation alone (NNMT) gives 262 Hz (+45-54%)";
 
 /// What the oscillatory analysis includes under `opts`.

@@ -157,7 +157,7 @@ pub struct RunArgs {
     /// Print the summary as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Data-driven models (rate files, spiking generators): data directory (default: $CORTEXSIM_DATA).
+    /// Data-driven models (rate files, spiking generators): data directory (default: $CORTEXSIM_DATA, else the data built into the program).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Draw a PNG. Rate files: the rate traces, ordered by hierarchy. Spiking networks: a

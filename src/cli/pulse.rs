@@ -55,7 +55,7 @@ pub struct PulseCompareArgs {
     /// Worker threads of the spiking simulation (default: the file's, else all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Data directory (default: $CORTEXSIM_DATA).
+    /// Data directory (default: $CORTEXSIM_DATA, else the data built into the program).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Baseline: the mean rate over this many ms before the pulse onset.

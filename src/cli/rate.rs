@@ -3,7 +3,7 @@
 //! A file is a rate file when its top level has `[model]` or `[[rate_populations]]`
 //! (see [`cortexsim::models`]); `--set` overrides are applied to the TOML table before it is
 //! interpreted, exactly as for spiking files. Data-driven models read their data from
-//! `--data DIR`, else `$CORTEXSIM_DATA`.
+//! `--data DIR`, else `$CORTEXSIM_DATA`, else the data built into the program.
 
 use super::{Failure, NetArgs};
 use cortexsim::models::{self, RateNetworkFile};
@@ -206,7 +206,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
 pub struct TimescalesArgs {
     #[command(flatten)]
     pub net: NetArgs,
-    /// Data directory (default: $CORTEXSIM_DATA).
+    /// Data directory (default: $CORTEXSIM_DATA, else the data built into the program).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// `impulse`: exact ACF from the impulse response to white noise entering --source
@@ -355,7 +355,7 @@ pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
 pub struct ScanArgs {
     #[command(flatten)]
     pub net: NetArgs,
-    /// Data directory (default: $CORTEXSIM_DATA).
+    /// Data directory (default: $CORTEXSIM_DATA, else the data built into the program).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Parameter to sweep, as a --set path (e.g. model.mu_ee, rate_populations.E.bias).

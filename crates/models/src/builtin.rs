@@ -3,8 +3,10 @@
 //!
 //! * every network file of the repository's `networks/` folder, by its stem
 //!   ([`network`], [`NETWORKS`]);
-//! * the 29-area macaque data set of the repository's `data/markov2014-29areas/` (MIT
-//!   release of Chaudhuri et al. 2015 / Markov et al. 2014; provenance in that folder).
+//! * the 29-area macaque data set of the repository's `data/markov2014-29areas/` (Markov et
+//!   al. 2014 as used by Chaudhuri et al. 2015 and Joglekar et al. 2018: FLN, SLN and
+//!   hierarchy as released under MIT; the wiring distances, published measurements, come
+//!   from a republication without a licence file — see that folder's PROVENANCE.md).
 //!
 //! A file on disk always wins over a built-in of the same name (the loader looks for the
 //! path first), and `--data DIR` / `$CORTEXSIM_DATA` win over the built-in data.

@@ -3,7 +3,7 @@
 //! [`Network`] values (and the same errors).
 //!
 //! ```
-//! use cortexsim::spec::NetworkBuilder;
+//! use cortexsim_spec::NetworkBuilder;
 //! let net = NetworkBuilder::new()
 //!     .simulation(&[("dt", 0.1.into()), ("t_stop", 100.0.into())])
 //!     .population("E", 100, "iaf_psc_delta", &[("tau_m", 20.0), ("v_th", 20.0), ("e_l", 0.0), ("v_reset", 10.0)])

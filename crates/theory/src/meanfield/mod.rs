@@ -27,8 +27,8 @@
 //! and [`rate_model`] (on `rate`) depend on anything outside this module; all
 //! public result types are `serde::Serialize` for JSON output.
 //!
-//! Validation: NNMT test vectors (tests/meanfield_fixtures.rs) and the
-//! network tests in tests/meanfield_network.rs.
+//! Validation: high-precision fixtures of our own and, in CI, the NNMT test vectors (tests/meanfield/fixtures.rs) and the
+//! network tests in tests/meanfield/network.rs.
 mod linalg;
 pub mod network;
 pub mod oscillation;

@@ -34,7 +34,7 @@
 //! instability agrees with [`super::MeanFieldNetwork::stability`]).
 //! [`OscillationOptions::nnmt`] switches both off: mean channel only, as NNMT.
 //!
-//! Measured (tests/meanfield_oscillatory.rs): Brunel 2000 point B (SI fast)
+//! Measured (tests/meanfield/oscillatory.rs): Brunel 2000 point B (SI fast)
 //! is predicted to oscillate at 190.2 Hz (growth 51/s) vs 170 Hz in the
 //! spiking network at scale 0.2 and ~180 Hz in Brunel 2000 Fig. 8B; the mean
 //! channel alone gives 261.6 Hz. The refractory phase alone moves it by < 2 Hz;
