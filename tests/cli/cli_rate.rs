@@ -2,7 +2,7 @@
 //!
 //! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
 use serde_json::Value;
-use crate::common::{self, cortexsim, json_of, network};
+use crate::common::{cortexsim, json_of, network};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
