@@ -164,6 +164,8 @@ pub fn linear_stability(net: &MeanFieldNetwork, fp: &FixedPoint) -> LinearStabil
 
 /// `diag(N_mu) M_mu + diag(N_sigma2) M_sigma2` at `omega` (module docs);
 /// `None` if a transfer function is undefined.
+// Matrix index arithmetic (rows and columns of the same matrices) reads as the formula.
+#[allow(clippy::needless_range_loop)]
 fn dm(
     net: &MeanFieldNetwork,
     fp: &FixedPoint,
@@ -221,6 +223,8 @@ fn i_minus(m: &[Vec<Complex64>]) -> Vec<Vec<Complex64>> {
 }
 
 /// Determinant by LU with partial pivoting.
+// Matrix index arithmetic (rows and columns of the same matrices) reads as the formula.
+#[allow(clippy::needless_range_loop)]
 fn det(mut a: Vec<Vec<Complex64>>) -> Complex64 {
     let n = a.len();
     let mut d = Complex64::new(1.0, 0.0);
@@ -249,6 +253,8 @@ fn det(mut a: Vec<Vec<Complex64>>) -> Complex64 {
 
 /// Solves `a x = b` (LU, partial pivoting); tiny pivots are replaced by 1e-300
 /// (used for inverse iteration on a nearly singular matrix).
+// Matrix index arithmetic (rows and columns of the same matrices) reads as the formula.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: Vec<Vec<Complex64>>, mut b: Vec<Complex64>) -> Vec<Complex64> {
     let n = a.len();
     for c in 0..n {
