@@ -7,14 +7,14 @@ use super::rate::check_plot_path;
 #[cfg(feature = "plots")]
 use super::rate::plot_err;
 use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};
+use clap::Args;
+use cortexsim::meanfield::{LinearStability, OscillationOptions, linear_stability_with};
 #[cfg(feature = "plots")]
 use cortexsim::protocols::compare::step_response;
 use cortexsim::protocols::compare::{
     CompareError, CompareOptions, Comparison, StationaryReport, StationaryState, StepOptions,
     StepResponse, compare, stationary,
 };
-use cortexsim::meanfield::{LinearStability, OscillationOptions, linear_stability_with};
-use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::path::PathBuf;
 

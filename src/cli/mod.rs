@@ -6,14 +6,14 @@ pub mod bench;
 pub mod meanfield;
 pub mod pulse;
 
+use clap::{Args, Parser, Subcommand};
 use cortexsim::engine::memory::{self, human};
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
-use cortexsim::protocols::run::{self, RunOptions};
 use cortexsim::error::SpecError;
 use cortexsim::io::sonata::{SonataWriter, check_output_path};
 use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
+use cortexsim::protocols::run::{self, RunOptions};
 use cortexsim::spec::Network;
-use clap::{Args, Parser, Subcommand};
 use serde_json::{Value as Json, json};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -93,7 +93,8 @@ impl NetArgs {
     /// Load whatever the file is (spiking network, spiking generator, rate model) through
     /// the library's one loader ([`cortexsim::models::load`]).
     pub fn load_any(&self, data: Option<&Path>) -> Result<Loaded, Failure> {
-        let loaded = models::load::load(&self.origin(), &self.sets(), data).map_err(Failure::spec)?;
+        let loaded =
+            models::load::load(&self.origin(), &self.sets(), data).map_err(Failure::spec)?;
         if data.is_some()
             && let Loaded::Spiking(_) = &loaded
             && models::load::kind_of(&self.origin().table().map_err(Failure::spec)?)
@@ -123,7 +124,11 @@ impl NetArgs {
     }
 
     /// Load a rate model; a spiking network is an error naming `command`.
-    pub fn load_rate(&self, data: Option<&Path>, command: &str) -> Result<RateNetworkFile, Failure> {
+    pub fn load_rate(
+        &self,
+        data: Option<&Path>,
+        command: &str,
+    ) -> Result<RateNetworkFile, Failure> {
         match self.load_any(data)? {
             Loaded::Rate(f) => Ok(*f),
             Loaded::Spiking(_) => Err(Failure::invalid(format!(
@@ -293,7 +298,11 @@ struct ProgressBar {
 
 impl ProgressBar {
     fn new(enabled: bool, dt: f64) -> Self {
-        ProgressBar { enabled, dt, bar: None }
+        ProgressBar {
+            enabled,
+            dt,
+            bar: None,
+        }
     }
 
     fn update(&mut self, done: u64, steps: u64, elapsed: f64) {
@@ -355,8 +364,12 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         Some(p) => {
             rate::check_plot_path(p)?;
             let hier = pulse::spiking_hierarchy(&a.net, a.data.as_deref())?;
-            let sel = cortexsim::protocols::raster::raster_selection(&net, &a.raster_pops, hier.as_deref())
-                .map_err(Failure::invalid)?;
+            let sel = cortexsim::protocols::raster::raster_selection(
+                &net,
+                &a.raster_pops,
+                hier.as_deref(),
+            )
+            .map_err(Failure::invalid)?;
             Some((p.clone(), sel))
         }
         None => None,

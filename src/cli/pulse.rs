@@ -6,6 +6,7 @@ use super::rate::check_plot_path;
 #[cfg(feature = "plots")]
 use super::rate::plot_err;
 use super::{BuildOptions, Failure, NetArgs, Simulation, parse_bytes};
+use clap::Args;
 use cortexsim::models::{self, markov};
 #[cfg(feature = "plots")]
 use cortexsim::protocols::pulse::Response;
@@ -13,7 +14,6 @@ use cortexsim::protocols::pulse::{attenuation, moving_average, resp_json, respon
 #[cfg(feature = "plots")]
 pub use cortexsim::protocols::raster::raster_pops;
 pub use cortexsim::protocols::raster::stimulus_windows;
-use clap::Args;
 use serde_json::{Map, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

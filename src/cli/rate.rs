@@ -6,9 +6,9 @@
 //! `--data DIR`, else `$CORTEXSIM_DATA`, else the data built into the program.
 
 use super::{Failure, NetArgs};
+use clap::Args;
 use cortexsim::models::{self, RateNetworkFile};
 use cortexsim::rate::{self, RateError, RateRun, analysis};
-use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};

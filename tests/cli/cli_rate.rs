@@ -1,8 +1,8 @@
 //! The rate commands of the binary: `run` on rate/model files, `timescales`, `scan`.
 //!
 //! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
-use serde_json::Value;
 use crate::common::{cortexsim, json_of, network};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -246,7 +246,12 @@ fn missing_data_directory_is_an_invalid_input() {
             None => c.env_remove("CORTEXSIM_DATA"),
         };
         let out = c.output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["populations"].clone()
     };

@@ -1,10 +1,9 @@
 //! Rate-file loading: hand-written and generated networks, stimuli, and the errors users
 //! see (unknown keys with suggestions, missing data with the full path).
+use crate::common::data_dir;
 use cortexsim::models::{self, load_rate_file};
 use cortexsim::rate::{self, Method, Transfer, analysis};
-use crate::common::data_dir;
 use std::path::Path;
-
 
 fn parse(text: &str) -> toml::Table {
     text.parse().unwrap()

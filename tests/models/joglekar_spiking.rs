@@ -483,11 +483,27 @@ fn cli_runs_the_generator_files() {
     );
     // No data directory: the built-in copy of the data set gives the same network as
     // the data directory.
-    let small = ["run", file, "--set", "model.n_per_area=100", "--t-stop", "20"];
+    let small = [
+        "run",
+        file,
+        "--set",
+        "model.n_per_area=100",
+        "--t-stop",
+        "20",
+    ];
     let small_json = |extra: &[&str]| {
-        let args: Vec<&str> = small.iter().chain(["--no-output", "--json"].iter()).chain(extra).copied().collect();
+        let args: Vec<&str> = small
+            .iter()
+            .chain(["--no-output", "--json"].iter())
+            .chain(extra)
+            .copied()
+            .collect();
         let out = cli(&args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let (builtin, from_dir) = (small_json(&[]), small_json(&["--data", data]));

@@ -3,11 +3,10 @@
 //! weak/strong GBA attenuation, all from the shipped network files.
 //!
 //! Data: `$CORTEXSIM_DATA`, else the repository's `data/`; missing data fails loudly.
+use crate::common::data_dir;
 use cortexsim::models::{self, RateNetworkFile, large_scale, markov::MacaqueData};
 use cortexsim::rate::{self, analysis};
-use crate::common::data_dir;
 use std::path::Path;
-
 
 fn data() -> MacaqueData {
     MacaqueData::load(&data_dir().join("markov2014-29areas")).unwrap()

@@ -1,12 +1,11 @@
 //! Plots of the 29-area model: pulse traces ordered by hierarchy and timescale bars.
 //! The PNGs are left in `CARGO_TARGET_TMPDIR` for inspection.
 #![cfg(feature = "plots")]
+use crate::common::data_dir;
 use cortexsim::models;
 use cortexsim::plot;
 use cortexsim::rate::{self, analysis};
-use crate::common::data_dir;
 use std::path::Path;
-
 
 /// Width and height from a PNG header.
 fn png_size(path: &Path) -> (u32, u32) {

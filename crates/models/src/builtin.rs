@@ -13,21 +13,63 @@
 
 /// The built-in network files: (name, TOML text), sorted by name.
 pub const NETWORKS: &[(&str, &str)] = &[
-    ("bistable_local", include_str!("../../../networks/bistable_local.toml")),
-    ("brunel2000", include_str!("../../../networks/brunel2000.toml")),
-    ("brunel2000_si_fast", include_str!("../../../networks/brunel2000_si_fast.toml")),
-    ("brunel2000_si_slow", include_str!("../../../networks/brunel2000_si_slow.toml")),
-    ("brunel2000_sr", include_str!("../../../networks/brunel2000_sr.toml")),
-    ("chaudhuri2015", include_str!("../../../networks/chaudhuri2015.toml")),
+    (
+        "bistable_local",
+        include_str!("../../../networks/bistable_local.toml"),
+    ),
+    (
+        "brunel2000",
+        include_str!("../../../networks/brunel2000.toml"),
+    ),
+    (
+        "brunel2000_si_fast",
+        include_str!("../../../networks/brunel2000_si_fast.toml"),
+    ),
+    (
+        "brunel2000_si_slow",
+        include_str!("../../../networks/brunel2000_si_slow.toml"),
+    ),
+    (
+        "brunel2000_sr",
+        include_str!("../../../networks/brunel2000_sr.toml"),
+    ),
+    (
+        "chaudhuri2015",
+        include_str!("../../../networks/chaudhuri2015.toml"),
+    ),
     ("ei_local", include_str!("../../../networks/ei_local.toml")),
-    ("ei_local_weak", include_str!("../../../networks/ei_local_weak.toml")),
-    ("joglekar2018_rate_strong", include_str!("../../../networks/joglekar2018_rate_strong.toml")),
-    ("joglekar2018_rate_weak", include_str!("../../../networks/joglekar2018_rate_weak.toml")),
-    ("joglekar2018_spiking_strong", include_str!("../../../networks/joglekar2018_spiking_strong.toml")),
-    ("joglekar2018_spiking_weak", include_str!("../../../networks/joglekar2018_spiking_weak.toml")),
-    ("mejias_wang_local", include_str!("../../../networks/mejias_wang_local.toml")),
-    ("potjans_diesmann2014", include_str!("../../../networks/potjans_diesmann2014.toml")),
-    ("vogels_abbott_cuba", include_str!("../../../networks/vogels_abbott_cuba.toml")),
+    (
+        "ei_local_weak",
+        include_str!("../../../networks/ei_local_weak.toml"),
+    ),
+    (
+        "joglekar2018_rate_strong",
+        include_str!("../../../networks/joglekar2018_rate_strong.toml"),
+    ),
+    (
+        "joglekar2018_rate_weak",
+        include_str!("../../../networks/joglekar2018_rate_weak.toml"),
+    ),
+    (
+        "joglekar2018_spiking_strong",
+        include_str!("../../../networks/joglekar2018_spiking_strong.toml"),
+    ),
+    (
+        "joglekar2018_spiking_weak",
+        include_str!("../../../networks/joglekar2018_spiking_weak.toml"),
+    ),
+    (
+        "mejias_wang_local",
+        include_str!("../../../networks/mejias_wang_local.toml"),
+    ),
+    (
+        "potjans_diesmann2014",
+        include_str!("../../../networks/potjans_diesmann2014.toml"),
+    ),
+    (
+        "vogels_abbott_cuba",
+        include_str!("../../../networks/vogels_abbott_cuba.toml"),
+    ),
 ];
 
 /// The built-in network file called `name` (with or without `.toml`), if there is one.

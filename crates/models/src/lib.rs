@@ -63,7 +63,9 @@ pub mod markov;
 pub mod mejias_wang;
 
 use cortexsim_core::error::SpecError;
-use cortexsim_theory::rate::{Epoch, Kinetics, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer};
+use cortexsim_theory::rate::{
+    Epoch, Kinetics, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer,
+};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml::{Table, Value};

@@ -10,7 +10,9 @@
 //! The CLI, the protocols and the Python package all load through [`load`], so a file
 //! means the same thing everywhere.
 
-use crate::{RateNetworkFile, builtin, is_spiking_generator, load_rate_file, load_spiking_generator};
+use crate::{
+    RateNetworkFile, builtin, is_spiking_generator, load_rate_file, load_spiking_generator,
+};
 use cortexsim_core::error::SpecError;
 use cortexsim_spec::{Network, overrides, parse_toml};
 use std::path::{Path, PathBuf};
@@ -132,12 +134,18 @@ pub fn load_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecErro
             .ok_or_else(|| SpecError::new("model.kind", "not a spiking generator")),
         FileKind::Rate => load_rate_file(table, data)?
             .map(|f| Loaded::Rate(Box::new(f)))
-            .ok_or_else(|| SpecError::new("", "not a rate file (no [model] or [[rate_populations]])")),
+            .ok_or_else(|| {
+                SpecError::new("", "not a rate file (no [model] or [[rate_populations]])")
+            }),
     }
 }
 
 /// Load a spiking network (a network file or a generator); a rate file is an error.
-pub fn load_spiking(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Network, SpecError> {
+pub fn load_spiking(
+    origin: &Origin,
+    sets: &[String],
+    data: Option<&Path>,
+) -> Result<Network, SpecError> {
     match load(origin, sets, data)? {
         Loaded::Spiking(n) => Ok(*n),
         Loaded::Rate(_) => Err(SpecError::new(
@@ -148,7 +156,11 @@ pub fn load_spiking(origin: &Origin, sets: &[String], data: Option<&Path>) -> Re
 }
 
 /// Load a rate model; a spiking network is an error.
-pub fn load_rate(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<RateNetworkFile, SpecError> {
+pub fn load_rate(
+    origin: &Origin,
+    sets: &[String],
+    data: Option<&Path>,
+) -> Result<RateNetworkFile, SpecError> {
     match load(origin, sets, data)? {
         Loaded::Rate(f) => Ok(*f),
         Loaded::Spiking(_) => Err(SpecError::new(

@@ -70,7 +70,8 @@ impl MacaqueData {
     /// repository, see its PROVENANCE.md): what the generators use when no data directory
     /// is given.
     pub fn builtin() -> Result<Self, SpecError> {
-        let t = |name: &str, text: &str| (format!("<built-in {MARKOV2014}>/{name}"), text.to_string());
+        let t =
+            |name: &str, text: &str| (format!("<built-in {MARKOV2014}>/{name}"), text.to_string());
         Self::from_texts(
             &t("hierarchy_29.csv", crate::builtin::MARKOV_HIERARCHY),
             &t("fln_29x29.csv", crate::builtin::MARKOV_FLN),
@@ -142,7 +143,11 @@ pub fn data_dir(arg: Option<&Path>) -> Option<PathBuf> {
 pub fn load_markov2014(arg: Option<&Path>) -> Result<MacaqueData, SpecError> {
     match data_dir(arg) {
         Some(d) if !d.is_dir() => {
-            let from = if arg.is_some() { "--data" } else { "CORTEXSIM_DATA" };
+            let from = if arg.is_some() {
+                "--data"
+            } else {
+                "CORTEXSIM_DATA"
+            };
             Err(SpecError::new(
                 "model.data",
                 format!("data directory {} ({from}) does not exist", d.display()),

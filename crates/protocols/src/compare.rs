@@ -42,14 +42,16 @@
 //! the mean rate before the step (from the warm-up on) and over the last half
 //! of the stepped interval.
 
-use cortexsim_theory::meanfield::rate_model::{LinearisedModel, linearised_rate_network, mu_step_mv, to_rate_network};
-pub use cortexsim_theory::meanfield::stationary::{StationaryReport, StationaryState, stationary};
-use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim_core::error::SpecError;
-use cortexsim_theory::rate::{self, Epoch, Method, RateNetwork, RateRun, RunOpts};
 use cortexsim_engine::record::{NeuronStats, summarize};
+use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim_spec::Network;
 use cortexsim_spec::{Stimulus, StimulusKind};
+use cortexsim_theory::meanfield::rate_model::{
+    LinearisedModel, linearised_rate_network, mu_step_mv, to_rate_network,
+};
+pub use cortexsim_theory::meanfield::stationary::{StationaryReport, StationaryState, stationary};
+use cortexsim_theory::rate::{self, Epoch, Method, RateNetwork, RateRun, RunOpts};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -335,7 +337,10 @@ pub const RELAX_MAX_TAU: f64 = 2000.0;
 /// Run `net` (no schedules) from its initial rates with the integrator in
 /// chunks of [`RELAX_CHUNK_TAU`] until no rate changes by more than
 /// `1e-12 (1 + rate)` over a chunk; returns the rates and whether it settled.
-fn relax(net: &RateNetwork, dt: f64) -> Result<(Vec<f64>, bool), cortexsim_theory::rate::RateError> {
+fn relax(
+    net: &RateNetwork,
+    dt: f64,
+) -> Result<(Vec<f64>, bool), cortexsim_theory::rate::RateError> {
     let tau = net.pops.iter().map(|p| p.tau_ms).fold(0.0, f64::max);
     let steps = (RELAX_CHUNK_TAU * tau / dt).ceil().max(1.0) as usize;
     let o = RunOpts {

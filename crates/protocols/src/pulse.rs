@@ -103,4 +103,3 @@ pub fn resp_json(r: &Response) -> Json {
 pub fn attenuation(from: f64, to: f64) -> Option<f64> {
     (to > 0.0).then(|| from / to)
 }
-

@@ -180,4 +180,3 @@ pub fn raster_pops(
     }
     out
 }
-

@@ -166,8 +166,10 @@ pub fn synaptic_events(net: &Network, sim: &Simulation, spikes_before: &[u64]) -
         .iter()
         .enumerate()
         .map(|(pi, pr)| {
-            let src_spikes = (sim.recording.pop_spikes[pr.source] - spikes_before[pr.source]) as f64;
-            src_spikes * sim.synapses_per_projection[pi] as f64 / net.populations[pr.source].size as f64
+            let src_spikes =
+                (sim.recording.pop_spikes[pr.source] - spikes_before[pr.source]) as f64;
+            src_spikes * sim.synapses_per_projection[pi] as f64
+                / net.populations[pr.source].size as f64
         })
         .sum()
 }
@@ -193,4 +195,3 @@ pub fn binned_rates(net: &Network, sim: &Simulation, t_ms: f64) -> Vec<(String, 
         })
         .collect()
 }
-

@@ -39,7 +39,6 @@ pub mod reduce;
 pub mod siegert;
 pub mod stationary;
 pub mod transfer;
-pub use stationary::{StationaryReport, StationaryState, stationary};
 pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
 pub use oscillation::{
     CharacteristicRoot, LinearStability, OscillationOptions, linear_stability,
@@ -51,6 +50,7 @@ pub use rate_model::{
 };
 pub use reduce::{reduce, reduce_with_warnings};
 pub use siegert::*;
+pub use stationary::{StationaryReport, StationaryState, stationary};
 pub use transfer::{
     transfer_function, transfer_function_complex, transfer_function_mean_complex,
     transfer_function_variance_complex,

@@ -97,4 +97,3 @@ pub fn stationary(net: &Network) -> Result<StationaryReport, SpecError> {
         warnings,
     })
 }
-

@@ -66,8 +66,8 @@
 
 pub mod analysis;
 
-use cortexsim_core::error::SpecError;
 use crate::meanfield::{LifParams, phi};
+use cortexsim_core::error::SpecError;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand_distr::StandardNormal;
