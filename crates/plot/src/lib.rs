@@ -10,16 +10,17 @@
 //!   its ink box instead of by its origin: the left side bearing is dropped (so "M" moves
 //!   left and "MT" reads "M T", "Spiking" reads "Spikin g") and the vertical offset is
 //!   truncated per glyph (a decimal point lands a pixel above the baseline: "17·2").
-//!   So no text goes through plotters: `Face` reads the embedded font (DejaVu Sans,
+//!   So no text goes through plotters: the embedded font (DejaVu Sans,
 //!   `assets/DejaVuSans.ttf`, Bitstream Vera licence, see `assets/README.md`; no system fonts
-//!   needed) — character map, advances, kerning pairs, glyph outlines — and `Raster` fills
-//!   the outlines with exact area coverage at sub-pixel pen positions on a whole-pixel
+//!   needed) is read with `ab_glyph` (advances, kerning, outlines, exact area coverage), and
+//!   this module places every glyph at its sub-pixel pen position on one whole-pixel
 //!   baseline.
 //! * **Axes.** Linear ticks at 1/2/5 steps with as many decimals as the step needs (no
 //!   "35.0"); log axes labelled at decades and at 2 and 5 in plain decimal notation (20, 50,
 //!   100, 200, ...) with unlabelled ticks in between; every axis title carries its unit.
 //! * **Legends** sit beside or above the plotting area, never on the data.
 
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, point};
 use cortexsim_theory::rate::RateRun;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -56,473 +57,61 @@ impl<T, E: std::fmt::Display> At<T> for Result<T, E> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Font: the few TrueType tables needed to lay out and outline text
+// Font: the embedded face through ab_glyph (the crate plotters itself uses)
 // ---------------------------------------------------------------------------------------
 
-/// A TrueType font read in place: `cmap` (format 4), `hmtx`, `kern` (format 0), `glyf`.
-/// Out-of-range reads give 0 (an empty glyph), never a panic.
+/// The embedded font and the metrics the layout needs, in font units.
 struct Face {
-    d: &'static [u8],
+    font: FontRef<'static>,
     /// Font units per em.
     upem: f32,
-    /// Ascender, descender (positive, below the baseline) and capital height, font units.
+    /// Ascender, descender (positive, below the baseline) and capital height.
     asc: f32,
     desc: f32,
     cap: f32,
-    n_hmetrics: usize,
-    n_glyphs: usize,
-    hmtx: usize,
-    loca: usize,
-    long_loca: bool,
-    glyf: usize,
-    /// Start of the format-4 `cmap` subtable.
-    cmap4: usize,
-    /// First kerning pair and number of pairs (format-0 `kern` subtable).
-    kern: (usize, usize),
-}
-
-/// One piece of a glyph outline in pixel coordinates (y down).
-#[derive(Clone, Copy)]
-enum Seg {
-    Line((f32, f32), (f32, f32)),
-    Quad((f32, f32), (f32, f32), (f32, f32)),
 }
 
 impl Face {
-    fn u16(&self, o: usize) -> u16 {
-        self.d
-            .get(o..o + 2)
-            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn i16(&self, o: usize) -> i16 {
-        self.u16(o) as i16
-    }
-    fn u32(&self, o: usize) -> u32 {
-        self.d
-            .get(o..o + 4)
-            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn u8(&self, o: usize) -> u8 {
-        self.d.get(o).copied().unwrap_or(0)
-    }
-
-    fn parse(d: &'static [u8]) -> Option<Face> {
-        let mut f = Face {
-            d,
-            upem: 0.0,
-            asc: 0.0,
-            desc: 0.0,
-            cap: 0.0,
-            n_hmetrics: 0,
-            n_glyphs: 0,
-            hmtx: 0,
-            loca: 0,
-            long_loca: false,
-            glyf: 0,
-            cmap4: 0,
-            kern: (0, 0),
-        };
-        let table = |tag: &[u8; 4]| -> Option<usize> {
-            let n = f.u16(4) as usize;
-            (0..n)
-                .map(|i| 12 + 16 * i)
-                .find(|&r| d.get(r..r + 4) == Some(&tag[..]))
-                .map(|r| f.u32(r + 8) as usize)
-        };
-        let (head, hhea, maxp) = (table(b"head")?, table(b"hhea")?, table(b"maxp")?);
-        let (hmtx, loca, glyf, cmap) = (
-            table(b"hmtx")?,
-            table(b"loca")?,
-            table(b"glyf")?,
-            table(b"cmap")?,
-        );
-        let kern = table(b"kern");
-        f.upem = f.u16(head + 18) as f32;
-        f.long_loca = f.i16(head + 50) == 1;
-        f.asc = f.i16(hhea + 4) as f32;
-        f.desc = -(f.i16(hhea + 6) as f32);
-        f.n_hmetrics = f.u16(hhea + 34) as usize;
-        f.n_glyphs = f.u16(maxp + 4) as usize;
-        f.hmtx = hmtx;
-        f.loca = loca;
-        f.glyf = glyf;
-        // Unicode BMP subtable: (3, 1) or (0, 3), format 4.
-        f.cmap4 = (0..f.u16(cmap + 2) as usize)
-            .map(|i| cmap + 4 + 8 * i)
-            .filter(|&r| matches!((f.u16(r), f.u16(r + 2)), (3, 1) | (0, 3)))
-            .map(|r| cmap + f.u32(r + 4) as usize)
-            .find(|&s| f.u16(s) == 4)?;
-        if let Some(k) = kern {
-            // Version 0 table, first subtable horizontal format 0.
-            if f.u16(k) == 0 && f.u16(k + 2) > 0 && f.u16(k + 8) == 1 {
-                f.kern = (k + 18, f.u16(k + 10) as usize);
-            }
-        }
-        if f.upem <= 0.0 || f.n_glyphs == 0 || f.asc <= 0.0 {
-            return None;
-        }
-        let h = f.glyph('H');
-        let (start, end) = f.glyph_range(h);
-        f.cap = if end > start {
-            f.i16(f.glyf + start + 8) as f32
-        } else {
-            0.7 * f.upem
-        };
-        Some(f)
-    }
-
     /// Glyph of `c` (0, the missing-glyph box, for characters outside the font).
-    fn glyph(&self, c: char) -> u16 {
-        let c = c as u32;
-        if c > 0xFFFF {
-            return 0;
-        }
-        let t = self.cmap4;
-        let segs = self.u16(t + 6) as usize / 2;
-        let ends = t + 14;
-        let starts = ends + 2 * segs + 2;
-        let deltas = starts + 2 * segs;
-        let offsets = deltas + 2 * segs;
-        // Segments are sorted by end code: the first with end >= c.
-        let (mut lo, mut hi) = (0, segs);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if (self.u16(ends + 2 * mid) as u32) < c {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        if lo == segs || (self.u16(starts + 2 * lo) as u32) > c {
-            return 0;
-        }
-        let start = self.u16(starts + 2 * lo) as u32;
-        let delta = self.u16(deltas + 2 * lo) as u32;
-        let ro = self.u16(offsets + 2 * lo) as usize;
-        if ro == 0 {
-            return ((c + delta) & 0xFFFF) as u16;
-        }
-        let g = self.u16(offsets + 2 * lo + ro + 2 * (c - start) as usize) as u32;
-        if g == 0 {
-            0
-        } else {
-            ((g + delta) & 0xFFFF) as u16
-        }
+    fn glyph(&self, c: char) -> GlyphId {
+        self.font.glyph_id(c)
     }
 
     /// Advance width, font units.
-    fn advance(&self, g: u16) -> f32 {
-        let i = (g as usize).min(self.n_hmetrics.saturating_sub(1));
-        self.u16(self.hmtx + 4 * i) as f32
+    fn advance(&self, g: GlyphId) -> f32 {
+        self.font.h_advance_unscaled(g)
     }
 
     /// Kerning between `l` and `r`, font units.
-    fn kerning(&self, l: u16, r: u16) -> f32 {
-        let (base, n) = self.kern;
-        let key = ((l as u32) << 16) | r as u32;
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let k = self.u32(base + 6 * mid);
-            match k.cmp(&key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return self.i16(base + 6 * mid + 4) as f32,
-            }
-        }
-        0.0
+    fn kerning(&self, l: GlyphId, r: GlyphId) -> f32 {
+        self.font.kern_unscaled(l, r)
     }
 
-    /// Byte range of glyph `g` within `glyf`.
-    fn glyph_range(&self, g: u16) -> (usize, usize) {
-        let g = g as usize;
-        if g >= self.n_glyphs {
-            return (0, 0);
-        }
-        if self.long_loca {
-            (
-                self.u32(self.loca + 4 * g) as usize,
-                self.u32(self.loca + 4 * g + 4) as usize,
-            )
-        } else {
-            (
-                2 * self.u16(self.loca + 2 * g) as usize,
-                2 * self.u16(self.loca + 2 * g + 2) as usize,
-            )
-        }
-    }
-
-    /// The outline of glyph `g` mapped by `m` (`x' = m0 x + m2 y + m4`, `y' = m1 x + m3 y +
-    /// m5`, font units in), as segments into `out`.
-    fn outline(&self, g: u16, m: [f32; 6], depth: u32, out: &mut Vec<Seg>) {
-        let (start, end) = self.glyph_range(g);
-        if end <= start || depth > 6 {
-            return;
-        }
-        let base = self.glyf + start;
-        let tf = |x: f32, y: f32| (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]);
-        let n_contours = self.i16(base);
-        if n_contours < 0 {
-            // Composite: components with offsets and optional scales.
-            let mut p = base + 10;
-            loop {
-                let flags = self.u16(p);
-                let sub = self.u16(p + 2);
-                p += 4;
-                let (mut dx, mut dy) = if flags & 1 != 0 {
-                    p += 4;
-                    (self.i16(p - 4) as f32, self.i16(p - 2) as f32)
-                } else {
-                    p += 2;
-                    (self.u8(p - 2) as i8 as f32, self.u8(p - 1) as i8 as f32)
-                };
-                if flags & 2 == 0 {
-                    // Point matching is not used by the embedded font.
-                    (dx, dy) = (0.0, 0.0);
-                }
-                let f2 = |o: usize| self.i16(o) as f32 / 16384.0;
-                let (a, b, c, d) = if flags & 0x8 != 0 {
-                    p += 2;
-                    (f2(p - 2), 0.0, 0.0, f2(p - 2))
-                } else if flags & 0x40 != 0 {
-                    p += 4;
-                    (f2(p - 4), 0.0, 0.0, f2(p - 2))
-                } else if flags & 0x80 != 0 {
-                    p += 8;
-                    (f2(p - 8), f2(p - 6), f2(p - 4), f2(p - 2))
-                } else {
-                    (1.0, 0.0, 0.0, 1.0)
-                };
-                let mm = [
-                    m[0] * a + m[2] * b,
-                    m[1] * a + m[3] * b,
-                    m[0] * c + m[2] * d,
-                    m[1] * c + m[3] * d,
-                    m[0] * dx + m[2] * dy + m[4],
-                    m[1] * dx + m[3] * dy + m[5],
-                ];
-                self.outline(sub, mm, depth + 1, out);
-                if flags & 0x20 == 0 {
-                    break;
-                }
-            }
-            return;
-        }
-        let nc = n_contours as usize;
-        let ends: Vec<usize> = (0..nc)
-            .map(|i| self.u16(base + 10 + 2 * i) as usize)
-            .collect();
-        let n_pts = ends.last().map_or(0, |&e| e + 1);
-        let mut p = base + 12 + 2 * nc + self.u16(base + 10 + 2 * nc) as usize;
-        let mut flags = Vec::with_capacity(n_pts);
-        while flags.len() < n_pts {
-            let f = self.u8(p);
-            p += 1;
-            flags.push(f);
-            if f & 8 != 0 {
-                let r = self.u8(p);
-                p += 1;
-                for _ in 0..r {
-                    flags.push(f);
-                }
-            }
-        }
-        flags.truncate(n_pts);
-        let mut coord = |short: u8, same: u8| -> Vec<f32> {
-            let mut v = 0i32;
-            flags
-                .iter()
-                .map(|&f| {
-                    if f & short != 0 {
-                        let d = self.u8(p) as i32;
-                        p += 1;
-                        v += if f & same != 0 { d } else { -d };
-                    } else if f & same == 0 {
-                        v += self.i16(p) as i32;
-                        p += 2;
-                    }
-                    v as f32
-                })
-                .collect()
-        };
-        let xs = coord(0x02, 0x10);
-        let ys = coord(0x04, 0x20);
-        let mut first = 0;
-        for &e in &ends {
-            if e < first || e >= n_pts {
-                break;
-            }
-            let pts: Vec<((f32, f32), bool)> = (first..=e)
-                .map(|i| (tf(xs[i], ys[i]), flags[i] & 1 != 0))
-                .collect();
-            contour(&pts, out);
-            first = e + 1;
-        }
-    }
-}
-
-/// A closed TrueType contour (on-curve points and quadratic control points) as segments.
-fn contour(pts: &[((f32, f32), bool)], out: &mut Vec<Seg>) {
-    let n = pts.len();
-    if n < 2 {
-        return;
-    }
-    let mid = |a: (f32, f32), b: (f32, f32)| (0.5 * (a.0 + b.0), 0.5 * (a.1 + b.1));
-    // Start at an on-curve point, or between the first two control points.
-    let (start, order): ((f32, f32), Vec<usize>) = match pts.iter().position(|p| p.1) {
-        Some(i) => (pts[i].0, (i + 1..n).chain(0..=i).collect()),
-        None => (mid(pts[n - 1].0, pts[0].0), (0..n).collect()),
-    };
-    let mut cur = start;
-    let mut ctrl: Option<(f32, f32)> = None;
-    for i in order {
-        let (p, on) = pts[i];
-        match (on, ctrl) {
-            (true, Some(c)) => {
-                out.push(Seg::Quad(cur, c, p));
-                cur = p;
-                ctrl = None;
-            }
-            (true, None) => {
-                out.push(Seg::Line(cur, p));
-                cur = p;
-            }
-            (false, Some(c)) => {
-                let m = mid(c, p);
-                out.push(Seg::Quad(cur, c, m));
-                cur = m;
-                ctrl = Some(p);
-            }
-            (false, None) => ctrl = Some(p),
-        }
-    }
-    match ctrl {
-        Some(c) => out.push(Seg::Quad(cur, c, start)),
-        None if cur != start => out.push(Seg::Line(cur, start)),
-        None => {}
+    /// `ab_glyph`'s scale (the pixel height of ascender to descender) for `sc` pixels per
+    /// font unit.
+    fn px_scale(&self, sc: f32) -> PxScale {
+        PxScale::from(sc * self.font.height_unscaled())
     }
 }
 
 fn face() -> &'static Face {
     static FACE: OnceLock<Face> = OnceLock::new();
     // The bytes are a TrueType file checked in with the crate (see the module docs).
-    FACE.get_or_init(|| Face::parse(FONT).expect("embedded DejaVuSans.ttf is not a valid font"))
-}
-
-/// Coverage of filled outlines on a pixel grid: each line adds its signed area to the
-/// cells it crosses, a running sum along each row gives the covered fraction (non-zero
-/// winding, exact for straight edges; quadratics are flattened finely).
-struct Raster {
-    w: usize,
-    h: usize,
-    acc: Vec<f32>,
-}
-
-impl Raster {
-    fn new(w: usize, h: usize) -> Raster {
-        Raster {
-            w,
-            h,
-            acc: vec![0.0; w * h + 2],
+    FACE.get_or_init(|| {
+        let font =
+            FontRef::try_from_slice(FONT).expect("embedded DejaVuSans.ttf is not a valid font");
+        // Capital height: the extent of "H", which stands on the baseline.
+        let cap = font
+            .outline(font.glyph_id('H'))
+            .map_or(0.7 * font.height_unscaled(), |o| o.bounds.height().abs());
+        Face {
+            upem: font.units_per_em().unwrap_or(2048.0),
+            asc: font.ascent_unscaled(),
+            desc: -font.descent_unscaled(),
+            cap,
+            font,
         }
-    }
-
-    fn add(&mut self, i: usize, v: f32) {
-        if let Some(a) = self.acc.get_mut(i) {
-            *a += v;
-        }
-    }
-
-    fn clamp(&self, (x, y): (f32, f32)) -> (f32, f32) {
-        (
-            x.clamp(0.0, self.w as f32 - 2.0),
-            y.clamp(0.0, self.h as f32),
-        )
-    }
-
-    fn line(&mut self, p0: (f32, f32), p1: (f32, f32)) {
-        let (p0, p1) = (self.clamp(p0), self.clamp(p1));
-        if (p0.1 - p1.1).abs() < 1e-6 {
-            return;
-        }
-        let (dir, (x0, y0), (x1, y1)) = if p0.1 < p1.1 {
-            (1.0, p0, p1)
-        } else {
-            (-1.0, p1, p0)
-        };
-        let dxdy = (x1 - x0) / (y1 - y0);
-        let mut x = x0;
-        for y in (y0 as usize)..(y1.ceil() as usize).min(self.h) {
-            let row = y * self.w;
-            let dy = ((y + 1) as f32).min(y1) - (y as f32).max(y0);
-            let xnext = x + dxdy * dy;
-            let d = dy * dir;
-            let (xa, xb) = if x < xnext { (x, xnext) } else { (xnext, x) };
-            let xa_floor = xa.floor();
-            let xai = xa_floor as usize;
-            let xb_ceil = xb.ceil();
-            let xbi = xb_ceil as usize;
-            if xbi <= xai + 1 {
-                // Within one column: the area right of the mean x.
-                let xm = 0.5 * (x + xnext) - xa_floor;
-                self.add(row + xai, d - d * xm);
-                self.add(row + xai + 1, d * xm);
-            } else {
-                let s = 1.0 / (xb - xa);
-                let xaf = xa - xa_floor;
-                let a0 = 0.5 * s * (1.0 - xaf) * (1.0 - xaf);
-                let xbf = xb - xb_ceil + 1.0;
-                let am = 0.5 * s * xbf * xbf;
-                self.add(row + xai, d * a0);
-                if xbi == xai + 2 {
-                    self.add(row + xai + 1, d * (1.0 - a0 - am));
-                } else {
-                    let a1 = s * (1.5 - xaf);
-                    self.add(row + xai + 1, d * (a1 - a0));
-                    for xi in xai + 2..xbi - 1 {
-                        self.add(row + xi, d * s);
-                    }
-                    let a2 = a1 + (xbi - xai - 3) as f32 * s;
-                    self.add(row + xbi - 1, d * (1.0 - a2 - am));
-                }
-                self.add(row + xbi, d * am);
-            }
-            x = xnext;
-        }
-    }
-
-    fn seg(&mut self, s: Seg) {
-        match s {
-            Seg::Line(a, b) => self.line(a, b),
-            Seg::Quad(a, c, b) => {
-                let dev = (a.0 - 2.0 * c.0 + b.0).hypot(a.1 - 2.0 * c.1 + b.1);
-                let n = 1 + (4.0 * dev).sqrt() as usize;
-                let mut prev = a;
-                for k in 1..=n {
-                    let t = k as f32 / n as f32;
-                    let u = 1.0 - t;
-                    let p = (
-                        u * u * a.0 + 2.0 * u * t * c.0 + t * t * b.0,
-                        u * u * a.1 + 2.0 * u * t * c.1 + t * t * b.1,
-                    );
-                    self.line(prev, p);
-                    prev = p;
-                }
-            }
-        }
-    }
-
-    /// Covered fraction per pixel, row by row.
-    fn coverage(&self) -> Vec<f32> {
-        let mut sum = 0.0f32;
-        self.acc[..self.w * self.h]
-            .iter()
-            .map(|&a| {
-                sum += a;
-                sum.abs().min(1.0)
-            })
-            .collect()
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -602,10 +191,10 @@ fn scale(size: f32) -> f32 {
 }
 
 /// Glyphs of `s` with their pen positions (pixels) and the advance of the whole string.
-fn layout(s: &str, sc: f32) -> (Vec<(u16, f32)>, f32) {
+fn layout(s: &str, sc: f32) -> (Vec<(GlyphId, f32)>, f32) {
     let f = face();
     let mut pen = 0.0f32;
-    let mut prev: Option<u16> = None;
+    let mut prev: Option<GlyphId> = None;
     let mut out = Vec::with_capacity(s.len());
     for c in s.chars() {
         let g = f.glyph(c);
@@ -661,19 +250,28 @@ fn put(area: &Area, path: &Path, s: &str, pos: (i32, i32), t: Txt) -> Result<(),
         (width + uf + 2.0 * pad).ceil() as usize,
         (top + descent + 2.0) as usize,
     );
-    let mut r = Raster::new(w, h);
-    let mut segs = Vec::new();
+    // Coverage of all glyphs on one pixel grid: every glyph's origin on the same baseline
+    // row, at its exact (sub-pixel) pen position along the text.
+    let mut cov = vec![0.0f32; w * h];
+    let px = f.px_scale(sc);
     for &(g, pen) in &glyphs {
-        segs.clear();
-        f.outline(g, [sc, 0.0, 0.0, -sc, pad + uf + pen, top], 0, &mut segs);
-        for &s in &segs {
-            r.seg(s);
-        }
+        let Some(og) = f
+            .font
+            .outline_glyph(g.with_scale_and_position(px, point(pad + uf + pen, top)))
+        else {
+            continue;
+        };
+        let b = og.px_bounds();
+        og.draw(|x, y, c| {
+            let (i, j) = (b.min.x as i64 + x as i64, b.min.y as i64 + y as i64);
+            if (0..w as i64).contains(&i) && (0..h as i64).contains(&j) {
+                cov[j as usize * w + i as usize] += c;
+            }
+        });
     }
-    let cov = r.coverage();
     for j in 0..h {
         for i in 0..w {
-            let c = cov[j * w + i];
+            let c = cov[j * w + i].min(1.0);
             if c < 1.0 / 255.0 {
                 continue;
             }
@@ -2002,7 +1600,7 @@ mod tests {
         let f = face();
         assert_eq!(f.upem, 2048.0);
         for c in "0123456789.,-−×⁻⁴μτ() HzmsABCVTy".chars() {
-            assert_ne!(f.glyph(c), 0, "no glyph for {c:?}");
+            assert_ne!(f.glyph(c), GlyphId(0), "no glyph for {c:?}");
         }
         assert!(f.advance(f.glyph('M')) > f.advance(f.glyph('.')));
         // DejaVu Sans kerns "AV" and "Ty" (negative), not "MT".
