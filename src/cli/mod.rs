@@ -93,18 +93,7 @@ impl NetArgs {
     /// Load whatever the file is (spiking network, spiking generator, rate model) through
     /// the library's one loader ([`cortexsim::models::load`]).
     pub fn load_any(&self, data: Option<&Path>) -> Result<Loaded, Failure> {
-        let loaded =
-            models::load::load(&self.origin(), &self.sets(), data).map_err(Failure::spec)?;
-        if data.is_some()
-            && let Loaded::Spiking(_) = &loaded
-            && models::load::kind_of(&self.origin().table().map_err(Failure::spec)?)
-                == models::FileKind::Spiking
-        {
-            return Err(Failure::invalid(
-                "--data applies to data-driven models only",
-            ));
-        }
-        Ok(loaded)
+        models::load::load(&self.origin(), &self.sets(), data).map_err(Failure::spec)
     }
 
     pub fn load(&self) -> Result<Network, Failure> {
@@ -114,13 +103,9 @@ impl NetArgs {
     /// Load a spiking network (a network file or a spiking generator file, generated from
     /// `data`, else `$CORTEXSIM_DATA`, else the built-in data); a rate model is an error.
     pub fn load_with_data(&self, data: Option<&Path>) -> Result<Network, Failure> {
-        match self.load_any(data)? {
-            Loaded::Spiking(n) => Ok(*n),
-            Loaded::Rate(_) => Err(Failure::invalid(format!(
-                "{} is a rate model; this command needs a spiking network",
-                self.origin().display()
-            ))),
-        }
+        self.load_any(data)?
+            .into_spiking(&self.origin(), "this command")
+            .map_err(Failure::spec)
     }
 
     /// Load a rate model; a spiking network is an error naming `command`.
@@ -129,13 +114,9 @@ impl NetArgs {
         data: Option<&Path>,
         command: &str,
     ) -> Result<RateNetworkFile, Failure> {
-        match self.load_any(data)? {
-            Loaded::Rate(f) => Ok(*f),
-            Loaded::Spiking(_) => Err(Failure::invalid(format!(
-                "{}: {command} needs a rate file ([model] or [[rate_populations]])",
-                self.origin().display()
-            ))),
-        }
+        self.load_any(data)?
+            .into_rate(&self.origin(), command)
+            .map_err(Failure::spec)
     }
 }
 
@@ -289,26 +270,18 @@ pub fn main_with(args: Vec<String>) -> i32 {
     }
 }
 
-/// The terminal progress bar of a run: shown after the first second, when enabled.
+/// The terminal progress bar of a run: shown after the first second.
 struct ProgressBar {
-    enabled: bool,
     dt: f64,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl ProgressBar {
-    fn new(enabled: bool, dt: f64) -> Self {
-        ProgressBar {
-            enabled,
-            dt,
-            bar: None,
-        }
+    fn new(dt: f64) -> Self {
+        ProgressBar { dt, bar: None }
     }
 
     fn update(&mut self, done: u64, steps: u64, elapsed: f64) {
-        if !self.enabled {
-            return;
-        }
         if self.bar.is_none() && elapsed > 1.0 {
             let b = indicatif::ProgressBar::new(steps);
             b.set_style(
@@ -423,7 +396,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         built.sim.set_sink(Box::new(w));
     }
     let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
-    let mut bar = ProgressBar::new(show_bar, net.simulation.dt);
+    let mut bar = ProgressBar::new(net.simulation.dt);
     let out_name = out.as_ref().map(|o| o.display().to_string());
     let (sim, mut summary, result) = run::run(
         &net,
@@ -431,7 +404,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         out_name.as_deref(),
         built,
         &opts,
-        &mut |done, steps, elapsed| bar.update(done, steps, elapsed),
+        show_bar.then_some(&mut |done, steps, elapsed| bar.update(done, steps, elapsed)),
     );
     bar.finish();
     let t_ms = sim.t as f64 * net.simulation.dt;

@@ -18,12 +18,8 @@ use toml::Table;
 /// The TOML table of `net.network` with the `--set` overrides applied, if the file is a
 /// rate file; `None` for anything else.
 pub fn rate_table(net: &NetArgs) -> Result<Option<Table>, Failure> {
-    let mut doc = net.origin().table().map_err(Failure::spec)?;
-    if models::load::kind_of(&doc) != models::FileKind::Rate {
-        return Ok(None);
-    }
-    cortexsim::spec::overrides::apply_all(&mut doc, &net.sets()).map_err(Failure::spec)?;
-    Ok(Some(doc))
+    let doc = models::load::overridden_table(&net.origin(), &net.sets()).map_err(Failure::spec)?;
+    Ok((models::load::kind_of(&doc) == models::FileKind::Rate).then_some(doc))
 }
 
 /// Interpret a rate table (after overrides).

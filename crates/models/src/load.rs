@@ -117,11 +117,29 @@ impl Origin {
     }
 }
 
-/// Load `origin` with the `--set` overrides `sets` applied to its table; data-driven
-/// models read `data` (else `$CORTEXSIM_DATA`, else the built-in data).
-pub fn load(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Loaded, SpecError> {
+/// The parsed table of `origin` with the `--set` overrides `sets` applied.
+pub fn overridden_table(origin: &Origin, sets: &[String]) -> Result<Table, SpecError> {
     let mut table = origin.table()?;
     overrides::apply_all(&mut table, sets)?;
+    Ok(table)
+}
+
+/// Load `origin` with the `--set` overrides `sets` applied to its table; data-driven
+/// models read `data` (else `$CORTEXSIM_DATA`, else the built-in data). A data directory
+/// given for a network that reads no data is an error (it would be silently ignored).
+pub fn load(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Loaded, SpecError> {
+    let table = overridden_table(origin, sets)?;
+    if let Some(d) = data
+        && kind_of(&table) == FileKind::Spiking
+    {
+        return Err(SpecError::new(
+            origin.display(),
+            format!(
+                "a data directory ({}) applies to data-driven models only; this network reads no data",
+                d.display()
+            ),
+        ));
+    }
     load_table(&table, data)
 }
 
@@ -140,32 +158,28 @@ pub fn load_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecErro
     }
 }
 
-/// Load a spiking network (a network file or a generator); a rate file is an error.
-pub fn load_spiking(
-    origin: &Origin,
-    sets: &[String],
-    data: Option<&Path>,
-) -> Result<Network, SpecError> {
-    match load(origin, sets, data)? {
-        Loaded::Spiking(n) => Ok(*n),
-        Loaded::Rate(_) => Err(SpecError::new(
-            origin.display(),
-            "this is a rate model; this command needs a spiking network",
-        )),
+impl Loaded {
+    /// The spiking network; a rate model is an error naming `origin` and `command`.
+    pub fn into_spiking(self, origin: &Origin, command: &str) -> Result<Network, SpecError> {
+        match self {
+            Loaded::Spiking(n) => Ok(*n),
+            Loaded::Rate(_) => Err(SpecError::new(
+                origin.display(),
+                format!("this is a rate model; {command} needs a spiking network"),
+            )),
+        }
     }
-}
 
-/// Load a rate model; a spiking network is an error.
-pub fn load_rate(
-    origin: &Origin,
-    sets: &[String],
-    data: Option<&Path>,
-) -> Result<RateNetworkFile, SpecError> {
-    match load(origin, sets, data)? {
-        Loaded::Rate(f) => Ok(*f),
-        Loaded::Spiking(_) => Err(SpecError::new(
-            origin.display(),
-            "this is a spiking network; this command needs a rate model (a file with [model] or [[rate_populations]])",
-        )),
+    /// The rate model; a spiking network is an error naming `origin` and `command`.
+    pub fn into_rate(self, origin: &Origin, command: &str) -> Result<RateNetworkFile, SpecError> {
+        match self {
+            Loaded::Rate(f) => Ok(*f),
+            Loaded::Spiking(_) => Err(SpecError::new(
+                origin.display(),
+                format!(
+                    "this is a spiking network; {command} needs a rate model (a file with [model] or [[rate_populations]])"
+                ),
+            )),
+        }
     }
 }

@@ -780,27 +780,44 @@ pub fn plot_traces(
         )?;
     }
     // Time axis below the panels.
-    let chart = ChartBuilder::on(&axis)
-        .margin_left(label_w)
-        .margin_right(right)
-        .build_cartesian_2d(t_from_ms..t_end, 0.0..1.0)
+    time_axis_strip(
+        &root,
+        &axis,
+        path,
+        (label_w, right),
+        (t_from_ms, t_end),
+        &x_ticks,
+        "time (ms)",
+    )?;
+    root.present().at(path)
+}
+
+/// A time axis drawn in its own strip `axis` (below stacked panels): the strip's plotting
+/// range `t` with `margins` (left, right) pixels, its top edge as the axis line, ticks and
+/// `title` drawn on `root`.
+fn time_axis_strip(
+    root: &Area,
+    axis: &Area,
+    path: &Path,
+    margins: (u32, u32),
+    t: (f64, f64),
+    ticks: &[Tick],
+    title: &str,
+) -> Result<(), PlotError> {
+    let chart = ChartBuilder::on(axis)
+        .margin_left(margins.0)
+        .margin_right(margins.1)
+        .build_cartesian_2d(t.0..t.1, 0.0..1.0)
         .at(path)?;
-    let (l, top) = chart.backend_coord(&(t_from_ms, 1.0));
-    let r = chart.backend_coord(&(t_end, 1.0)).0;
+    let (l, top) = chart.backend_coord(&(t.0, 1.0));
+    let r = chart.backend_coord(&(t.1, 1.0)).0;
     let f = Frame {
         l,
         t: top,
         r,
         b: top,
     };
-    x_axis(
-        &root,
-        path,
-        f,
-        &px_ticks!(x, chart, x_ticks, 1.0),
-        "time (ms)",
-    )?;
-    root.present().at(path)
+    x_axis(root, path, f, &px_ticks!(x, chart, ticks, 1.0), title)
 }
 
 /// Bar chart of timescales (log axis, ms) with areas ordered by `hierarchy` (`(area,
@@ -1546,23 +1563,13 @@ pub fn plot_pulse_compare(
             ))
             .at(path)?;
         }
-        let chart = ChartBuilder::on(&axis)
-            .margin_right(peak_w)
-            .build_cartesian_2d(t0..t1, 0.0..1.0)
-            .at(path)?;
-        let (l, top) = chart.backend_coord(&(t0, 1.0));
-        let r = chart.backend_coord(&(t1, 1.0)).0;
-        let f = Frame {
-            l,
-            t: top,
-            r,
-            b: top,
-        };
-        x_axis(
+        time_axis_strip(
             &root,
+            &axis,
             path,
-            f,
-            &px_ticks!(x, chart, x_ticks, 1.0),
+            (0, peak_w),
+            (t0, t1),
+            &x_ticks,
             "time after pulse onset (ms)",
         )?;
     }

@@ -62,7 +62,7 @@ pub fn build(net: &Network, opts: &RunOptions) -> Result<Built, BuildError> {
 pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64, f64) + Send);
 
 /// Run a built simulation to the network's `t_stop`: the warm-up, then the timed
-/// simulation (reporting to `progress`), then the output's final data; returns the
+/// simulation (reporting to `progress`, if any, once per slice), then the output's final data; returns the
 /// summary (module docs) and the first failure, if any. A failed run leaves its output
 /// marked incomplete: the sink is not finished.
 pub fn run(
@@ -71,7 +71,7 @@ pub fn run(
     output_name: Option<&str>,
     built: Built,
     opts: &RunOptions,
-    progress: Progress,
+    progress: Option<Progress>,
 ) -> (Simulation, Json, Result<(), RunError>) {
     let Built { mut sim, build_s } = built;
     let dt = net.simulation.dt;
@@ -87,11 +87,13 @@ pub fn run(
     let steps = net.simulation.steps - warm_steps;
     let t_sim = Instant::now();
     if result.is_ok() {
-        result = sim
-            .run_for(steps, |t| {
-                progress(t - warm_steps, steps, t_sim.elapsed().as_secs_f64())
-            })
-            .map_err(RunError::Sim);
+        result = match progress {
+            Some(p) => sim.run_for(steps, |t| {
+                p(t - warm_steps, steps, t_sim.elapsed().as_secs_f64())
+            }),
+            None => sim.run_for(steps, |_| {}),
+        }
+        .map_err(RunError::Sim);
     }
     let sim_s = t_sim.elapsed().as_secs_f64();
     let t_ms = sim.t as f64 * dt;
@@ -142,21 +144,14 @@ pub fn run(
 }
 
 /// Why a run did not complete.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The simulation failed (e.g. a numerical failure).
+    #[error("{0}")]
     Sim(SimError),
     /// The output could not be finished.
+    #[error("{0}")]
     Output(String),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Sim(e) => write!(f, "{e}"),
-            RunError::Output(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 /// Synaptic events since `spikes_before` (per-population spike counts): the spikes of
