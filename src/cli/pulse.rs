@@ -7,7 +7,7 @@ use super::rate::check_plot_path;
 use super::rate::plot_err;
 use super::{BuildOptions, Failure, NetArgs, Simulation, parse_bytes};
 use clap::Args;
-use cortexsim::models::{self, markov};
+use cortexsim::models;
 #[cfg(feature = "plots")]
 use cortexsim::protocols::pulse::Response;
 use cortexsim::protocols::pulse::{attenuation, moving_average, resp_json, response};
@@ -24,12 +24,9 @@ pub fn spiking_hierarchy(
     net: &NetArgs,
     data: Option<&Path>,
 ) -> Result<Option<Vec<(String, f64)>>, Failure> {
-    let table = net.origin().table().map_err(Failure::spec)?;
-    if !models::is_spiking_generator(&table) {
-        return Ok(None);
-    }
-    let d = markov::load_markov2014(data).map_err(Failure::spec)?;
-    Ok(Some(d.areas.into_iter().zip(d.hier_norm).collect()))
+    let table =
+        models::load::overridden_table(&net.origin(), &net.sets()).map_err(Failure::spec)?;
+    models::load::spiking_hierarchy(&table, data).map_err(Failure::spec)
 }
 
 // ---------------------------------------------------------------------------------------

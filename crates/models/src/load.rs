@@ -158,6 +158,20 @@ pub fn load_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecErro
     }
 }
 
+/// `(area, normalised hierarchy)` of a data-driven spiking generator file (the data set it
+/// is generated from: `data`, else `$CORTEXSIM_DATA`, else the built-in copy); `None` for
+/// any other file. Rasters and pulse comparisons order areas by it.
+pub fn spiking_hierarchy(
+    table: &Table,
+    data: Option<&Path>,
+) -> Result<Option<Vec<(String, f64)>>, SpecError> {
+    if kind_of(table) != FileKind::SpikingGenerator {
+        return Ok(None);
+    }
+    let d = crate::markov::load_markov2014(data)?;
+    Ok(Some(d.areas.into_iter().zip(d.hier_norm).collect()))
+}
+
 impl Loaded {
     /// The spiking network; a rate model is an error naming `origin` and `command`.
     pub fn into_spiking(self, origin: &Origin, command: &str) -> Result<Network, SpecError> {

@@ -208,6 +208,45 @@ fn layout(s: &str, sc: f32) -> (Vec<(GlyphId, f32)>, f32) {
     (out, pen)
 }
 
+/// `s` split into lines no wider than `max_w` pixels at `size`: after "; " where possible,
+/// else at spaces (a single word wider than `max_w` stays on its own line).
+fn wrap(s: &str, size: f32, max_w: i32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for piece in s.split_inclusive("; ") {
+        let candidate = format!("{cur}{piece}");
+        if cur.is_empty() || text_width(candidate.trim_end(), size) <= max_w {
+            cur = candidate;
+        } else {
+            lines.push(cur.trim_end().to_string());
+            cur = piece.to_string();
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur.trim_end().to_string());
+    }
+    // A clause still too wide: break it at spaces.
+    lines
+        .into_iter()
+        .flat_map(|l| {
+            if text_width(&l, size) <= max_w {
+                return vec![l];
+            }
+            let mut out: Vec<String> = Vec::new();
+            for word in l.split(' ') {
+                match out.last_mut() {
+                    Some(last) if text_width(&format!("{last} {word}"), size) <= max_w => {
+                        last.push(' ');
+                        last.push_str(word);
+                    }
+                    _ => out.push(word.to_string()),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// Width of `s` in pixels at `size`.
 fn text_width(s: &str, size: f32) -> i32 {
     layout(s, scale(size)).1.ceil() as i32
@@ -1464,7 +1503,6 @@ pub fn plot_pulse_compare(
     }
     let label_w = 70u32;
     let row_h = 42u32;
-    let (head_h, colhead_h, axis_h) = (70u32, 30u32, 55u32);
     let peak_w = 135u32;
     // Wide enough for the column heading left of "peak change".
     let col_w = cols
@@ -1472,17 +1510,23 @@ pub fn plot_pulse_compare(
         .map(|c| text_width(&c.title, 14.0).max(0) as u32 + peak_w + 30)
         .fold(620u32, u32::max);
     let w = label_w + col_w * cols.len() as u32 + 10;
+    // The subtitle on as many lines as the width needs.
+    let sub_lines = wrap(subtitle, SUBTITLE, w as i32 - 30);
+    let line_h = line_height(SUBTITLE) + 2;
+    let (head_h, colhead_h, axis_h) = (52 + line_h as u32 * sub_lines.len() as u32, 30u32, 55u32);
     let h = head_h + colhead_h + row_h * n as u32 + axis_h;
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE).at(path)?;
     put(&root, path, title, (15, 6), Txt::new(TITLE))?;
-    put(
-        &root,
-        path,
-        subtitle,
-        (15, 36),
-        Txt::new(SUBTITLE).color(INK),
-    )?;
+    for (k, line) in sub_lines.iter().enumerate() {
+        put(
+            &root,
+            path,
+            line,
+            (15, 36 + line_h * k as i32),
+            Txt::new(SUBTITLE).color(INK),
+        )?;
+    }
     let body = root.margin(head_h, 0, 0, 0);
     let (labels, rest) = body.split_horizontally(label_w);
     for (i, a) in areas.iter().enumerate() {
@@ -1701,6 +1745,19 @@ mod tests {
             (nice_125(37.8, false), nice_125(1495.0, true)),
             (20.0, 2000.0)
         );
+    }
+
+    #[test]
+    fn long_subtitles_wrap_at_clauses() {
+        let s = "spiking: input to V1.E, 300-450 ms; rate: pulse 500-750 ms; attenuation V1->24c: spiking 26.8, rate 16155";
+        let lines = wrap(s, SUBTITLE, 400);
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| text_width(l, SUBTITLE) <= 400),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), s);
+        assert_eq!(wrap("short", SUBTITLE, 400), ["short"]);
     }
 
     #[test]
