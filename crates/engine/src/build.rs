@@ -1,0 +1,566 @@
+//! [`Simulation::build`], by stage: threads and the memory check, the build plan
+//! (delays, connection plans, layout), then each partition — initial state,
+//! connectivity (two passes over the same random streams), event lists, stimuli,
+//! potential recorders — in parallel, and last the buffers the step loop exchanges
+//! spikes through. Every random stream is keyed by (seed, purpose, neuron or
+//! projection id), so the partitions can be built in any order and on any thread.
+
+use crate::connect::{self, ProjPlan, Scratch};
+use crate::partition::{
+    Block, BlockParts, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf,
+};
+use crate::record::Recording;
+use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
+use crate::{
+    BuildError, BuildOptions, PartitionSpec, Simulation, delay_bounds, layout, memory, rng,
+};
+use cortexsim_neuron::{Kernel, State};
+use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind};
+use rayon::prelude::*;
+
+impl Simulation {
+    /// Build partitions, connectivity and buffers (in parallel, deterministically).
+    pub fn build(net: &Network, opts: &BuildOptions) -> Result<Simulation, BuildError> {
+        let threads = thread_count(net, opts);
+        let estimate = check_memory(net, opts)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| BuildError::Threads(threads, e.to_string()))?;
+        let plan = Plan::new(net, opts);
+        let built: Vec<Result<(Partition, u64), BuildError>> = pool.install(|| {
+            plan.layout
+                .par_iter()
+                .enumerate()
+                .map(|(index, spec)| plan.partition(index, spec))
+                .collect()
+        });
+        let mut parts = Vec::with_capacity(built.len());
+        let mut rounded_delays = 0;
+        for r in built {
+            let (p, r) = r?;
+            rounded_delays += r;
+            parts.push(p);
+        }
+        let (synapses_per_projection, synapse_bytes) =
+            synapse_counts(&parts, net.projections.len());
+        let synapses = synapses_per_projection.iter().sum();
+        let mut warnings = net.warnings.clone();
+        if rounded_delays > 0 {
+            warnings.push(format!(
+                "{rounded_delays} of {synapses} synaptic delays drawn from distributions were rounded to whole steps of dt = {} ms",
+                net.simulation.dt
+            ));
+        }
+        let min_delay = plan.min_delay;
+        let bufs_cur = spike_buffers(&parts, min_delay)?;
+        let prev_spikes = exchange_buffer(&parts, min_delay)?;
+        let recording = Recording::new(net, opts.keep_spikes);
+        let n_parts = parts.len();
+        Ok(Simulation {
+            net: net.clone(),
+            parts,
+            prev_spikes,
+            bufs_cur,
+            prev_t0: 0,
+            t: 0,
+            min_delay,
+            max_delay: plan.max_delay,
+            synapses,
+            synapses_per_projection,
+            synapse_bytes,
+            rounded_delays,
+            pool: std::sync::Arc::new(pool),
+            threads,
+            recording,
+            warnings,
+            estimate,
+            bad: vec![None; n_parts],
+        })
+    }
+}
+
+/// Worker threads: the option, else the network's `simulation.threads`, else all cores.
+fn thread_count(net: &Network, opts: &BuildOptions) -> usize {
+    match (opts.threads, net.simulation.threads) {
+        (0, 0) => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        (0, t) => t,
+        (t, _) => t,
+    }
+}
+
+/// The memory estimate, refused when it exceeds the limit (contract 5).
+fn check_memory(net: &Network, opts: &BuildOptions) -> Result<memory::Estimate, BuildError> {
+    let estimate = memory::estimate(net);
+    let available = opts.max_memory.unwrap_or_else(memory::available_bytes);
+    if estimate.total > available {
+        return Err(BuildError::OutOfMemory {
+            needed: estimate.total,
+            available,
+            detail: estimate.detail(),
+        });
+    }
+    Ok(estimate)
+}
+
+/// What every partition's build reads: the network, delay bounds, connection plans,
+/// the layout and the global ids.
+struct Plan<'a> {
+    net: &'a Network,
+    opts: &'a BuildOptions,
+    min_delay: u64,
+    max_delay: u64,
+    /// Ring-buffer slots per neuron and channel (a power of two above `max_delay`).
+    slots: u64,
+    plans: Vec<ProjPlan>,
+    layout: Vec<PartitionSpec>,
+    offsets: Vec<u32>,
+    seed: u64,
+    dt: f64,
+}
+
+impl<'a> Plan<'a> {
+    fn new(net: &'a Network, opts: &'a BuildOptions) -> Plan<'a> {
+        let (min_delay, max_delay) = delay_bounds(net);
+        Plan {
+            net,
+            opts,
+            min_delay,
+            max_delay,
+            slots: (max_delay + 1).next_power_of_two(),
+            plans: projection_plans(net),
+            layout: layout(net),
+            offsets: net.offsets(),
+            seed: net.simulation.seed,
+            dt: net.simulation.dt,
+        }
+    }
+
+    fn steps_of(&self, ms: f64) -> u64 {
+        (ms / self.dt).round() as u64
+    }
+
+    /// One partition, and how many of its delays were rounded to whole steps.
+    fn partition(
+        &self,
+        index: usize,
+        spec: &PartitionSpec,
+    ) -> Result<(Partition, u64), BuildError> {
+        let &PartitionSpec {
+            pop,
+            offset,
+            size: n,
+        } = spec;
+        let p = &self.net.populations[pop];
+        let first_gid = self.offsets[pop] + offset;
+        let kernel = p.model.kernel(self.dt);
+        let channels = p.model.channels();
+        let state = self.initial_state(p, &kernel, first_gid, n);
+        let ring = try_vec(
+            self.slots as usize * channels * n as usize,
+            0.0,
+            "ring buffers",
+        )?;
+        let (blocks, rounded) = self.blocks(spec, channels)?;
+        let queue = self.event_queue(&blocks, channels, n as usize)?;
+        let mut blocks_by_pop = vec![Vec::new(); self.net.populations.len()];
+        for (bi, b) in blocks.iter().enumerate() {
+            blocks_by_pop[b.src_pop()].push(bi);
+        }
+        let inputs = self.inputs(pop, p, channels);
+        let rngs =
+            if inputs.poisson.is_empty() && inputs.noise.is_empty() {
+                rng::StreamBank::default()
+            } else {
+                rng::StreamBank::new((0..n).map(|i| {
+                    rng::stream(self.seed, rng::purpose::POISSON, 0, (first_gid + i) as u64)
+                }))
+            };
+        let vm = self.vm_buffer(spec);
+        Ok((
+            Partition {
+                index,
+                pop,
+                first_gid,
+                pop_offset: offset,
+                n: n as usize,
+                kernel,
+                state,
+                channels,
+                ring,
+                mask: self.slots - 1,
+                blocks,
+                queue,
+                blocks_by_pop,
+                poisson: inputs.poisson,
+                noise: inputs.noise,
+                rngs,
+                current: CurrentSchedule::from_windows(&inputs.windows),
+                current_cursor: 0,
+                trains: SpikeTrainInput {
+                    events: inputs.events,
+                },
+                train_cursor: 0,
+                vm,
+            },
+            rounded,
+        ))
+    }
+
+    /// Initial potentials, one stream per neuron.
+    fn initial_state(&self, p: &Population, kernel: &Kernel, first_gid: u32, n: u32) -> State {
+        let v0: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut r = rng::stream(self.seed, rng::purpose::V_INIT, 0, (first_gid + i) as u64);
+                connect::sample(&p.v_init, &mut r) - kernel.e_l()
+            })
+            .collect();
+        State::new(kernel, v0)
+    }
+
+    /// The synapse blocks onto the partition, one per incoming projection, in file order.
+    fn blocks(
+        &self,
+        spec: &PartitionSpec,
+        channels: usize,
+    ) -> Result<(Vec<Block>, u64), BuildError> {
+        let mut blocks = Vec::new();
+        let mut rounded = 0u64;
+        let mut scratch = Scratch::default();
+        for (pi, pr) in self.net.projections.iter().enumerate() {
+            if pr.target != spec.pop {
+                continue;
+            }
+            let (block, r) = self.block(pi, pr, spec, channels, &mut scratch)?;
+            blocks.push(block);
+            rounded += r;
+        }
+        Ok((blocks, rounded))
+    }
+
+    /// One projection's synapses onto the partition: pass 1 counts the row lengths,
+    /// pass 2 fills the rows from the same streams in the same order.
+    fn block(
+        &self,
+        pi: usize,
+        pr: &Projection,
+        spec: &PartitionSpec,
+        channels: usize,
+        scratch: &mut Scratch,
+    ) -> Result<(Block, u64), BuildError> {
+        let (off, n) = (spec.offset, spec.size);
+        let plan = &self.plans[pi];
+        let ns = plan.n_src as usize;
+        // Pass 1: row lengths.
+        let mut indptr = try_vec(ns + 1, 0u32, "CSR row pointers")?;
+        let mut total: u64 = 0;
+        for j in off..off + n {
+            plan.for_each(self.seed, j, scratch, |s, _, _| {
+                indptr[s as usize + 1] += 1;
+                total += 1;
+            });
+        }
+        if total > u32::MAX as u64 {
+            return Err(BuildError::Invalid(format!(
+                "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
+            )));
+        }
+        for s in 0..ns {
+            indptr[s + 1] += indptr[s];
+        }
+        // Pass 2: fill (same streams, same order).
+        let mut targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
+            BuildError::OutOfMemory {
+                needed: total * Targets::bytes_for(n as usize) as u64,
+                available: memory::available_bytes(),
+                detail: "allocating synapse targets".into(),
+            }
+        })?;
+        let mut weights = if pr.weight.constant().is_none() {
+            Some(try_vec(total as usize, 0f32, "synapse weights")?)
+        } else {
+            None
+        };
+        let mut delays = self.delay_storage(pr, total as usize)?;
+        let mut fill: Vec<u32> = indptr[..ns].to_vec();
+        let mut rounded = 0u64;
+        for j in off..off + n {
+            rounded += plan.for_each(self.seed, j, scratch, |s, w, d| {
+                let k = fill[s as usize] as usize;
+                fill[s as usize] += 1;
+                targets.set(k, j - off);
+                if let Some(ws) = weights.as_mut() {
+                    ws[k] = w as f32;
+                }
+                match &mut delays {
+                    Delays::U8(v) => v[k] = d as u8,
+                    Delays::U16(v) => v[k] = d as u16,
+                    Delays::Const(_) => {}
+                }
+            });
+        }
+        let w0 = pr.weight.constant().unwrap_or(0.0);
+        let block = Block::new_unchecked(BlockParts {
+            projection: pi,
+            src_pop: pr.source,
+            n_post: n as usize,
+            indptr,
+            targets,
+            weights,
+            weight: w0,
+            channel: if channels == 2 && w0 < 0.0 { 1 } else { 0 },
+            delays,
+        });
+        Ok((block, rounded))
+    }
+
+    /// One delay for the projection, or one per synapse in the narrowest type that holds
+    /// the largest delay in steps.
+    fn delay_storage(&self, pr: &Projection, total: usize) -> Result<Delays, BuildError> {
+        let (_, dmax) = pr.delay.bounds();
+        let dmax_steps = connect::delay_steps(dmax, self.dt).0;
+        Ok(match pr.delay {
+            Dist::Const { value } => Delays::Const(connect::delay_steps(value, self.dt).0),
+            _ if dmax_steps <= u8::MAX as u32 => Delays::U8(try_vec(total, 0u8, "synapse delays")?),
+            _ => Delays::U16(try_vec(total, 0u16, "synapse delays")?),
+        })
+    }
+
+    /// Event lists when any incoming projection has per-synapse delays (then for all
+    /// its blocks, so every cell keeps one arrival order). (Events address a cell in 31
+    /// bits: partitions above 2^30 neurons per channel deliver directly.)
+    fn event_queue(
+        &self,
+        blocks: &[Block],
+        channels: usize,
+        n: usize,
+    ) -> Result<Option<EventQueue>, BuildError> {
+        let opts = self.opts;
+        if opts.queue_capacity == Some(0)
+            || channels * n >= (1 << 31)
+            || !blocks
+                .iter()
+                .any(|b| !matches!(b.delays(), Delays::Const(_)))
+        {
+            return Ok(None);
+        }
+        let consts = blocks.iter().map(|b| b.weight()).collect();
+        let cap = opts.queue_capacity.unwrap_or(EventQueue::capacity(n));
+        let arrivals = self.max_delay as usize + 1;
+        EventQueue::new(cap, arrivals, channels * n, consts)
+            .ok_or_else(|| BuildError::OutOfMemory {
+                needed: EventQueue::bytes(cap, arrivals, channels * n) as u64,
+                available: memory::available_bytes(),
+                detail: "spike event lists".into(),
+            })
+            .map(Some)
+    }
+
+    /// The stimuli targeting population `pop`, as a partition's inputs.
+    fn inputs(&self, pop: usize, p: &Population, channels: usize) -> Inputs {
+        let mut inputs = Inputs::default();
+        for st in self.net.stimuli.iter().filter(|s| s.target == pop) {
+            self.add_stimulus(&mut inputs, st, p, channels);
+        }
+        inputs.events.sort_by_key(|e| e.0);
+        inputs
+    }
+
+    fn add_stimulus(&self, inputs: &mut Inputs, st: &Stimulus, p: &Population, channels: usize) {
+        let dt = self.dt;
+        let (start, stop) = (self.steps_of(st.start), self.steps_of(st.stop));
+        let channel_of = |w: f64| if channels == 2 && w < 0.0 { 1 } else { 0 };
+        match &st.kind {
+            StimulusKind::Poisson {
+                rate,
+                indegree,
+                weight,
+            } => inputs.poisson.push(PoissonDrive {
+                sampler: PoissonSampler::new(rate * *indegree as f64 * dt * 1e-3),
+                weight: *weight,
+                channel: channel_of(*weight),
+                start,
+                stop,
+            }),
+            StimulusKind::Dc { amplitude } => inputs.windows.push((start, stop, *amplitude)),
+            StimulusKind::Noise { mean, sigma } => {
+                let core = p.model.core();
+                // The mean acts as the current mean C/tau_m (exact with P30).
+                if *mean != 0.0 {
+                    inputs
+                        .windows
+                        .push((start, stop, mean * core.c_m / core.tau_m));
+                }
+                if *sigma > 0.0 {
+                    inputs.noise.push(NoiseDrive {
+                        scale: sigma * ((-(-2.0 * dt / core.tau_m).exp_m1()) / 2.0).sqrt(),
+                        start,
+                        stop,
+                    });
+                }
+            }
+            StimulusKind::Step { epochs } => {
+                for e in epochs {
+                    let (a, b) = (
+                        self.steps_of(e.start.max(st.start)),
+                        self.steps_of(e.stop.min(st.stop)),
+                    );
+                    if b > a {
+                        inputs.windows.push((a, b, e.amplitude));
+                    }
+                }
+            }
+            StimulusKind::SpikeTrain {
+                times,
+                weights,
+                delay,
+            } => {
+                let d = self.steps_of(*delay);
+                for (&t, &w) in times.iter().zip(weights) {
+                    let k = self.steps_of(t);
+                    if k >= start.max(1) && k < stop.max(1) + 1 {
+                        inputs.events.push((k - 1 + d, channel_of(w), w));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The potential recorder's share of the partition (its first `n` neurons of the
+    /// population), if any.
+    fn vm_buffer(&self, spec: &PartitionSpec) -> Option<VmBuf> {
+        let (off, n) = (spec.offset, spec.size);
+        self.net
+            .recorders
+            .v_m
+            .iter()
+            .find(|r| r.population == spec.pop && r.n > off)
+            .map(|r| VmBuf {
+                n: (r.n - off).min(n) as usize,
+                interval: self.steps_of(r.interval).max(1),
+                data: Vec::new(),
+            })
+    }
+}
+
+/// A partition's inputs from stimuli, before they become its schedules.
+#[derive(Default)]
+struct Inputs {
+    poisson: Vec<PoissonDrive>,
+    noise: Vec<NoiseDrive>,
+    /// Current windows (start step, stop step, amplitude).
+    windows: Vec<(u64, u64, f64)>,
+    /// Spike-train events (arrival step, channel, weight), sorted by arrival.
+    events: Vec<(u64, usize, f64)>,
+}
+
+/// The connection plan of every projection (fixed totals are split among targets here,
+/// from the projection's own stream).
+fn projection_plans(net: &Network) -> Vec<ProjPlan> {
+    let offsets = net.offsets();
+    net.projections
+        .iter()
+        .enumerate()
+        .map(|(i, pr)| {
+            let (ns, nt) = (
+                net.populations[pr.source].size,
+                net.populations[pr.target].size,
+            );
+            let counts = match pr.rule {
+                Rule::FixedTotalNumber { n } => {
+                    let avail = if pr.source == pr.target && !pr.autapses {
+                        ns - 1
+                    } else {
+                        ns
+                    };
+                    Some(ProjPlan::total_number_counts(
+                        net.simulation.seed,
+                        i,
+                        n,
+                        nt,
+                        avail,
+                        pr.multapses,
+                    ))
+                }
+                _ => None,
+            };
+            ProjPlan {
+                index: i,
+                n_src: ns,
+                n_tgt: nt,
+                tgt_first_gid: offsets[pr.target],
+                rule: pr.rule,
+                autapses: pr.autapses,
+                multapses: pr.multapses,
+                same: pr.source == pr.target,
+                weight: pr.weight,
+                delay: pr.delay,
+                dt: net.simulation.dt,
+                counts,
+            }
+        })
+        .collect()
+}
+
+/// Synapses per projection and bytes of synapse storage, over all partitions.
+fn synapse_counts(parts: &[Partition], projections: usize) -> (Vec<u64>, u64) {
+    let mut per_projection = vec![0u64; projections];
+    let mut bytes = 0u64;
+    for p in parts {
+        for b in &p.blocks {
+            per_projection[b.projection()] += b.n_synapses() as u64;
+            bytes += b.bytes() as u64;
+        }
+    }
+    (per_projection, bytes)
+}
+
+/// Per partition: the buffer its neurons' spikes of one slice are written to.
+fn spike_buffers(parts: &[Partition], min_delay: u64) -> Result<Vec<SpikeBuf>, BuildError> {
+    parts
+        .iter()
+        .map(|p| {
+            let mut local = Vec::new();
+            local
+                .try_reserve_exact(p.n * min_delay as usize)
+                .map_err(|_| BuildError::OutOfMemory {
+                    needed: (p.n * min_delay as usize * 4) as u64,
+                    available: memory::available_bytes(),
+                    detail: "spike buffers".into(),
+                })?;
+            Ok(SpikeBuf {
+                pop: p.pop,
+                pop_offset: p.pop_offset,
+                local,
+                step_end: Vec::with_capacity(min_delay as usize + 1),
+                len: 0,
+            })
+        })
+        .collect()
+}
+
+/// The one list of a slice's spikes, in delivery order, that every partition reads.
+fn exchange_buffer(parts: &[Partition], min_delay: u64) -> Result<SliceSpikes, BuildError> {
+    let n_total: usize = parts.iter().map(|p| p.n).sum();
+    SliceSpikes::with_capacity(n_total * min_delay as usize, min_delay as usize).ok_or_else(|| {
+        BuildError::OutOfMemory {
+            needed: (n_total * min_delay as usize * 8) as u64,
+            available: memory::available_bytes(),
+            detail: "spike exchange buffer".into(),
+        }
+    })
+}
+
+pub(crate) fn try_vec<T: Clone>(n: usize, v: T, what: &str) -> Result<Vec<T>, BuildError> {
+    let mut x = Vec::new();
+    x.try_reserve_exact(n)
+        .map_err(|_| BuildError::OutOfMemory {
+            needed: (n * std::mem::size_of::<T>()) as u64,
+            available: memory::available_bytes(),
+            detail: format!("allocating {what}"),
+        })?;
+    x.resize(n, v);
+    Ok(x)
+}
