@@ -7,11 +7,13 @@ pub mod meanfield;
 pub mod pulse;
 
 use clap::{Args, Parser, Subcommand};
-use cortexsim::engine::memory::{self, human};
+use cortexsim::engine::memory::human;
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim::error::SpecError;
 use cortexsim::io::sonata::{SonataWriter, check_output_path};
 use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
+use cortexsim::protocols::ProtocolError;
+use cortexsim::protocols::inspect::{inspect, rule_name};
 use cortexsim::protocols::run::{self, RunOptions};
 use cortexsim::spec::Network;
 use serde_json::{Value as Json, json};
@@ -209,6 +211,24 @@ impl Failure {
     }
     pub fn sim(e: SimError) -> Failure {
         Failure::runtime(e.to_string())
+    }
+    pub fn protocol(e: ProtocolError) -> Failure {
+        match e {
+            ProtocolError::Spec(s) => Failure::spec(s),
+            e @ (ProtocolError::Invalid(_) | ProtocolError::UnknownPopulation { .. }) => {
+                Failure::invalid(e.to_string())
+            }
+            ProtocolError::Runtime(m) => Failure::runtime(m),
+            ProtocolError::Build(b) => Failure::build(b),
+            ProtocolError::Sim(s) => Failure::sim(s),
+            ProtocolError::Context { context, source } => {
+                let inner = Failure::protocol(*source);
+                Failure {
+                    code: inner.code,
+                    msg: format!("{context}: {}", inner.msg),
+                }
+            }
+        }
     }
 }
 
@@ -549,56 +569,19 @@ fn print_run_summary(s: &Json) {
 
 pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
-    let e = memory::estimate(&net);
-    let lay = cortexsim::engine::layout(&net);
-    let (dmin, dmax) = cortexsim::engine::delay_bounds(&net);
-    let projections: Vec<Json> = net
-        .projections
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            json!({
-                "source": net.populations[p.source].name,
-                "target": net.populations[p.target].name,
-                "rule": serde_json::to_value(p.rule).unwrap(),
-                "synapses": e.per_projection[i],
-                "bytes_per_synapse": e.bytes_per_synapse[i],
-                "weight": serde_json::to_value(p.weight).unwrap(),
-                "delay_ms": serde_json::to_value(p.delay).unwrap(),
-            })
-        })
-        .collect();
-    let pops: serde_json::Map<String, Json> = net
-        .populations
-        .iter()
-        .map(|p| (p.name.clone(), json!({"size": p.size, "model": p.model.name(), "params": serde_json::to_value(&p.model).unwrap()["params"].clone()})))
-        .collect();
-    let j = json!({
-        "network": a.net.origin().display(),
-        "neurons": net.n_neurons(),
-        "populations": pops,
-        "projections": projections,
-        "synapses": e.n_synapses,
-        "partitions": lay.len(),
-        "min_delay_steps": dmin,
-        "max_delay_steps": dmax,
-        "dt_ms": net.simulation.dt,
-        "t_stop_ms": net.simulation.t_stop,
-        "memory_bytes": serde_json::to_value(&e).unwrap(),
-        "available_bytes": memory::available_bytes(),
-        "warnings": net.warnings,
-    });
+    let info = inspect(&net);
     if a.json {
-        println!("{j}");
+        println!("{}", info.to_json(&a.net.origin().display(), &net));
         return Ok(());
     }
+    let e = &info.estimate;
     print_warnings(&net.warnings);
     println!(
         "{}: {} neurons in {} populations, {} partitions",
         a.net.origin().display(),
         net.n_neurons(),
         net.populations.len(),
-        lay.len()
+        info.partitions
     );
     for p in &net.populations {
         println!("  {:<12} {:>9} × {}", p.name, p.size, p.model.name());
@@ -612,16 +595,14 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
             net.populations[p.target].name,
             e.per_projection[i],
             e.bytes_per_synapse[i],
-            serde_json::to_value(p.rule).unwrap()["rule"]
-                .as_str()
-                .unwrap_or("")
+            rule_name(&p.rule)
         );
     }
     println!(
         "synapses: {}; delays {}..{} steps of {} ms",
-        e.n_synapses, dmin, dmax, net.simulation.dt
+        e.n_synapses, info.min_delay_steps, info.max_delay_steps, net.simulation.dt
     );
     println!("memory estimate: {} ({})", human(e.total), e.detail());
-    println!("available: {}", human(memory::available_bytes()));
+    println!("available: {}", human(info.available_bytes));
     Ok(())
 }

@@ -110,6 +110,22 @@ impl RateNetworkFile {
         h.sort_by(|a, b| a.1.total_cmp(&b.1));
         Some(h.iter().map(|(a, _)| large_scale::e_pop(a)).collect())
     }
+
+    /// Population names for reports and plots: for data-driven models the E populations
+    /// by hierarchy, then the I populations in the same order; else network order.
+    pub fn report_order(&self) -> Vec<String> {
+        match &self.hierarchy {
+            Some(h) => {
+                let mut h = h.clone();
+                h.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let mut v: Vec<String> = h.iter().map(|(a, _)| large_scale::e_pop(a)).collect();
+                v.extend(h.iter().map(|(a, _)| large_scale::i_pop(a)));
+                v.retain(|p| self.net.index_of(p).is_some());
+                v
+            }
+            None => self.net.pops.iter().map(|p| p.name.clone()).collect(),
+        }
+    }
 }
 
 /// Read and parse a rate file from disk; `Ok(None)` if it is not a rate/model file.

@@ -8,12 +8,25 @@
 //! * [`raster`]: the populations, neurons and binned rates of a spike raster.
 //! * [`pulse`]: response of a population to an input pulse (baseline, peak, noise level,
 //!   attenuation), for spiking runs and rate runs alike.
+//! * [`pulse::pulse_compare`]: both models of `cortexsim pulse-compare` run and compared
+//!   area by area.
+//! * [`scan`]: a parameter of a rate model swept up and down (hysteresis, bistability).
+//! * [`timescales`]: autocorrelation timescales of a rate model against its hierarchy.
+//! * [`inspect`]: a network described without building it (synapses, memory estimate).
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
+//!
+//! Protocols that read files and run models report a [`ProtocolError`].
 //!
 //! Protocols sit above the engine, io, theory and models (docs/ARCHITECTURE.md); nothing
 //! below imports them.
 pub mod analysis;
 pub mod compare;
+pub mod error;
+pub mod inspect;
 pub mod pulse;
 pub mod raster;
 pub mod run;
+pub mod scan;
+pub mod timescales;
+
+pub use error::ProtocolError;
