@@ -63,6 +63,7 @@ pub mod markov;
 pub mod mejias_wang;
 
 use cortexsim_core::error::SpecError;
+use cortexsim_core::reader::{Obj, check_keys, hint};
 use cortexsim_theory::rate::{
     Epoch, Kinetics, Method, OuNoise, RateNetwork, RatePop, RunOpts, Transfer,
 };
@@ -165,24 +166,20 @@ pub fn load_rate_file(
             "description",
         ],
     )?;
-    if let Some(v) = doc.get("description") {
-        v.as_str()
-            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
-    }
+    let top = Obj::new("", doc);
+    top.str_opt("description")?;
     if has_model && (has_pops || doc.contains_key("rate_projections")) {
         return Err(SpecError::new(
             "model",
             "a file has either [model] or [[rate_populations]]/[[rate_projections]], not both",
         ));
     }
-    let (mut net, hierarchy) = if has_model {
-        let model = as_table(doc.get("model"), "model")?;
-        build_model(model, data_dir)?
-    } else {
-        (hand_written(doc)?, None)
+    let (mut net, hierarchy) = match top.table_opt("model")? {
+        Some(model) => build_model(&model, data_dir)?,
+        None => (hand_written(&top)?, None),
     };
-    let sim = match doc.get("simulation") {
-        Some(v) => parse_sim(as_table(Some(v), "simulation")?)?,
+    let sim = match top.table_opt("simulation")? {
+        Some(s) => parse_sim(&s)?,
         None => {
             return Err(SpecError::new(
                 "simulation",
@@ -190,10 +187,7 @@ pub fn load_rate_file(
             ));
         }
     };
-    if let Some(v) = doc.get("stimuli") {
-        let arr = v
-            .as_array()
-            .ok_or_else(|| SpecError::new("stimuli", "must be an array of tables [[stimuli]]"))?;
+    if let Some(arr) = top.array_opt("stimuli")? {
         apply_stimuli(&mut net, arr)?;
     }
     net.validate()?;
@@ -220,8 +214,8 @@ const MW_KEYS: &[&str] = &[
 
 type Built = (RateNetwork, Option<Vec<(String, f64)>>);
 
-fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
-    let kind = req_str(m, "kind", "model")?;
+fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
+    let kind = m.str_req("kind")?;
     match kind {
         "chaudhuri2015" | "joglekar2018_rate" => {
             let jog = kind == "joglekar2018_rate";
@@ -230,7 +224,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             if jog {
                 allowed.push("gba");
             }
-            check_keys(m, "model", &allowed)?;
+            check_keys(m.table(), "model", &allowed)?;
             let mut p = if jog {
                 let gba = if strong(m, "gba")? {
                     large_scale::Gba::Strong
@@ -242,7 +236,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                 large_scale::LargeScaleParams::chaudhuri2015()
             };
             for &key in LARGE_SCALE_KEYS {
-                if let Some(v) = opt_f64(m, key, "model")? {
+                if let Some(v) = m.f64_opt(key)? {
                     let slot = match key {
                         "eta" => &mut p.eta,
                         "mu_ee" => &mut p.mu_ee,
@@ -261,11 +255,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                     *slot = v;
                 }
             }
-            if let Some(v) = m.get("clamp_at_baseline") {
-                p.clamp_at_baseline = v.as_bool().ok_or_else(|| {
-                    SpecError::new("model.clamp_at_baseline", "must be a boolean")
-                })?;
-            }
+            p.clamp_at_baseline = m.bool_or("clamp_at_baseline", p.clamp_at_baseline)?;
             for (key, v) in [("tau_e", p.tau_e), ("tau_i", p.tau_i)] {
                 if v <= 0.0 {
                     return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
@@ -288,7 +278,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             ];
             let mut allowed = vec!["kind", "lba"];
             allowed.extend_from_slice(&keys);
-            check_keys(m, "model", &allowed)?;
+            check_keys(m.table(), "model", &allowed)?;
             let lba = if strong(m, "lba")? {
                 ei_local::Lba::Strong
             } else {
@@ -296,7 +286,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             };
             let mut p = ei_local::EiLocalParams::joglekar2018(lba);
             for key in keys {
-                if let Some(v) = opt_f64(m, key, "model")? {
+                if let Some(v) = m.f64_opt(key)? {
                     let slot = match key {
                         "tau_e" => &mut p.tau_e,
                         "tau_i" => &mut p.tau_i,
@@ -318,10 +308,10 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
         "mejias_wang_local" => {
             let mut allowed = vec!["kind"];
             allowed.extend_from_slice(MW_KEYS);
-            check_keys(m, "model", &allowed)?;
+            check_keys(m.table(), "model", &allowed)?;
             let mut p = mejias_wang::MejiasWangLocalParams::mejias_wang2022(0.4);
             for &key in MW_KEYS {
-                if let Some(v) = opt_f64(m, key, "model")? {
+                if let Some(v) = m.f64_opt(key)? {
                     let slot = match key {
                         "j_s" => &mut p.j_s,
                         "j_c" => &mut p.j_c,
@@ -351,7 +341,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                     *slot = v;
                 }
             }
-            if !m.contains_key("j_s") {
+            if !m.has("j_s") {
                 return Err(SpecError::new(
                     "model.j_s",
                     "missing (E self-coupling in nA; bistable above ~0.4655)",
@@ -378,7 +368,7 @@ fn build_model(m: &Table, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             "model.kind",
             format!(
                 "unknown model `{other}`{}",
-                did_you_mean(
+                hint(
                     other,
                     &[
                         "chaudhuri2015",
@@ -461,11 +451,11 @@ pub fn load_spiking_generator(
         return Ok(None);
     }
     check_keys(doc, "", &["model", "simulation", "description"])?;
-    if let Some(v) = doc.get("description") {
-        v.as_str()
-            .ok_or_else(|| SpecError::new("description", "must be a string"))?;
-    }
-    let m = as_table(doc.get("model"), "model")?;
+    let top = Obj::new("", doc);
+    top.str_opt("description")?;
+    let m = top
+        .table_opt("model")?
+        .ok_or_else(|| top.err("model", "is required"))?;
     let mut allowed = vec![
         "kind",
         "data",
@@ -475,15 +465,15 @@ pub fn load_spiking_generator(
         "pulse",
     ];
     allowed.extend_from_slice(JOG_SPIKING_F64_KEYS);
-    check_keys(m, "model", &allowed)?;
-    let gba = if strong(m, "gba")? {
+    check_keys(m.table(), "model", &allowed)?;
+    let gba = if strong(&m, "gba")? {
         large_scale::Gba::Strong
     } else {
         large_scale::Gba::Weak
     };
     let mut p = joglekar_spiking::JoglekarSpikingParams::asynchronous(gba);
     for &key in JOG_SPIKING_F64_KEYS {
-        if let Some(v) = opt_f64(m, key, "model")? {
+        if let Some(v) = m.f64_opt(key)? {
             let slot = match key {
                 "p_local" => &mut p.p_local,
                 "p_long" => &mut p.p_long,
@@ -511,37 +501,24 @@ pub fn load_spiking_generator(
             *slot = v;
         }
     }
-    let uint = |t: &Table, key: &str, path: &str| -> Result<Option<u64>, SpecError> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_integer()
-                .filter(|&i| i >= 0)
-                .map(|i| Some(i as u64))
-                .ok_or_else(|| SpecError::new(join(path, key), "must be a non-negative integer")),
-        }
-    };
-    if let Some(n) = uint(m, "n_per_area", "model")? {
+    if let Some(n) = m.u64_opt("n_per_area")? {
         p.n_per_area = u32::try_from(n)
             .map_err(|_| SpecError::new("model.n_per_area", format!("too large: {n}")))?;
     }
-    if let Some(v) = m.get("keep_indegree") {
-        p.keep_indegree = v
-            .as_bool()
-            .ok_or_else(|| SpecError::new("model.keep_indegree", "must be a boolean"))?;
-    }
+    p.keep_indegree = m.bool_or("keep_indegree", p.keep_indegree)?;
     p.pulse = match m.get("pulse") {
         None | Some(Value::Boolean(false)) => None,
         Some(Value::Boolean(true)) => Some(joglekar_spiking::Pulse::default()),
         Some(Value::Table(t)) => {
             let path = "model.pulse";
             check_keys(t, path, &["area", "start", "duration", "amplitude"])?;
+            let o = Obj::new(path, t);
             let d = joglekar_spiking::Pulse::default();
             let pulse = joglekar_spiking::Pulse {
-                area: opt_str(t, "area", path)?.unwrap_or(&d.area).to_string(),
-                start_ms: opt_f64(t, "start", path)?.unwrap_or(d.start_ms),
-                duration_ms: opt_f64(t, "duration", path)?.unwrap_or(d.duration_ms),
-                amplitude_mv: opt_f64(t, "amplitude", path)?.unwrap_or(d.amplitude_mv),
+                area: o.str_opt("area")?.unwrap_or(&d.area).to_string(),
+                start_ms: o.f64_or("start", d.start_ms)?,
+                duration_ms: o.f64_or("duration", d.duration_ms)?,
+                amplitude_mv: o.f64_or("amplitude", d.amplitude_mv)?,
             };
             if pulse.start_ms < 0.0 || pulse.duration_ms < 0.0 {
                 return Err(SpecError::new(path, "start and duration must be >= 0 ms"));
@@ -555,30 +532,29 @@ pub fn load_spiking_generator(
             ));
         }
     };
-    if let Some(v) = doc.get("simulation") {
-        let s = as_table(Some(v), "simulation")?;
-        check_keys(s, "simulation", &["dt", "t_stop", "seed", "threads"])?;
-        if let Some(dt) = opt_f64(s, "dt", "simulation")? {
-            p.dt = dt;
-        }
-        if let Some(t) = opt_f64(s, "t_stop", "simulation")? {
-            p.t_stop = t;
-        }
-        if let Some(seed) = uint(s, "seed", "simulation")? {
+    if let Some(s) = top.table_opt("simulation")? {
+        check_keys(
+            s.table(),
+            "simulation",
+            &["dt", "t_stop", "seed", "threads"],
+        )?;
+        p.dt = s.f64_or("dt", p.dt)?;
+        p.t_stop = s.f64_or("t_stop", p.t_stop)?;
+        if let Some(seed) = s.u64_opt("seed")? {
             p.seed = seed;
         }
-        if let Some(th) = uint(s, "threads", "simulation")? {
+        if let Some(th) = s.u64_opt("threads")? {
             p.threads = th as usize;
         }
     }
-    let data = load_macaque_data(m, data_dir)?;
+    let data = load_macaque_data(&m, data_dir)?;
     joglekar_spiking::build(&p, &data).map(Some)
 }
 
 /// The 29-area data named by `model.data` (only `markov2014-29areas`), from `--data` /
 /// `CORTEXSIM_DATA`; used by every generator built on it.
-fn load_macaque_data(m: &Table, data_dir: Option<&Path>) -> Result<markov::MacaqueData, SpecError> {
-    let set = opt_str(m, "data", "model")?.unwrap_or(markov::MARKOV2014);
+fn load_macaque_data(m: &Obj, data_dir: Option<&Path>) -> Result<markov::MacaqueData, SpecError> {
+    let set = m.str_opt("data")?.unwrap_or(markov::MARKOV2014);
     if set != markov::MARKOV2014 {
         return Err(SpecError::new(
             "model.data",
@@ -593,50 +569,43 @@ fn load_macaque_data(m: &Table, data_dir: Option<&Path>) -> Result<markov::Macaq
 
 /// `kinetics = { kind = "leaky" }` or `{ kind = "gating", gamma = 1.282, saturating = true }`
 /// (`saturating` defaults to true).
-fn parse_kinetics(v: &Value, path: &str) -> Result<Kinetics, SpecError> {
-    let t = as_table(Some(v), path)?;
-    match req_str(t, "kind", path)? {
+fn parse_kinetics(o: &Obj) -> Result<Kinetics, SpecError> {
+    let t = o.table();
+    let path = o.path.as_str();
+    match o.str_req("kind")? {
         "leaky" => {
             check_keys(t, path, &["kind"])?;
             Ok(Kinetics::Leaky)
         }
         "gating" => {
             check_keys(t, path, &["kind", "gamma", "saturating"])?;
-            let gamma = req_f64(t, "gamma", path)?;
-            let saturating = match t.get("saturating") {
-                None => true,
-                Some(b) => b
-                    .as_bool()
-                    .ok_or_else(|| SpecError::new(join(path, "saturating"), "must be a boolean"))?,
-            };
+            let gamma = o.f64_req("gamma")?;
+            let saturating = o.bool_or("saturating", true)?;
             Ok(Kinetics::Gating { gamma, saturating })
         }
-        other => Err(SpecError::new(
-            join(path, "kind"),
+        other => Err(o.err(
+            "kind",
             format!(
                 "unknown kinetics `{other}`{}",
-                did_you_mean(other, &["leaky", "gating"])
+                hint(other, &["leaky", "gating"])
             ),
         )),
     }
 }
 
-fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
-    let pops_v = doc
-        .get("rate_populations")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            SpecError::new(
-                "rate_populations",
-                "must be an array of tables [[rate_populations]]",
-            )
-        })?;
+fn hand_written(top: &Obj) -> Result<RateNetwork, SpecError> {
+    let pops_v = top.array_opt("rate_populations")?.ok_or_else(|| {
+        top.err(
+            "rate_populations",
+            "must be an array of tables [[rate_populations]]",
+        )
+    })?;
     let mut pops = Vec::with_capacity(pops_v.len());
     let mut bias = Vec::with_capacity(pops_v.len());
     let mut kinetics = Vec::with_capacity(pops_v.len());
     for (k, v) in pops_v.iter().enumerate() {
         let path = format!("rate_populations[{k}]");
-        let t = as_table(Some(v), &path)?;
+        let t = entry(v, &path)?;
         check_keys(
             t,
             &path,
@@ -650,14 +619,18 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
                 "kinetics",
             ],
         )?;
-        let name = req_str(t, "name", &path)?.to_string();
-        let tau_ms = req_f64(t, "tau", &path)?;
-        let tr_path = format!("{path}.transfer");
-        let tr = t
+        let o = Obj::new(path.as_str(), t);
+        let name = o.str_req("name")?.to_string();
+        let tau_ms = o.f64_req("tau")?;
+        let tr_path = o.key_path("transfer");
+        let tr = o
             .get("transfer")
             .ok_or_else(|| SpecError::new(&tr_path, "missing (e.g. { kind = \"relu\" })"))?;
-        let tr_tab = as_table(Some(tr), &tr_path)?;
-        let kind = req_str(tr_tab, "kind", &tr_path)?;
+        let tr_obj = o
+            .table_opt("transfer")?
+            .ok_or_else(|| SpecError::new(&tr_path, "must be a table"))?;
+        let tr_tab = tr_obj.table();
+        let kind = tr_obj.str_req("kind")?;
         let params: &[&str] = match kind {
             "threshold_linear" => &["gain", "threshold"],
             "abbott_chance" => &["a", "b", "d"],
@@ -668,7 +641,7 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
                     format!("{tr_path}.kind"),
                     format!(
                         "unknown transfer `{other}`{}",
-                        did_you_mean(
+                        hint(
                             other,
                             &[
                                 "threshold_linear",
@@ -687,7 +660,7 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
         allowed.extend_from_slice(params);
         check_keys(tr_tab, &tr_path, &allowed)?;
         for p in params {
-            req_f64(tr_tab, p, &tr_path)?;
+            tr_obj.f64_req(p)?;
         }
         let transfer: Transfer = tr
             .clone()
@@ -697,13 +670,13 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
             name,
             tau_ms,
             transfer,
-            lower_clamp_hz: opt_f64(t, "lower_clamp", &path)?,
-            r0_hz: opt_f64(t, "r0", &path)?.unwrap_or(0.0),
+            lower_clamp_hz: o.f64_opt("lower_clamp")?,
+            r0_hz: o.f64_or("r0", 0.0)?,
         });
-        bias.push(opt_f64(t, "bias", &path)?.unwrap_or(0.0));
-        kinetics.push(match t.get("kinetics") {
+        bias.push(o.f64_or("bias", 0.0)?);
+        kinetics.push(match o.table_opt("kinetics")? {
             None => Kinetics::Leaky,
-            Some(v) => parse_kinetics(v, &format!("{path}.kinetics"))?,
+            Some(k) => parse_kinetics(&k)?,
         });
     }
     let mut net = RateNetwork::new(pops);
@@ -717,26 +690,21 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
         names.iter().position(|&p| p == name).ok_or_else(|| {
             SpecError::new(
                 path,
-                format!("no population `{name}`{}", did_you_mean(name, &names)),
+                format!("no population `{name}`{}", hint(name, &names)),
             )
         })
     };
     let mut seen = vec![false; net.n() * net.n()];
     let mut weights = Vec::new();
-    if let Some(v) = doc.get("rate_projections") {
-        let arr = v.as_array().ok_or_else(|| {
-            SpecError::new(
-                "rate_projections",
-                "must be an array of tables [[rate_projections]]",
-            )
-        })?;
+    if let Some(arr) = top.array_opt("rate_projections")? {
         for (k, v) in arr.iter().enumerate() {
             let path = format!("rate_projections[{k}]");
-            let t = as_table(Some(v), &path)?;
+            let t = entry(v, &path)?;
             check_keys(t, &path, &["source", "target", "weight"])?;
-            let s = lookup(req_str(t, "source", &path)?, format!("{path}.source"))?;
-            let tg = lookup(req_str(t, "target", &path)?, format!("{path}.target"))?;
-            let w = req_f64(t, "weight", &path)?;
+            let o = Obj::new(path.as_str(), t);
+            let s = lookup(o.str_req("source")?, o.key_path("source"))?;
+            let tg = lookup(o.str_req("target")?, o.key_path("target"))?;
+            let w = o.f64_req("weight")?;
             if std::mem::replace(&mut seen[tg * names.len() + s], true) {
                 return Err(SpecError::new(
                     path,
@@ -752,10 +720,13 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
     Ok(net)
 }
 
-fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
-    let p = "simulation";
-    check_keys(t, p, &["dt", "t_stop", "seed", "method", "record_every"])?;
-    let method = match opt_str(t, "method", p)?.unwrap_or("euler") {
+fn parse_sim(o: &Obj) -> Result<RateSim, SpecError> {
+    check_keys(
+        o.table(),
+        "simulation",
+        &["dt", "t_stop", "seed", "method", "record_every"],
+    )?;
+    let method = match o.str_opt("method")?.unwrap_or("euler") {
         "euler" => Method::Euler,
         "exponential" => Method::Exponential,
         other => {
@@ -765,20 +736,12 @@ fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
             ));
         }
     };
-    let int = |key: &str, default: i64| -> Result<i64, SpecError> {
-        match t.get(key) {
-            None => Ok(default),
-            Some(v) => v.as_integer().filter(|&i| i >= 0).ok_or_else(|| {
-                SpecError::new(format!("{p}.{key}"), "must be a non-negative integer")
-            }),
-        }
-    };
     let sim = RateSim {
-        dt_ms: req_f64(t, "dt", p)?,
-        t_stop_ms: req_f64(t, "t_stop", p)?,
-        seed: int("seed", 0)? as u64,
+        dt_ms: o.f64_req("dt")?,
+        t_stop_ms: o.f64_req("t_stop")?,
+        seed: o.u64_opt("seed")?.unwrap_or(0),
         method,
-        record_every: int("record_every", 1)? as usize,
+        record_every: o.u64_opt("record_every")?.unwrap_or(1) as usize,
     };
     // Same checks the integrator applies, reported at load time.
     if !(sim.dt_ms > 0.0 && sim.dt_ms.is_finite()) {
@@ -836,7 +799,7 @@ fn select_targets(net: &RateNetwork, v: &Value, path: &str) -> Result<Vec<usize>
         if hits.is_empty() {
             return Err(SpecError::new(
                 path,
-                format!("`{pat}` matches no population{}", did_you_mean(pat, &names)),
+                format!("`{pat}` matches no population{}", hint(pat, &names)),
             ));
         }
         for h in hits {
@@ -852,13 +815,12 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
     let n = net.n();
     for (k, v) in arr.iter().enumerate() {
         let path = format!("stimuli[{k}]");
-        let t = as_table(Some(v), &path)?;
-        let kind = req_str(t, "kind", &path)?;
-        let target_path = format!("{path}.target");
+        let t = entry(v, &path)?;
+        let o = Obj::new(path.as_str(), t);
+        let kind = o.str_req("kind")?;
+        let target_path = o.key_path("target");
         let target = || -> Result<Vec<usize>, SpecError> {
-            let tv = t
-                .get("target")
-                .ok_or_else(|| SpecError::new(&target_path, "missing"))?;
+            let tv = o.get("target").ok_or_else(|| o.err("target", "missing"))?;
             select_targets(net, tv, &target_path)
         };
         match kind {
@@ -870,9 +832,9 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
                 };
                 check_keys(t, &path, allowed)?;
                 let sel = target()?;
-                let start_ms = req_f64(t, "start", &path)?;
+                let start_ms = o.f64_req("start")?;
                 let stop_ms = if kind == "pulse" {
-                    req_f64(t, "stop", &path)?
+                    o.f64_req("stop")?
                 } else {
                     f64::INFINITY
                 };
@@ -882,7 +844,7 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
                         format!("stop ({stop_ms}) is before start ({start_ms})"),
                     ));
                 }
-                let amp = req_f64(t, "amplitude", &path)?;
+                let amp = o.f64_req("amplitude")?;
                 let mut amplitude = vec![0.0; n];
                 for i in sel {
                     amplitude[i] = amp;
@@ -896,15 +858,15 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
             "noise" => {
                 check_keys(t, &path, &["kind", "target", "sigma", "tau", "mean"])?;
                 let sel = target()?;
-                let sigma = req_f64(t, "sigma", &path)?;
+                let sigma = o.f64_req("sigma")?;
                 if sigma < 0.0 {
                     return Err(SpecError::new(format!("{path}.sigma"), "must be >= 0"));
                 }
-                let tau = req_f64(t, "tau", &path)?;
+                let tau = o.f64_req("tau")?;
                 if tau <= 0.0 {
                     return Err(SpecError::new(format!("{path}.tau"), "must be > 0 ms"));
                 }
-                let mean = opt_f64(t, "mean", &path)?.unwrap_or(0.0);
+                let mean = o.f64_or("mean", 0.0)?;
                 let ou = net.noise.get_or_insert_with(|| OuNoise {
                     tau_ms: tau,
                     sigma: vec![0.0; n],
@@ -929,7 +891,7 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
                     format!("{path}.kind"),
                     format!(
                         "unknown stimulus `{other}`{}",
-                        did_you_mean(other, &["pulse", "step", "noise"])
+                        hint(other, &["pulse", "step", "noise"])
                     ),
                 ));
             }
@@ -939,67 +901,27 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
 }
 
 // ---------------------------------------------------------------------------------------
-// TOML helpers
+// Reading helpers (values are read through `cortexsim_core::reader`)
 // ---------------------------------------------------------------------------------------
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-/// Unknown keys: the project's one rule ([`cortexsim_core::reader::check_keys`]).
-fn check_keys(t: &Table, path: &str, allowed: &[&str]) -> Result<(), SpecError> {
-    cortexsim_core::reader::check_keys(t, path, allowed)
-}
-
-/// Unknown names: the project's one hint rule ([`cortexsim_core::reader::hint`]).
-fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    cortexsim_core::reader::hint(word, candidates)
-}
-
-fn as_table<'a>(v: Option<&'a Value>, path: &str) -> Result<&'a Table, SpecError> {
-    v.and_then(Value::as_table)
-        .ok_or_else(|| SpecError::new(path, "must be a table"))
-}
-
-fn opt_f64(t: &Table, key: &str, path: &str) -> Result<Option<f64>, SpecError> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
-        Some(Value::Integer(i)) => Ok(Some(*i as f64)),
-        Some(_) => Err(SpecError::new(join(path, key), "must be a finite number")),
-    }
-}
-
-fn req_f64(t: &Table, key: &str, path: &str) -> Result<f64, SpecError> {
-    opt_f64(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
-}
-
-fn opt_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<Option<&'a str>, SpecError> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| SpecError::new(join(path, key), "must be a string")),
-    }
+/// An array entry that must be a table; `path` names it (`stimuli[3]`).
+fn entry<'a>(v: &'a Value, path: &str) -> Result<&'a Table, SpecError> {
+    v.as_table().ok_or_else(|| {
+        SpecError::new(
+            path,
+            format!(
+                "expected a table, found {}",
+                cortexsim_core::reader::describe(v)
+            ),
+        )
+    })
 }
 
 /// `key` of the model table: "weak" (default) or "strong"; true for "strong".
-fn strong(m: &Table, key: &str) -> Result<bool, SpecError> {
-    match opt_str(m, key, "model")?.unwrap_or("weak") {
+fn strong(m: &Obj, key: &str) -> Result<bool, SpecError> {
+    match m.str_opt(key)?.unwrap_or("weak") {
         "weak" => Ok(false),
         "strong" => Ok(true),
-        other => Err(SpecError::new(
-            join("model", key),
-            format!("`{other}`: expected \"weak\" or \"strong\""),
-        )),
+        other => Err(m.err(key, format!("`{other}`: expected \"weak\" or \"strong\""))),
     }
-}
-
-fn req_str<'a>(t: &'a Table, key: &str, path: &str) -> Result<&'a str, SpecError> {
-    opt_str(t, key, path)?.ok_or_else(|| SpecError::new(join(path, key), "missing"))
 }
