@@ -4,7 +4,7 @@
 //! form, to which `--set` overrides are applied by path, see [`overrides`]); the table
 //! is read strictly into a validated [`Network`] (every unknown key is an error with a
 //! "did you mean", every bad value a [`SpecError`] naming its path, e.g.
-//! `projections[2].delay`); the engine then builds a model from the `Network`. Times
+//! `projections[2].delay`; one function per section of the file, in `table`); the engine then builds a model from the `Network`. Times
 //! are converted to whole steps of `dt` here, following [`GridPolicy`].
 //!
 //! The [`NetworkBuilder`] writes the same raw table from Rust code, so a network made in
