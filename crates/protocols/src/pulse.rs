@@ -276,10 +276,7 @@ pub fn pulse_compare(
         })?;
         rt_resp.push(r);
     }
-    let to = areas
-        .iter()
-        .position(|x| *x == opts.attenuation_to)
-        .unwrap_or(areas.len() - 1);
+    let to = attenuation_index(&areas, &opts.attenuation_to);
     Ok(PulseComparison {
         areas,
         to,
@@ -308,6 +305,14 @@ pub fn rate_pulse(f: &RateNetworkFile) -> Option<(f64, f64)> {
         .filter(|e| e.amplitude.iter().any(|&x| x != 0.0))
         .map(|e| (e.start_ms, e.stop_ms))
         .min_by(|x, y| x.0.total_cmp(&y.0))
+}
+
+/// Index of `to` in `areas`, else the last area (`areas` is not empty).
+fn attenuation_index(areas: &[String], to: &str) -> usize {
+    areas
+        .iter()
+        .position(|x| x == to)
+        .unwrap_or(areas.len() - 1)
 }
 
 /// Areas whose `<area>.E` population both models have, by increasing hierarchy.
@@ -401,5 +406,35 @@ impl PulseComparison {
                 "rate_mean_during_pulse": mean_rt,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attenuation_is_measured_to_the_named_area_else_the_last() {
+        let areas: Vec<String> = ["V1", "V2", "24c", "8l"].map(String::from).to_vec();
+        assert_eq!(attenuation_index(&areas, "24c"), 2);
+        assert_eq!(attenuation_index(&areas, "V2"), 1);
+        assert_eq!(attenuation_index(&areas, "F5"), 3);
+        assert_eq!(PulseOptions::default().attenuation_to, "24c");
+    }
+
+    #[test]
+    fn response_measures_baseline_peak_and_noise() {
+        // 1 ms samples; baseline 2 Hz before the onset at 10 ms, a bump to 7 Hz at 12 ms.
+        let t: Vec<f64> = (0..20).map(f64::from).collect();
+        let raw: Vec<f64> = t
+            .iter()
+            .map(|&x| if x == 12.0 { 7.0 } else { 2.0 })
+            .collect();
+        let r = response(&t, &raw, &raw, (10.0, 15.0), 5.0, 0.0).unwrap();
+        assert_eq!(r.baseline_hz, 2.0);
+        assert_eq!((r.peak_hz, r.t_peak_ms), (5.0, 2.0));
+        assert_eq!(r.pre_max_abs_hz, 0.0);
+        assert_eq!(r.mean_pulse_hz, 1.0);
+        assert!(response(&t, &raw, &raw, (0.0, 5.0), 5.0, 0.0).is_none());
     }
 }

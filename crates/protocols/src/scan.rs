@@ -323,3 +323,42 @@ impl ScanReport {
             .all(ScanStep::settled)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(value: f64, rates: &[f64], tail_range_hz: f64) -> ScanStep {
+        ScanStep {
+            value,
+            rates: rates.to_vec(),
+            tail_range_hz,
+        }
+    }
+
+    #[test]
+    fn even_values_include_both_ends() {
+        assert_eq!(even_values(-10.0, 35.0, 4), vec![-10.0, 5.0, 20.0, 35.0]);
+    }
+
+    #[test]
+    fn settled_allows_a_small_relative_drift() {
+        assert!(step(0.0, &[100.0], 0.1).settled());
+        assert!(!step(0.0, &[100.0], 0.2).settled());
+        assert!(!step(0.0, &[1.0], f64::NAN).settled());
+    }
+
+    #[test]
+    fn branches_differ_only_beyond_the_tolerance() {
+        let scan = Scan {
+            pop_names: vec!["E".into(), "I".into()],
+            up: vec![step(0.0, &[1.0, 5.0], 0.0), step(1.0, &[1.0, 5.0], 0.0)],
+            down: vec![step(0.0, &[1.005, 5.0], 0.0), step(1.0, &[30.0, 5.0], 0.0)],
+            spontaneous: None,
+        };
+        assert_eq!(branch_gap(&scan, &[0, 1], 0), 0.0);
+        assert_eq!(branch_gap(&scan, &[0, 1], 1), 29.0);
+        // Only the populations shown count.
+        assert_eq!(branch_gap(&scan, &[1], 1), 0.0);
+    }
+}
