@@ -203,6 +203,40 @@ fn sigkill_mid_run_leaves_the_previous_file_intact() {
 }
 
 #[test]
+fn a_second_signal_ends_the_run_at_once_and_the_previous_file_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.h5");
+    let o = brunel("20", &out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = std::fs::read(&out).unwrap();
+    let mut child = brunel("1000000", &out)
+        .arg("--overwrite")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let temp = partial(&out, child.id());
+    wait_for(&temp, &mut child);
+    // Two different signals (the same one twice may merge while pending), microseconds
+    // apart from one shell; whichever is handled second ends the run (130 for SIGINT,
+    // 143 for SIGTERM), never the orderly stop (6).
+    let pid = child.id();
+    let st = Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}; kill -TERM {pid}")])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    assert!(matches!(status.code(), Some(130 | 143)), "{status}");
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the previous file was changed"
+    );
+    assert!(temp.exists(), "the partial file stays");
+}
+
+#[test]
 fn a_second_run_on_the_same_output_is_refused_and_the_first_completes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.h5");

@@ -17,8 +17,10 @@
 //! then flushed and its attribute `t_written_ms` says up to which time every population's
 //! spikes are in it. A run killed outright (SIGKILL, power loss) therefore loses at most the
 //! spikes of the last ~2 s of wall time, and its file says `incomplete`. A dataset is
-//! extended only together with its data: if the write fails the extent is set back, so a
-//! failed write never leaves made-up spikes. At the end the status becomes `complete`
+//! extended only together with its data: if the write fails the extent is set back (best
+//! effort: after ENOSPC HDF5 cannot always shrink a dataset), the writer writes no more,
+//! and the CLI removes the file — a failed write never leaves a file with made-up spikes
+//! (an extended, unwritten range reads as t = 0, neuron 0). At the end the status becomes `complete`
 //! (or `interrupted`, with `t_written_ms` the time reached) and the file is closed, close
 //! errors included. The writer writes where it is told; the CLI gives it a temporary path
 //! ([`crate::output`]) and renames the closed file into place. A full disk is reported as
@@ -49,7 +51,10 @@ struct PopOut {
     ids: hdf5::Dataset,
     buf_t: Vec<f64>,
     buf_id: Vec<u64>,
+    /// Spikes appended to the datasets.
     written: usize,
+    /// Spikes known to be on disk (appended before the last successful file flush).
+    durable: usize,
 }
 
 /// The streaming writer of one SONATA file (module docs).
@@ -60,8 +65,12 @@ pub struct SonataWriter {
     path: PathBuf,
     cap: usize,
     last_flush: Instant,
+    /// A write failed: the file is not written again (the caller removes it).
+    broken: bool,
     /// The end of the last slice whose spikes were all pushed, ms.
     t_done: f64,
+    /// `t_written_ms` of the last successful flush.
+    t_durable: f64,
 }
 
 /// An HDF5 error as a message; a full disk (ENOSPC anywhere in HDF5's error stack) as
@@ -143,6 +152,7 @@ impl SonataWriter {
                     buf_t: Vec::new(),
                     buf_id: Vec::new(),
                     written: 0,
+                    durable: 0,
                 }));
             }
             Ok(pops)
@@ -158,7 +168,9 @@ impl SonataWriter {
             path: path.to_path_buf(),
             cap,
             last_flush: Instant::now(),
+            broken: false,
             t_done: 0.0,
+            t_durable: 0.0,
         };
         for p in w.pops.iter_mut().flatten() {
             p.buf_t.reserve_exact(cap);
@@ -199,11 +211,37 @@ impl SonataWriter {
         let Some(f) = &self.file else {
             return Ok(());
         };
-        for p in self.pops.iter_mut().flatten() {
-            Self::flush_pop(p)?;
+        if self.broken {
+            return Err("an earlier write to this file failed".into());
         }
-        f.attr("t_written_ms")?.write_scalar(&t_ms)?;
-        f.flush()?;
+        let r = (|| {
+            for p in self.pops.iter_mut().flatten() {
+                Self::flush_pop(p)?;
+            }
+            f.attr("t_written_ms")?.write_scalar(&t_ms)?;
+            f.flush()
+        })();
+        if let Err(e) = r {
+            // Data still in HDF5's cache when the flush failed may never reach the disk:
+            // shrink every dataset back to what the last successful flush wrote. On a
+            // full disk HDF5 cannot always do even that (measured: "B-tree key not
+            // found"), so the file is written no more and the caller removes it.
+            self.broken = true;
+            for p in self.pops.iter_mut().flatten() {
+                let _ = p.ts.resize(p.durable);
+                let _ = p.ids.resize(p.durable);
+                p.written = p.durable;
+            }
+            let _ = f
+                .attr("t_written_ms")
+                .and_then(|a| a.write_scalar(&self.t_durable));
+            let _ = f.flush();
+            return Err(e);
+        }
+        for p in self.pops.iter_mut().flatten() {
+            p.durable = p.written;
+        }
+        self.t_durable = t_ms;
         self.last_flush = Instant::now();
         Ok(())
     }
@@ -217,7 +255,10 @@ impl SpikeSink for SonataWriter {
         p.buf_t.push(t_ms);
         p.buf_id.push(node_id as u64);
         if p.buf_t.len() >= self.cap {
-            Self::flush_pop(p).map_err(|e| h5_message(&e, &self.path))?;
+            Self::flush_pop(p).map_err(|e| {
+                self.broken = true;
+                h5_message(&e, &self.path)
+            })?;
         }
         Ok(())
     }
@@ -290,10 +331,10 @@ impl SpikeSink for SonataWriter {
 }
 
 impl Drop for SonataWriter {
-    /// A writer dropped unfinished (the run failed) writes what it has buffered, best
-    /// effort, so that the partial file holds every spike up to the failure.
+    /// A writer dropped unfinished (the run failed, but not its writes) writes what it has
+    /// buffered, best effort, so that the partial file holds every spike up to the failure.
     fn drop(&mut self) {
-        if self.file.is_some() {
+        if self.file.is_some() && !self.broken {
             let _ = self.flush_all(self.t_done);
         }
     }
