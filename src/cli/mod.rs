@@ -138,8 +138,8 @@ pub struct RunArgs {
     /// run on the same file is refused while this one runs.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Replace an existing --out (and --connectivity, --plot) file; the old file stays
-    /// until the new one is complete.
+    /// Replace an existing --out (and --connectivity) file; the old file stays until the
+    /// new one is complete. (--plot always replaces its figure.)
     #[arg(long)]
     pub overwrite: bool,
     /// Do not write an output file.
@@ -421,7 +421,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         wanted.push(("the --connectivity delays file", d, a.overwrite));
     }
     if let Some(p) = &a.plot {
-        wanted.push(("--plot", p, a.overwrite));
+        // A figure is replaced, as by every other command that draws one.
+        wanted.push(("--plot", p, true));
     }
     let mut claims = claim_outputs(&a.net, &wanted)?.into_iter();
     let out = out_path.as_ref().and_then(|_| claims.next());

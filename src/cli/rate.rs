@@ -116,7 +116,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         wanted.push(("--out", o, a.overwrite));
     }
     if let Some(p) = &a.plot {
-        wanted.push(("--plot", p, a.overwrite));
+        wanted.push(("--plot", p, true));
     }
     let mut claims = super::claim_outputs(&a.net, &wanted)?.into_iter();
     let out = a.out.as_ref().and_then(|_| claims.next());

@@ -20,9 +20,9 @@
 //! extended only together with its data: if the write fails the extent is set back (best
 //! effort: after ENOSPC HDF5 cannot always shrink a dataset), the writer writes no more,
 //! and the CLI removes the file — a failed write never leaves a file with made-up spikes
-//! (an extended, unwritten range reads as t = 0, neuron 0). At the end the status becomes `complete`
-//! (or `interrupted`, with `t_written_ms` the time reached) and the file is closed, close
-//! errors included. The writer writes where it is told; the CLI gives it a temporary path
+//! (an extended, unwritten range reads as t = 0, neuron 0). At the end the status becomes
+//! `complete` (or `interrupted`, with `t_written_ms` the time reached) and the file is
+//! closed, close errors included. The writer writes where it is told; the CLI gives it a temporary path
 //! ([`crate::output`]) and renames the closed file into place. A full disk is reported as
 //! "no space left on device at PATH". hdf5-metno serialises all HDF5 calls: we write from
 //! the main thread only.
@@ -180,9 +180,9 @@ impl SonataWriter {
     }
 
     /// Append a population's buffered spikes. Each dataset is extended and written in one
-    /// go; if either fails, both extents are set back to what was written before, so the
-    /// file never holds spikes that were not written (HDF5 fills an extended, unwritten
-    /// range with zeros: "t = 0, neuron 0").
+    /// go; if either fails, both extents are set back to what was written before (best
+    /// effort, module docs), as HDF5 fills an extended, unwritten range with zeros:
+    /// "t = 0, neuron 0".
     fn flush_pop(p: &mut PopOut) -> hdf5::Result<()> {
         if p.buf_t.is_empty() {
             return Ok(());
