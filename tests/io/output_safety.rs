@@ -240,7 +240,7 @@ fn a_second_signal_ends_the_run_at_once_and_the_previous_file_stays() {
 fn a_second_run_on_the_same_output_is_refused_and_the_first_completes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run.h5");
-    let mut first = brunel("15000", &out)
+    let mut first = brunel("30000", &out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
