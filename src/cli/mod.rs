@@ -1,8 +1,11 @@
 //! Command line: parses arguments, calls the library, prints results. Exit codes:
 //! 0 success, 2 usage error (clap), 3 invalid network or argument value,
-//! 4 runtime or output failure, 5 not enough memory.
+//! 4 runtime or output failure, 5 not enough memory, 6 `run` interrupted by SIGINT or
+//! SIGTERM (its output holds everything up to the time reached, status `interrupted`);
+//! a second signal ends the run at once with 130 (SIGINT) or 143 (SIGTERM).
 
 pub mod bench;
+pub mod interrupt;
 pub mod meanfield;
 pub mod pulse;
 
@@ -10,7 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use cortexsim::engine::memory::human;
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim::error::SpecError;
-use cortexsim::io::sonata::{SonataWriter, check_output_path};
+use cortexsim::io::output::{Output, OutputError, check_distinct};
+use cortexsim::io::sonata::SonataWriter;
 use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
 use cortexsim::protocols::ProtocolError;
 use cortexsim::protocols::inspect::{inspect, rule_name};
@@ -25,6 +29,7 @@ pub mod rate;
 pub const EXIT_INVALID: i32 = 3;
 pub const EXIT_RUNTIME: i32 = 4;
 pub const EXIT_MEMORY: i32 = 5;
+pub const EXIT_INTERRUPTED: i32 = 6;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -130,10 +135,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Output file (SONATA HDF5). Default: out/<network>.h5, replaced if it exists.
-    /// Rate files: the rate traces as CSV (t_ms,<pop>,...); no default.
+    /// Rate files: the rate traces as CSV (t_ms,<pop>,...); no default. Written as
+    /// <stem>.partial-<pid>.<ext> beside it and renamed into place at the end; a second
+    /// run on the same file is refused while this one runs.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Replace an existing --out file.
+    /// Replace an existing --out (and --connectivity) file; the old file stays until the
+    /// new one is complete. (--plot always replaces its figure.)
     #[arg(long)]
     pub overwrite: bool,
     /// Do not write an output file.
@@ -230,6 +238,39 @@ impl Failure {
             }
         }
     }
+    pub fn output(e: OutputError) -> Failure {
+        match e {
+            OutputError::Invalid(m) => Failure::invalid(m),
+            OutputError::Busy(m) | OutputError::Io(m) => Failure::runtime(m),
+        }
+    }
+}
+
+/// Claim the output files of a command before any work ([`cortexsim::io::output`]):
+/// each (flag, path, overwrite) must differ from the others and from the network file,
+/// and is locked against other runs until it is committed or dropped.
+pub fn claim_outputs(
+    net: &NetArgs,
+    outputs: &[(&str, &Path, bool)],
+) -> Result<Vec<Output>, Failure> {
+    let mut inputs: Vec<(&str, &Path)> = Vec::new();
+    if net.network.is_file() {
+        inputs.push(("the network file", &net.network));
+    }
+    let outs: Vec<(&str, &Path)> = outputs.iter().map(|&(w, p, _)| (w, p)).collect();
+    check_distinct(&outs, &inputs).map_err(Failure::output)?;
+    outputs
+        .iter()
+        .map(|&(_, p, overwrite)| Output::claim(p, overwrite).map_err(Failure::output))
+        .collect()
+}
+
+/// Put finished output files in place, in order.
+pub fn commit_outputs(outputs: Vec<Output>) -> Result<(), Failure> {
+    for o in outputs {
+        o.commit().map_err(Failure::output)?;
+    }
+    Ok(())
 }
 
 /// Parse `123`, `4k`, `512M`, `2G`, `1.5GB`.
@@ -373,11 +414,10 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         return Err(Failure::invalid("--threads: must be at least 1"));
     }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
-    // Check the output before any work.
-    let out: Option<PathBuf> = if a.no_output {
+    // Claim every output before any work (docs/RELIABILITY.md, "Output").
+    let out_path: Option<PathBuf> = if a.no_output {
         None
     } else if let Some(o) = &a.out {
-        check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
         Some(o.clone())
     } else {
         let o = default_out(&a.net.origin());
@@ -385,39 +425,52 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
             std::fs::create_dir_all(d)
                 .map_err(|e| Failure::runtime(format!("cannot create {}: {e}", d.display())))?;
         }
-        check_output_path(&o, true).map_err(Failure::invalid)?;
         Some(o)
     };
-    let opts = RunOptions {
+    let delays_path = a
+        .connectivity
+        .as_deref()
+        .map(cortexsim::io::mtx::delays_path);
+    let mut wanted: Vec<(&str, &Path, bool)> = Vec::new();
+    if let Some(o) = &out_path {
+        // The default output is replaced; an explicit one only with --overwrite.
+        wanted.push(("--out", o, a.overwrite || a.out.is_none()));
+    }
+    if let (Some(c), Some(d)) = (&a.connectivity, &delays_path) {
+        wanted.push(("--connectivity", c, a.overwrite));
+        wanted.push(("the --connectivity delays file", d, a.overwrite));
+    }
+    if let Some(p) = &a.plot {
+        // A figure is replaced, as by every other command that draws one.
+        wanted.push(("--plot", p, true));
+    }
+    let mut claims = claim_outputs(&a.net, &wanted)?.into_iter();
+    let out = out_path.as_ref().and_then(|_| claims.next());
+    let conn = a
+        .connectivity
+        .as_ref()
+        .and_then(|_| Some((claims.next()?, claims.next()?)));
+    let plot_out = a.plot.as_ref().and_then(|_| claims.next());
+    let mut opts = RunOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
         keep_spikes: raster.is_some(),
         warmup_ms: a.warmup.unwrap_or(0.0),
+        stop: None,
     };
-    if let Some(c) = &a.connectivity {
-        check_output_path(c, a.overwrite).map_err(Failure::invalid)?;
-        check_output_path(&cortexsim::io::mtx::delays_path(c), a.overwrite)
-            .map_err(Failure::invalid)?;
-    }
     let mut built = run::build(&net, &opts).map_err(Failure::build)?;
-    if let Some(c) = &a.connectivity {
-        let dp = cortexsim::io::mtx::write(&built.sim, c).map_err(Failure::runtime)?;
-        if !a.json {
-            eprintln!(
-                "connectivity: {} (weights), {} (delays, ms)",
-                c.display(),
-                dp.display()
-            );
-        }
+    if let Some((w, d)) = &conn {
+        cortexsim::io::mtx::write(&built.sim, w.temp(), d.temp()).map_err(Failure::runtime)?;
     }
     print_warnings(&built.sim.warnings);
+    opts.stop = Some(interrupt::install()?);
     if let Some(o) = &out {
-        let w = SonataWriter::create(o, &net).map_err(Failure::runtime)?;
+        let w = SonataWriter::create(o.temp(), &net).map_err(Failure::runtime)?;
         built.sim.set_sink(Box::new(w));
     }
     let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut bar = ProgressBar::new(net.simulation.dt);
-    let out_name = out.as_ref().map(|o| o.display().to_string());
+    let out_name = out_path.as_ref().map(|o| o.display().to_string());
     let (sim, mut summary, result) = run::run(
         &net,
         &a.net.origin().display(),
@@ -428,13 +481,37 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     );
     bar.finish();
     let t_ms = sim.t as f64 * net.simulation.dt;
-    match result {
-        Err(run::RunError::Sim(e)) => return Err(Failure::sim(e)),
-        Err(run::RunError::Output(e)) => return Err(Failure::runtime(e)),
-        Ok(()) => {}
-    }
-    if let Some((p, sel)) = &raster {
-        plot_raster(&a, &net, &sim, sel, t_ms, p)?;
+    let unchanged = |o: &Output| {
+        if o.dest().exists() {
+            format!("; {} was not changed", o.dest().display())
+        } else {
+            String::new()
+        }
+    };
+    let interrupted = match result {
+        Err(run::RunError::Sim(SimError::Output(e))) | Err(run::RunError::Output(e)) => {
+            // The partial file is removed when `out` is dropped (after `sim` closes it).
+            let tail = out.as_ref().map(unchanged).unwrap_or_default();
+            return Err(Failure::runtime(format!("{e}{tail}")));
+        }
+        Err(run::RunError::Sim(e)) => {
+            let mut msg = e.to_string();
+            drop(sim); // closes the partial file (with what was buffered)
+            if let Some(mut o) = out {
+                let kept = o.keep_partial();
+                msg += &format!(
+                    "; the spikes up to the failure are in {} (status incomplete){}",
+                    kept.display(),
+                    unchanged(&o)
+                );
+            }
+            return Err(Failure::runtime(msg));
+        }
+        Err(run::RunError::Interrupted { t_ms }) => Some(t_ms),
+        Ok(()) => None,
+    };
+    if let (Some((p, sel)), Some(po)) = (&raster, &plot_out) {
+        plot_raster(&a, &net, &sim, sel, t_ms, po.temp())?;
         summary["plot"] = json!(p.display().to_string());
         summary["raster_populations"] = json!(
             sel.iter()
@@ -442,12 +519,44 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
                 .collect::<Vec<_>>()
         );
     }
+    let mut finished: Vec<Output> = out.into_iter().collect();
+    if let Some((w, d)) = conn {
+        finished.extend([w, d]);
+        if !a.json
+            && let Some(c) = &a.connectivity
+        {
+            eprintln!(
+                "connectivity: {} (weights), {} (delays, ms)",
+                c.display(),
+                delays_path.as_deref().unwrap_or(c).display()
+            );
+        }
+    }
+    finished.extend(plot_out);
+    commit_outputs(finished)?;
     if a.json {
         println!("{summary}");
     } else {
         print_run_summary(&summary);
     }
-    Ok(())
+    match (interrupted, &out_path) {
+        (Some(t), Some(o)) => Err(Failure {
+            code: EXIT_INTERRUPTED,
+            msg: format!(
+                "interrupted by a signal at t = {t} ms of {} ms; {} holds everything up to then (status = \"interrupted\")",
+                net.simulation.t_stop,
+                o.display()
+            ),
+        }),
+        (Some(t), None) => Err(Failure {
+            code: EXIT_INTERRUPTED,
+            msg: format!(
+                "interrupted by a signal at t = {t} ms of {} ms",
+                net.simulation.t_stop
+            ),
+        }),
+        (None, _) => Ok(()),
+    }
 }
 
 /// The spike raster of a spiking run (`--plot`), from the spikes kept in memory.

@@ -57,8 +57,7 @@ pub(super) fn check_plot_path(p: &Path) -> Result<(), Failure> {
 
 /// Write the recorded rates as CSV: `t_ms,<pop1>,<pop2>,...`, one row per sample.
 pub fn write_csv(run: &RateRun, path: &Path) -> Result<(), Failure> {
-    let fail =
-        |e: std::io::Error| Failure::runtime(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| Failure::runtime(cortexsim::io::output::io_message(&e, path));
     let file = std::fs::File::create(path).map_err(fail)?;
     let mut w = std::io::BufWriter::new(file);
     write!(w, "t_ms").map_err(fail)?;
@@ -78,12 +77,20 @@ pub fn write_csv(run: &RateRun, path: &Path) -> Result<(), Failure> {
 
 /// `cortexsim run` on a rate file.
 pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failure> {
-    if let Some(o) = &a.out {
-        cortexsim::io::sonata::check_output_path(o, a.overwrite).map_err(Failure::invalid)?;
-    }
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
+    // Claimed before any work; written under temporary names and renamed at the end.
+    let mut wanted: Vec<(&str, &Path, bool)> = Vec::new();
+    if let Some(o) = &a.out {
+        wanted.push(("--out", o, a.overwrite));
+    }
+    if let Some(p) = &a.plot {
+        wanted.push(("--plot", p, true));
+    }
+    let mut claims = super::claim_outputs(&a.net, &wanted)?.into_iter();
+    let out = a.out.as_ref().and_then(|_| claims.next());
+    let plot_out = a.plot.as_ref().and_then(|_| claims.next());
     let opts = f.sim.run_opts();
     let t0 = Instant::now();
     let run = rate::run(&f.net, &opts).map_err(rate_failure)?;
@@ -97,11 +104,12 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
             json!({"rate_hz": s.mean_hz, "min_hz": s.min_hz, "max_hz": s.max_hz}),
         );
     }
-    if let Some(o) = &a.out {
-        write_csv(&run, o)?;
+    if let Some(o) = &out {
+        write_csv(&run, o.temp())?;
     }
     #[cfg(feature = "plots")]
-    if let Some(p) = &a.plot {
+    if let Some(p) = &plot_out {
+        let p = p.temp();
         let e_first: Vec<&str> = match &f.hierarchy {
             Some(_) => order
                 .iter()
@@ -112,6 +120,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         };
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
+    super::commit_outputs(out.into_iter().chain(plot_out).collect())?;
     let j = json!({
         "kind": "rate",
         "network": a.net.origin().display(),

@@ -1,6 +1,7 @@
 //! O1: SONATA output round trip through HDF5 — layout, attributes, counts equal to the
 //! summary, time order — and N1: a run that becomes numerically unstable stops with a
-//! clear error and leaves a file that says it is incomplete.
+//! clear error, does not create its `--out` file and keeps the partial file, which says
+//! it is incomplete.
 
 use crate::common;
 use std::process::Command;
@@ -135,7 +136,22 @@ weight = 1e306
         "{err}"
     );
     assert!(!err.contains("panicked"));
-    let f = hdf5::File::open(&out).unwrap();
+    assert!(!out.exists(), "a failed run must not put its file in place");
+    let partial = dir.path().join(format!("bad.partial-{}.h5", o_pid(&err)));
+    assert!(
+        err.contains(&format!(
+            "spikes up to the failure are in {}",
+            partial.display()
+        )),
+        "{err}"
+    );
+    let f = hdf5::File::open(&partial).unwrap();
     let status: hdf5::types::VarLenUnicode = f.attr("status").unwrap().read_scalar().unwrap();
     assert_eq!(status.as_str(), "incomplete");
+}
+
+/// The PID in the name of the partial file that a failure message names.
+fn o_pid(err: &str) -> String {
+    let i = err.find(".partial-").expect("no partial file named") + ".partial-".len();
+    err[i..].chars().take_while(char::is_ascii_digit).collect()
 }

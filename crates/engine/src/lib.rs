@@ -35,6 +35,7 @@ use crate::record::{Recording, SpikeSink, VmSeries};
 use cortexsim_spec::Network;
 use partition::{Partition, SliceSpikes, SpikeBuf};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -239,10 +240,29 @@ impl Simulation {
         mut progress: impl FnMut(u64) + Send,
     ) -> Result<(), SimError> {
         let pool = std::sync::Arc::clone(&self.pool);
-        pool.install(|| self.run_slices(steps, &mut progress))
+        pool.install(|| self.run_slices(steps, &mut progress, None))
+            .map(|_| ())
     }
 
-    fn run_slices(&mut self, steps: u64, progress: &mut impl FnMut(u64)) -> Result<(), SimError> {
+    /// [`run_for`](Self::run_for) that also stops at the first slice boundary after `stop`
+    /// is set (a signal handler sets it): every population has then been simulated, and
+    /// its spikes recorded, to the same step `self.t`. Returns `true` if it stopped early.
+    pub fn run_for_until(
+        &mut self,
+        steps: u64,
+        mut progress: impl FnMut(u64) + Send,
+        stop: &AtomicBool,
+    ) -> Result<bool, SimError> {
+        let pool = std::sync::Arc::clone(&self.pool);
+        pool.install(|| self.run_slices(steps, &mut progress, Some(stop)))
+    }
+
+    fn run_slices(
+        &mut self,
+        steps: u64,
+        progress: &mut impl FnMut(u64),
+        stop: Option<&AtomicBool>,
+    ) -> Result<bool, SimError> {
         let end = self.t + steps;
         // Reserve recorder memory for this run outside the loop.
         for p in &mut self.parts {
@@ -263,6 +283,9 @@ impl Simulation {
         self.recording.reserve_until(end);
         let m = self.min_delay;
         while self.t < end {
+            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return Ok(true);
+            }
             let len = m.min(end - self.t) as usize;
             let (t0, prev_t0) = (self.t, self.prev_t0);
             let prev = &self.prev_spikes;
@@ -299,7 +322,7 @@ impl Simulation {
             self.t += len as u64;
             progress(self.t);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Run to the network's `t_stop`.

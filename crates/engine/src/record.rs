@@ -10,7 +10,13 @@ use serde::Serialize;
 /// Receives spikes in time order (per population: by_time).
 pub trait SpikeSink: Send {
     fn push(&mut self, pop: usize, node_id: u32, t_ms: f64) -> Result<(), String>;
-    /// Write the remaining buffered spikes and the recorder data; mark the file complete.
+    /// Called after every slice: every spike up to `t_ms` has been pushed (a file may
+    /// flush here now and then, so that a killed run loses a bounded amount).
+    fn slice_done(&mut self, _t_ms: f64) -> Result<(), String> {
+        Ok(())
+    }
+    /// Write the remaining buffered spikes and the recorder data; mark the file with
+    /// `rec.status` and close it.
     fn finish(&mut self, rec: &FinalData) -> Result<(), String>;
 }
 
@@ -33,6 +39,10 @@ pub struct FinalData<'a> {
     pub rates: Vec<(String, f64, Vec<f64>)>,
     pub vm: Vec<VmSeries>,
     pub summary_json: &'a str,
+    /// `"complete"`, or `"interrupted"` for a run stopped early (by a signal).
+    pub status: &'a str,
+    /// The time every population was simulated to, ms.
+    pub t_ms: f64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -133,6 +143,9 @@ impl Recording {
                     }
                 }
             }
+        }
+        if let Some(sink) = &mut self.sink {
+            sink.slice_done((t0 + len as u64) as f64 * dt)?;
         }
         Ok(())
     }

@@ -1,4 +1,6 @@
 //! Output files: SONATA HDF5 spikes with population rates and sampled potentials;
-//! Matrix Market connectivity.
+//! Matrix Market connectivity; `output`, how every output file is claimed, written
+//! under a temporary name and put in place.
 pub mod mtx;
+pub mod output;
 pub mod sonata;

@@ -8,6 +8,7 @@
 use cortexsim_engine::Simulation;
 use cortexsim_engine::partition::Delays;
 use sprs::TriMat;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// (weights, delays in ms), both `[target, source]` over global ids.
@@ -49,12 +50,20 @@ pub fn delays_path(path: &Path) -> PathBuf {
     path.with_file_name(format!("{stem}.delays.mtx"))
 }
 
-/// Write both files; returns the delays path.
-pub fn write(sim: &Simulation, path: &Path) -> Result<PathBuf, String> {
+/// Write the weights to `weights` and the delays to `delays` (the CLI passes the
+/// temporary files of [`crate::output`], then renames them into place). A full disk is
+/// reported as "no space left on device at PATH".
+pub fn write(sim: &Simulation, weights: &Path, delays: &Path) -> Result<(), String> {
     let (w, d) = connectivity(sim);
-    sprs::io::write_matrix_market(path, &w)
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    let dp = delays_path(path);
-    sprs::io::write_matrix_market(&dp, &d).map_err(|e| format!("writing {}: {e}", dp.display()))?;
-    Ok(dp)
+    write_one(&w, weights)?;
+    write_one(&d, delays)
+}
+
+/// One matrix, with the buffered tail flushed explicitly (`sprs::io::write_matrix_market`
+/// drops its buffer, so an error in the last write, e.g. a full disk, would go unseen).
+fn write_one(m: &TriMat<f64>, path: &Path) -> Result<(), String> {
+    let msg = |e: std::io::Error| crate::output::io_message(&e, path);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(msg)?);
+    sprs::io::write_matrix_market_to_bufwrite(&mut out, m).map_err(msg)?;
+    out.flush().map_err(msg)
 }

@@ -12,16 +12,30 @@
 //! ```
 //!
 //! Spikes are streamed: buffered per population and appended to chunked, resizable,
-//! unfiltered datasets (the libsonata wheel cannot read deflate) whenever the buffer is
-//! full, and the file is flushed, so an interrupted run leaves a readable file whose
-//! `status` says `incomplete`. hdf5-metno serialises all HDF5 calls: we write from the
-//! main thread only.
+//! unfiltered datasets (the libsonata wheel cannot read deflate) whenever a buffer is full
+//! and, at the end of a slice, at least every [`FLUSH_INTERVAL`] of wall time; the file is
+//! then flushed and its attribute `t_written_ms` says up to which time every population's
+//! spikes are in it. A run killed outright (SIGKILL, power loss) therefore loses at most the
+//! spikes of the last ~2 s of wall time, and its file says `incomplete`. A dataset is
+//! extended only together with its data: if the write fails the extent is set back (best
+//! effort: after ENOSPC HDF5 cannot always shrink a dataset), the writer writes no more,
+//! and the CLI removes the file — a failed write never leaves a file with made-up spikes
+//! (an extended, unwritten range reads as t = 0, neuron 0). At the end the status becomes
+//! `complete` (or `interrupted`, with `t_written_ms` the time reached) and the file is
+//! closed, close errors included. The writer writes where it is told; the CLI gives it a temporary path
+//! ([`crate::output`]) and renames the closed file into place. A full disk is reported as
+//! "no space left on device at PATH". hdf5-metno serialises all HDF5 calls: we write from
+//! the main thread only.
 
 use cortexsim_engine::record::{FinalData, SpikeSink, VmSeries};
 use cortexsim_spec::Network;
 use hdf5::types::VarLenUnicode;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// Buffered spikes are written out at least this often (wall time, checked after every slice).
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 
 #[allow(non_camel_case_types)]
 #[derive(hdf5::H5Type, Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,18 +51,44 @@ struct PopOut {
     ids: hdf5::Dataset,
     buf_t: Vec<f64>,
     buf_id: Vec<u64>,
+    /// Spikes appended to the datasets.
     written: usize,
+    /// Spikes known to be on disk (appended before the last successful file flush).
+    durable: usize,
 }
 
+/// The streaming writer of one SONATA file (module docs).
 pub struct SonataWriter {
-    file: hdf5::File,
+    /// `None` once finished (the file is closed).
+    file: Option<hdf5::File>,
     pops: Vec<Option<PopOut>>,
-    names: Vec<String>,
+    path: PathBuf,
     cap: usize,
+    last_flush: Instant,
+    /// A write failed: the file is not written again (the caller removes it).
+    broken: bool,
+    /// The end of the last slice whose spikes were all pushed, ms.
+    t_done: f64,
+    /// `t_written_ms` of the last successful flush.
+    t_durable: f64,
 }
 
-fn e2s(e: hdf5::Error) -> String {
-    e.to_string()
+/// An HDF5 error as a message; a full disk (ENOSPC anywhere in HDF5's error stack) as
+/// "no space left on device at PATH".
+pub fn h5_message(e: &hdf5::Error, path: &Path) -> String {
+    let full = e.stack().is_some_and(|s| {
+        s.iter().any(|f| {
+            let d = f.desc();
+            d.contains("No space left on device")
+                || d.contains("errno = 28,")
+                || d.contains("Disk quota exceeded")
+        })
+    });
+    if full {
+        crate::output::no_space_message(path)
+    } else {
+        format!("writing {}: {e}", path.display())
+    }
 }
 
 fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
@@ -62,38 +102,11 @@ fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
         .write_scalar(&v)
 }
 
-/// Check an output path before any work: refuses an existing file unless `overwrite`,
-/// a missing directory, or an unwritable location (the message names the path).
-pub fn check_output_path(path: &Path, overwrite: bool) -> Result<(), String> {
-    if path.exists() && !overwrite {
-        return Err(format!(
-            "output file {} exists; pass --overwrite to replace it",
-            path.display()
-        ));
-    }
-    if path.is_dir() {
-        return Err(format!("output path {} is a directory", path.display()));
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(format!("output directory {} does not exist", dir.display()));
-    }
-    // Probe writability without touching an existing file.
-    let probe = dir.join(format!(".cortexsim-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| format!("cannot write to {}: {e}", dir.display()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
 impl SonataWriter {
     pub const BUFFER_SPIKES: usize = 1 << 19;
 
     pub fn create(path: &Path, net: &Network) -> Result<SonataWriter, String> {
-        let file = hdf5::File::create(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let file = hdf5::File::create(path).map_err(|e| h5_message(&e, path))?;
         let inner = || -> hdf5::Result<Vec<Option<PopOut>>> {
             file.new_attr::<u32>()
                 .create("magic")?
@@ -103,6 +116,9 @@ impl SonataWriter {
                 .create("version")?
                 .write(&[0u32, 1])?;
             str_attr(&file, "status", "incomplete")?;
+            file.new_attr::<f64>()
+                .create("t_written_ms")?
+                .write_scalar(&0.0)?;
             str_attr(
                 &file,
                 "generator",
@@ -136,20 +152,25 @@ impl SonataWriter {
                     buf_t: Vec::new(),
                     buf_id: Vec::new(),
                     written: 0,
+                    durable: 0,
                 }));
             }
             Ok(pops)
         };
-        let pops = inner().map_err(|e| format!("writing {}: {e}", path.display()))?;
-        file.flush().map_err(e2s)?;
+        let pops = inner().map_err(|e| h5_message(&e, path))?;
+        file.flush().map_err(|e| h5_message(&e, path))?;
         let total_cap = Self::BUFFER_SPIKES;
         let n_out = pops.iter().filter(|p| p.is_some()).count().max(1);
         let cap = (total_cap / n_out).max(4096);
         let mut w = SonataWriter {
-            file,
+            file: Some(file),
             pops,
-            names: net.populations.iter().map(|p| p.name.clone()).collect(),
+            path: path.to_path_buf(),
             cap,
+            last_flush: Instant::now(),
+            broken: false,
+            t_done: 0.0,
+            t_durable: 0.0,
         };
         for p in w.pops.iter_mut().flatten() {
             p.buf_t.reserve_exact(cap);
@@ -158,18 +179,70 @@ impl SonataWriter {
         Ok(w)
     }
 
+    /// Append a population's buffered spikes. Each dataset is extended and written in one
+    /// go; if either fails, both extents are set back to what was written before (best
+    /// effort, module docs), as HDF5 fills an extended, unwritten range with zeros:
+    /// "t = 0, neuron 0".
     fn flush_pop(p: &mut PopOut) -> hdf5::Result<()> {
         if p.buf_t.is_empty() {
             return Ok(());
         }
         let (a, b) = (p.written, p.written + p.buf_t.len());
-        p.ts.resize(b)?;
-        p.ids.resize(b)?;
-        p.ts.write_slice(&p.buf_t[..], a..b)?;
-        p.ids.write_slice(&p.buf_id[..], a..b)?;
+        let r = (|| {
+            p.ts.resize(b)?;
+            p.ts.write_slice(&p.buf_t[..], a..b)?;
+            p.ids.resize(b)?;
+            p.ids.write_slice(&p.buf_id[..], a..b)
+        })();
+        if let Err(e) = r {
+            let _ = p.ts.resize(a);
+            let _ = p.ids.resize(a);
+            return Err(e);
+        }
         p.written = b;
         p.buf_t.clear();
         p.buf_id.clear();
+        Ok(())
+    }
+
+    /// Write every population's buffer, record that all spikes up to `t_ms` are in the
+    /// file, and flush it to disk.
+    fn flush_all(&mut self, t_ms: f64) -> hdf5::Result<()> {
+        let Some(f) = &self.file else {
+            return Ok(());
+        };
+        if self.broken {
+            return Err("an earlier write to this file failed".into());
+        }
+        let r = (|| {
+            for p in self.pops.iter_mut().flatten() {
+                Self::flush_pop(p)?;
+            }
+            f.attr("t_written_ms")?.write_scalar(&t_ms)?;
+            f.flush()
+        })();
+        if let Err(e) = r {
+            // Data still in HDF5's cache when the flush failed may never reach the disk:
+            // shrink every dataset back to what the last successful flush wrote. On a
+            // full disk HDF5 cannot always do even that (measured: "B-tree key not
+            // found"), so the file is written no more and the caller removes it.
+            self.broken = true;
+            for p in self.pops.iter_mut().flatten() {
+                let _ = p.ts.resize(p.durable);
+                let _ = p.ids.resize(p.durable);
+                p.written = p.durable;
+            }
+            let _ = f
+                .attr("t_written_ms")
+                .and_then(|a| a.write_scalar(&self.t_durable));
+            let _ = f.flush();
+            return Err(e);
+        }
+        for p in self.pops.iter_mut().flatten() {
+            p.durable = p.written;
+        }
+        self.t_durable = t_ms;
+        self.last_flush = Instant::now();
         Ok(())
     }
 }
@@ -182,18 +255,31 @@ impl SpikeSink for SonataWriter {
         p.buf_t.push(t_ms);
         p.buf_id.push(node_id as u64);
         if p.buf_t.len() >= self.cap {
-            Self::flush_pop(p).map_err(e2s)?;
-            self.file.flush().map_err(e2s)?;
+            Self::flush_pop(p).map_err(|e| {
+                self.broken = true;
+                h5_message(&e, &self.path)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn slice_done(&mut self, t_ms: f64) -> Result<(), String> {
+        self.t_done = t_ms;
+        if self.last_flush.elapsed() >= FLUSH_INTERVAL {
+            self.flush_all(t_ms)
+                .map_err(|e| h5_message(&e, &self.path))?;
         }
         Ok(())
     }
 
     fn finish(&mut self, fin: &FinalData) -> Result<(), String> {
-        let f = &self.file;
-        let mut inner = || -> hdf5::Result<()> {
-            for p in self.pops.iter_mut().flatten() {
-                Self::flush_pop(p)?;
-            }
+        let path = self.path.clone();
+        let msg = |e: hdf5::Error| h5_message(&e, &path);
+        self.flush_all(fin.t_ms).map_err(msg)?;
+        let Some(f) = self.file.take() else {
+            return Err(format!("{}: finished twice", path.display()));
+        };
+        let inner = || -> hdf5::Result<()> {
             if !fin.rates.is_empty() {
                 let g = f.create_group("rates")?;
                 for (name, bin, rates) in &fin.rates {
@@ -231,13 +317,25 @@ impl SpikeSink for SonataWriter {
                         .create("node_ids")?;
                 }
             }
-            str_attr(f, "summary", fin.summary_json)?;
-            str_attr(f, "status", "complete")?;
+            str_attr(&f, "summary", fin.summary_json)?;
+            // Everything else is on disk before the status says so.
             f.flush()?;
-            Ok(())
+            str_attr(&f, "status", fin.status)?;
+            f.flush()
         };
-        inner().map_err(|e| format!("finishing the output file: {e}"))?;
-        let _ = &self.names;
-        Ok(())
+        inner().map_err(msg)?;
+        // Close explicitly (after every dataset handle): errors at close are errors too.
+        self.pops.clear();
+        f.close().map_err(msg)
+    }
+}
+
+impl Drop for SonataWriter {
+    /// A writer dropped unfinished (the run failed, but not its writes) writes what it has
+    /// buffered, best effort, so that the partial file holds every spike up to the failure.
+    fn drop(&mut self) {
+        if self.file.is_some() && !self.broken {
+            let _ = self.flush_all(self.t_done);
+        }
     }
 }

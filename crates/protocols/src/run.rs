@@ -8,7 +8,12 @@
 //! partitions, per-population statistics ([`cortexsim_engine::record::summarize`]),
 //! synapses (total, per projection, bytes), memory (estimate, peak RSS), timings (build,
 //! warm-up, simulate, write), real-time factor, synaptic events per second, output,
-//! spikes written, warnings and status (`complete` / `failed`).
+//! spikes written, warnings and status (`complete` / `interrupted` / `failed`).
+//!
+//! **Interruption.** With [`RunOptions::stop`] set (the CLI's SIGINT/SIGTERM handler sets
+//! it), the run stops at the next slice boundary — every population simulated and
+//! recorded to the same time — and still finishes the output (rates, potentials, summary)
+//! with status `interrupted`; [`run`] then returns [`RunError::Interrupted`].
 //!
 //! **Synaptic events** are counted as the spikes of each source population after the
 //! warm-up times the mean out-degree of each of its projections (synapses of the
@@ -19,6 +24,8 @@ use cortexsim_engine::record::{FinalData, summarize};
 use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim_spec::Network;
 use serde_json::{Value as Json, json};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 /// How to run (what the command line's flags set).
@@ -32,6 +39,9 @@ pub struct RunOptions {
     pub keep_spikes: bool,
     /// Simulate this many ms first, neither timed nor counted in the event rate.
     pub warmup_ms: f64,
+    /// When set (e.g. by a signal handler), stop at the next slice boundary and finish
+    /// the output as `interrupted` (module docs).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// A built simulation and its build time.
@@ -64,7 +74,8 @@ pub type Progress<'a> = &'a mut (dyn FnMut(u64, u64, f64) + Send);
 /// Run a built simulation to the network's `t_stop`: the warm-up, then the timed
 /// simulation (reporting to `progress`, if any, once per slice), then the output's final data; returns the
 /// summary (module docs) and the first failure, if any. A failed run leaves its output
-/// marked incomplete: the sink is not finished.
+/// marked incomplete: the sink is not finished. An interrupted run finishes it (status
+/// `interrupted`) and returns [`RunError::Interrupted`].
 pub fn run(
     net: &Network,
     network_name: &str,
@@ -77,8 +88,12 @@ pub fn run(
     let dt = net.simulation.dt;
     let warm_steps = ((opts.warmup_ms / dt).round() as u64).min(net.simulation.steps);
     let t_warm = Instant::now();
+    let stop = opts.stop.as_deref();
+    let mut stopped = false;
     let mut result = if warm_steps > 0 {
-        sim.run_for(warm_steps, |_| {}).map_err(RunError::Sim)
+        advance(&mut sim, warm_steps, |_| {}, stop)
+            .map(|s| stopped = s)
+            .map_err(RunError::Sim)
     } else {
         Ok(())
     };
@@ -86,18 +101,27 @@ pub fn run(
     let spikes_after_warmup = sim.recording.pop_spikes.clone();
     let steps = net.simulation.steps - warm_steps;
     let t_sim = Instant::now();
-    if result.is_ok() {
+    if result.is_ok() && !stopped {
         result = match progress {
-            Some(p) => sim.run_for(steps, |t| {
-                p(t - warm_steps, steps, t_sim.elapsed().as_secs_f64())
-            }),
-            None => sim.run_for(steps, |_| {}),
+            Some(p) => advance(
+                &mut sim,
+                steps,
+                |t| p(t - warm_steps, steps, t_sim.elapsed().as_secs_f64()),
+                stop,
+            ),
+            None => advance(&mut sim, steps, |_| {}, stop),
         }
+        .map(|s| stopped = s)
         .map_err(RunError::Sim);
     }
     let sim_s = t_sim.elapsed().as_secs_f64();
     let t_ms = sim.t as f64 * dt;
     let pops = summarize(&sim.recording, net, t_ms);
+    let status = match (&result, stopped) {
+        (Err(_), _) => "failed",
+        (Ok(()), true) => "interrupted",
+        (Ok(()), false) => "complete",
+    };
     let mut summary = json!({
         "network": network_name,
         "t_stop_ms": t_ms,
@@ -119,7 +143,7 @@ pub fn run(
         "output": output_name,
         "spikes_written": 0,
         "warnings": sim.warnings,
-        "status": if result.is_ok() { "complete" } else { "failed" },
+        "status": status,
     });
     let events = synaptic_events(net, &sim, &spikes_after_warmup);
     summary["synaptic_events_per_s"] = json!(if sim_s > 0.0 { events / sim_s } else { 0.0 });
@@ -134,10 +158,15 @@ pub fn run(
                     .filter_map(|p| sim.vm_samples(p))
                     .collect(),
                 summary_json: &summary_text,
+                status,
+                t_ms,
             })
         {
             result = Err(RunError::Output(e));
         }
+    }
+    if result.is_ok() && stopped {
+        result = Err(RunError::Interrupted { t_ms });
     }
     summary["timings_s"]["write"] = json!(t_write.elapsed().as_secs_f64());
     (sim, summary, result)
@@ -152,6 +181,23 @@ pub enum RunError {
     /// The output could not be finished.
     #[error("{0}")]
     Output(String),
+    /// Stopped early on request ([`RunOptions::stop`]) at `t_ms`; the output was
+    /// finished with status `interrupted`.
+    #[error("interrupted at t = {t_ms} ms")]
+    Interrupted { t_ms: f64 },
+}
+
+/// Simulate `steps` more steps, stopping early when `stop` is set; `true` if it did.
+fn advance(
+    sim: &mut Simulation,
+    steps: u64,
+    progress: impl FnMut(u64) + Send,
+    stop: Option<&AtomicBool>,
+) -> Result<bool, SimError> {
+    match stop {
+        Some(s) => sim.run_for_until(steps, progress, s),
+        None => sim.run_for(steps, progress).map(|()| false),
+    }
 }
 
 /// Synaptic events since `spikes_before` (per-population spike counts): the spikes of
