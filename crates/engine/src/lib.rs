@@ -18,22 +18,26 @@
 //! The loop runs in *slices* of `min_delay` steps. One parallel region per slice: every
 //! partition first delivers the spikes of the previous slice (one flat list in (step,
 //! gid) order, [`partition::SliceSpikes`], rows prefetched ahead), then updates its
-//! neurons for the slice, writing its own spike buffer. Since every delay is at least a
+//! neurons for the slice, writing its own spike buffer; the buffers become the next
+//! slice's list through the one exchange seam, [`exchange::Exchange`]. The running state
+//! is saved and restored through [`state`]. Since every delay is at least a
 //! slice, no spike is needed inside the slice it is emitted in — the exchange scheme NEST
 //! uses between MPI ranks. The whole loop runs inside the thread pool, so the regions are
 //! forked from a worker (no kernel wake-up per slice).
 
 pub mod connect;
+pub mod exchange;
 pub mod memory;
 pub mod partition;
 pub mod record;
 pub mod rng;
+pub mod state;
 pub mod stimulus;
 
 use crate::connect::{ProjPlan, Scratch};
 use crate::record::{Recording, SpikeSink, VmSeries};
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
-use cortexsim_neuron::State;
+use cortexsim_neuron::{NeuronModel, Route, State};
 use cortexsim_spec::{Dist, Network, StimulusKind};
 use partition::{
     Block, BlockParts, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf,
@@ -98,6 +102,10 @@ pub struct Simulation {
     prev_spikes: SliceSpikes,
     /// Per partition: its spikes of the current slice.
     bufs_cur: Vec<SpikeBuf>,
+    /// Makes `prev_spikes` from `bufs_cur` ([`exchange`]).
+    exchange: Box<dyn exchange::Exchange>,
+    /// Layout index of each partition in `parts` (all of them in one process).
+    local_ids: Vec<usize>,
     /// Step at which the spikes in `prev_spikes` were emitted (start of their slice).
     prev_t0: u64,
     /// Current step (the next step to compute).
@@ -269,6 +277,25 @@ pub fn delay_bounds(net: &Network) -> (u64, u64) {
     }
 }
 
+/// Where the weights of a projection or stimulus (`what`, its key path) go on `model`
+/// (validated with the network; checked again for networks built in code).
+fn route(model: &NeuronModel, receptor: Option<&str>, what: &str) -> Result<Route, BuildError> {
+    model.route(receptor).ok_or_else(|| {
+        BuildError::Invalid(match receptor {
+            Some(r) => format!(
+                "{what}.receptor: unknown receptor \"{r}\" of {} (ports: {})",
+                model.name(),
+                model.port_list()
+            ),
+            None => format!(
+                "{what}.receptor: is required for {} (ports: {})",
+                model.name(),
+                model.port_list()
+            ),
+        })
+    })
+}
+
 fn try_vec<T: Clone>(n: usize, v: T, what: &str) -> Result<Vec<T>, BuildError> {
     let mut x = Vec::new();
     x.try_reserve_exact(n)
@@ -320,7 +347,7 @@ impl Simulation {
                     let p = &net.populations[pop];
                     let first_gid = offsets[pop] + off;
                     let kernel = p.model.kernel(dt);
-                    let channels = p.model.channels();
+                    let channels = p.model.n_ports();
                     // Initial potentials, one stream per neuron.
                     let v0: Vec<f64> = (0..n)
                         .map(|i| {
@@ -391,6 +418,7 @@ impl Simulation {
                             rounded += r;
                         }
                         let w0 = pr.weight.constant().unwrap_or(0.0);
+                        let routing = route(&p.model, pr.receptor.as_deref(), &format!("projections[{pi}]"))?;
                         blocks.push(Block::new_unchecked(BlockParts {
                             projection: pi,
                             src_pop: pr.source,
@@ -399,7 +427,8 @@ impl Simulation {
                             targets,
                             weights,
                             weight: w0,
-                            channel: if channels == 2 && w0 < 0.0 { 1 } else { 0 },
+                            ports: channels,
+                            route: if hetero_w { routing } else { routing.fixed(w0) },
                             delays,
                         }));
                     }
@@ -407,8 +436,11 @@ impl Simulation {
                     // for all its blocks, so every cell keeps one arrival order).
                     // (Events address a cell in 31 bits: partitions above 2^30 neurons per
                     // channel deliver directly.)
+                    // (Spikes with a payload are added to the ring directly: no lists for
+                    // partitions that receive from a model with a payload.)
                     let queue = if opts.queue_capacity != Some(0)
                         && channels * (n as usize) < (1 << 31)
+                        && !blocks.iter().any(|b| net.populations[b.src_pop()].model.has_payload())
                         && blocks.iter().any(|b| !matches!(b.delays(), Delays::Const(_)))
                     {
                         let consts = blocks.iter().map(|b| b.weight()).collect();
@@ -433,13 +465,13 @@ impl Simulation {
                     let mut noise = Vec::new();
                     let mut windows = Vec::new();
                     let mut events = Vec::new();
-                    for st in net.stimuli.iter().filter(|s| s.target == pop) {
+                    for (si, st) in net.stimuli.iter().enumerate().filter(|(_, s)| s.target == pop) {
                         let (start, stop) = (steps_of(st.start), steps_of(st.stop));
                         match &st.kind {
                             StimulusKind::Poisson { rate, indegree, weight } => poisson.push(PoissonDrive {
                                 sampler: PoissonSampler::new(rate * *indegree as f64 * dt * 1e-3),
                                 weight: *weight,
-                                channel: if channels == 2 && *weight < 0.0 { 1 } else { 0 },
+                                channel: route(&p.model, st.receptor.as_deref(), &format!("stimuli[{si}]"))?.port(*weight),
                                 start,
                                 stop,
                             }),
@@ -468,10 +500,11 @@ impl Simulation {
                             }
                             StimulusKind::SpikeTrain { times, weights, delay } => {
                                 let d = steps_of(*delay);
+                                let routing = route(&p.model, st.receptor.as_deref(), &format!("stimuli[{si}]"))?;
                                 for (&t, &w) in times.iter().zip(weights) {
                                     let k = steps_of(t);
                                     if k >= start.max(1) && k < stop.max(1) + 1 {
-                                        let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
+                                        let ch = routing.port(w);
                                         events.push((k - 1 + d, ch, w));
                                     }
                                 }
@@ -554,10 +587,21 @@ impl Simulation {
                             available: memory::available_bytes(),
                             detail: "spike buffers".into(),
                         })?;
+                    let mut payload = Vec::new();
+                    if net.populations[p.pop].model.has_payload() {
+                        payload
+                            .try_reserve_exact(p.n * min_delay as usize)
+                            .map_err(|_| BuildError::OutOfMemory {
+                                needed: (p.n * min_delay as usize * 8) as u64,
+                                available: memory::available_bytes(),
+                                detail: "spike payload buffers".into(),
+                            })?;
+                    }
                     Ok(SpikeBuf {
                         pop: p.pop,
                         pop_offset: p.pop_offset,
                         local,
+                        payload,
                         step_end: Vec::with_capacity(min_delay as usize + 1),
                         len: 0,
                     })
@@ -567,19 +611,28 @@ impl Simulation {
         let n_parts = parts.len();
         let bufs_cur = mk_bufs(&parts)?;
         let n_total: usize = parts.iter().map(|p| p.n).sum();
-        let prev_spikes =
-            SliceSpikes::with_capacity(n_total * min_delay as usize, min_delay as usize)
-                .ok_or_else(|| BuildError::OutOfMemory {
-                    needed: (n_total * min_delay as usize * 8) as u64,
-                    available: memory::available_bytes(),
-                    detail: "spike exchange buffer".into(),
-                })?;
+        let with_payload = net.populations.iter().any(|p| p.model.has_payload());
+        let slice_spikes = if with_payload {
+            SliceSpikes::with_payload
+        } else {
+            SliceSpikes::with_capacity
+        };
+        let prev_spikes = slice_spikes(n_total * min_delay as usize, min_delay as usize)
+            .ok_or_else(|| BuildError::OutOfMemory {
+                needed: (n_total * min_delay as usize * 8) as u64,
+                available: memory::available_bytes(),
+                detail: "spike exchange buffer".into(),
+            })?;
         let recording = Recording::new(net, opts.keep_spikes);
         Ok(Simulation {
             net: net.clone(),
             parts,
             prev_spikes,
             bufs_cur,
+            exchange: Box::new(exchange::SingleProcess {
+                partitions: n_parts,
+            }),
+            local_ids: (0..n_parts).collect(),
             prev_t0: 0,
             t: 0,
             min_delay,
@@ -670,7 +723,8 @@ impl Simulation {
             self.recording
                 .record_slice(&self.bufs_cur, t0, self.net.simulation.dt)
                 .map_err(SimError::Output)?;
-            self.prev_spikes.fill(&self.bufs_cur);
+            self.exchange
+                .exchange(&self.local_ids, &self.bufs_cur, &mut self.prev_spikes);
             self.prev_t0 = t0;
             self.t += len as u64;
             progress(self.t);
@@ -701,37 +755,6 @@ impl Simulation {
         self.pool
             .install(|| parts.par_iter_mut().for_each(|p| p.deliver(prev, prev_t0)));
         prev.clear();
-    }
-
-    /// A hash of the complete dynamic state (potentials, currents, refractory counters,
-    /// ring buffers with all emitted spikes delivered), independent of how the run was chunked.
-    pub fn state_hash(&mut self) -> u64 {
-        self.deliver_pending();
-        let t = self.t;
-        for p in &mut self.parts {
-            if let Some(q) = &mut p.queue {
-                q.drain_all(t, p.mask, &mut p.ring);
-            }
-        }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |x: u64| {
-            h ^= x;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        };
-        for p in &self.parts {
-            for xs in [
-                &p.state.v,
-                &p.state.i_ex,
-                &p.state.i_in,
-                &p.state.di_ex,
-                &p.state.di_in,
-            ] {
-                xs.iter().for_each(|x| eat(x.to_bits()));
-            }
-            p.state.r.iter().for_each(|&r| eat(r as u64));
-            p.ring.iter().for_each(|x| eat(x.to_bits()));
-        }
-        h
     }
 
     /// Sampled membrane potentials of a population (`None` without a recorder on it).
@@ -770,6 +793,9 @@ impl Simulation {
         })
     }
 }
+
+#[cfg(test)]
+mod ports_tests;
 
 #[cfg(test)]
 mod tests {

@@ -130,7 +130,7 @@ pub fn estimate(net: &Network) -> Estimate {
             .iter()
             .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         if var_delays {
-            let width = p.model.channels();
+            let width = p.model.n_ports();
             for l in lay.iter().filter(|l| l.pop == pi) {
                 let m = l.size as usize;
                 e.event_lists +=
@@ -138,7 +138,7 @@ pub fn estimate(net: &Network) -> Estimate {
                         as u64;
             }
         }
-        e.ring_buffers += slots * p.model.channels() as u64 * n * 8;
+        e.ring_buffers += slots * p.model.n_ports() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
             s.target == pi

@@ -145,6 +145,10 @@ pub struct Projection {
     pub weight: Dist,
     /// ms (validated: >= dt).
     pub delay: Dist,
+    /// The target model's input port (`receptor = "ex"`); `None`: by the weight's sign
+    /// as the model declares ([`cortexsim_neuron::NeuronModel::route`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receptor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -190,6 +194,10 @@ pub struct Stimulus {
     /// Active window, ms: `[start, stop)`.
     pub start: f64,
     pub stop: f64,
+    /// Input port of the target model for spike inputs (`poisson`, `spike_train`);
+    /// `None`: by the weight's sign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receptor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -232,6 +240,58 @@ pub const TOP_KEYS: &[&str] = &[
     "recorders",
     "description",
 ];
+
+/// The `receptor` of a projection or stimulus onto `target`: a port the target's model
+/// declares; absent, the model must route every weight by its sign. Only spike inputs
+/// (projections, `poisson`, `spike_train`) reach a port.
+/// `stimulus`: the stimulus kind (`None` for a projection).
+fn parse_receptor(
+    o: &Obj,
+    target: &Population,
+    stimulus: Option<&str>,
+) -> Result<Option<String>, SpecError> {
+    let model = &target.model;
+    let receptor = o.str_opt("receptor")?;
+    if let Some(kind) = stimulus
+        && !matches!(kind, "poisson" | "spike_train")
+    {
+        return match receptor {
+            Some(name) => Err(o.err(
+                "receptor",
+                format!("\"{name}\": a `{kind}` stimulus is not made of spikes and reaches no receptor port (receptor applies to poisson and spike_train)"),
+            )),
+            None => Ok(None),
+        };
+    }
+    if model.route(receptor).is_none() {
+        return Err(match receptor {
+            Some(name) => {
+                let hint = reader::did_you_mean(name, model.ports().iter().map(|p| p.name))
+                    .map(|h| format!("; did you mean \"{h}\"?"))
+                    .unwrap_or_default();
+                o.err(
+                    "receptor",
+                    format!(
+                        "unknown receptor \"{name}\" of {} (population \"{}\"; ports: {}){hint}",
+                        model.name(),
+                        target.name,
+                        model.port_list()
+                    ),
+                )
+            }
+            None => o.err(
+                "receptor",
+                format!(
+                    "is required: {} (population \"{}\") routes no weight by its sign; name one of its ports: {}",
+                    model.name(),
+                    target.name,
+                    model.port_list()
+                ),
+            ),
+        });
+    }
+    Ok(receptor.map(str::to_string))
+}
 
 /// Parse TOML text into the raw table (syntax errors carry line and column).
 pub fn parse_toml(text: &str, origin: &str) -> Result<Table, SpecError> {
@@ -529,6 +589,7 @@ impl Network {
                     o.key_path("weight")
                 ));
             }
+            let receptor = parse_receptor(&o, &populations[target], None)?;
             o.finish()?;
             projections.push(Projection {
                 source,
@@ -538,6 +599,7 @@ impl Network {
                 multapses,
                 weight,
                 delay,
+                receptor,
             });
         }
 
@@ -768,12 +830,14 @@ impl Network {
                     }
                 }
             };
+            let receptor = parse_receptor(&o, &populations[target], Some(kind_name))?;
             o.finish()?;
             stimuli.push(Stimulus {
                 target,
                 kind,
                 start,
                 stop,
+                receptor,
             });
         }
 
