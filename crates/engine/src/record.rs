@@ -250,7 +250,7 @@ impl SaveState for Recording {
             bins.extend(got);
         }
         let kept: Vec<u64> = get_vec(r, usize::MAX / 8, "kept spikes")?;
-        if kept.len() % 2 != 0 {
+        if !kept.len().is_multiple_of(2) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "kept spikes: an odd number of words",

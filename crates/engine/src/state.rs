@@ -61,7 +61,7 @@ impl SaveState for Partition {
         match &mut self.vm {
             Some(vm) => {
                 let data: Vec<f64> = get_vec(r, usize::MAX / 8, "membrane-potential samples")?;
-                if data.len() % vm.n.max(1) != 0 {
+                if !data.len().is_multiple_of(vm.n.max(1)) {
                     return Err(bad("membrane-potential samples: not whole rows"));
                 }
                 vm.data = data;
@@ -111,6 +111,9 @@ impl SaveState for Simulation {
         for p in &mut self.parts {
             p.load(r)?;
             let flat: Vec<u64> = get_vec(r, usize::MAX / 8, "event lists")?;
+            if !flat.len().is_multiple_of(2) {
+                return Err(bad("event lists: an odd number of words"));
+            }
             let events: Vec<(u64, u64)> = flat.chunks_exact(2).map(|x| (x[0], x[1])).collect();
             match &mut p.queue {
                 Some(q) => q.restore(t, p.mask, &mut p.ring, &events).map_err(bad)?,

@@ -78,7 +78,8 @@ pub enum SignRoute {
 impl SignRoute {
     fn takes(self, w: f64) -> bool {
         match self {
-            SignRoute::NonNegative => !(w < 0.0),
+            // NaN counts as non-negative, as in the engine's `w < 0.0` test.
+            SignRoute::NonNegative => w.partial_cmp(&0.0) != Some(std::cmp::Ordering::Less),
             SignRoute::Negative => w < 0.0,
             SignRoute::Any => true,
             SignRoute::Never => false,
@@ -147,7 +148,7 @@ impl Route {
 }
 
 /// A neuron model: its parameters type implements this trait (one file per model), and
-/// one line of [`registry!`] makes it known to the network files and the engine.
+/// one line of the `registry!` call makes it known to the network files and the engine.
 pub trait Model: Sized {
     /// Propagators of a population for one `dt`.
     type Kernel: Step;
