@@ -151,6 +151,14 @@ pub fn estimate(net: &Network) -> Estimate {
         }
         // Per-partition spike lists (u32) and the slice's exchange list (u32 pair).
         e.spike_buffers += n * min_d * (4 + 8);
+        if p.model.has_payload() {
+            // The payload of each spike (f64) in the partition's list.
+            e.spike_buffers += n * min_d * 8;
+        }
+    }
+    if net.populations.iter().any(|p| p.model.has_payload()) {
+        // The slice's exchange list then carries a payload (f64) for every spike.
+        e.spike_buffers += net.n_neurons() * min_d * 8;
     }
     let n_total = net.n_neurons();
     e.recorders = n_total * 32 + SINK_BYTES;

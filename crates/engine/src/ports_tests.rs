@@ -235,6 +235,25 @@ fn payload_spikes_are_summed_identically_for_any_thread_count() {
             Some(r) => assert!(*r == out, "{threads} threads differ from 1"),
         }
     }
+    // Paused mid-slice with payload spikes pending, saved and restored: the same run.
+    let mut first = build(&net, 2);
+    first.run_for(233, |_| {}).unwrap();
+    while first.prev_spikes.payloads().is_empty() {
+        first.run_for(1, |_| {}).unwrap();
+    }
+    let pause = first.t;
+    let mut bytes = Vec::new();
+    first.save_state(&mut bytes).unwrap();
+    let mut second = build(&net, 3);
+    second.load_state(&mut &bytes[..]).unwrap();
+    second
+        .run_for(net.simulation.steps - pause, |_| {})
+        .unwrap();
+    let out = (second.recording.kept.clone(), second.state_hash());
+    assert!(
+        reference.as_ref() == Some(&out),
+        "restored payload run differs"
+    );
     let mut plain = net.clone();
     let core = plain.populations[0].model.core();
     plain.populations[0].model = NeuronModel::parse("iaf_psc_delta", None, "m").unwrap();
