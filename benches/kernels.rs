@@ -8,7 +8,7 @@ use std::path::Path;
 use cortexsim::engine::partition::{Block, BlockParts, Delays, Targets};
 use cortexsim::engine::rng::{Rng, StreamBank, purpose, stream};
 use cortexsim::engine::{BuildOptions, Simulation};
-use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, State};
+use cortexsim::neuron::{DeltaParams, ExpParams, Kernel, LifCore, NeuronModel, Route, State};
 use cortexsim::spec::Network;
 use cortexsim::stimulus::PoissonSampler;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -61,7 +61,7 @@ fn bench_neuron_update(c: &mut Criterion) {
         ("iaf_psc_exp", exp, 0.0, 15.0, 87.8, -351.2),
     ] {
         let kernel = model.kernel(DT);
-        let ch = model.channels();
+        let ch = model.n_ports();
         let base = input(ch, w_ex, w_in);
         let mut st = state(&kernel, lo, hi);
         let mut spikes = Vec::with_capacity(N);
@@ -71,7 +71,13 @@ fn bench_neuron_update(c: &mut Criterion) {
                 // Restore the input slot (the kernel zeroes it); a memcpy of 80-160 kB.
                 buf.copy_from_slice(&base);
                 spikes.clear();
-                kernel.step(&mut st, black_box(&mut buf), 0.0, &mut spikes);
+                kernel.step(
+                    &mut st,
+                    black_box(&mut buf),
+                    0.0,
+                    &mut spikes,
+                    &mut Vec::new(),
+                );
                 black_box(spikes.len())
             })
         });
@@ -118,7 +124,8 @@ fn block(ns: usize, k: usize, hetero: bool) -> Block {
         targets: Targets::U16(targets.iter().map(|&t| t as u16).collect()),
         weights: hetero.then_some(weights),
         weight: 0.1,
-        channel: 0,
+        ports: 1,
+        route: Route::Port(0),
         delays: if hetero {
             Delays::U8(delays)
         } else {

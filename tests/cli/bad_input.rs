@@ -373,6 +373,18 @@ fn rows() -> Vec<Row> {
             &["projections[1].delay", "0.05"],
         ),
         net_row(
+            "receptor the target model does not have",
+            &[("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\"")],
+            INV,
+            &["projections[0].receptor", "\"AMPA\"", "\"ex\", \"in\""],
+        ),
+        net_row(
+            "stimulus receptor of another model",
+            &[("weight = 0.2", "weight = 0.2\nreceptor = \"ex\"")],
+            INV,
+            &["stimuli[0].receptor", "\"ex\"", "iaf_psc_delta", "\"V_m\""],
+        ),
+        net_row(
             "delay zero",
             &[("delay = 1.0", "delay = 0.0")],
             INV,

@@ -5,7 +5,10 @@
 //! * [`reader`]: the one strict TOML reader of the project — network files, rate files
 //!   and generator files are all read through [`reader::Obj`], so every unknown key is
 //!   refused with the same "did you mean" rule ([`reader::did_you_mean`]).
+//! * [`state`]: the state contract [`state::SaveState`] — every component of a running
+//!   simulation writes its state to a byte stream and reads it back.
 //!
 //! The layers are described in `docs/ARCHITECTURE.md` of the repository.
 pub mod error;
 pub mod reader;
+pub mod state;

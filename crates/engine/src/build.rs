@@ -14,7 +14,7 @@ use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler,
 use crate::{
     BuildError, BuildOptions, PartitionSpec, Simulation, delay_bounds, layout, memory, rng,
 };
-use cortexsim_neuron::{Kernel, State};
+use cortexsim_neuron::{Kernel, NeuronModel, Route, State};
 use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind};
 use rayon::prelude::*;
 
@@ -53,8 +53,8 @@ impl Simulation {
             ));
         }
         let min_delay = plan.min_delay;
-        let bufs_cur = spike_buffers(&parts, min_delay)?;
-        let prev_spikes = exchange_buffer(&parts, min_delay)?;
+        let bufs_cur = spike_buffers(net, &parts, min_delay)?;
+        let prev_spikes = exchange_buffer(net, &parts, min_delay)?;
         let recording = Recording::new(net, opts.keep_spikes);
         let n_parts = parts.len();
         Ok(Simulation {
@@ -62,6 +62,10 @@ impl Simulation {
             parts,
             prev_spikes,
             bufs_cur,
+            exchange: Box::new(crate::exchange::SingleProcess {
+                partitions: n_parts,
+            }),
+            local_ids: (0..n_parts).collect(),
             prev_t0: 0,
             t: 0,
             min_delay,
@@ -156,7 +160,7 @@ impl<'a> Plan<'a> {
         let p = &self.net.populations[pop];
         let first_gid = self.offsets[pop] + offset;
         let kernel = p.model.kernel(self.dt);
-        let channels = p.model.channels();
+        let channels = p.model.n_ports();
         let state = self.initial_state(p, &kernel, first_gid, n);
         let ring = try_vec(
             self.slots as usize * channels * n as usize,
@@ -169,7 +173,7 @@ impl<'a> Plan<'a> {
         for (bi, b) in blocks.iter().enumerate() {
             blocks_by_pop[b.src_pop()].push(bi);
         }
-        let inputs = self.inputs(pop, p, channels);
+        let inputs = self.inputs(pop, p)?;
         let rngs =
             if inputs.poisson.is_empty() && inputs.noise.is_empty() {
                 rng::StreamBank::default()
@@ -302,6 +306,9 @@ impl<'a> Plan<'a> {
             });
         }
         let w0 = pr.weight.constant().unwrap_or(0.0);
+        let model = &self.net.populations[spec.pop].model;
+        let routing = route(model, pr.receptor.as_deref(), &format!("projections[{pi}]"))?;
+        let hetero_w = pr.weight.constant().is_none();
         let block = Block::new_unchecked(BlockParts {
             projection: pi,
             src_pop: pr.source,
@@ -310,7 +317,8 @@ impl<'a> Plan<'a> {
             targets,
             weights,
             weight: w0,
-            channel: if channels == 2 && w0 < 0.0 { 1 } else { 0 },
+            ports: channels,
+            route: if hetero_w { routing } else { routing.fixed(w0) },
             delays,
         });
         Ok((block, rounded))
@@ -330,7 +338,9 @@ impl<'a> Plan<'a> {
 
     /// Event lists when any incoming projection has per-synapse delays (then for all
     /// its blocks, so every cell keeps one arrival order). (Events address a cell in 31
-    /// bits: partitions above 2^30 neurons per channel deliver directly.)
+    /// bits: partitions above 2^30 neurons per channel deliver directly.) Spikes with a
+    /// payload are added to the ring directly: no lists for partitions that receive from
+    /// a model with a payload.
     fn event_queue(
         &self,
         blocks: &[Block],
@@ -340,6 +350,9 @@ impl<'a> Plan<'a> {
         let opts = self.opts;
         if opts.queue_capacity == Some(0)
             || channels * n >= (1 << 31)
+            || blocks
+                .iter()
+                .any(|b| self.net.populations[b.src_pop()].model.has_payload())
             || !blocks
                 .iter()
                 .any(|b| !matches!(b.delays(), Delays::Const(_)))
@@ -359,19 +372,31 @@ impl<'a> Plan<'a> {
     }
 
     /// The stimuli targeting population `pop`, as a partition's inputs.
-    fn inputs(&self, pop: usize, p: &Population, channels: usize) -> Inputs {
+    fn inputs(&self, pop: usize, p: &Population) -> Result<Inputs, BuildError> {
         let mut inputs = Inputs::default();
-        for st in self.net.stimuli.iter().filter(|s| s.target == pop) {
-            self.add_stimulus(&mut inputs, st, p, channels);
+        for (si, st) in self
+            .net
+            .stimuli
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.target == pop)
+        {
+            self.add_stimulus(&mut inputs, si, st, p)?;
         }
         inputs.events.sort_by_key(|e| e.0);
-        inputs
+        Ok(inputs)
     }
 
-    fn add_stimulus(&self, inputs: &mut Inputs, st: &Stimulus, p: &Population, channels: usize) {
+    fn add_stimulus(
+        &self,
+        inputs: &mut Inputs,
+        si: usize,
+        st: &Stimulus,
+        p: &Population,
+    ) -> Result<(), BuildError> {
         let dt = self.dt;
         let (start, stop) = (self.steps_of(st.start), self.steps_of(st.stop));
-        let channel_of = |w: f64| if channels == 2 && w < 0.0 { 1 } else { 0 };
+        let routing = || route(&p.model, st.receptor.as_deref(), &format!("stimuli[{si}]"));
         match &st.kind {
             StimulusKind::Poisson {
                 rate,
@@ -380,7 +405,7 @@ impl<'a> Plan<'a> {
             } => inputs.poisson.push(PoissonDrive {
                 sampler: PoissonSampler::new(rate * *indegree as f64 * dt * 1e-3),
                 weight: *weight,
-                channel: channel_of(*weight),
+                channel: routing()?.port(*weight),
                 start,
                 stop,
             }),
@@ -418,14 +443,16 @@ impl<'a> Plan<'a> {
                 delay,
             } => {
                 let d = self.steps_of(*delay);
+                let routing = routing()?;
                 for (&t, &w) in times.iter().zip(weights) {
                     let k = self.steps_of(t);
                     if k >= start.max(1) && k < stop.max(1) + 1 {
-                        inputs.events.push((k - 1 + d, channel_of(w), w));
+                        inputs.events.push((k - 1 + d, routing.port(w), w));
                     }
                 }
             }
         }
+        Ok(())
     }
 
     /// The potential recorder's share of the partition (its first `n` neurons of the
@@ -518,7 +545,11 @@ fn synapse_counts(parts: &[Partition], projections: usize) -> (Vec<u64>, u64) {
 }
 
 /// Per partition: the buffer its neurons' spikes of one slice are written to.
-fn spike_buffers(parts: &[Partition], min_delay: u64) -> Result<Vec<SpikeBuf>, BuildError> {
+fn spike_buffers(
+    net: &Network,
+    parts: &[Partition],
+    min_delay: u64,
+) -> Result<Vec<SpikeBuf>, BuildError> {
     parts
         .iter()
         .map(|p| {
@@ -530,10 +561,21 @@ fn spike_buffers(parts: &[Partition], min_delay: u64) -> Result<Vec<SpikeBuf>, B
                     available: memory::available_bytes(),
                     detail: "spike buffers".into(),
                 })?;
+            let mut payload = Vec::new();
+            if net.populations[p.pop].model.has_payload() {
+                payload
+                    .try_reserve_exact(p.n * min_delay as usize)
+                    .map_err(|_| BuildError::OutOfMemory {
+                        needed: (p.n * min_delay as usize * 8) as u64,
+                        available: memory::available_bytes(),
+                        detail: "spike payload buffers".into(),
+                    })?;
+            }
             Ok(SpikeBuf {
                 pop: p.pop,
                 pop_offset: p.pop_offset,
                 local,
+                payload,
                 step_end: Vec::with_capacity(min_delay as usize + 1),
                 len: 0,
             })
@@ -542,14 +584,43 @@ fn spike_buffers(parts: &[Partition], min_delay: u64) -> Result<Vec<SpikeBuf>, B
 }
 
 /// The one list of a slice's spikes, in delivery order, that every partition reads.
-fn exchange_buffer(parts: &[Partition], min_delay: u64) -> Result<SliceSpikes, BuildError> {
+fn exchange_buffer(
+    net: &Network,
+    parts: &[Partition],
+    min_delay: u64,
+) -> Result<SliceSpikes, BuildError> {
     let n_total: usize = parts.iter().map(|p| p.n).sum();
-    SliceSpikes::with_capacity(n_total * min_delay as usize, min_delay as usize).ok_or_else(|| {
+    let with_payload = net.populations.iter().any(|p| p.model.has_payload());
+    let slice_spikes = if with_payload {
+        SliceSpikes::with_payload
+    } else {
+        SliceSpikes::with_capacity
+    };
+    slice_spikes(n_total * min_delay as usize, min_delay as usize).ok_or_else(|| {
         BuildError::OutOfMemory {
             needed: (n_total * min_delay as usize * 8) as u64,
             available: memory::available_bytes(),
             detail: "spike exchange buffer".into(),
         }
+    })
+}
+
+/// Where the weights of a projection or stimulus (`what`, its key path) go on `model`
+/// (validated with the network; checked again for networks built in code).
+fn route(model: &NeuronModel, receptor: Option<&str>, what: &str) -> Result<Route, BuildError> {
+    model.route(receptor).ok_or_else(|| {
+        BuildError::Invalid(match receptor {
+            Some(r) => format!(
+                "{what}.receptor: unknown receptor \"{r}\" of {} (ports: {})",
+                model.name(),
+                model.port_list()
+            ),
+            None => format!(
+                "{what}.receptor: is required for {} (ports: {})",
+                model.name(),
+                model.port_list()
+            ),
+        })
     })
 }
 

@@ -18,17 +18,21 @@
 //! The loop runs in *slices* of `min_delay` steps. One parallel region per slice: every
 //! partition first delivers the spikes of the previous slice (one flat list in (step,
 //! gid) order, [`partition::SliceSpikes`], rows prefetched ahead), then updates its
-//! neurons for the slice, writing its own spike buffer. Since every delay is at least a
+//! neurons for the slice, writing its own spike buffer; the buffers become the next
+//! slice's list through the one exchange seam, [`exchange::Exchange`]. The running state
+//! is saved and restored through [`state`]. Since every delay is at least a
 //! slice, no spike is needed inside the slice it is emitted in — the exchange scheme NEST
 //! uses between MPI ranks. The whole loop runs inside the thread pool, so the regions are
 //! forked from a worker (no kernel wake-up per slice).
 
 mod build;
 pub mod connect;
+pub mod exchange;
 pub mod memory;
 pub mod partition;
 pub mod record;
 pub mod rng;
+pub mod state;
 pub mod stimulus;
 
 use crate::record::{Recording, SpikeSink, VmSeries};
@@ -95,6 +99,10 @@ pub struct Simulation {
     prev_spikes: SliceSpikes,
     /// Per partition: its spikes of the current slice.
     bufs_cur: Vec<SpikeBuf>,
+    /// Makes `prev_spikes` from `bufs_cur` ([`exchange`]).
+    exchange: Box<dyn exchange::Exchange>,
+    /// Layout index of each partition in `parts` (all of them in one process).
+    local_ids: Vec<usize>,
     /// Step at which the spikes in `prev_spikes` were emitted (start of their slice).
     prev_t0: u64,
     /// Current step (the next step to compute).
@@ -317,7 +325,8 @@ impl Simulation {
             self.recording
                 .record_slice(&self.bufs_cur, t0, self.net.simulation.dt)
                 .map_err(SimError::Output)?;
-            self.prev_spikes.fill(&self.bufs_cur);
+            self.exchange
+                .exchange(&self.local_ids, &self.bufs_cur, &mut self.prev_spikes);
             self.prev_t0 = t0;
             self.t += len as u64;
             progress(self.t);
@@ -348,37 +357,6 @@ impl Simulation {
         self.pool
             .install(|| parts.par_iter_mut().for_each(|p| p.deliver(prev, prev_t0)));
         prev.clear();
-    }
-
-    /// A hash of the complete dynamic state (potentials, currents, refractory counters,
-    /// ring buffers with all emitted spikes delivered), independent of how the run was chunked.
-    pub fn state_hash(&mut self) -> u64 {
-        self.deliver_pending();
-        let t = self.t;
-        for p in &mut self.parts {
-            if let Some(q) = &mut p.queue {
-                q.drain_all(t, p.mask, &mut p.ring);
-            }
-        }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |x: u64| {
-            h ^= x;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        };
-        for p in &self.parts {
-            for xs in [
-                &p.state.v,
-                &p.state.i_ex,
-                &p.state.i_in,
-                &p.state.di_ex,
-                &p.state.di_in,
-            ] {
-                xs.iter().for_each(|x| eat(x.to_bits()));
-            }
-            p.state.r.iter().for_each(|&r| eat(r as u64));
-            p.ring.iter().for_each(|x| eat(x.to_bits()));
-        }
-        h
     }
 
     /// Sampled membrane potentials of a population (`None` without a recorder on it).
@@ -417,6 +395,9 @@ impl Simulation {
         })
     }
 }
+
+#[cfg(test)]
+mod ports_tests;
 
 #[cfg(test)]
 mod tests {

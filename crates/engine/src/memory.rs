@@ -130,7 +130,7 @@ pub fn estimate(net: &Network) -> Estimate {
             .iter()
             .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         if var_delays {
-            let width = p.model.channels();
+            let width = p.model.n_ports();
             for l in lay.iter().filter(|l| l.pop == pi) {
                 let m = l.size as usize;
                 e.event_lists +=
@@ -138,7 +138,7 @@ pub fn estimate(net: &Network) -> Estimate {
                         as u64;
             }
         }
-        e.ring_buffers += slots * p.model.channels() as u64 * n * 8;
+        e.ring_buffers += slots * p.model.n_ports() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
             s.target == pi
@@ -151,6 +151,14 @@ pub fn estimate(net: &Network) -> Estimate {
         }
         // Per-partition spike lists (u32) and the slice's exchange list (u32 pair).
         e.spike_buffers += n * min_d * (4 + 8);
+        if p.model.has_payload() {
+            // The payload of each spike (f64) in the partition's list.
+            e.spike_buffers += n * min_d * 8;
+        }
+    }
+    if net.populations.iter().any(|p| p.model.has_payload()) {
+        // The slice's exchange list then carries a payload (f64) for every spike.
+        e.spike_buffers += net.n_neurons() * min_d * 8;
     }
     let n_total = net.n_neurons();
     e.recorders = n_total * 32 + SINK_BYTES;

@@ -10,16 +10,19 @@
 //!                                  weights[k]  (f32, only if the weights vary)
 //!                                  delays[k]   (u8/u16 steps, only if the delays vary)
 //!
-//!  Ring buffer: slots × channels × n  (f64), slot = arrival step & (slots-1)
-//!    slot 0: [ch0: n values][ch1: n values]
+//!  Ring buffer: slots × ports × n  (f64), slot = arrival step & (slots-1)
+//!    slot 0: [port 0: n values][port 1: n values]...
 //!    slot 1: ...
 //! ```
-//! A spike of source `s` emitted at step `t` adds `w` to `ring[(t+d) & mask][ch][target]`.
+//! A spike of source `s` emitted at step `t` adds `w` (times the spike's payload, for
+//! models that attach one) to `ring[(t+d) & mask][port][target]`; the port is the
+//! block's [`Route`]: the projection's `receptor`, or chosen by the weight's sign.
 //! The neuron update of step `t` reads slot `t & mask` and zeroes it.
 
 use crate::rng::StreamBank;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
-use cortexsim_neuron::{Kernel, State};
+use cortexsim_core::state::{SaveState, get_usize, get_vec, put_slice, put_u64};
+use cortexsim_neuron::{Kernel, Route, State};
 use rand_distr::{Distribution, StandardNormal};
 
 /// Per-synapse delays, in the narrowest type that holds them.
@@ -132,8 +135,10 @@ pub struct BlockParts {
     pub weights: Option<Vec<f32>>,
     /// The weight when it is constant.
     pub weight: f64,
-    /// Channel for a constant weight (0 ex/voltage, 1 inhibitory).
-    pub channel: usize,
+    /// Input ports of the target model (buffers per neuron in the ring).
+    pub ports: usize,
+    /// Where the weights go (a constant weight: always one port).
+    pub route: Route,
     pub delays: Delays,
 }
 
@@ -190,8 +195,12 @@ impl BlockParts {
                 n_post,
             });
         }
-        if self.channel > 1 {
-            return Err(BlockError::Channel(self.channel));
+        let (pos, neg) = route_pair(self.route);
+        if pos.max(neg) >= self.ports {
+            return Err(BlockError::Port {
+                port: pos.max(neg),
+                ports: self.ports,
+            });
         }
         Ok(())
     }
@@ -220,8 +229,17 @@ pub enum BlockError {
         target: usize,
         n_post: usize,
     },
-    #[error("channel {0} (0 excitatory/voltage, 1 inhibitory)")]
-    Channel(usize),
+    #[error("port {port} of a model with {ports} input ports")]
+    Port { port: usize, ports: usize },
+}
+
+/// The ports of non-negative and of negative weights.
+#[inline(always)]
+fn route_pair(r: Route) -> (usize, usize) {
+    match r {
+        Route::Port(p) => (p, p),
+        Route::BySign { pos, neg } => (pos, neg),
+    }
 }
 
 /// Synapses of one projection onto one partition.
@@ -229,7 +247,8 @@ pub enum BlockError {
 /// Invariants (checked by [`Block::new`]; the engine's builder upholds them and
 /// debug-asserts them): `indptr` is non-empty, starts at 0, never decreases and ends at
 /// the number of synapses; per-synapse weights and delays, where present, have one entry
-/// per synapse; every target index is below `n_post`; `channel` is 0 or 1. The fields are
+/// per synapse; every target index is below `n_post`; every port of `route` is below
+/// `ports`. The fields are
 /// private so that no safe code can break these after construction: the delivery's
 /// unchecked ring write relies on `target < n_post` (see the SAFETY comment there).
 #[derive(Debug, Clone)]
@@ -241,6 +260,9 @@ pub struct Block {
     targets: Targets,
     weights: Option<Vec<f32>>,
     weight: f64,
+    ports: usize,
+    route: Route,
+    /// Port of the constant weight (`route.port(weight)`).
     channel: usize,
     delays: Delays,
 }
@@ -272,7 +294,8 @@ impl Block {
             targets: self.targets.clone(),
             weights: self.weights.clone(),
             weight: self.weight,
-            channel: self.channel,
+            ports: self.ports,
+            route: self.route,
             delays: self.delays.clone(),
         }
     }
@@ -286,7 +309,9 @@ impl Block {
             targets: p.targets,
             weights: p.weights,
             weight: p.weight,
-            channel: p.channel,
+            ports: p.ports,
+            route: p.route,
+            channel: p.route.port(p.weight),
             delays: p.delays,
         }
     }
@@ -339,10 +364,22 @@ impl Block {
         self.weight
     }
 
-    /// Channel of a constant weight (0 excitatory/voltage, 1 inhibitory).
+    /// Port of a constant weight.
     #[inline]
     pub fn channel(&self) -> usize {
         self.channel
+    }
+
+    /// Input ports of the target model.
+    #[inline]
+    pub fn ports(&self) -> usize {
+        self.ports
+    }
+
+    /// Where the weights go.
+    #[inline]
+    pub fn route(&self) -> Route {
+        self.route
     }
 
     #[inline]
@@ -410,13 +447,30 @@ impl Block {
         n: usize,
         channels: usize,
     ) {
+        self.deliver_scaled(s, t, ring, mask, n, channels, 1.0)
+    }
+
+    /// [`deliver`](Self::deliver) for a spike with a payload: every weight is
+    /// multiplied by `scale` (the port is still chosen by the unscaled weight).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn deliver_scaled(
+        &self,
+        s: usize,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+        scale: f64,
+    ) {
         let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
         if a == e {
             return;
         }
         match &self.targets {
-            Targets::U16(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
-            Targets::U32(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels),
+            Targets::U16(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels, scale),
+            Targets::U32(v) => self.deliver_t(&v[a..e], a, e, t, ring, mask, n, channels, scale),
         }
     }
 
@@ -432,6 +486,7 @@ impl Block {
         mask: u64,
         n: usize,
         channels: usize,
+        scale: f64,
     ) {
         let slot_base = |d: u32| (((t + d as u64) & mask) as usize) * channels * n;
         match (&self.weights, &self.delays) {
@@ -443,7 +498,7 @@ impl Block {
                 // for the block's own partition), so that the write below is sound
                 // whatever `n` a caller passes; the slicing itself is bounds-checked.
                 let row = &mut ring[base..base + self.n_post];
-                let w = self.weight;
+                let w = self.weight * scale;
                 for &tg in targets {
                     debug_assert!(tg.idx() < row.len());
                     // SAFETY: `row.len() == self.n_post`, and every target index is
@@ -458,19 +513,20 @@ impl Block {
             (Some(ws), Delays::Const(d)) => {
                 let base = slot_base(*d);
                 let ws = &ws[a..e];
+                let (pos, neg) = route_pair(self.route);
                 for (k, &tg) in targets.iter().enumerate() {
                     let w = ws[k] as f64;
-                    let ch = if channels == 2 && w < 0.0 { 1 } else { 0 };
-                    ring[base + ch * n + tg.idx()] += w;
+                    let ch = if w < 0.0 { neg } else { pos };
+                    ring[base + ch * n + tg.idx()] += w * scale;
                 }
             }
             (ws, Delays::U8(v)) => {
                 let ws = ws.as_ref().map(|w| &w[a..e]);
-                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels, scale)
             }
             (ws, Delays::U16(v)) => {
                 let ws = ws.as_ref().map(|w| &w[a..e]);
-                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels)
+                self.deliver_var(targets, ws, &v[a..e], t, ring, mask, n, channels, scale)
             }
         }
     }
@@ -489,6 +545,7 @@ impl Block {
         mask: u64,
         n: usize,
         channels: usize,
+        scale: f64,
     ) {
         let width = channels * n;
         // Per-synapse delays scatter the row over the whole ring (slots × channels × n,
@@ -509,12 +566,13 @@ impl Block {
                     if k + RING_PREFETCH < len {
                         prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
                     }
-                    ring[cell(k)] += self.weight;
+                    ring[cell(k)] += self.weight * scale;
                 }
             }
             Some(ws) => {
+                let (pos, neg) = route_pair(self.route);
                 let cell = |k: usize| {
-                    let ch = usize::from(channels == 2 && ws[k] < 0.0);
+                    let ch = if ws[k] < 0.0 { neg } else { pos };
                     (((t + delays[k].into()) & mask) as usize) * width + ch * n + targets[k].idx()
                 };
                 for k in 0..len.min(RING_PREFETCH) {
@@ -524,7 +582,7 @@ impl Block {
                     if k + RING_PREFETCH < len {
                         prefetch_ptr(rp.wrapping_add(cell(k + RING_PREFETCH) * 8));
                     }
-                    ring[cell(k)] += ws[k] as f64;
+                    ring[cell(k)] += ws[k] as f64 * scale;
                 }
             }
         }
@@ -576,6 +634,7 @@ impl Block {
         n: usize,
         channels: usize,
     ) {
+        debug_assert_eq!(channels, self.ports, "a ring laid out for another model");
         let ws = self.weights.as_ref().map(|w| &w[a..e]);
         let tq = (t % q.slots as u64) as usize;
         let nq = q.slots;
@@ -597,15 +656,15 @@ impl Block {
             Delays::Const(d) => {
                 let d = *d as u64;
                 let (qs, rs) = (after(d as usize), ((t + d) & mask) as usize);
-                self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n, channels)
+                self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n)
             }
             Delays::U8(v) => {
                 let slots = var(&v[a..e], t, mask, after);
-                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
+                self.queue_row(bi, targets, ws, slots, q, ring, n)
             }
             Delays::U16(v) => {
                 let slots = var(&v[a..e], t, mask, after);
-                self.queue_row(bi, targets, ws, slots, q, ring, n, channels)
+                self.queue_row(bi, targets, ws, slots, q, ring, n)
             }
         }
     }
@@ -621,7 +680,6 @@ impl Block {
         q: &mut EventQueue,
         ring: &mut [f64],
         n: usize,
-        channels: usize,
     ) {
         match ws {
             None => {
@@ -637,8 +695,9 @@ impl Block {
                 }
             }
             Some(ws) => {
+                let (pos, neg) = route_pair(self.route);
                 for (k, (&tg, &w)) in targets.iter().zip(ws).enumerate() {
-                    let ch = u32::from(channels == 2 && w < 0.0);
+                    let ch = (if w < 0.0 { neg } else { pos }) as u32;
                     let (qs, rs) = slots(k);
                     q.push(
                         qs,
@@ -790,6 +849,56 @@ impl EventQueue {
     }
 }
 
+impl EventQueue {
+    /// The waiting events as `(d, event)`: arrival at step `t + d`, lists in arrival
+    /// order, events in list order (`t`: the next step to compute).
+    pub fn pending(&self, t: u64) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        for d in 0..self.slots {
+            let qs = ((t + d as u64) % self.slots as u64) as usize;
+            let l = self.len[qs] as usize;
+            out.extend(
+                self.buf[qs * self.cap..qs * self.cap + l]
+                    .iter()
+                    .map(|&ev| (d as u64, ev)),
+            );
+        }
+        out
+    }
+
+    /// Empty every list and read every input from the ring ([`input`](Self::input)'s
+    /// ring path, right whatever the ring holds), then append `events` as
+    /// [`pending`](Self::pending) gave them (a full list spills into its ring slot, as
+    /// during a run). Refuses an event whose cell or block is not of this partition.
+    pub fn restore(
+        &mut self,
+        t: u64,
+        mask: u64,
+        ring: &mut [f64],
+        events: &[(u64, u64)],
+    ) -> Result<(), String> {
+        self.len.fill(0);
+        self.spilled.fill(true);
+        for &(d, ev) in events {
+            let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
+            if d >= self.slots as u64
+                || cell >= self.width
+                || (ev & Self::CONST != 0 && (ev >> 32) as usize >= self.consts.len())
+            {
+                return Err(format!(
+                    "event {ev:#x} arriving in {d} steps does not fit this partition's lists"
+                ));
+            }
+            let (qs, rs) = (
+                ((t + d) % self.slots as u64) as usize,
+                ((t + d) & mask) as usize,
+            );
+            self.push(qs, rs, ev, ring);
+        }
+        Ok(())
+    }
+}
+
 /// Queue capacity per list, in events per neuron of the partition.
 const QUEUE_EVENTS_PER_NEURON: usize = 4;
 
@@ -837,6 +946,8 @@ pub struct SpikeBuf {
     /// Index of the partition's first neuron within its population.
     pub pop_offset: u32,
     pub local: Vec<u32>,
+    /// The payload of each spike in `local` (models with a payload only; else empty).
+    pub payload: Vec<f64>,
     /// `local[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
     pub step_end: Vec<u32>,
     /// Steps in the slice.
@@ -857,6 +968,11 @@ pub struct SourceSpike {
 #[derive(Debug, Clone, Default)]
 pub struct SliceSpikes {
     items: Vec<SourceSpike>,
+    /// Per spike its payload (1 for models without one) — only when some population's
+    /// model has a payload ([`with_payload`](Self::with_payload)); else empty, and the
+    /// payload-free delivery runs.
+    payload: Vec<f64>,
+    with_payload: bool,
     /// `items[step_end[o]..step_end[o+1]]` spiked at step offset `o`.
     step_end: Vec<u32>,
     /// Steps in the slice.
@@ -869,6 +985,17 @@ impl SliceSpikes {
     pub fn with_capacity(spikes: usize, steps: usize) -> Option<SliceSpikes> {
         let mut s = SliceSpikes::default();
         s.items.try_reserve_exact(spikes).ok()?;
+        s.step_end.reserve_exact(steps + 1);
+        s.clear();
+        Some(s)
+    }
+
+    /// As [`with_capacity`](Self::with_capacity), carrying a payload per spike.
+    pub fn with_payload(spikes: usize, steps: usize) -> Option<SliceSpikes> {
+        let mut s = SliceSpikes::default();
+        s.items.try_reserve_exact(spikes).ok()?;
+        s.payload.try_reserve_exact(spikes).ok()?;
+        s.with_payload = true;
         s.step_end.reserve_exact(steps + 1);
         s.clear();
         Some(s)
@@ -891,6 +1018,13 @@ impl SliceSpikes {
                         .iter()
                         .map(|&l| SourceSpike { pop, node: off + l }),
                 );
+                if self.with_payload {
+                    if b.payload.len() == b.local.len() {
+                        self.payload.extend_from_slice(&b.payload[x..e]);
+                    } else {
+                        self.payload.extend(std::iter::repeat_n(1.0, e - x));
+                    }
+                }
             }
             self.step_end.push(self.items.len() as u32);
         }
@@ -898,6 +1032,7 @@ impl SliceSpikes {
 
     pub fn clear(&mut self) {
         self.items.clear();
+        self.payload.clear();
         self.step_end.clear();
         self.step_end.push(0);
         self.len = 0;
@@ -911,6 +1046,59 @@ impl SliceSpikes {
     /// Every spike of the slice, in delivery order.
     pub fn spikes(&self) -> &[SourceSpike] {
         &self.items
+    }
+
+    /// The payload of every spike (empty when no model has one).
+    pub fn payloads(&self) -> &[f64] {
+        &self.payload
+    }
+
+    /// Whether the spikes carry payloads (some population's model has one).
+    pub fn carries_payload(&self) -> bool {
+        self.with_payload
+    }
+}
+
+/// The spikes of the slice still to be delivered: steps, step ends, (population,
+/// neuron) per spike and, with payloads, the payloads.
+impl SaveState for SliceSpikes {
+    fn save(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        put_u64(w, self.len as u64)?;
+        put_slice(w, &self.step_end)?;
+        let items: Vec<u64> = self
+            .items
+            .iter()
+            .map(|s| (s.pop as u64) << 32 | s.node as u64)
+            .collect();
+        put_slice(w, &items)?;
+        put_slice(w, &self.payload)
+    }
+
+    fn load(&mut self, r: &mut dyn std::io::Read) -> std::io::Result<()> {
+        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+        let len = get_usize(r, "pending spikes: steps")?;
+        let step_end: Vec<u32> = get_vec(r, self.step_end.capacity(), "pending spikes: steps")?;
+        let items: Vec<u64> = get_vec(r, self.items.capacity(), "pending spikes")?;
+        let payload: Vec<f64> = get_vec(r, self.payload.capacity(), "pending spike payloads")?;
+        if step_end.len() != len + 1
+            || step_end.first() != Some(&0)
+            || step_end.windows(2).any(|w| w[1] < w[0])
+            || step_end.last().map(|&e| e as usize) != Some(items.len())
+            || (self.with_payload && payload.len() != items.len())
+            || (!self.with_payload && !payload.is_empty())
+        {
+            return Err(bad("pending spikes: inconsistent step ends or payloads"));
+        }
+        self.clear();
+        self.len = len;
+        self.step_end.clear();
+        self.step_end.extend(step_end);
+        self.items.extend(items.iter().map(|&x| SourceSpike {
+            pop: (x >> 32) as u32,
+            node: x as u32,
+        }));
+        self.payload.extend(payload);
+        Ok(())
     }
 }
 
@@ -984,6 +1172,18 @@ impl Partition {
                 pf_indptr(i + 2 * D);
                 pf_row(i + D);
                 let SourceSpike { pop, node: s } = items[i];
+                if !prev.payload.is_empty() {
+                    // Spikes with a payload are added to the ring directly: the build
+                    // gives partitions that receive from a payload model no event lists
+                    // (events hold f32 weights or a block's constant weight).
+                    let m = prev.payload[i];
+                    if m != 1.0 || self.queue.is_none() {
+                        for &b in &by_pop[pop as usize] {
+                            blocks[b].deliver_scaled(s as usize, t, &mut self.ring, mask, n, ch, m);
+                        }
+                        continue;
+                    }
+                }
                 if let Some(q) = &mut self.queue {
                     for &b in &by_pop[pop as usize] {
                         blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
@@ -1000,6 +1200,7 @@ impl Partition {
     /// Advance `len` steps from step `t0`, writing spikes to `out`.
     pub fn update(&mut self, t0: u64, len: usize, out: &mut SpikeBuf) {
         out.local.clear();
+        out.payload.clear();
         out.step_end.clear();
         out.step_end.push(0);
         out.len = len;
@@ -1040,8 +1241,13 @@ impl Partition {
                 self.train_cursor += 1;
             }
             let i_stim = self.current.value(t, &mut self.current_cursor);
-            self.kernel
-                .step(&mut self.state, slot, i_stim, &mut out.local);
+            self.kernel.step(
+                &mut self.state,
+                slot,
+                i_stim,
+                &mut out.local,
+                &mut out.payload,
+            );
             out.step_end.push(out.local.len() as u32);
             if let Some(vm) = &mut self.vm
                 && (t + 1).is_multiple_of(vm.interval)
@@ -1067,7 +1273,8 @@ mod tests {
             targets: Targets::U16(vec![0, 2, 1]),
             weights: None,
             weight: 0.5,
-            channel: 0,
+            ports: 2,
+            route: Route::Port(0),
             delays: Delays::Const(1),
         }
     }
@@ -1083,7 +1290,7 @@ mod tests {
         p.targets = Targets::U32(vec![0, 2, 1]);
         p.weights = Some(vec![1.0, -1.0, 2.0]);
         p.delays = Delays::U8(vec![1, 1, 2]);
-        p.channel = 1;
+        p.route = Route::BySign { pos: 0, neg: 1 };
         assert!(Block::new(p).is_ok());
     }
 
@@ -1142,7 +1349,14 @@ mod tests {
             err(|p| p.targets = Targets::U32(vec![0, 1, u32::MAX])),
             BlockError::TargetOutOfRange { synapse: 2, .. }
         ));
-        assert_eq!(err(|p| p.channel = 2), BlockError::Channel(2));
+        assert_eq!(
+            err(|p| p.route = Route::Port(2)),
+            BlockError::Port { port: 2, ports: 2 }
+        );
+        assert_eq!(
+            err(|p| p.route = Route::BySign { pos: 0, neg: 3 }),
+            BlockError::Port { port: 3, ports: 2 }
+        );
         // Every error has a message.
         assert!(
             err(|p| p.n_post = 2)

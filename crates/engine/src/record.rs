@@ -4,6 +4,7 @@
 //! slice, in (step, gid) order, so the output order is deterministic.
 
 use crate::partition::SpikeBuf;
+use cortexsim_core::state::{SaveState, get_slice, get_u64, get_vec, put_slice, put_u64};
 use cortexsim_spec::Network;
 use serde::Serialize;
 
@@ -207,4 +208,78 @@ pub fn summarize(rec: &Recording, net: &Network, t_ms: f64) -> Vec<(String, PopS
             )
         })
         .collect()
+}
+
+/// Counts, ISI sums, rate bins (trailing empty bins not written, so the stream does not
+/// depend on how far ahead a run reserved them), kept spikes and the number of spikes
+/// written to the sink. The sink itself (an open file) is not part of the state.
+impl SaveState for Recording {
+    fn save(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut words = Vec::with_capacity(self.stats.len() * 5);
+        for s in &self.stats {
+            words.extend([
+                s.count as u64,
+                s.last,
+                s.n_isi as u64,
+                s.sum.to_bits(),
+                s.sum2.to_bits(),
+            ]);
+        }
+        put_slice(w, &words)?;
+        put_slice(w, &self.pop_spikes)?;
+        for bins in &self.rate_bins {
+            let used = bins.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            put_slice(w, &bins[..used])?;
+        }
+        let kept: Vec<u64> = self.kept.iter().flat_map(|&(t, g)| [t, g as u64]).collect();
+        put_slice(w, &kept)?;
+        put_u64(w, self.written)
+    }
+
+    fn load(&mut self, r: &mut dyn std::io::Read) -> std::io::Result<()> {
+        let mut words = vec![0u64; self.stats.len() * 5];
+        get_slice(r, &mut words, "spike statistics")?;
+        for (s, x) in self.stats.iter_mut().zip(words.chunks_exact(5)) {
+            let small = |v: u64| {
+                u32::try_from(v).map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "spike count beyond 32 bits",
+                    )
+                })
+            };
+            *s = NeuronStats {
+                count: small(x[0])?,
+                last: x[1],
+                n_isi: small(x[2])?,
+                sum: f64::from_bits(x[3]),
+                sum2: f64::from_bits(x[4]),
+            };
+        }
+        get_slice(r, &mut self.pop_spikes, "population spike counts")?;
+        for bins in &mut self.rate_bins {
+            let got: Vec<u32> = get_vec(r, usize::MAX / 8, "rate bins")?;
+            bins.clear();
+            bins.extend(got);
+        }
+        let kept: Vec<u64> = get_vec(r, usize::MAX / 8, "kept spikes")?;
+        if !kept.len().is_multiple_of(2) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "kept spikes: an odd number of words",
+            ));
+        }
+        self.kept.clear();
+        for p in kept.chunks_exact(2) {
+            let g = u32::try_from(p[1]).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "kept spike: gid beyond 32 bits",
+                )
+            })?;
+            self.kept.push((p[0], g));
+        }
+        self.written = get_u64(r)?;
+        Ok(())
+    }
 }

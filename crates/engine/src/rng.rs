@@ -176,6 +176,31 @@ impl Lanes {
     }
 }
 
+/// The state of every stream: `n`, then the four Xoshiro256++ words of each stream.
+impl cortexsim_core::state::SaveState for StreamBank {
+    fn save(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use cortexsim_core::state::put_u64;
+        put_u64(w, self.n as u64)?;
+        for i in 0..self.n {
+            for word in 0..4 {
+                put_u64(w, self.chunks[i / LANES].s[word][i % LANES])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn load(&mut self, r: &mut dyn std::io::Read) -> std::io::Result<()> {
+        use cortexsim_core::state::{expect_u64, get_u64};
+        expect_u64(r, self.n as u64, "random streams")?;
+        for i in 0..self.n {
+            for word in 0..4 {
+                self.chunks[i / LANES].s[word][i % LANES] = get_u64(r)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@
 //!
 //! Reference: NEST `models/iaf_psc_delta.{h,cpp}`.
 
-use super::{LifCore, State, parse_core, parse_v_min};
+use super::{LifCore, Model, Port, PortKind, SignRoute, State, Step, parse_core, parse_v_min};
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
 use serde::Serialize;
@@ -140,6 +140,62 @@ impl DeltaKernel {
                 v[i] = self.v_reset;
                 spikes.push(i as u32);
             }
+        }
+    }
+}
+
+impl Model for DeltaParams {
+    type Kernel = DeltaKernel;
+    fn parse(p: Option<&Obj>) -> Result<Self, SpecError> {
+        DeltaParams::parse(p)
+    }
+    fn core(&self) -> LifCore {
+        self.core
+    }
+    /// One port, `V_m`: every weight (mV) is a jump of the membrane potential.
+    fn ports(&self) -> Vec<Port> {
+        vec![Port {
+            name: "V_m",
+            kind: PortKind::VoltageJump,
+            tau_syn: 0.0,
+            e_rev: None,
+            by_sign: SignRoute::Any,
+        }]
+    }
+    fn v_min(&self) -> f64 {
+        self.v_min
+    }
+    fn state_bytes_per_neuron(&self) -> usize {
+        12 + if self.refractory_input { 8 } else { 0 }
+    }
+    fn kernel(&self, h: f64, refr: u32) -> DeltaKernel {
+        DeltaParams::kernel(self, h, refr)
+    }
+}
+
+impl Step for DeltaKernel {
+    #[inline]
+    fn step(
+        &self,
+        s: &mut State,
+        input: &mut [f64],
+        i_stim: f64,
+        spikes: &mut Vec<u32>,
+        _: &mut Vec<f64>,
+    ) {
+        DeltaKernel::step(self, s, input, i_stim, spikes)
+    }
+    fn e_l(&self) -> f64 {
+        self.e_l
+    }
+    fn new_state(&self, v0_rel: Vec<f64>) -> State {
+        let n = v0_rel.len();
+        let refr = if self.refr_discount.is_empty() { 0 } else { n };
+        State {
+            v: v0_rel,
+            r: vec![0; n],
+            refr_buf: vec![0.0; refr],
+            ..State::default()
         }
     }
 }

@@ -29,7 +29,7 @@
 //! Reference: NEST `models/iaf_psc_exp.{h,cpp}`.
 
 use super::propagators::propagator_32;
-use super::{LifCore, State, parse_core, parse_tau_syn};
+use super::{LifCore, Model, Port, State, Step, ex_in_ports, parse_core, parse_tau_syn};
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
 use serde::Serialize;
@@ -113,6 +113,54 @@ impl ExpKernel {
                 v[i] = self.v_reset;
                 spikes.push(i as u32);
             }
+        }
+    }
+}
+
+impl Model for ExpParams {
+    type Kernel = ExpKernel;
+    fn parse(p: Option<&Obj>) -> Result<Self, SpecError> {
+        ExpParams::parse(p)
+    }
+    fn core(&self) -> LifCore {
+        self.core
+    }
+    /// `ex` (index 0) and `in` (1): currents with `tau_syn_ex`/`tau_syn_in`; without a
+    /// `receptor`, weights `>= 0` go to `ex`, weights `< 0` to `in`.
+    fn ports(&self) -> Vec<Port> {
+        ex_in_ports(self.tau_syn_ex, self.tau_syn_in)
+    }
+    fn state_bytes_per_neuron(&self) -> usize {
+        28
+    }
+    fn kernel(&self, h: f64, refr: u32) -> ExpKernel {
+        ExpParams::kernel(self, h, refr)
+    }
+}
+
+impl Step for ExpKernel {
+    #[inline]
+    fn step(
+        &self,
+        s: &mut State,
+        input: &mut [f64],
+        i_stim: f64,
+        spikes: &mut Vec<u32>,
+        _: &mut Vec<f64>,
+    ) {
+        ExpKernel::step(self, s, input, i_stim, spikes)
+    }
+    fn e_l(&self) -> f64 {
+        self.e_l
+    }
+    fn new_state(&self, v0_rel: Vec<f64>) -> State {
+        let n = v0_rel.len();
+        State {
+            v: v0_rel,
+            r: vec![0; n],
+            i_ex: vec![0.0; n],
+            i_in: vec![0.0; n],
+            ..State::default()
         }
     }
 }

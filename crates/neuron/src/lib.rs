@@ -5,8 +5,21 @@
 //! Every model has four parts, as in NEST: parameters (`*Params`, user units), the
 //! propagators computed once from the parameters and `dt` ([`Kernel`]), the state
 //! ([`State`], potentials relative to `E_L`), and the input buffers, which live in
-//! the engine's ring buffer (one channel for `iaf_psc_delta`, two — excitatory and
-//! inhibitory, chosen by the sign of the weight — for the current-based models).
+//! the engine's ring buffer: one buffer per input **port** the model declares
+//! ([`Model::ports`]: name, kind, kinetics, reversal potential where it applies).
+//! A projection or stimulus names a port with `receptor = "..."`; without it the
+//! weight goes to the port its sign selects ([`SignRoute`]):
+//!
+//! | model | ports (buffer order) | default without `receptor` |
+//! |---|---|---|
+//! | `iaf_psc_delta` | `V_m` (voltage jump, mV) | every weight to `V_m` |
+//! | `iaf_psc_exp`, `iaf_psc_alpha` | `ex`, `in` (currents, pA, `tau_syn_ex`/`tau_syn_in`) | `w >= 0` to `ex`, `w < 0` to `in` (NEST) |
+//!
+//! A model may attach one value to each spike, computed at the spike (its
+//! *payload*, [`Model::has_payload`]); the engine multiplies it into the weight.
+//!
+//! Every model is one file implementing [`Model`] (parameters) and [`Step`]
+//! (propagators and update) plus one line in the `registry!` call below.
 //!
 //! Update order within one step `(t, t+h]`, identical to NEST 3:
 //! 1. if not refractory, propagate `V` exactly over `h` using the currents of the
@@ -23,28 +36,313 @@ pub mod iaf_psc_alpha;
 pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
 pub mod propagators;
+#[doc(hidden)]
+pub mod test_payload;
 
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
+use cortexsim_core::state::{SaveState, get_slice, put_slice};
 use serde::Serialize;
 
 pub use iaf_psc_alpha::AlphaParams;
 pub use iaf_psc_delta::DeltaParams;
 pub use iaf_psc_exp::ExpParams;
 
-/// Names of the neuron models the engine integrates.
-pub const MODEL_NAMES: &[&str] = &["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"];
+/// How the input arriving at a port acts on the neuron.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortKind {
+    /// Each weight (mV) is a jump of the membrane potential in the step it arrives.
+    VoltageJump,
+    /// Each weight (pA) is added to a synaptic current with the port's kinetics.
+    Current,
+    /// Each weight (nS) is added to a conductance with the port's kinetics, driving
+    /// towards the port's reversal potential.
+    Conductance,
+}
 
-/// A neuron model with its parameters (NEST names, ms, mV, pF, pA).
+/// Which weights a port receives from a projection or stimulus that names no `receptor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignRoute {
+    /// Weights `>= 0` (and NaN): NEST's excitatory inputs.
+    NonNegative,
+    /// Weights `< 0`: NEST's inhibitory inputs.
+    Negative,
+    /// Every weight.
+    Any,
+    /// None: a projection must name this port to reach it.
+    Never,
+}
+
+impl SignRoute {
+    fn takes(self, w: f64) -> bool {
+        match self {
+            // NaN counts as non-negative, as in the engine's `w < 0.0` test.
+            SignRoute::NonNegative => w.partial_cmp(&0.0) != Some(std::cmp::Ordering::Less),
+            SignRoute::Negative => w < 0.0,
+            SignRoute::Any => true,
+            SignRoute::Never => false,
+        }
+    }
+}
+
+/// One input port of a neuron model: a buffer of the engine's ring (its index is the
+/// port's position in [`NeuronModel::ports`]), named as a projection's `receptor`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "model", content = "params")]
-pub enum NeuronModel {
-    #[serde(rename = "iaf_psc_delta")]
-    IafPscDelta(DeltaParams),
-    #[serde(rename = "iaf_psc_exp")]
-    IafPscExp(ExpParams),
-    #[serde(rename = "iaf_psc_alpha")]
-    IafPscAlpha(AlphaParams),
+pub struct Port {
+    /// Name in network files (`receptor = "ex"`).
+    pub name: &'static str,
+    pub kind: PortKind,
+    /// Synaptic time constant, ms (0 for voltage jumps).
+    pub tau_syn: f64,
+    /// Reversal potential, mV (conductance ports only).
+    pub e_rev: Option<f64>,
+    /// The weights this port receives without a `receptor`.
+    pub by_sign: SignRoute,
+}
+
+impl PortKind {
+    /// Unit of a weight onto a port of this kind.
+    pub fn weight_unit(self) -> &'static str {
+        match self {
+            PortKind::VoltageJump => "mV",
+            PortKind::Current => "pA",
+            PortKind::Conductance => "nS",
+        }
+    }
+}
+
+/// Where the weights of one projection or stimulus go: one named port, or a port chosen
+/// per weight by its sign (the default of the current-based models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Port(usize),
+    /// Weights `>= 0` (and NaN) to `pos`, weights `< 0` to `neg`.
+    BySign {
+        pos: usize,
+        neg: usize,
+    },
+}
+
+impl Route {
+    /// Port of weight `w` (the same rule the engine applies per synapse).
+    #[inline(always)]
+    pub fn port(self, w: f64) -> usize {
+        match self {
+            Route::Port(p) => p,
+            Route::BySign { pos, neg } => {
+                if w < 0.0 {
+                    neg
+                } else {
+                    pos
+                }
+            }
+        }
+    }
+
+    /// The route of a constant weight: always one port.
+    pub fn fixed(self, w: f64) -> Route {
+        Route::Port(self.port(w))
+    }
+}
+
+/// A neuron model: its parameters type implements this trait (one file per model), and
+/// one line of the `registry!` call makes it known to the network files and the engine.
+pub trait Model: Sized {
+    /// Propagators of a population for one `dt`.
+    type Kernel: Step;
+    /// Parse the `params` table (absent: NEST defaults); unknown keys are refused by the reader.
+    fn parse(params: Option<&Obj>) -> Result<Self, SpecError>;
+    /// The LIF parameters every model has.
+    fn core(&self) -> LifCore;
+    /// The input ports, in buffer order.
+    fn ports(&self) -> Vec<Port>;
+    /// Lower bound of the membrane potential, mV (`-inf`: none).
+    fn v_min(&self) -> f64 {
+        f64::NEG_INFINITY
+    }
+    /// Whether each spike carries a value (the payload), which delivery multiplies into
+    /// the synaptic weight (e.g. NEST `iaf_bw_2001`'s NMDA increment).
+    fn has_payload(&self) -> bool {
+        false
+    }
+    /// Bytes of state per neuron (for the memory estimate).
+    fn state_bytes_per_neuron(&self) -> usize;
+    /// The propagators for step `h` (ms) and `refr` refractory steps.
+    fn kernel(&self, h: f64, refr: u32) -> Self::Kernel;
+}
+
+/// The per-step update of a block of neurons (a model's propagators).
+pub trait Step {
+    /// Advance all neurons of the block by one step.
+    ///
+    /// `input` holds this step's ring-buffer slot, `ports × n` values (port-major); it
+    /// is read and zeroed. `i_stim` is an extra current (pA) for every neuron of the
+    /// block during this step (DC/step stimuli, added to `I_e`). Local indices of
+    /// neurons that spike are appended to `spikes`, and — for models with a payload
+    /// only — each spike's value to `payload` (capacity is reserved by the engine:
+    /// this never allocates).
+    fn step(
+        &self,
+        s: &mut State,
+        input: &mut [f64],
+        i_stim: f64,
+        spikes: &mut Vec<u32>,
+        payload: &mut Vec<f64>,
+    );
+    /// Resting potential E_L, mV (state is stored relative to it).
+    fn e_l(&self) -> f64;
+    /// The state arrays of `v0_rel.len()` neurons with these initial potentials.
+    fn new_state(&self, v0_rel: Vec<f64>) -> State;
+}
+
+/// The object-safe part of [`Model`] (blanket-implemented), for dispatch.
+pub(crate) trait ModelDyn {
+    fn core(&self) -> LifCore;
+    fn ports(&self) -> Vec<Port>;
+    fn v_min(&self) -> f64;
+    fn has_payload(&self) -> bool;
+    fn state_bytes_per_neuron(&self) -> usize;
+}
+
+impl<M: Model> ModelDyn for M {
+    fn core(&self) -> LifCore {
+        Model::core(self)
+    }
+    fn ports(&self) -> Vec<Port> {
+        Model::ports(self)
+    }
+    fn v_min(&self) -> f64 {
+        Model::v_min(self)
+    }
+    fn has_payload(&self) -> bool {
+        Model::has_payload(self)
+    }
+    fn state_bytes_per_neuron(&self) -> usize {
+        Model::state_bytes_per_neuron(self)
+    }
+}
+
+/// The model registry: one line per model, `Variant(Params, Kernel) = "name"`. It
+/// defines [`NeuronModel`], [`Kernel`] and [`MODEL_NAMES`] and dispatches every model
+/// method through the [`Model`] and [`Step`] traits. Models in `hidden` are
+/// not parsed from network files (test aids, built in code).
+macro_rules! registry {
+    (
+        listed: [ $( $variant:ident($params:ty, $kernel:ty) = $name:literal, )* ]
+        hidden: [ $( $hvariant:ident($hparams:ty, $hkernel:ty) = $hname:literal, )* ]
+    ) => {
+        /// Names of the neuron models the engine integrates.
+        pub const MODEL_NAMES: &[&str] = &[$($name),*];
+
+        /// A neuron model with its parameters (NEST names, ms, mV, pF, pA).
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "model", content = "params")]
+        pub enum NeuronModel {
+            $( #[serde(rename = $name)] $variant($params), )*
+            $( #[doc(hidden)] #[serde(rename = $hname)] $hvariant($hparams), )*
+        }
+
+        /// Propagators of one population, computed once for `dt` (see each model's file).
+        #[derive(Debug, Clone)]
+        pub enum Kernel {
+            $( $variant($kernel), )*
+            $( #[doc(hidden)] $hvariant($hkernel), )*
+        }
+
+        impl NeuronModel {
+            /// The model's parameters behind the object-safe part of [`Model`].
+            fn def(&self) -> &dyn ModelDyn {
+                match self {
+                    $( NeuronModel::$variant(p) => p, )*
+                    $( NeuronModel::$hvariant(p) => p, )*
+                }
+            }
+        }
+
+        impl Kernel {
+            /// The propagators behind [`Step`] (for everything but the hot `step`).
+            fn def(&self) -> &dyn Step {
+                match self {
+                    $( Kernel::$variant(k) => k, )*
+                    $( Kernel::$hvariant(k) => k, )*
+                }
+            }
+
+            /// Advance all neurons of the block by one step (see [`Step::step`]).
+            #[inline]
+            pub fn step(
+                &self,
+                s: &mut State,
+                input: &mut [f64],
+                i_stim: f64,
+                spikes: &mut Vec<u32>,
+                payload: &mut Vec<f64>,
+            ) {
+                match self {
+                    $( Kernel::$variant(k) => Step::step(k, s, input, i_stim, spikes, payload), )*
+                    $( Kernel::$hvariant(k) => Step::step(k, s, input, i_stim, spikes, payload), )*
+                }
+            }
+        }
+
+        impl NeuronModel {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( NeuronModel::$variant(_) => $name, )*
+                    $( NeuronModel::$hvariant(_) => $hname, )*
+                }
+            }
+
+            fn parse_named(model: &str, params: Option<&Obj>) -> Option<Result<NeuronModel, SpecError>> {
+                match model {
+                    $( $name => Some(<$params as Model>::parse(params).map(NeuronModel::$variant)), )*
+                    _ => None,
+                }
+            }
+
+            pub fn kernel(&self, dt: f64) -> Kernel {
+                let refr = self.refractory_steps(dt);
+                match self {
+                    $( NeuronModel::$variant(p) => Kernel::$variant(p.kernel(dt, refr)), )*
+                    $( NeuronModel::$hvariant(p) => Kernel::$hvariant(p.kernel(dt, refr)), )*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    listed: [
+        IafPscDelta(DeltaParams, iaf_psc_delta::DeltaKernel) = "iaf_psc_delta",
+        IafPscExp(ExpParams, iaf_psc_exp::ExpKernel) = "iaf_psc_exp",
+        IafPscAlpha(AlphaParams, iaf_psc_alpha::AlphaKernel) = "iaf_psc_alpha",
+    ]
+    hidden: [
+        TestPayload(test_payload::PayloadParams, test_payload::PayloadKernel) = "test_payload",
+    ]
+}
+
+/// The two current ports `ex` and `in` of the current-based models (`iaf_psc_exp`,
+/// `iaf_psc_alpha`), routed by sign by default as NEST does.
+pub(crate) fn ex_in_ports(tau_syn_ex: f64, tau_syn_in: f64) -> Vec<Port> {
+    vec![
+        Port {
+            name: "ex",
+            kind: PortKind::Current,
+            tau_syn: tau_syn_ex,
+            e_rev: None,
+            by_sign: SignRoute::NonNegative,
+        },
+        Port {
+            name: "in",
+            kind: PortKind::Current,
+            tau_syn: tau_syn_in,
+            e_rev: None,
+            by_sign: SignRoute::Negative,
+        },
+    ]
 }
 
 /// Parameters shared by all three LIF models (for the mean-field reduction and summaries).
@@ -60,81 +358,91 @@ pub struct LifCore {
 }
 
 impl NeuronModel {
-    pub fn name(&self) -> &'static str {
-        match self {
-            NeuronModel::IafPscDelta(_) => "iaf_psc_delta",
-            NeuronModel::IafPscExp(_) => "iaf_psc_exp",
-            NeuronModel::IafPscAlpha(_) => "iaf_psc_alpha",
-        }
-    }
-
     /// Parse `model` + `params` (the table may be absent: NEST defaults).
     pub fn parse(model: &str, params: Option<&Obj>, path: &str) -> Result<NeuronModel, SpecError> {
-        match model {
-            "iaf_psc_delta" => Ok(NeuronModel::IafPscDelta(DeltaParams::parse(params)?)),
-            "iaf_psc_exp" => Ok(NeuronModel::IafPscExp(ExpParams::parse(params)?)),
-            "iaf_psc_alpha" => Ok(NeuronModel::IafPscAlpha(AlphaParams::parse(params)?)),
-            other => {
-                let hint = cortexsim_core::reader::did_you_mean(other, MODEL_NAMES.iter().copied())
-                    .map(|h| format!("; did you mean \"{h}\"?"))
-                    .unwrap_or_default();
-                Err(SpecError::new(
-                    path,
-                    format!(
-                        "unknown neuron model \"{other}\" (known: {}){hint}",
-                        MODEL_NAMES.join(", ")
-                    ),
-                ))
-            }
+        if let Some(m) = NeuronModel::parse_named(model, params) {
+            return m;
         }
+        let hint = cortexsim_core::reader::did_you_mean(model, MODEL_NAMES.iter().copied())
+            .map(|h| format!("; did you mean \"{h}\"?"))
+            .unwrap_or_default();
+        Err(SpecError::new(
+            path,
+            format!(
+                "unknown neuron model \"{model}\" (known: {}){hint}",
+                MODEL_NAMES.join(", ")
+            ),
+        ))
     }
 
     pub fn core(&self) -> LifCore {
-        match self {
-            NeuronModel::IafPscDelta(p) => p.core,
-            NeuronModel::IafPscExp(p) => p.core,
-            NeuronModel::IafPscAlpha(p) => p.core,
-        }
+        self.def().core()
     }
 
-    /// Number of input channels in the ring buffer (1: voltage jumps; 2: ex/in currents).
-    pub fn channels(&self) -> usize {
-        match self {
-            NeuronModel::IafPscDelta(_) => 1,
-            _ => 2,
-        }
+    /// The input ports, in the order of their buffers in the engine's ring.
+    pub fn ports(&self) -> Vec<Port> {
+        self.def().ports()
     }
 
-    /// Unit of a synaptic weight onto this model.
+    /// Number of input ports (buffers per neuron and ring slot).
+    pub fn n_ports(&self) -> usize {
+        self.ports().len()
+    }
+
+    /// Index of the port named `name`.
+    pub fn port_index(&self, name: &str) -> Option<usize> {
+        self.ports().iter().position(|p| p.name == name)
+    }
+
+    /// The port names, quoted, for messages: `"ex", "in"`.
+    pub fn port_list(&self) -> String {
+        self.ports()
+            .iter()
+            .map(|p| format!("\"{}\"", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Where the weights of a projection or stimulus go: the named port (`receptor`),
+    /// else by sign as the ports declare (`None` if some sign reaches no port).
+    pub fn route(&self, receptor: Option<&str>) -> Option<Route> {
+        if let Some(name) = receptor {
+            return self.port_index(name).map(Route::Port);
+        }
+        let ports = self.ports();
+        let pos = ports.iter().position(|p| p.by_sign.takes(1.0))?;
+        let neg = ports.iter().position(|p| p.by_sign.takes(-1.0))?;
+        Some(if pos == neg {
+            Route::Port(pos)
+        } else {
+            Route::BySign { pos, neg }
+        })
+    }
+
+    /// Unit of a synaptic weight onto this model's first port.
     pub fn weight_unit(&self) -> &'static str {
-        match self {
-            NeuronModel::IafPscDelta(_) => "mV",
-            _ => "pA",
-        }
+        self.ports().first().map_or("", |p| p.kind.weight_unit())
     }
 
-    /// Synaptic time constants (ex, in) in ms; 0 for delta synapses.
-    pub fn tau_syn(&self) -> (f64, f64) {
-        match self {
-            NeuronModel::IafPscDelta(_) => (0.0, 0.0),
-            NeuronModel::IafPscExp(p) => (p.tau_syn_ex, p.tau_syn_in),
-            NeuronModel::IafPscAlpha(p) => (p.tau_syn_ex, p.tau_syn_in),
-        }
+    /// Lower bound of the membrane potential, mV (`-inf`: none).
+    pub fn v_min(&self) -> f64 {
+        self.def().v_min()
+    }
+
+    /// Whether this model's spikes carry a payload (see [`Model::has_payload`]).
+    pub fn has_payload(&self) -> bool {
+        self.def().has_payload()
+    }
+
+    /// Bytes of state per neuron (for the memory estimate).
+    pub fn state_bytes_per_neuron(&self) -> usize {
+        self.def().state_bytes_per_neuron()
     }
 
     /// Refractory period in whole steps: `ceil(t_ref/dt)` (up to rounding noise),
     /// as NEST 3.10 does (t_ref = 1.3 ms at dt = 0.25 ms gives 6 steps, measured).
     pub fn refractory_steps(&self, dt: f64) -> u32 {
         refractory_steps(self.core().t_ref, dt)
-    }
-
-    pub fn kernel(&self, dt: f64) -> Kernel {
-        let refr = self.refractory_steps(dt);
-        match self {
-            NeuronModel::IafPscDelta(p) => Kernel::Delta(p.kernel(dt, refr)),
-            NeuronModel::IafPscExp(p) => Kernel::Exp(p.kernel(dt, refr)),
-            NeuronModel::IafPscAlpha(p) => Kernel::Alpha(p.kernel(dt, refr)),
-        }
     }
 }
 
@@ -274,14 +582,6 @@ pub fn refractory_steps(t_ref: f64, dt: f64) -> u32 {
     }
 }
 
-/// Propagators of one population, computed once for `dt` (see each model's file).
-#[derive(Debug, Clone)]
-pub enum Kernel {
-    Delta(iaf_psc_delta::DeltaKernel),
-    Exp(iaf_psc_exp::ExpKernel),
-    Alpha(iaf_psc_alpha::AlphaKernel),
-}
-
 /// State of a block of neurons, structure-of-arrays. Potentials relative to `E_L`.
 #[derive(Debug, Clone, Default)]
 pub struct State {
@@ -298,38 +598,19 @@ pub struct State {
     pub di_in: Vec<f64>,
     /// Discounted inputs received while refractory (iaf_psc_delta with refractory_input), mV.
     pub refr_buf: Vec<f64>,
+    /// A per-neuron trace that sets the spike payload (payload models only).
+    pub trace: Vec<f64>,
 }
 
 impl State {
+    /// The state of a block of neurons of the kernel's model, at potentials `v0_rel`.
     pub fn new(kernel: &Kernel, v0_rel: Vec<f64>) -> State {
-        let n = v0_rel.len();
-        let (cur, dcur) = match kernel {
-            Kernel::Delta(_) => (0, 0),
-            Kernel::Exp(_) => (n, 0),
-            Kernel::Alpha(_) => (n, n),
-        };
-        let refr = match kernel {
-            Kernel::Delta(k) if !k.refr_discount.is_empty() => n,
-            _ => 0,
-        };
-        State {
-            v: v0_rel,
-            r: vec![0; n],
-            i_ex: vec![0.0; cur],
-            i_in: vec![0.0; cur],
-            di_ex: vec![0.0; dcur],
-            di_in: vec![0.0; dcur],
-            refr_buf: vec![0.0; refr],
-        }
+        kernel.def().new_state(v0_rel)
     }
 
     /// Bytes of state per neuron for a model (for the memory estimate).
     pub fn bytes_per_neuron(model: &NeuronModel) -> usize {
-        match model {
-            NeuronModel::IafPscDelta(p) => 12 + if p.refractory_input { 8 } else { 0 },
-            NeuronModel::IafPscExp(_) => 28,
-            NeuronModel::IafPscAlpha(_) => 44,
-        }
+        model.state_bytes_per_neuron()
     }
 
     /// First non-finite variable, if any: (local index, variable name).
@@ -340,6 +621,7 @@ impl State {
             ("I_syn_in", &self.i_in),
             ("dI_ex", &self.di_ex),
             ("dI_in", &self.di_in),
+            ("trace", &self.trace),
         ] {
             if let Some(i) = xs.iter().position(|x| !x.is_finite()) {
                 return Some((i, name));
@@ -349,29 +631,59 @@ impl State {
     }
 }
 
-impl Kernel {
-    /// Advance all neurons of the block by one step.
-    ///
-    /// `input` holds this step's ring-buffer slot, `channels × n` values
-    /// (channel-major); it is read and zeroed. `i_stim` is an extra current (pA) for
-    /// every neuron of the block during this step (DC/step stimuli, added to `I_e`).
-    /// Local indices of neurons that spike are appended to `spikes` (capacity is
-    /// reserved by the engine: this never allocates).
-    #[inline]
-    pub fn step(&self, s: &mut State, input: &mut [f64], i_stim: f64, spikes: &mut Vec<u32>) {
-        match self {
-            Kernel::Delta(k) => k.step(s, input, i_stim, spikes),
-            Kernel::Exp(k) => k.step(s, input, i_stim, spikes),
-            Kernel::Alpha(k) => k.step(s, input, i_stim, spikes),
+/// Every state array, named, in stream order (lengths: the block's neurons, or 0 where
+/// the model has no such variable).
+impl SaveState for State {
+    fn save(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for xs in self.f64_arrays() {
+            put_slice(w, xs)?;
         }
+        put_slice(w, &self.r)
     }
 
+    fn load(&mut self, r: &mut dyn std::io::Read) -> std::io::Result<()> {
+        let State {
+            v,
+            r: refr,
+            i_ex,
+            i_in,
+            di_ex,
+            di_in,
+            refr_buf,
+            trace,
+        } = self;
+        for (name, xs) in [
+            ("V_m", v),
+            ("I_syn_ex", i_ex),
+            ("I_syn_in", i_in),
+            ("dI_ex", di_ex),
+            ("dI_in", di_in),
+            ("refractory input", refr_buf),
+            ("trace", trace),
+        ] {
+            get_slice(r, xs, &format!("neuron state {name}"))?;
+        }
+        get_slice(r, refr, "neuron state refractory steps")
+    }
+}
+
+impl State {
+    fn f64_arrays(&self) -> [&Vec<f64>; 7] {
+        [
+            &self.v,
+            &self.i_ex,
+            &self.i_in,
+            &self.di_ex,
+            &self.di_in,
+            &self.refr_buf,
+            &self.trace,
+        ]
+    }
+}
+
+impl Kernel {
     /// Resting potential E_L, mV (state is stored relative to it).
     pub fn e_l(&self) -> f64 {
-        match self {
-            Kernel::Delta(k) => k.e_l,
-            Kernel::Exp(k) => k.e_l,
-            Kernel::Alpha(k) => k.e_l,
-        }
+        self.def().e_l()
     }
 }

@@ -501,6 +501,7 @@ pub fn step_response(
             kind: StimulusKind::Dc { amplitude: amp },
             start: models.t_step_ms,
             stop: net.simulation.t_stop,
+            receptor: None,
         });
     }
     let mut sim = Simulation::build(

@@ -146,6 +146,10 @@ pub struct Projection {
     pub weight: Dist,
     /// ms (validated: >= dt).
     pub delay: Dist,
+    /// The target model's input port (`receptor = "ex"`); `None`: by the weight's sign
+    /// as the model declares ([`cortexsim_neuron::NeuronModel::route`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receptor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -191,6 +195,10 @@ pub struct Stimulus {
     /// Active window, ms: `[start, stop)`.
     pub start: f64,
     pub stop: f64,
+    /// Input port of the target model for spike inputs (`poisson`, `spike_train`);
+    /// `None`: by the weight's sign.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receptor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -319,6 +319,7 @@ fn projection(
             o.key_path("weight")
         ));
     }
+    let receptor = parse_receptor(&o, &populations[target], None)?;
     o.finish()?;
     Ok(Projection {
         source,
@@ -328,6 +329,7 @@ fn projection(
         multapses: pairs.multapses,
         weight,
         delay,
+        receptor,
     })
 }
 
@@ -530,13 +532,67 @@ fn stimulus(
         "step" => step_current(&o, stop)?,
         _ => spike_train(&o, sim.dt, warnings)?,
     };
+    let receptor = parse_receptor(&o, &populations[target], Some(kind_name))?;
     o.finish()?;
     Ok(Stimulus {
         target,
         kind,
         start,
         stop,
+        receptor,
     })
+}
+
+/// The `receptor` of a projection or stimulus onto `target`: a port the target's model
+/// declares; absent, the model must route every weight by its sign. Only spike inputs
+/// (projections, `poisson`, `spike_train`) reach a port.
+/// `stimulus`: the stimulus kind (`None` for a projection).
+fn parse_receptor(
+    o: &Obj,
+    target: &Population,
+    stimulus: Option<&str>,
+) -> Result<Option<String>, SpecError> {
+    let model = &target.model;
+    let receptor = o.str_opt("receptor")?;
+    if let Some(kind) = stimulus
+        && !matches!(kind, "poisson" | "spike_train")
+    {
+        return match receptor {
+            Some(name) => Err(o.err(
+                "receptor",
+                format!("\"{name}\": a `{kind}` stimulus is not made of spikes and reaches no receptor port (receptor applies to poisson and spike_train)"),
+            )),
+            None => Ok(None),
+        };
+    }
+    if model.route(receptor).is_none() {
+        return Err(match receptor {
+            Some(name) => {
+                let hint = reader::did_you_mean(name, model.ports().iter().map(|p| p.name))
+                    .map(|h| format!("; did you mean \"{h}\"?"))
+                    .unwrap_or_default();
+                o.err(
+                    "receptor",
+                    format!(
+                        "unknown receptor \"{name}\" of {} (population \"{}\"; ports: {}){hint}",
+                        model.name(),
+                        target.name,
+                        model.port_list()
+                    ),
+                )
+            }
+            None => o.err(
+                "receptor",
+                format!(
+                    "is required: {} (population \"{}\") routes no weight by its sign; name one of its ports: {}",
+                    model.name(),
+                    target.name,
+                    model.port_list()
+                ),
+            ),
+        });
+    }
+    Ok(receptor.map(str::to_string))
 }
 
 /// Poisson input: `rate` per generator (+ `indegree`), or `total_rate`.

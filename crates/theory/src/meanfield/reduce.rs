@@ -72,7 +72,11 @@
 //! * a `spike_train` stimulus with at least one spike;
 //! * a finite `V_min` (a lower bound of the membrane potential is not in the
 //!   Siegert formula);
-//! * mixed `tau_syn_ex != tau_syn_in` as described above.
+//! * mixed `tau_syn_ex != tau_syn_in` as described above;
+//! * a `receptor` that is not the port the weight's sign selects anyway (the
+//!   reduction knows the ex/in split by sign; `receptor = "ex"` with weights `>= 0`
+//!   reduces exactly as no receptor);
+//! * a model whose spikes carry a payload.
 
 use super::network::{MeanFieldNetwork, MfInput, MfPopulation};
 use super::siegert::LifParams;
@@ -113,6 +117,18 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
     let mut first_ex: Vec<Option<String>> = vec![None; n];
     let mut first_in: Vec<Option<String>> = vec![None; n];
 
+    for p in &net.populations {
+        if p.model.has_payload() {
+            return Err(SpecError::new(
+                format!("populations[{}].model", p.name),
+                format!(
+                    "{}: spikes that carry a payload are not covered by the mean-field reduction",
+                    p.model.name()
+                ),
+            ));
+        }
+    }
+
     for (i, pr) in net.projections.iter().enumerate() {
         let path = format!("projections[{i}]");
         let (ns, nt) = (
@@ -135,6 +151,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
         };
         let s = SignSplit::of(&pr.weight);
         let model = &net.populations[pr.target].model;
+        check_receptor(model, pr.receptor.as_deref(), &s, &path)?;
         let (j, j2) = s.jump_moments(model);
         let a = pr.target;
         if k > 0.0 {
@@ -183,6 +200,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                     ));
                 }
                 let s = SignSplit::of(&Dist::Const { value: *weight });
+                check_receptor(&net.populations[a].model, st.receptor.as_deref(), &s, &path)?;
                 let (j, j2) = s.jump_moments(&net.populations[a].model);
                 note_channels(
                     &s,
@@ -253,11 +271,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
     for (a, p) in net.populations.iter().enumerate() {
         let core = p.model.core();
         let ppath = format!("populations[{}].params", p.name);
-        let v_min = match &p.model {
-            NeuronModel::IafPscDelta(d) => d.v_min,
-            NeuronModel::IafPscAlpha(al) => al.v_min,
-            NeuronModel::IafPscExp(_) => f64::NEG_INFINITY,
-        };
+        let v_min = p.model.v_min();
         if v_min.is_finite() {
             return Err(SpecError::new(
                 format!("{ppath}.V_min"),
@@ -266,7 +280,9 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 ),
             ));
         }
-        let (tex, tin) = p.model.tau_syn();
+        let ports = p.model.ports();
+        let tau = |i: usize| ports.get(i).map_or(0.0, |q| q.tau_syn);
+        let (tex, tin) = (tau(0), tau(1));
         let tau_s = match &p.model {
             NeuronModel::IafPscDelta(_) => 0.0,
             _ => {
@@ -404,6 +420,37 @@ fn constant_current(windows: &[(f64, f64, f64)], t_stop: f64) -> Option<f64> {
     Some(value.unwrap_or(0.0))
 }
 
+/// A named `receptor` reduces as the sign routing only if every sign the weights take
+/// (beyond [`CHANNEL_MASS_EPS`]) goes to that port by default anyway.
+fn check_receptor(
+    model: &NeuronModel,
+    receptor: Option<&str>,
+    s: &SignSplit,
+    path: &str,
+) -> Result<(), SpecError> {
+    let Some(name) = receptor else {
+        return Ok(());
+    };
+    let named = model.port_index(name);
+    let by_sign = model.route(None);
+    let agrees = |w: f64| match (named, by_sign) {
+        (Some(p), Some(r)) => r.port(w) == p,
+        _ => false,
+    };
+    for (mass, w, sign) in [(s.pos.0, 1.0, ">= 0"), (s.neg.0, -1.0, "< 0")] {
+        if mass > CHANNEL_MASS_EPS && !agrees(w) {
+            return Err(SpecError::new(
+                format!("{path}.receptor"),
+                format!(
+                    "\"{name}\" receives weights {sign}, which {} routes elsewhere by default: the mean-field reduction covers a receptor only where it equals the routing by sign",
+                    model.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Partial moments `(P, E[w 1], E[w² 1])` of a weight distribution over the
 /// non-negative (`pos`, excitatory channel) and negative (`neg`, inhibitory
 /// channel) weights.
@@ -429,6 +476,8 @@ impl SignSplit {
             NeuronModel::IafPscAlpha(p) => {
                 (E * p.tau_syn_ex / p.core.c_m, E * p.tau_syn_in / p.core.c_m)
             }
+            // Refused before any jump is computed (`reduce_with_warnings`).
+            NeuronModel::TestPayload(_) => (1.0, 1.0),
         };
         (
             f_ex * self.pos.1 + f_in * self.neg.1,
@@ -725,6 +774,38 @@ amplitude = 50.0
         assert!(close(mf.ext_mu_mv[1], 150.0 * 10.0 / 250.0, 1e-13));
         let l = mf.pops[0].lif;
         assert_eq!((l.v_th_mv, l.v_reset_mv, l.tau_s_ms), (15.0, 0.0, 0.5));
+    }
+
+    #[test]
+    fn a_receptor_equal_to_the_sign_default_reduces_the_same_and_others_are_refused() {
+        let p = "C_m = 250.0, tau_m = 10.0, tau_syn_ex = 0.5, tau_syn_in = 0.5";
+        let extra = |r_ex: &str, r_in: &str| {
+            format!(
+                "[[projections]]\nsource = \"A\"\ntarget = \"B\"\nrule = \"fixed_indegree\"\nindegree = 20\nweight = 87.81\n{r_ex}\n[[stimuli]]\nkind = \"poisson\"\ntarget = \"A\"\nrate = 8.0\nindegree = 1000\nweight = -87.81\n{r_in}\n"
+            )
+        };
+        let plain = reduce(&net("iaf_psc_exp", p, &extra("", "")).unwrap()).unwrap();
+        let named = reduce(
+            &net(
+                "iaf_psc_exp",
+                p,
+                &extra("receptor = \"ex\"", "receptor = \"in\""),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(plain, named);
+        let err = reduce(&net("iaf_psc_exp", p, &extra("receptor = \"in\"", "")).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("projections[0].receptor") && err.contains("\"in\""),
+            "{err}"
+        );
+        let err = reduce(&net("iaf_psc_exp", p, &extra("", "receptor = \"ex\"")).unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("stimuli[0].receptor"), "{err}");
     }
 
     #[test]
