@@ -12,6 +12,7 @@
 
 pub mod builder;
 pub mod overrides;
+pub mod validate;
 pub use cortexsim_core::reader;
 
 use cortexsim_core::error::SpecError;
@@ -258,6 +259,7 @@ impl Network {
 
     /// Validate a raw table.
     pub fn from_table(t: &Table) -> Result<Network, SpecError> {
+        validate::number_range(t)?;
         let top = Obj::new("", t);
         top.str_opt("description")?;
         let mut warnings = Vec::new();
@@ -294,9 +296,7 @@ impl Network {
             };
             let o = Obj::new(format!("populations[{name}]"), pt);
             o.get("name");
-            if name.is_empty() || name.contains(['[', ']']) {
-                return Err(o.err("name", format!("invalid population name {name:?}")));
-            }
+            validate::population_name(&o, &name)?;
             if populations.iter().any(|p| p.name == name) {
                 return Err(o.err("name", format!("duplicate population name \"{name}\"")));
             }
@@ -824,6 +824,7 @@ impl Network {
                     return Err(r.err("rate_bin", format!("must be >= 0 ms, got {b}")));
                 }
                 if b > 0.0 {
+                    validate::at_least_one_step(&r.key_path("rate_bin"), "rate bin", b, dt)?;
                     check_grid(
                         b,
                         dt,
@@ -853,6 +854,7 @@ impl Network {
                         ));
                     }
                     let interval = o.positive("interval", Some(dt))?;
+                    validate::at_least_one_step(&o.key_path("interval"), "interval", interval, dt)?;
                     check_grid(
                         interval,
                         dt,
@@ -947,11 +949,8 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
     if steps >= 2f64.powi(53) {
         return Err(o.err("t_stop", format!("{t_stop} ms is {steps} steps: too many")));
     }
-    let seed = o.u64_opt("seed")?.unwrap_or(12345);
-    let threads = o.u64_opt("threads")?.unwrap_or(0);
-    if threads > 4096 {
-        return Err(o.err("threads", format!("{threads} threads is not plausible")));
-    }
+    let seed = validate::seed(&o)?;
+    let threads = validate::threads(&o)?;
     // Absent: the engine chooses (`engine::layout`).
     let partition_size = o.u64_opt("partition_size")?;
     if let Some(ps) = partition_size
@@ -981,8 +980,7 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
 }
 
 fn off_grid(x: f64, dt: f64) -> bool {
-    let s = x / dt;
-    (s - s.round()).abs() > 1e-9 * s.abs().max(1.0)
+    validate::off_grid(x, dt)
 }
 
 fn check_grid(
