@@ -79,7 +79,13 @@ impl NetArgs {
             s.push(format!("simulation.t_stop={t:?}"));
         }
         if let Some(seed) = self.seed {
-            s.push(format!("simulation.seed={seed}"));
+            // TOML integers end at 2^63 - 1: larger seeds travel as a string of digits,
+            // which `simulation.seed` accepts (the whole u64 range, end to end).
+            if seed > i64::MAX as u64 {
+                s.push(format!("simulation.seed=\"{seed}\""));
+            } else {
+                s.push(format!("simulation.seed={seed}"));
+            }
         }
         s.extend(self.set.iter().cloned());
         s
@@ -209,6 +215,19 @@ impl Failure {
     }
     pub fn sim(e: SimError) -> Failure {
         Failure::runtime(e.to_string())
+    }
+}
+
+/// `--threads N`: 1 to [`MAX_THREADS`](cortexsim::spec::validate::MAX_THREADS) (the
+/// same bound as `simulation.threads`, with the same reason).
+pub fn check_threads(t: Option<usize>) -> Result<(), Failure> {
+    use cortexsim::spec::validate::MAX_THREADS;
+    match t {
+        Some(0) => Err(Failure::invalid("--threads: must be at least 1")),
+        Some(t) if t as u64 > MAX_THREADS => Err(Failure::invalid(format!(
+            "--threads {t}: at most {MAX_THREADS} (threads beyond the partitions only wait, and starting very many looks like a hang)"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -347,11 +366,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    if let Some(t) = a.threads
-        && t == 0
-    {
-        return Err(Failure::invalid("--threads: must be at least 1"));
-    }
+    check_threads(a.threads)?;
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
     // Check the output before any work.
     let out: Option<PathBuf> = if a.no_output {
@@ -373,6 +388,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         max_memory,
         keep_spikes: raster.is_some(),
         warmup_ms: a.warmup.unwrap_or(0.0),
+        output_file: out.is_some(),
     };
     if let Some(c) = &a.connectivity {
         check_output_path(c, a.overwrite).map_err(Failure::invalid)?;

@@ -80,11 +80,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     if !(a.smooth >= 0.0 && a.smooth.is_finite()) {
         return Err(Failure::invalid("--smooth: must be >= 0 ms"));
     }
-    if let Some(t) = a.threads
-        && t == 0
-    {
-        return Err(Failure::invalid("--threads: must be at least 1"));
-    }
+    super::check_threads(a.threads)?;
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
@@ -138,16 +134,22 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         ));
     }
     // Areas: E populations in both models, by hierarchy.
+    // (The spiking populations are `<area>_E` with SONATA-safe area names, the rate
+    // populations `<area>.E`; `areas` holds the rate model's area names.)
     let mut areas: Vec<String> = net
         .populations
         .iter()
-        .filter_map(|p| p.name.strip_suffix(".E"))
-        .filter(|a| rf.net.index_of(&models::large_scale::e_pop(a)).is_some())
-        .map(str::to_string)
+        .filter_map(|p| {
+            let area = p.name.strip_suffix("_E")?;
+            rf.net.pops.iter().find_map(|r| {
+                let ra = r.name.strip_suffix(".E")?;
+                (models::joglekar_spiking::safe_area(ra) == area).then(|| ra.to_string())
+            })
+        })
         .collect();
     if areas.is_empty() {
         return Err(Failure::invalid(
-            "the two models share no `<area>.E` population",
+            "the two models share no area (spiking `<area>_E`, rate `<area>.E` populations)",
         ));
     }
     let h = |a: &str| {
@@ -188,7 +190,9 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     let mut rt_resp = Vec::new();
     for area in &areas {
         let e = models::large_scale::e_pop(area);
-        let p = net.pop_index(&e).expect("area taken from the network");
+        let p = net
+            .pop_index(&models::joglekar_spiking::e_pop(area))
+            .expect("area taken from the network");
         let norm = net.populations[p].size as f64 * bin * 1e-3;
         let raw: Vec<f64> = sim.recording.rate_bins[p][..nbins]
             .iter()

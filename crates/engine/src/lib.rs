@@ -88,6 +88,9 @@ pub struct BuildOptions {
     /// ([`partition::EventQueue`]); `None`: the default; `Some(0)`: no lists, every
     /// event added to the ring directly. Changes the speed only (tested bitwise).
     pub queue_capacity: Option<usize>,
+    /// A SONATA output file will be attached: its per-population costs are part of the
+    /// memory estimate ([`memory::estimate_with`]).
+    pub output_file: bool,
 }
 
 /// A built network, ready to run; it can be run in several chunks.
@@ -291,7 +294,7 @@ impl Simulation {
             (0, t) => t,
             (t, _) => t,
         };
-        let estimate = memory::estimate(net);
+        let estimate = memory::estimate_with(net, opts.output_file);
         let available = opts.max_memory.unwrap_or_else(memory::available_bytes);
         if estimate.total > available {
             return Err(BuildError::OutOfMemory {

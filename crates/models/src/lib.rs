@@ -548,7 +548,7 @@ pub fn load_spiking_generator(
         if let Some(t) = opt_f64(s, "t_stop", "simulation")? {
             p.t_stop = t;
         }
-        if let Some(seed) = uint(s, "seed", "simulation")? {
+        if let Some(seed) = seed_of(s, "simulation")? {
             p.seed = seed;
         }
         if let Some(th) = uint(s, "threads", "simulation")? {
@@ -736,6 +736,23 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
     Ok(net)
 }
 
+/// `seed` of a `[simulation]` table: a non-negative integer, or (for the full `u64`
+/// range, above TOML's 2^63 - 1) a string of decimal digits.
+fn seed_of(t: &Table, path: &str) -> Result<Option<u64>, SpecError> {
+    match t.get("seed") {
+        None => Ok(None),
+        Some(Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
+        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => Ok(s.trim().parse().ok()),
+        Some(_) => Err(SpecError::new(
+            join(path, "seed"),
+            format!(
+                "must be an integer from 0 to {} (above 2^63 - 1 as a string of digits)",
+                u64::MAX
+            ),
+        )),
+    }
+}
+
 fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
     let p = "simulation";
     check_keys(t, p, &["dt", "t_stop", "seed", "method", "record_every"])?;
@@ -760,7 +777,7 @@ fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
     let sim = RateSim {
         dt_ms: req_f64(t, "dt", p)?,
         t_stop_ms: req_f64(t, "t_stop", p)?,
-        seed: int("seed", 0)? as u64,
+        seed: seed_of(t, p)?.unwrap_or(0),
         method,
         record_every: int("record_every", 1)? as usize,
     };
@@ -779,6 +796,16 @@ fn parse_sim(t: &Table) -> Result<RateSim, SpecError> {
     }
     if sim.record_every == 0 {
         return Err(SpecError::new("simulation.record_every", "must be >= 1"));
+    }
+    if sim.dt_ms < RunOpts::MIN_DT_MS {
+        return Err(SpecError::new(
+            "simulation.dt",
+            format!(
+                "time step {} ms is below the supported {} ms",
+                cortexsim_core::fmt::num(sim.dt_ms),
+                cortexsim_core::fmt::num(RunOpts::MIN_DT_MS)
+            ),
+        ));
     }
     Ok(sim)
 }

@@ -32,6 +32,8 @@ pub struct RunOptions {
     pub keep_spikes: bool,
     /// Simulate this many ms first, neither timed nor counted in the event rate.
     pub warmup_ms: f64,
+    /// An output file will be attached (counted in the memory estimate).
+    pub output_file: bool,
 }
 
 /// A built simulation and its build time.
@@ -49,6 +51,7 @@ pub fn build(net: &Network, opts: &RunOptions) -> Result<Built, BuildError> {
             threads: opts.threads,
             max_memory: opts.max_memory,
             keep_spikes: opts.keep_spikes,
+            output_file: opts.output_file,
             ..Default::default()
         },
     )?;

@@ -947,7 +947,7 @@ fn parse_simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
         ));
     }
     if steps >= 2f64.powi(53) {
-        return Err(o.err("t_stop", format!("{t_stop} ms is {steps} steps: too many")));
+        return Err(o.err("t_stop", format!("{t_stop} ms is {steps} steps: at most 2^53 steps are supported (the clock must stay exact in f64)")));
     }
     let seed = validate::seed(&o)?;
     let threads = validate::threads(&o)?;

@@ -62,9 +62,8 @@ pub fn number_range(t: &Table) -> Result<(), SpecError> {
             Value::Float(f) if f.is_finite() && f.abs() > NUMBER_MAX => Err(SpecError::new(
                 path,
                 format!(
-                    "{} is beyond the single-precision range ±{} (weights are stored as f32; every number of a network file must lie within it)",
-                    num(*f),
-                    num(NUMBER_MAX)
+                    "{} is beyond the single-precision range ±3.4e38 (weights are stored as f32; every number of a network file must lie within it)",
+                    num(*f)
                 ),
             )),
             Value::Table(t) => {
