@@ -635,6 +635,20 @@ fn hand_written(doc: &Table) -> Result<RateNetwork, SpecError> {
             ],
         )?;
         let name = req_str(t, "name", &path)?.to_string();
+        // Names are CSV column headers of `run --out` and pattern targets.
+        if name.is_empty()
+            || name.len() > 255
+            || name.contains([',', '"', '*'])
+            || name.chars().any(char::is_control)
+        {
+            return Err(SpecError::new(
+                format!("{path}.name"),
+                format!(
+                    "invalid rate population name {}: 1 to 255 characters, no `,`, `\"`, `*` or control characters (names are CSV column headers)",
+                    cortexsim_core::reader::short_str(&name)
+                ),
+            ));
+        }
         let tau_ms = req_f64(t, "tau", &path)?;
         let tr_path = format!("{path}.transfer");
         let tr = t
