@@ -438,6 +438,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
                 .collect::<Vec<_>>()
         );
     }
+    // The peak of the whole process, the output file's finish included (the summary
+    // stored in the file was taken before it).
+    if let Some(p) = memory::peak_rss_bytes() {
+        summary["memory_bytes"]["peak_rss"] = json!(p);
+    }
     if a.json {
         println!("{summary}");
     } else {
