@@ -706,7 +706,7 @@ fn rows() -> Vec<Row> {
         INV,
         &[".name", "256 characters", "1 to 255"],
     ));
-    // Numbers beyond f32 (weights would be stored as inf), with a short form of the value.
+    // Weights beyond f32 (they would be stored as inf), with a short form of the value.
     r.push(net_row(
         "weight beyond f32",
         &[("weight = 0.1", "weight = 1e39")],
@@ -723,10 +723,16 @@ fn rows() -> Vec<Row> {
         &["projections[0].weight.mean", "-4e38"],
     ));
     r.push(net_row(
-        "parameter beyond f32",
-        &[("tau_m = 20.0", "tau_m = 1e300")],
+        "stimulus weight beyond f32",
+        &[("weight = 0.2", "weight = 1e39")],
         INV,
-        &["populations[E].params.tau_m", "1e300"],
+        &["stimuli[0].weight", "1e39", "single-precision"],
+    ));
+    r.push(net_row(
+        "huge parameter printed short",
+        &[("tau_m = 20.0", "tau_m = -1e300")],
+        INV,
+        &["populations[E].params.tau_m", "-1e300"],
     ));
     r.push(net_row(
         "tiny time step printed short",

@@ -1,5 +1,5 @@
 //! Input rules that are not about one key's meaning but about what the rest of the
-//! program can hold: names that become HDF5 paths, the number range, seeds, thread
+//! program can hold: names that become HDF5 paths, the weight range, seeds, thread
 //! counts, and which multiples of `dt` are on the grid. Each rule is a small function
 //! called from one line of [`crate::Network::from_table`], so the reading code stays a
 //! sequence of keys. The promises are listed in `docs/RELIABILITY.md` ("Input").
@@ -47,28 +47,30 @@ pub fn population_name(o: &Obj, name: &str) -> Result<(), SpecError> {
     Ok(())
 }
 
-/// Largest magnitude of a number in a network file: the `f32` range. Synaptic weights
-/// are stored in single precision, so a larger weight would become `inf`; the same bound
-/// on every number keeps one rule for all keys.
-pub const NUMBER_MAX: f64 = f32::MAX as f64;
+/// Largest magnitude of a synaptic weight: the `f32` range. Weights are stored in single
+/// precision, so a larger one would become `inf` (other numbers are `f64` and checked by
+/// their own keys; NEST's `V_min = -1.8e308` stays valid).
+pub const WEIGHT_MAX: f64 = f32::MAX as f64;
 
-/// Every float of the raw table (before any key is read) lies within ±[`NUMBER_MAX`];
-/// `inf` and `nan` are left to the key's own reader (bounds such as `max = inf` are
-/// allowed). The error names the key path: `populations[E].params.tau_m`,
-/// `projections[3].weight.mean`.
+/// Every weight of the raw table (before any key is read: every value under a key
+/// `weight` or `weights`, distribution parameters included) lies within ±[`WEIGHT_MAX`];
+/// `inf` and `nan` are left to the key's own reader. The error names the key path:
+/// `projections[3].weight.mean`, `stimuli[0].weights[2]`.
 pub fn number_range(t: &Table) -> Result<(), SpecError> {
-    fn walk(v: &Value, path: &str) -> Result<(), SpecError> {
+    fn walk(v: &Value, path: &str, weight: bool) -> Result<(), SpecError> {
         match v {
-            Value::Float(f) if f.is_finite() && f.abs() > NUMBER_MAX => Err(SpecError::new(
-                path,
-                format!(
-                    "{} is beyond the single-precision range ±3.4e38 (weights are stored as f32; every number of a network file must lie within it)",
-                    num(*f)
-                ),
-            )),
+            Value::Float(f) if weight && f.is_finite() && f.abs() > WEIGHT_MAX => {
+                Err(SpecError::new(
+                    path,
+                    format!(
+                        "weight {} is beyond the single-precision range ±3.4e38 in which weights are stored",
+                        num(*f)
+                    ),
+                ))
+            }
             Value::Table(t) => {
                 for (k, v) in t {
-                    walk(v, &join(path, k))?;
+                    walk(v, &join(path, k), weight || k == "weight" || k == "weights")?;
                 }
                 Ok(())
             }
@@ -78,7 +80,7 @@ pub fn number_range(t: &Table) -> Result<(), SpecError> {
                         Some(Value::String(n)) if path == "populations" => n.clone(),
                         _ => i.to_string(),
                     };
-                    walk(v, &format!("{path}[{label}]"))?;
+                    walk(v, &format!("{path}[{label}]"), weight)?;
                 }
                 Ok(())
             }
@@ -86,7 +88,7 @@ pub fn number_range(t: &Table) -> Result<(), SpecError> {
         }
     }
     for (k, v) in t {
-        walk(v, k)?;
+        walk(v, k, false)?;
     }
     Ok(())
 }
@@ -184,17 +186,21 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let t: Table = "[[populations]]\nname = \"E\"\nparams = { c_m = 1e39 }\n"
-            .parse()
-            .unwrap();
-        let e = number_range(&t).unwrap_err().to_string();
-        assert!(e.starts_with("populations[E].params.c_m: 1e39"), "{e}");
         let t: Table = "[[projections]]\nweight = { mean = -3.5e38 }\n"
             .parse()
             .unwrap();
         let e = number_range(&t).unwrap_err().to_string();
-        assert!(e.starts_with("projections[0].weight.mean"), "{e}");
-        let t: Table = "x = 3.4e38\ny = inf\nz = 1e-300\n".parse().unwrap();
+        assert!(
+            e.starts_with("projections[0].weight.mean: weight -3.5e38"),
+            "{e}"
+        );
+        let t: Table = "[[stimuli]]\nweights = [1.0, 1e39]\n".parse().unwrap();
+        let e = number_range(&t).unwrap_err().to_string();
+        assert!(e.starts_with("stimuli[0].weights[1]"), "{e}");
+        // Other numbers are f64: NEST's V_min = -DBL_MAX is valid.
+        let t: Table = "[[populations]]\nname = \"E\"\nparams = { V_min = -1.7976931348623157e308 }\nweight = 3.4e38\n"
+            .parse()
+            .unwrap();
         assert!(number_range(&t).is_ok());
     }
 
