@@ -367,6 +367,15 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         None => None,
     };
     check_threads(a.threads)?;
+    if let Some(w) = a.warmup
+        && !(w >= 0.0 && w <= net.simulation.t_stop)
+    {
+        return Err(Failure::invalid(format!(
+            "--warmup {}: must be between 0 and t_stop = {} ms",
+            cortexsim::fmt::num(w),
+            cortexsim::fmt::num(net.simulation.t_stop)
+        )));
+    }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
     // Check the output before any work.
     let out: Option<PathBuf> = if a.no_output {

@@ -776,6 +776,19 @@ fn rows() -> Vec<Row> {
         code: INV,
         contains: strs(&["--threads 100000", "at most 4096"]),
     });
+    for (name, w, shown) in [
+        ("--warmup nan", "--warmup=nan", "NaN"),
+        ("--warmup negative", "--warmup=-1", "-1"),
+        ("--warmup beyond t_stop", "--warmup=1e300", "1e300"),
+    ] {
+        r.push(Row {
+            name,
+            input: base(),
+            args: run_args(&[w]),
+            code: INV,
+            contains: strs(&["--warmup", shown, "t_stop = 10 ms"]),
+        });
+    }
     r.push(Row {
         name: "--seed as a non-digit string in the file",
         input: Input::Text(mutate(&[("seed = 1", "seed = \"x1\"")])),
