@@ -167,7 +167,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "MS")]
     pub warmup: Option<f64>,
     /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
-    /// FILE.delays.mtx (ms); `--overwrite` applies. For networks up to ~1e7 synapses.
+    /// FILE.delays.mtx (ms), one line per synapse, streamed (no extra memory); `--overwrite`
+    /// applies. Multapses are repeated entries: scipy's mmread keeps them in its COO
+    /// result, but .tocsr()/.toarray() sum them.
     #[arg(long, value_name = "FILE.mtx")]
     pub connectivity: Option<PathBuf>,
 }
