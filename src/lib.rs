@@ -14,7 +14,7 @@
 //!
 //! The command line (`src/main.rs`, `src/cli/`) belongs to the binary only: the
 //! library has no argument parsing.
-pub use cortexsim_core::{error, reader};
+pub use cortexsim_core::{error, fmt, reader};
 pub use cortexsim_engine as engine;
 pub use cortexsim_engine::{connect, record, stimulus};
 pub use cortexsim_io as io;

@@ -51,6 +51,9 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
             "--threads: give thread counts >= 1, e.g. 1,2,4",
         ));
     }
+    for &t in &a.threads {
+        super::check_threads(Some(t))?;
+    }
     if a.seeds == 0 {
         return Err(Failure::invalid("--seeds: must be at least 1"));
     }
@@ -77,7 +80,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
                 "--t-stop",
                 &(a.warmup + a.t_sim).to_string(),
             ]);
-            cmd.args(["--seed", &(base_seed + s).to_string()]);
+            cmd.args(["--seed", &base_seed.wrapping_add(s).to_string()]);
             for kv in &a.net.set {
                 cmd.args(["--set", kv]);
             }
@@ -98,7 +101,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
             if !a.json {
                 eprintln!(
                     "threads {t} seed {}: simulate {:.3} s, {:.3e} events/s",
-                    base_seed + s,
+                    base_seed.wrapping_add(s),
                     j["timings_s"]["simulate"].as_f64().unwrap_or(f64::NAN),
                     j["synaptic_events_per_s"].as_f64().unwrap_or(f64::NAN)
                 );

@@ -344,9 +344,7 @@ pub fn comparison_json(
 
 pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
-    if a.threads == Some(0) {
-        return Err(Failure::invalid("--threads: must be at least 1"));
-    }
+    super::check_threads(a.threads)?;
     let opts = CompareOptions {
         threads: a.threads.unwrap_or(0),
         warmup_ms: a.warmup,

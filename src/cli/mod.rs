@@ -10,7 +10,7 @@ pub mod meanfield;
 pub mod pulse;
 
 use clap::{Args, Parser, Subcommand};
-use cortexsim::engine::memory::human;
+use cortexsim::engine::memory::{self, human};
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim::error::SpecError;
 use cortexsim::io::output::{Output, OutputError, check_distinct};
@@ -86,7 +86,13 @@ impl NetArgs {
             s.push(format!("simulation.t_stop={t:?}"));
         }
         if let Some(seed) = self.seed {
-            s.push(format!("simulation.seed={seed}"));
+            // TOML integers end at 2^63 - 1: larger seeds travel as a string of digits,
+            // which `simulation.seed` accepts (the whole u64 range, end to end).
+            if seed > i64::MAX as u64 {
+                s.push(format!("simulation.seed=\"{seed}\""));
+            } else {
+                s.push(format!("simulation.seed={seed}"));
+            }
         }
         s.extend(self.set.iter().cloned());
         s
@@ -171,7 +177,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "MS")]
     pub warmup: Option<f64>,
     /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
-    /// FILE.delays.mtx (ms); `--overwrite` applies. For networks up to ~1e7 synapses.
+    /// FILE.delays.mtx (ms), one line per synapse, streamed (no extra memory); `--overwrite`
+    /// applies. Multapses are repeated entries: scipy's mmread keeps them in its COO
+    /// result, but .tocsr()/.toarray() sum them.
     #[arg(long, value_name = "FILE.mtx")]
     pub connectivity: Option<PathBuf>,
 }
@@ -271,6 +279,19 @@ pub fn commit_outputs(outputs: Vec<Output>) -> Result<(), Failure> {
         o.commit().map_err(Failure::output)?;
     }
     Ok(())
+}
+
+/// `--threads N`: 1 to [`MAX_THREADS`](cortexsim::spec::validate::MAX_THREADS) (the
+/// same bound as `simulation.threads`, with the same reason).
+pub fn check_threads(t: Option<usize>) -> Result<(), Failure> {
+    use cortexsim::spec::validate::MAX_THREADS;
+    match t {
+        Some(0) => Err(Failure::invalid("--threads: must be at least 1")),
+        Some(t) if t as u64 > MAX_THREADS => Err(Failure::invalid(format!(
+            "--threads {t}: at most {MAX_THREADS} (threads beyond the partitions only wait, and starting very many looks like a hang)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Parse `123`, `4k`, `512M`, `2G`, `1.5GB`.
@@ -408,10 +429,15 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    if let Some(t) = a.threads
-        && t == 0
+    check_threads(a.threads)?;
+    if let Some(w) = a.warmup
+        && !(w >= 0.0 && w <= net.simulation.t_stop)
     {
-        return Err(Failure::invalid("--threads: must be at least 1"));
+        return Err(Failure::invalid(format!(
+            "--warmup {}: must be between 0 and t_stop = {} ms",
+            cortexsim::fmt::num(w),
+            cortexsim::fmt::num(net.simulation.t_stop)
+        )));
     }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
     // Claim every output before any work (docs/RELIABILITY.md, "Output").
@@ -457,6 +483,7 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         keep_spikes: raster.is_some(),
         warmup_ms: a.warmup.unwrap_or(0.0),
         stop: None,
+        output_file: out.is_some(),
     };
     let mut built = run::build(&net, &opts).map_err(Failure::build)?;
     if let Some((w, d)) = &conn {
@@ -534,6 +561,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     }
     finished.extend(plot_out);
     commit_outputs(finished)?;
+    // The peak of the whole process, the output file's finish included (the summary
+    // stored in the file was taken before it).
+    if let Some(p) = memory::peak_rss_bytes() {
+        summary["memory_bytes"]["peak_rss"] = json!(p);
+    }
     if a.json {
         println!("{summary}");
     } else {

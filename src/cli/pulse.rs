@@ -83,11 +83,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     if !(a.smooth >= 0.0 && a.smooth.is_finite()) {
         return Err(Failure::invalid("--smooth: must be >= 0 ms"));
     }
-    if let Some(t) = a.threads
-        && t == 0
-    {
-        return Err(Failure::invalid("--threads: must be at least 1"));
-    }
+    super::check_threads(a.threads)?;
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }

@@ -75,6 +75,27 @@ pub fn write_csv(run: &RateRun, path: &Path) -> Result<(), Failure> {
     w.flush().map_err(fail)
 }
 
+/// Refuse a rate run whose recorded samples do not fit in `max_memory` (default: the
+/// available memory), before anything is allocated (exit 5, like a spiking run).
+pub fn check_rate_memory(f: &RateNetworkFile, max_memory: Option<u64>) -> Result<(), Failure> {
+    use cortexsim::engine::memory::{available_bytes, human};
+    let needed = f.sim.run_opts().memory_bytes(f.net.n());
+    let available = max_memory.unwrap_or_else(available_bytes);
+    if needed > available {
+        return Err(Failure {
+            code: super::EXIT_MEMORY,
+            msg: format!(
+                "the rate run needs about {} of memory but only {} is available ({} populations, {} recorded samples: raise simulation.dt or record_every, shorten t_stop, or raise --max-memory)",
+                human(needed),
+                human(available),
+                f.net.n(),
+                f.sim.run_opts().n_steps() / f.sim.record_every.max(1) as u64 + 1
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// `cortexsim run` on a rate file.
 pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failure> {
     if let Some(p) = &a.plot {
@@ -92,6 +113,12 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     let out = a.out.as_ref().and_then(|_| claims.next());
     let plot_out = a.plot.as_ref().and_then(|_| claims.next());
     let opts = f.sim.run_opts();
+    let max_memory = a
+        .max_memory
+        .as_deref()
+        .map(super::parse_bytes)
+        .transpose()?;
+    check_rate_memory(&f, max_memory)?;
     let t0 = Instant::now();
     let run = rate::run(&f.net, &opts).map_err(rate_failure)?;
     let sim_s = t0.elapsed().as_secs_f64();
@@ -208,6 +235,7 @@ pub struct TimescalesArgs {
 
 pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
     let f = a.net.load_rate(a.data.as_deref(), "timescales")?;
+    check_rate_memory(&f, None)?;
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
@@ -325,6 +353,12 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         tail: a.tail,
         pops: a.pops.clone(),
     };
+    // The memory of one run, before sweeping (errors in the file are the scan's).
+    if let Ok(cortexsim::models::Loaded::Rate(f)) =
+        cortexsim::models::load::load_table(&doc, a.data.as_deref())
+    {
+        check_rate_memory(&f, None)?;
+    }
     let r = scan(&doc, a.data.as_deref(), &opts).map_err(Failure::protocol)?;
     #[cfg(feature = "plots")]
     if let Some(p) = &a.plot {

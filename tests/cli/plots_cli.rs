@@ -63,7 +63,7 @@ fn run_plot_draws_a_raster_of_the_default_areas() {
     assert_eq!(
         pops,
         [
-            "V1.E", "V2.E", "V4.E", "TEO.E", "7A.E", "46d.E", "9/46d.E", "24c.E"
+            "V1_E", "V2_E", "V4_E", "TEO_E", "7A_E", "46d_E", "9_46d_E", "24c_E"
         ]
     );
 }
@@ -87,7 +87,7 @@ fn run_plot_raster_pops_are_stacked_by_hierarchy() {
         "--plot",
         png.to_str().unwrap(),
         "--raster-pops",
-        "24c.E,V4.I,V1.E",
+        "24c_E,V4_I,V1_E",
     ]);
     let (w, h, bytes) = png_info(&png);
     assert!(
@@ -96,7 +96,7 @@ fn run_plot_raster_pops_are_stacked_by_hierarchy() {
     );
     assert_eq!(
         j["raster_populations"],
-        serde_json::json!(["V1.E", "V4.I", "24c.E"])
+        serde_json::json!(["V1_E", "V4_I", "24c_E"])
     );
 }
 
@@ -139,18 +139,18 @@ fn unknown_raster_population_is_refused_before_the_run() {
         "--plot",
         png.to_str().unwrap(),
         "--raster-pops",
-        "V1.E,V99.E",
+        "V1_E,V99_E",
     ]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("V99.E"), "{err}");
+    assert!(err.contains("V99_E"), "{err}");
     assert!(!png.exists());
     // --raster-pops needs --plot (usage error).
     let out = cortexsim(&[
         "run",
         &network("joglekar2018_spiking_weak.toml"),
         "--raster-pops",
-        "V1.E",
+        "V1_E",
     ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

@@ -67,6 +67,13 @@ fn exported_connectivity_matches_the_network() {
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let (rows, cols, w) = read_mtx(&mtx);
     assert_eq!((rows, cols), (500, 500));
+    // Both files warn that converting mmread's result sums multapses (issue 10).
+    for f in [&mtx, &dir.path().join("c.delays.mtx")] {
+        let head = std::fs::read_to_string(f).unwrap();
+        assert!(head.starts_with("%%MatrixMarket matrix coordinate real general\n"));
+        assert!(head.contains("SUM them"), "{}", f.display());
+    }
+
     assert_eq!(w.len() as u64, j["synapses"].as_u64().unwrap());
     // In-degree per target: 40 from E (sources 1..=400, 1-based), 10 from I; weights by source.
     let mut indeg = vec![(0u32, 0u32); 501];
@@ -99,4 +106,51 @@ fn exported_connectivity_matches_the_network() {
         .unwrap();
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(std::fs::read(&mtx).unwrap(), before);
+}
+
+/// The export is streamed (issue 10: the in-memory triplets took 48 bytes per synapse, 14
+/// times a run's estimate): 625,000 synapses (30 MB of triplets) stay within the run's
+/// own estimate plus 8 MiB.
+#[test]
+fn export_is_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mtx = dir.path().join("big.mtx");
+    let net = common::manifest().join("networks/brunel2000.toml");
+    let mut args: Vec<String> = [
+        "run",
+        net.to_str().unwrap(),
+        "--no-output",
+        "--json",
+        "--t-stop",
+        "1",
+        "--connectivity",
+        mtx.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    for s in [
+        "populations.E.size=2000",
+        "populations.I.size=500",
+        "projections.0.indegree=200",
+        "projections.1.indegree=200",
+        "projections.2.indegree=50",
+        "projections.3.indegree=50",
+    ] {
+        args.extend(["--set".to_string(), s.to_string()]);
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_cortexsim"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["synapses"].as_u64(), Some(625_000));
+    let (est, peak) = (
+        j["memory_bytes"]["estimate"].as_u64().unwrap(),
+        j["memory_bytes"]["peak_rss"].as_u64().unwrap(),
+    );
+    assert!(
+        peak < est + (8 << 20),
+        "peak {peak} vs estimate {est}: the export holds memory"
+    );
 }

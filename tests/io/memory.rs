@@ -90,14 +90,17 @@ fn m2_max_memory_refuses_before_allocating() {
         .unwrap();
     assert_eq!(out.status.code(), Some(5), "exit code");
     let err = String::from_utf8_lossy(&out.stderr);
-    let est =
-        cortexsim::engine::memory::estimate(&cortexsim::spec::Network::load(&net, &[]).unwrap());
+    // --no-output: the estimate without the output file's per-population costs.
+    let est = cortexsim::engine::memory::estimate_with(
+        &cortexsim::spec::Network::load(&net, &[]).unwrap(),
+        false,
+    );
     let needs = format!(
         "needs about {}",
         cortexsim::engine::memory::human(est.total)
     );
     assert!(
-        err.contains(&needs) && err.contains("GB") && err.contains("298880968 synapses"),
+        err.contains(&needs) && err.contains("GiB") && err.contains("298880968 synapses"),
         "message should say \"{needs}\": {err}"
     );
     assert!(!err.contains("panicked"));

@@ -81,7 +81,7 @@ fn structure_follows_the_published_formulas() {
     let net = jog::build(&p, &d).unwrap();
     let n = d.n();
     assert_eq!(n, 29);
-    // Populations: <area>.E (1600), <area>.I (400) in data order, LIF with C_m = tau_m.
+    // Populations: <area>_E (1600), <area>_I (400) in data order, LIF with C_m = tau_m.
     assert_eq!(net.populations.len(), 2 * n);
     for (k, area) in d.areas.iter().enumerate() {
         for (j, (suffix, size, tau)) in [("E", 1600, 20.0), ("I", 400, 10.0)]
@@ -89,7 +89,7 @@ fn structure_follows_the_published_formulas() {
             .enumerate()
         {
             let pop = &net.populations[2 * k + j];
-            assert_eq!(pop.name, format!("{area}.{suffix}"));
+            assert_eq!(pop.name, format!("{}_{suffix}", jog::safe_area(area)));
             assert_eq!(pop.size, size);
             let NeuronModel::IafPscDelta(m) = &pop.model else {
                 panic!("{}: not iaf_psc_delta", pop.name)
@@ -117,11 +117,11 @@ fn structure_follows_the_published_formulas() {
     let (alpha, h) = (4.0, |a: &str| d.hier_norm[d.area_index(a).unwrap()]);
     // Local weights in V4 (mV), target<-source, hierarchy scaling on E->E and E->I only.
     let s4 = 1.0 + alpha * h("V4");
-    assert!(close(weight(&net, "V4.E", "V4.E"), s4 * 0.01));
-    assert!(close(weight(&net, "V4.E", "V4.I"), s4 * 0.075));
-    assert!(close(weight(&net, "V4.I", "V4.E"), -0.0375));
-    assert!(close(weight(&net, "V4.I", "V4.I"), -0.075));
-    let local = proj(&net, "V4.E", "V4.I");
+    assert!(close(weight(&net, "V4_E", "V4_E"), s4 * 0.01));
+    assert!(close(weight(&net, "V4_E", "V4_I"), s4 * 0.075));
+    assert!(close(weight(&net, "V4_I", "V4_E"), -0.0375));
+    assert!(close(weight(&net, "V4_I", "V4_I"), -0.075));
+    let local = proj(&net, "V4_E", "V4_I");
     assert_eq!(local.rule, Rule::PairwiseBernoulli { p: 0.1 });
     assert_eq!(local.delay, Dist::Const { value: 2.0 });
     // Long range V1 -> V4 and TEO -> 46d: (1 + alpha h_target) mu FLN[target, source],
@@ -134,7 +134,7 @@ fn structure_follows_the_published_formulas() {
             "{src} -> {tgt} should be a connection of the data"
         );
         let st = 1.0 + alpha * h(tgt);
-        let (se, te, ti) = (format!("{src}.E"), format!("{tgt}.E"), format!("{tgt}.I"));
+        let (se, te, ti) = (jog::e_pop(src), jog::e_pop(tgt), jog::i_pop(tgt));
         assert!(close(weight(&net, &se, &te), st * 0.0375 * fln));
         assert!(close(weight(&net, &se, &ti), st * 0.0475 * fln));
         let pr = proj(&net, &se, &te);
@@ -148,8 +148,8 @@ fn structure_follows_the_published_formulas() {
     // No inhibitory long-range projections, none for FLN = 0.
     let (v1, _24c) = (d.area_index("V1").unwrap(), d.area_index("24c").unwrap());
     assert_eq!(d.fln(v1, _24c), 0.0);
-    let src = net.pop_index("24c.E").unwrap();
-    let tgt = net.pop_index("V1.E").unwrap();
+    let src = net.pop_index("24c_E").unwrap();
+    let tgt = net.pop_index("V1_E").unwrap();
     assert!(
         !net.projections
             .iter()
@@ -160,23 +160,23 @@ fn structure_follows_the_published_formulas() {
             &net.populations[pr.source].name,
             &net.populations[pr.target].name,
         );
-        if s.ends_with(".I") {
-            assert_eq!(s.split('.').next(), t.split('.').next(), "{s} -> {t}");
+        if s.ends_with("_I") {
+            assert_eq!(jog::area_key(s), jog::area_key(t), "{s} -> {t}");
         }
     }
     // Background: white noise, mean 14.2 (E) / 14.7 (I) mV, sigma 3 mV; pulse 6.3 pA = 6.3 mV
-    // (R_m = tau_m / C_m = 1 GOhm) into V1.E during [300, 450) ms.
+    // (R_m = tau_m / C_m = 1 GOhm) into V1_E during [300, 450) ms.
     let mut noise = 0;
     for st in &net.stimuli {
         let name = &net.populations[st.target].name;
         match &st.kind {
             StimulusKind::Noise { mean, sigma } => {
                 noise += 1;
-                let mu = if name.ends_with(".E") { 14.2 } else { 14.7 };
+                let mu = if name.ends_with("_E") { 14.2 } else { 14.7 };
                 assert_eq!((*mean, *sigma), (mu, 3.0), "{name}");
             }
             StimulusKind::Step { epochs } => {
-                assert_eq!(name, "V1.E");
+                assert_eq!(name, "V1_E");
                 assert_eq!(epochs.len(), 1);
                 assert_eq!((epochs[0].start, epochs[0].stop), (300.0, 450.0));
                 let NeuronModel::IafPscDelta(m) = &net.populations[st.target].model else {
@@ -191,10 +191,10 @@ fn structure_follows_the_published_formulas() {
     assert_eq!(noise, 2 * n);
     // Strong GBA: omega_EI and mu_EE 0.05 mV, the rest unchanged.
     let strong = jog::build(&JoglekarSpikingParams::strong(), &d).unwrap();
-    assert!(close(weight(&strong, "V4.I", "V4.E"), -0.05));
+    assert!(close(weight(&strong, "V4_I", "V4_E"), -0.05));
     let fln = d.fln(d.area_index("V4").unwrap(), v1);
-    assert!(close(weight(&strong, "V1.E", "V4.E"), s4 * 0.05 * fln));
-    assert!(close(weight(&strong, "V1.E", "V4.I"), s4 * 0.0475 * fln));
+    assert!(close(weight(&strong, "V1_E", "V4_E"), s4 * 0.05 * fln));
+    assert!(close(weight(&strong, "V1_E", "V4_I"), s4 * 0.0475 * fln));
     assert_eq!(strong.stimuli.len(), 2 * n, "no pulse by default");
 }
 
@@ -215,7 +215,7 @@ fn generator_file_keys_overrides_and_errors() {
     assert_eq!((net.simulation.t_stop, net.simulation.seed), (200.0, 7));
     // In-degrees kept: p = 0.1 x 2000 / 400.
     assert_eq!(net.projections[0].rule, Rule::PairwiseBernoulli { p: 0.5 });
-    let w = weight(&net, "V1.I", "V1.E");
+    let w = weight(&net, "V1_I", "V1_E");
     assert!(close(w, -0.05), "{w}");
     // keep_indegree = false keeps p.
     let net = models::load_spiking_generator(
@@ -301,10 +301,10 @@ fn reduced_baseline_rates_and_connection_counts() {
     let net = jog::build(&p, &d).unwrap();
     let (sim, bin) = run(&net);
     for (src, tgt, ns, nt) in [
-        ("V1.E", "V1.E", 320.0, 320.0),
-        ("V1.I", "V1.E", 80.0, 320.0),
-        ("V1.E", "V2.E", 320.0, 320.0),
-        ("TEO.E", "46d.I", 320.0, 80.0),
+        ("V1_E", "V1_E", 320.0, 320.0),
+        ("V1_I", "V1_E", 80.0, 320.0),
+        ("V1_E", "V2_E", 320.0, 320.0),
+        ("TEO_E", "46d_I", 320.0, 80.0),
     ] {
         let (s, t) = (net.pop_index(src).unwrap(), net.pop_index(tgt).unwrap());
         let k = net
@@ -323,10 +323,10 @@ fn reduced_baseline_rates_and_connection_counts() {
     let (t0, t1) = (100.0, 300.0);
     let (mut re, mut ri) = (0.0, 0.0);
     for area in &d.areas {
-        let e = rate(&sim, bin, &format!("{area}.E"), t0, t1);
-        let i = rate(&sim, bin, &format!("{area}.I"), t0, t1);
-        assert!((0.2..4.0).contains(&e), "{area}.E: {e} Hz");
-        assert!((1.0..12.0).contains(&i), "{area}.I: {i} Hz");
+        let e = rate(&sim, bin, &jog::e_pop(area), t0, t1);
+        let i = rate(&sim, bin, &jog::i_pop(area), t0, t1);
+        assert!((0.2..4.0).contains(&e), "{area} E: {e} Hz");
+        assert!((1.0..12.0).contains(&i), "{area} I: {i} Hz");
         re += e / d.n() as f64;
         ri += i / d.n() as f64;
     }
@@ -351,7 +351,7 @@ fn pulse_response(gba: Gba, n_per_area: u32, seed: u64) -> Vec<(String, f64, f64
     d.areas
         .iter()
         .map(|a| {
-            let e = format!("{a}.E");
+            let e = jog::e_pop(a);
             (
                 a.clone(),
                 rate(&sim, bin, &e, 100.0, 200.0),
@@ -397,8 +397,8 @@ fn full_size_baseline_and_propagation_weak_vs_strong() {
         let (sim, bin) = run(&net);
         let (mut re, mut ri) = (0.0, 0.0);
         for area in &d.areas {
-            re += rate(&sim, bin, &format!("{area}.E"), 200.0, 1000.0) / d.n() as f64;
-            ri += rate(&sim, bin, &format!("{area}.I"), 200.0, 1000.0) / d.n() as f64;
+            re += rate(&sim, bin, &jog::e_pop(area), 200.0, 1000.0) / d.n() as f64;
+            ri += rate(&sim, bin, &jog::i_pop(area), 200.0, 1000.0) / d.n() as f64;
         }
         eprintln!("{gba:?} baseline (2000/area, 200-1000 ms): E {re:.3} Hz, I {ri:.3} Hz");
         assert!((0.5..2.5).contains(&re) && (3.0..8.0).contains(&ri));
@@ -472,7 +472,7 @@ fn cli_runs_the_generator_files() {
     );
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["populations"].as_object().unwrap().len(), 58);
-    assert_eq!(j["populations"]["24c.I"]["size"], 20);
+    assert_eq!(j["populations"]["24c_I"]["size"], 20);
     // Unknown key (through --set): exit 3, the path and a hint.
     let out = cli(&["inspect", file, "--set", "model.omega_e=1"]);
     assert_eq!(out.status.code(), Some(3));

@@ -15,7 +15,7 @@ impl SpecError {
     pub fn new(path: impl Into<String>, msg: impl Into<String>) -> Self {
         SpecError {
             path: path.into(),
-            msg: msg.into(),
+            msg: crate::fmt::shorten_numbers(&msg.into()),
         }
     }
 }

@@ -98,7 +98,10 @@ impl<'a> Obj<'a> {
                 "-inf" => f64::NEG_INFINITY,
                 "nan" => f64::NAN,
                 _ => {
-                    return Err(self.err(key, format!("expected a number, found the string {s:?}")));
+                    return Err(self.err(
+                        key,
+                        format!("expected a number, found the string {}", short_str(s)),
+                    ));
                 }
             },
             other => {
@@ -118,7 +121,10 @@ impl<'a> Obj<'a> {
             Some(v) => {
                 let x = self.num(key, v)?;
                 if !x.is_finite() {
-                    return Err(self.err(key, format!("must be a finite number, got {x}")));
+                    return Err(self.err(
+                        key,
+                        format!("must be a finite number, got {}", crate::fmt::num(x)),
+                    ));
                 }
                 Ok(Some(x))
             }
@@ -154,7 +160,7 @@ impl<'a> Obj<'a> {
             (None, None) => return Err(self.err(key, "is required")),
         };
         if x <= 0.0 {
-            return Err(self.err(key, format!("must be > 0, got {x}")));
+            return Err(self.err(key, format!("must be > 0, got {}", crate::fmt::num(x))));
         }
         Ok(x)
     }
@@ -166,7 +172,7 @@ impl<'a> Obj<'a> {
             (None, None) => return Err(self.err(key, "is required")),
         };
         if x < 0.0 {
-            return Err(self.err(key, format!("must be >= 0, got {x}")));
+            return Err(self.err(key, format!("must be >= 0, got {}", crate::fmt::num(x))));
         }
         Ok(x)
     }
@@ -185,6 +191,25 @@ impl<'a> Obj<'a> {
                 key,
                 format!("expected a non-negative integer, found {}", describe(other)),
             )),
+        }
+    }
+
+    /// A non-negative integer over the full `u64` range: TOML integers stop at 2^63 - 1,
+    /// so larger values (seeds up to 18446744073709551615) are accepted as a string of
+    /// decimal digits, e.g. `seed = "18446744073709551615"`.
+    pub fn u64_full_opt(&self, key: &str) -> Result<Option<u64>, SpecError> {
+        match self.get(key) {
+            Some(Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| {
+                self.err(
+                    key,
+                    format!(
+                        "expected an integer from 0 to {}, found the string {}",
+                        u64::MAX,
+                        short_str(s)
+                    ),
+                )
+            }),
+            _ => self.u64_opt(key),
         }
     }
 
@@ -275,7 +300,10 @@ impl<'a> Obj<'a> {
             let k = format!("{key}[{i}]");
             let x = self.num(&k, v)?;
             if !x.is_finite() {
-                return Err(self.err(&k, format!("must be a finite number, got {x}")));
+                return Err(self.err(
+                    &k,
+                    format!("must be a finite number, got {}", crate::fmt::num(x)),
+                ));
             }
             out.push(x);
         }
@@ -351,12 +379,22 @@ pub fn hint(word: &str, known: &[&str]) -> String {
         .unwrap_or_default()
 }
 
+/// A string for messages, quoted and escaped; beyond 60 characters cut with `…`.
+pub fn short_str(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(57).collect();
+        format!("{head:?}… ({} characters)", s.chars().count())
+    }
+}
+
 /// Short description of a value for messages: its type and, for scalars, the value.
 pub fn describe(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("the string {s:?}"),
+        Value::String(s) => format!("the string {}", short_str(s)),
         Value::Integer(i) => format!("the integer {i}"),
-        Value::Float(f) => format!("the number {f}"),
+        Value::Float(f) => format!("the number {}", crate::fmt::num(*f)),
         Value::Boolean(b) => format!("the boolean {b}"),
         other => type_name(other).to_string(),
     }

@@ -97,7 +97,7 @@ fn thread_count(net: &Network, opts: &BuildOptions) -> usize {
 
 /// The memory estimate, refused when it exceeds the limit (contract 5).
 fn check_memory(net: &Network, opts: &BuildOptions) -> Result<memory::Estimate, BuildError> {
-    let estimate = memory::estimate(net);
+    let estimate = memory::estimate_with(net, opts.output_file);
     let available = opts.max_memory.unwrap_or_else(memory::available_bytes);
     if estimate.total > available {
         return Err(BuildError::OutOfMemory {

@@ -89,6 +89,9 @@ pub struct BuildOptions {
     /// ([`partition::EventQueue`]); `None`: the default; `Some(0)`: no lists, every
     /// event added to the ring directly. Changes the speed only (tested bitwise).
     pub queue_capacity: Option<usize>,
+    /// A SONATA output file will be attached: its per-population costs are part of the
+    /// memory estimate ([`memory::estimate_with`]).
+    pub output_file: bool,
 }
 
 /// A built network, ready to run; it can be run in several chunks.

@@ -9,7 +9,20 @@
 //! delay in steps. State: 12–44 bytes per neuron by model; Poisson-driven neurons carry
 //! a 32-byte random stream. Partitions with per-synapse delays hold event lists
 //! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
-//! rate bins, the sampled potentials and the output buffer (4 MB resident on average).
+//! rate bins, the sampled potentials and the output buffer (4 MiB resident on average).
+//!
+//! Costs per population, which dominate networks of many small populations (8,000
+//! populations of 10 neurons: 1.6 GB, all of it here): every partition keeps an index of
+//! its blocks by source population (`n_populations` × 24 bytes per partition, so this grows
+//! with the square of the number of populations), and each recorded population of the
+//! output file holds two HDF5 chunks of 65,536 values (1 MiB) plus its share of the spike
+//! buffer (at least 4,096 spikes of 16 bytes) and its HDF5 metadata.
+//!
+//! Available memory ([`available_bytes`]) is the smaller of the kernel's `MemAvailable`
+//! and what the process's cgroup (v2 `memory.max`, v1 `memory.limit_in_bytes`, every
+//! level up to the root) still allows, so a run in a container or a batch job's cgroup is
+//! refused instead of OOM-killed. Sizes are printed in binary units (KiB, MiB, GiB), the
+//! units `--max-memory 50M` is read in.
 
 use super::partition::{EventQueue, Targets};
 use super::{delay_bounds, layout};
@@ -30,6 +43,11 @@ pub struct Estimate {
     /// Event lists of partitions with per-synapse delays.
     pub event_lists: u64,
     pub recorders: u64,
+    /// Per partition: the block index by source population and the partition's own
+    /// buffers (grows with partitions × populations).
+    pub partitions: u64,
+    /// Output file per recorded population: two HDF5 chunks and the spike buffer share.
+    pub output: u64,
     /// Process baseline (binary, libraries, thread stacks).
     pub baseline: u64,
     pub total: u64,
@@ -44,7 +62,7 @@ pub struct Estimate {
 impl Estimate {
     pub fn detail(&self) -> String {
         format!(
-            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, event lists {}, state {}, random streams {}, spike buffers {}, recorders {}, process baseline {}",
+            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, event lists {}, state {}, random streams {}, spike buffers {}, recorders {}, partitions {}, output file {}, process baseline {}",
             human(self.synapses),
             self.n_synapses,
             human(self.csr_pointers),
@@ -54,6 +72,8 @@ impl Estimate {
             human(self.random_streams),
             human(self.spike_buffers),
             human(self.recorders),
+            human(self.partitions),
+            human(self.output),
             human(self.baseline)
         )
     }
@@ -64,8 +84,25 @@ impl Estimate {
 pub const BASELINE_BYTES: u64 = 14 << 20;
 /// The output buffer is reserved at 8 MB but only touched as spikes arrive; 4 MB is its typical resident share.
 pub const SINK_BYTES: u64 = 4 << 20;
+/// Per partition beyond its neurons and synapses: the `Partition` value, its vectors'
+/// headers, the spike buffer headers (measured order of magnitude, rounded up).
+pub const PARTITION_BYTES: u64 = 2 << 10;
+/// Per partition and population: the `blocks_by_pop` entry (a `Vec<usize>`, 24 bytes).
+pub const PARTITION_POP_BYTES: u64 = 24;
+/// Per recorded population of the output file: two HDF5 chunks of 65,536 8-byte values
+/// in the chunk cache (timestamps, node ids), the smallest spike-buffer share (4,096
+/// spikes × 16 bytes) and some 48 KiB of HDF5 metadata (group, datasets, attributes).
+/// Measured: 2,000 recorded populations add 2.09 GiB, 8,000 add 8.7 GB by the end of a run.
+pub const OUTPUT_POP_BYTES: u64 = 2 * 65_536 * 8 + 4_096 * 16 + (48 << 10);
 
+/// The estimate of a run that writes an output file (what `inspect` shows).
 pub fn estimate(net: &Network) -> Estimate {
+    estimate_with(net, true)
+}
+
+/// The estimate of a run with or without an output file (the output's chunks and buffers,
+/// [`OUTPUT_POP_BYTES`] per recorded population, only with one).
+pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
     let dt = net.simulation.dt;
     let mut e = Estimate {
         baseline: BASELINE_BYTES,
@@ -161,11 +198,16 @@ pub fn estimate(net: &Network) -> Estimate {
         e.spike_buffers += net.n_neurons() * min_d * 8;
     }
     let n_total = net.n_neurons();
+    let n_pops = net.populations.len() as u64;
+    e.partitions = lay.len() as u64 * (PARTITION_BYTES + n_pops * PARTITION_POP_BYTES);
+    if output_file {
+        e.output = net.recorders.spikes.len() as u64 * OUTPUT_POP_BYTES;
+    }
     e.recorders = n_total * 32 + SINK_BYTES;
     if net.recorders.rate_bin > 0.0 {
-        e.recorders += (net.simulation.t_stop / net.recorders.rate_bin).ceil() as u64
-            * net.populations.len() as u64
-            * 4;
+        // u32 counts while running, f64 rates when the run ends.
+        e.recorders +=
+            (net.simulation.t_stop / net.recorders.rate_bin).ceil() as u64 * n_pops * (4 + 8);
     }
     for r in &net.recorders.v_m {
         // f64 then a saturating cast.
@@ -182,6 +224,8 @@ pub fn estimate(net: &Network) -> Estimate {
         e.spike_buffers,
         e.event_lists,
         e.recorders,
+        e.partitions,
+        e.output,
         e.baseline,
     ]
     .iter()
@@ -189,9 +233,11 @@ pub fn estimate(net: &Network) -> Estimate {
     e
 }
 
-/// Memory the OS reports as available (MemAvailable), or u64::MAX if unknown.
+/// Memory available to this process: the smaller of what the OS reports as available
+/// (`MemAvailable`) and what its cgroup still allows ([`cgroup_available`]), or
+/// `u64::MAX` if neither is known.
 pub fn available_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
+    let meminfo = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {
             s.lines()
@@ -200,7 +246,78 @@ pub fn available_bytes() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map(|kb| kb * 1024)
-        .unwrap_or(u64::MAX)
+        .unwrap_or(u64::MAX);
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|c| cgroup_available(std::path::Path::new("/sys/fs/cgroup"), &c))
+        .unwrap_or(u64::MAX);
+    meminfo.min(cgroup)
+}
+
+/// What the cgroups of this process still allow, from `/proc/self/cgroup` (`proc_cgroup`)
+/// and the cgroup file systems under `root` (normally `/sys/fs/cgroup`): for every level
+/// from the process's cgroup up to the root that has a limit (v2 `memory.max`, v1
+/// `memory/…/memory.limit_in_bytes`), the limit minus the usage (`memory.current`,
+/// `memory.usage_in_bytes`) that is not reclaimable page cache (`inactive_file` of
+/// `memory.stat`); the smallest of these. `None` when no level has a limit. A cgroup path
+/// that is not visible (a cgroup namespace) is read at the mount's root.
+pub fn cgroup_available(root: &std::path::Path, proc_cgroup: &str) -> Option<u64> {
+    use std::path::Path;
+    let read_u64 =
+        |p: &Path| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok() };
+    let stat = |dir: &Path, key: &str| -> u64 {
+        std::fs::read_to_string(dir.join("memory.stat"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.trim().parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    // Unlimited in v1 is a huge page-aligned number (2^63 - 4096).
+    const UNLIMITED: u64 = 1 << 60;
+    let mut best: Option<u64> = None;
+    for line in proc_cgroup.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(_), Some(ctrl), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let (mount, limit_f, usage_f, inactive) = if ctrl.is_empty() {
+            (
+                root.to_path_buf(),
+                "memory.max",
+                "memory.current",
+                "inactive_file",
+            )
+        } else if ctrl.split(',').any(|c| c == "memory") {
+            (
+                root.join("memory"),
+                "memory.limit_in_bytes",
+                "memory.usage_in_bytes",
+                "total_inactive_file",
+            )
+        } else {
+            continue;
+        };
+        let rel = path.trim_start_matches('/');
+        let mut dir = mount.join(rel);
+        if rel.is_empty() || !dir.is_dir() {
+            dir = mount.clone();
+        }
+        loop {
+            if let Some(limit) = read_u64(&dir.join(limit_f)).filter(|&l| l < UNLIMITED) {
+                let used = read_u64(&dir.join(usage_f))
+                    .unwrap_or(0)
+                    .saturating_sub(stat(&dir, inactive));
+                let free = limit.saturating_sub(used);
+                best = Some(best.map_or(free, |b| b.min(free)));
+            }
+            if dir == mount || !dir.pop() || !dir.starts_with(&mount) {
+                break;
+            }
+        }
+    }
+    best
 }
 
 /// Peak resident set size of this process (VmHWM), bytes.
@@ -214,15 +331,74 @@ pub fn peak_rss_bytes() -> Option<u64> {
         .map(|kb| kb * 1024)
 }
 
+/// Bytes in binary units, the units `--max-memory 50M` is read in: `50.0 MiB`,
+/// `1.50 GiB`, `512 B`.
 pub fn human(b: u64) -> String {
-    let b = b as f64;
-    if b >= 1e9 {
-        format!("{:.2} GB", b / 1e9)
-    } else if b >= 1e6 {
-        format!("{:.1} MB", b / 1e6)
-    } else if b >= 1e3 {
-        format!("{:.1} kB", b / 1e3)
+    let x = b as f64;
+    const K: f64 = 1024.0;
+    if x >= K * K * K * K {
+        format!("{:.2} TiB", x / (K * K * K * K))
+    } else if x >= K * K * K {
+        format!("{:.2} GiB", x / (K * K * K))
+    } else if x >= K * K {
+        format!("{:.1} MiB", x / (K * K))
+    } else if x >= K {
+        format!("{:.1} KiB", x / K)
     } else {
         format!("{b} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_is_binary() {
+        assert_eq!(human(50 << 20), "50.0 MiB");
+        assert_eq!(human(1024), "1.0 KiB");
+        assert_eq!(human(3 << 30), "3.00 GiB");
+        assert_eq!(human(512), "512 B");
+    }
+
+    fn write(p: &std::path::Path, name: &str, text: &str) {
+        std::fs::create_dir_all(p).unwrap();
+        std::fs::write(p.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn cgroup_limits_v1_and_v2() {
+        let root = std::env::temp_dir().join(format!("cortexsim_cg_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        // v2: the job's cgroup has 3 GiB, 1 GiB used of which 256 MiB inactive page cache;
+        // the parent has no limit ("max").
+        let job = root.join("batch/job1");
+        write(&job, "memory.max", "3221225472\n");
+        write(&job, "memory.current", "1073741824\n");
+        write(&job, "memory.stat", "anon 1\ninactive_file 268435456\n");
+        write(&root.join("batch"), "memory.max", "max\n");
+        assert_eq!(
+            cgroup_available(&root, "0::/batch/job1\n"),
+            Some(3221225472 - (1073741824 - 268435456))
+        );
+        // A parent's tighter limit wins.
+        write(&root.join("batch"), "memory.max", "2147483648\n");
+        write(&root.join("batch"), "memory.current", "0\n");
+        assert_eq!(
+            cgroup_available(&root, "0::/batch/job1\n"),
+            Some(2147483648)
+        );
+        // v1, unlimited (2^63 - 4096) then limited; a hidden path reads the mount root.
+        let m = root.join("memory");
+        write(&m, "memory.limit_in_bytes", "9223372036854771712\n");
+        write(&m, "memory.usage_in_bytes", "100\n");
+        assert_eq!(cgroup_available(&root, "4:memory:/hidden/x\n"), None);
+        write(&m, "memory.limit_in_bytes", "1000000\n");
+        assert_eq!(
+            cgroup_available(&root, "5:cpu:/\n4:memory:/hidden/x\n"),
+            Some(1000000 - 100)
+        );
+        assert_eq!(cgroup_available(&root, "garbage"), None);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -3,8 +3,8 @@
 //! original Brian2 code (OpenSourceBrain/JoglekarEtAl18,
 //! `Brian/OriginalCodes/rishimodelpython_brian2_spiking.py`) and Joglekar et al. 2018, Neuron 98:222.
 //!
-//! Per area `i` (data order of `markov2014-29areas`) an excitatory population `<area>.E`
-//! and an inhibitory population `<area>.I` (default 1600 + 400 neurons) of leaky
+//! Per area `i` (data order of `markov2014-29areas`) an excitatory population `<area>_E`
+//! and an inhibitory population `<area>_I` (default 1600 + 400 neurons) of leaky
 //! integrate-and-fire neurons with delta synapses (`iaf_psc_delta`, a spike makes the
 //! target potential jump by the weight, in mV):
 //!
@@ -16,6 +16,12 @@
 //!
 //! The background `μ_x + σ √τ ξ` is the `noise` stimulus (Brian's
 //! `(μ − (V − V_r))/τ + σ √(1/τ) ξ`). Initial potentials are uniform in `[V_r, V_t]`.
+//!
+//! Population names are SONATA-safe (they become HDF5 groups `/spikes/<name>`): an area's
+//! characters other than ASCII letters, digits, `_` and `-` become `_`, then `_E` or `_I`
+//! is appended — `V1_E`, `9_46d_E`, `9_46v_I` (until 2026-11 `V1.E`, `9/46d.E`, which
+//! HDF5 stored as the nested group `/spikes/9/46d.E`). [`area_key`] maps names of both
+//! forms, and the rate models' `<area>.E`, to the same key.
 //!
 //! Connections, pairwise Bernoulli (autapses allowed, as Brian's `connect(p=…)`), weights in
 //! mV, names target←source as in the code (`ω_EE` E←E, `ω_IE` I←E, `ω_EI` E←I, `ω_II` I←I):
@@ -245,14 +251,41 @@ impl JoglekarSpikingParams {
     }
 }
 
-/// E population of `area`.
-pub fn e_pop(area: &str) -> String {
-    super::large_scale::e_pop(area)
+/// SONATA-safe form of an area name: every character outside ASCII letters, digits, `_`
+/// and `-` becomes `_` (`9/46d` → `9_46d`, `9/46v` → `9_46v`; the 29 Markov areas stay
+/// distinct, and a data set whose areas collide is refused as a duplicate population).
+pub fn safe_area(area: &str) -> String {
+    area.chars()
+        .map(|c| {
+            if cortexsim_spec::validate::name_char(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
-/// I population of `area`.
+/// E population of `area`: `<safe area>_E` (`V1_E`, `9_46d_E`), a valid HDF5 group name
+/// (rate models keep `<area>.E`, see [`super::large_scale::e_pop`]).
+pub fn e_pop(area: &str) -> String {
+    format!("{}_E", safe_area(area))
+}
+
+/// I population of `area`: `<safe area>_I`.
 pub fn i_pop(area: &str) -> String {
-    super::large_scale::i_pop(area)
+    format!("{}_I", safe_area(area))
+}
+
+/// The area part of a population name of either model, in its safe form:
+/// `9_46d_E` (spiking) and `9/46d.E` (rate) both give `9_46d`; a name without a
+/// population suffix is taken whole.
+pub fn area_key(name: &str) -> String {
+    let area = name
+        .rsplit_once(['.', '_'])
+        .filter(|(_, pop)| matches!(*pop, "E" | "I"))
+        .map_or(name, |(a, _)| a);
+    safe_area(area)
 }
 
 /// Build the validated network (see the module docs). Errors name the parameter
@@ -264,7 +297,11 @@ pub fn build(p: &JoglekarSpikingParams, data: &MacaqueData) -> Result<Network, S
         .simulation(&[
             ("dt", p.dt.into()),
             ("t_stop", p.t_stop.into()),
-            ("seed", (p.seed as i64).into()),
+            // Above 2^63 - 1 as a string of digits (`simulation.seed` takes both).
+            (
+                "seed",
+                i64::try_from(p.seed).map_or_else(|_| p.seed.to_string().into(), Value::from),
+            ),
             ("threads", (p.threads as i64).into()),
         ])
         .recorders(&[("rate_bin", p.rate_bin.into())]);

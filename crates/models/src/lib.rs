@@ -540,7 +540,7 @@ pub fn load_spiking_generator(
         )?;
         p.dt = s.f64_or("dt", p.dt)?;
         p.t_stop = s.f64_or("t_stop", p.t_stop)?;
-        if let Some(seed) = s.u64_opt("seed")? {
+        if let Some(seed) = s.u64_full_opt("seed")? {
             p.seed = seed;
         }
         if let Some(th) = s.u64_opt("threads")? {
@@ -621,6 +621,20 @@ fn hand_written(top: &Obj) -> Result<RateNetwork, SpecError> {
         )?;
         let o = Obj::new(path.as_str(), t);
         let name = o.str_req("name")?.to_string();
+        // Names are CSV column headers of `run --out` and pattern targets.
+        if name.is_empty()
+            || name.len() > 255
+            || name.contains([',', '"', '*'])
+            || name.chars().any(char::is_control)
+        {
+            return Err(o.err(
+                "name",
+                format!(
+                    "invalid rate population name {}: 1 to 255 characters, no `,`, `\"`, `*` or control characters (names are CSV column headers)",
+                    cortexsim_core::reader::short_str(&name)
+                ),
+            ));
+        }
         let tau_ms = o.f64_req("tau")?;
         let tr_path = o.key_path("transfer");
         let tr = o
@@ -739,7 +753,7 @@ fn parse_sim(o: &Obj) -> Result<RateSim, SpecError> {
     let sim = RateSim {
         dt_ms: o.f64_req("dt")?,
         t_stop_ms: o.f64_req("t_stop")?,
-        seed: o.u64_opt("seed")?.unwrap_or(0),
+        seed: o.u64_full_opt("seed")?.unwrap_or(0),
         method,
         record_every: o.u64_opt("record_every")?.unwrap_or(1) as usize,
     };
@@ -758,6 +772,16 @@ fn parse_sim(o: &Obj) -> Result<RateSim, SpecError> {
     }
     if sim.record_every == 0 {
         return Err(SpecError::new("simulation.record_every", "must be >= 1"));
+    }
+    if sim.dt_ms < RunOpts::MIN_DT_MS {
+        return Err(SpecError::new(
+            "simulation.dt",
+            format!(
+                "time step {} ms is below the supported {} ms",
+                cortexsim_core::fmt::num(sim.dt_ms),
+                cortexsim_core::fmt::num(RunOpts::MIN_DT_MS)
+            ),
+        ));
     }
     Ok(sim)
 }

@@ -238,7 +238,9 @@ pub fn pulse_compare(
     let mut rt_resp = Vec::new();
     for area in &areas {
         let e = e_pop(area);
-        let p = net.pop_index(&e).expect("area taken from the network");
+        let p = net
+            .pop_index(&cortexsim_models::joglekar_spiking::e_pop(area))
+            .expect("area taken from the network");
         let norm = net.populations[p].size as f64 * bin * 1e-3;
         let raw: Vec<f64> = sim.recording.rate_bins[p][..nbins]
             .iter()
@@ -315,22 +317,29 @@ fn attenuation_index(areas: &[String], to: &str) -> usize {
         .unwrap_or(areas.len() - 1)
 }
 
-/// Areas whose `<area>.E` population both models have, by increasing hierarchy.
+/// Areas whose E population both models have (spiking `<area>_E`, rate `<area>.E`),
+/// by increasing hierarchy.
 fn shared_areas(
     net: &Network,
     rf: &RateNetworkFile,
     hierarchy: Option<&[(String, f64)]>,
 ) -> Result<Vec<String>, ProtocolError> {
+    // The spiking populations are `<area>_E` with SONATA-safe area names, the rate
+    // populations `<area>.E`; `areas` holds the rate model's area names.
     let mut areas: Vec<String> = net
         .populations
         .iter()
-        .filter_map(|p| p.name.strip_suffix(".E"))
-        .filter(|a| rf.net.index_of(&e_pop(a)).is_some())
-        .map(str::to_string)
+        .filter_map(|p| {
+            let area = p.name.strip_suffix("_E")?;
+            rf.net.pops.iter().find_map(|r| {
+                let ra = r.name.strip_suffix(".E")?;
+                (cortexsim_models::joglekar_spiking::safe_area(ra) == area).then(|| ra.to_string())
+            })
+        })
         .collect();
     if areas.is_empty() {
         return Err(ProtocolError::Invalid(
-            "the two models share no `<area>.E` population".into(),
+            "the two models share no area (spiking `<area>_E`, rate `<area>.E` populations)".into(),
         ));
     }
     let h = |a: &str| {

@@ -3,7 +3,7 @@
 //! spaced, deterministic) and their binned population rates — the data that
 //! `cortexsim run --plot` draws.
 
-use cortexsim_models::large_scale::e_pop;
+use cortexsim_models::joglekar_spiking::{area_key, e_pop};
 use cortexsim_spec::{Network, StimulusKind};
 
 /// Areas whose E populations the raster shows by default, if the network has them.
@@ -29,13 +29,9 @@ pub struct RasterPop {
     pub rate_hz: Vec<f64>,
 }
 
-/// Area of a population name `<area>.<pop>` (the whole name if it has no dot).
-pub fn area_of(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(a, _)| a)
-}
-
 fn hier_of(hier: Option<&[(String, f64)]>, pop: &str) -> f64 {
-    hier.and_then(|h| h.iter().find(|(a, _)| a == area_of(pop)))
+    let key = area_key(pop);
+    hier.and_then(|h| h.iter().find(|(a, _)| area_key(a) == key))
         .map_or(f64::INFINITY, |x| x.1)
 }
 

@@ -42,6 +42,8 @@ pub struct RunOptions {
     /// When set (e.g. by a signal handler), stop at the next slice boundary and finish
     /// the output as `interrupted` (module docs).
     pub stop: Option<Arc<AtomicBool>>,
+    /// An output file will be attached (counted in the memory estimate).
+    pub output_file: bool,
 }
 
 /// A built simulation and its build time.
@@ -59,6 +61,7 @@ pub fn build(net: &Network, opts: &RunOptions) -> Result<Built, BuildError> {
             threads: opts.threads,
             max_memory: opts.max_memory,
             keep_spikes: opts.keep_spikes,
+            output_file: opts.output_file,
             ..Default::default()
         },
     )?;

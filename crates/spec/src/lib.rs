@@ -13,6 +13,7 @@
 pub mod builder;
 pub mod overrides;
 mod table;
+pub mod validate;
 pub use cortexsim_core::reader;
 
 use cortexsim_core::error::SpecError;
@@ -267,6 +268,7 @@ impl Network {
 
     /// Validate a raw table (the stages are in [`table`]).
     pub fn from_table(t: &Table) -> Result<Network, SpecError> {
+        validate::number_range(t)?;
         table::network(t)
     }
 

@@ -7,6 +7,7 @@
 //! found in this order is the one reported. Non-fatal remarks (times rounded to the
 //! grid, a zero weight) are collected in `warnings`, in the same order.
 
+use crate::validate;
 use crate::{
     Dist, Epoch, GridPolicy, Network, Population, Projection, Recorders, Rule, Simulation,
     Stimulus, StimulusKind, VmRecorder, parse_dist,
@@ -62,13 +63,10 @@ fn simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
         ));
     }
     if steps >= 2f64.powi(53) {
-        return Err(o.err("t_stop", format!("{t_stop} ms is {steps} steps: too many")));
+        return Err(o.err("t_stop", format!("{t_stop} ms is {steps} steps: at most 2^53 steps are supported (the clock must stay exact in f64)")));
     }
-    let seed = o.u64_opt("seed")?.unwrap_or(12345);
-    let threads = o.u64_opt("threads")?.unwrap_or(0);
-    if threads > 4096 {
-        return Err(o.err("threads", format!("{threads} threads is not plausible")));
-    }
+    let seed = validate::seed(&o)?;
+    let threads = validate::threads(&o)?;
     // Absent: the engine chooses (`engine::layout`).
     let partition_size = o.u64_opt("partition_size")?;
     if let Some(ps) = partition_size
@@ -166,11 +164,9 @@ fn population(
     })
 }
 
-/// A population name: not empty, no brackets (they delimit key paths), unique.
+/// A population name: SONATA-safe characters ([`validate::population_name`]), unique.
 fn check_population_name(o: &Obj, name: &str, earlier: &[Population]) -> Result<(), SpecError> {
-    if name.is_empty() || name.contains(['[', ']']) {
-        return Err(o.err("name", format!("invalid population name {name:?}")));
-    }
+    validate::population_name(o, name)?;
     if earlier.iter().any(|p| p.name == name) {
         return Err(o.err("name", format!("duplicate population name \"{name}\"")));
     }
@@ -882,6 +878,7 @@ fn rate_bin(r: &Obj, dt: f64, warnings: &mut Vec<String>) -> Result<Option<f64>,
         return Err(r.err("rate_bin", format!("must be >= 0 ms, got {b}")));
     }
     if b > 0.0 {
+        validate::at_least_one_step(&r.key_path("rate_bin"), "rate bin", b, dt)?;
         check_grid(
             b,
             dt,
@@ -917,6 +914,7 @@ fn vm_recorder(
         ));
     }
     let interval = o.positive("interval", Some(dt))?;
+    validate::at_least_one_step(&o.key_path("interval"), "interval", interval, dt)?;
     check_grid(
         interval,
         dt,
@@ -989,8 +987,7 @@ fn population_ref(o: &Obj, key: &str, populations: &[Population]) -> Result<usiz
 }
 
 fn off_grid(x: f64, dt: f64) -> bool {
-    let s = x / dt;
-    (s - s.round()).abs() > 1e-9 * s.abs().max(1.0)
+    validate::off_grid(x, dt)
 }
 
 /// A time that must be a multiple of `dt`: rounded with a warning, or refused.

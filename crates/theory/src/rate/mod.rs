@@ -477,11 +477,39 @@ impl RunOpts {
         (self.t_stop_ms / self.dt_ms).round() as u64
     }
 
+    /// Smallest time step, ms (the spiking engine's bound too): below it a typo (`1e-9`)
+    /// asks for 10^12 steps of a one-second run.
+    pub const MIN_DT_MS: f64 = 1e-6;
+
+    /// Bytes a run of `n` populations holds: the recorded samples (time and one rate per
+    /// population, 8 bytes each) plus the couplings (dense and CSR, 8 + 16 bytes per pair)
+    /// and 1 MiB of fixed costs. Checked against the available memory before allocating
+    /// (`cortexsim run` on a rate file, `--max-memory`).
+    pub fn memory_bytes(&self, n: usize) -> u64 {
+        let samples = self.n_steps() / self.record_every.max(1) as u64 + 1;
+        let n = n as u64;
+        samples
+            .saturating_mul(n + 1)
+            .saturating_mul(8)
+            .saturating_add(n.saturating_mul(n).saturating_mul(24))
+            .saturating_add(1 << 20)
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         if !(self.dt_ms > 0.0 && self.dt_ms.is_finite()) {
             return Err(SpecError::new(
                 "simulation.dt",
                 "must be a finite number > 0 ms",
+            ));
+        }
+        if self.dt_ms < Self::MIN_DT_MS {
+            return Err(SpecError::new(
+                "simulation.dt",
+                format!(
+                    "time step {} ms is below the supported {} ms",
+                    cortexsim_core::fmt::num(self.dt_ms),
+                    cortexsim_core::fmt::num(Self::MIN_DT_MS)
+                ),
             ));
         }
         if !(self.t_stop_ms >= 0.0 && self.t_stop_ms.is_finite()) {
@@ -492,6 +520,17 @@ impl RunOpts {
         }
         if self.record_every == 0 {
             return Err(SpecError::new("simulation.record_every", "must be >= 1"));
+        }
+        if (self.t_stop_ms / self.dt_ms) >= 2f64.powi(53) {
+            return Err(SpecError::new(
+                "simulation.t_stop",
+                format!(
+                    "{} ms is {} steps of dt = {} ms: too many",
+                    cortexsim_core::fmt::num(self.t_stop_ms),
+                    cortexsim_core::fmt::num(self.t_stop_ms / self.dt_ms),
+                    cortexsim_core::fmt::num(self.dt_ms)
+                ),
+            ));
         }
         Ok(())
     }
@@ -639,8 +678,24 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
     };
 
     let n_samples = (n_steps / opts.record_every as u64) as usize + 1;
-    let mut t_ms = Vec::with_capacity(n_samples);
-    let mut rates: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(n_samples)).collect();
+    // Reserved, not assumed: a run too long for memory is an error, not an abort.
+    let too_big = || {
+        SpecError::new(
+            "simulation.t_stop",
+            format!(
+                "recording {n_samples} samples of {n} populations needs about {} MiB of memory, more than can be allocated (raise simulation.dt or record_every, or shorten t_stop)",
+                opts.memory_bytes(n) >> 20
+            ),
+        )
+    };
+    let mut t_ms = Vec::new();
+    t_ms.try_reserve_exact(n_samples).map_err(|_| too_big())?;
+    let mut rates: Vec<Vec<f64>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut r = Vec::new();
+        r.try_reserve_exact(n_samples).map_err(|_| too_big())?;
+        rates.push(r);
+    }
     let mut a: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
     let mut drive = vec![0.0; n];
     let mut x = vec![0.0; n];
