@@ -3,9 +3,9 @@
 //! The science lives in [`mod@cortexsim::meanfield::compare`]; this file only parses
 //! arguments, calls it and formats the result (table or one JSON object).
 
-use super::rate::check_plot_path;
 #[cfg(feature = "plots")]
 use super::rate::plot_err;
+use super::rate::{claim_plot, commit_plot};
 use super::{EXIT_RUNTIME, Failure, NetArgs, parse_bytes};
 use clap::Args;
 use cortexsim::meanfield::{LinearStability, OscillationOptions, linear_stability_with};
@@ -356,9 +356,7 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
             rate_tau_ms: a.rate_tau,
         },
     };
-    if let Some(p) = &a.plot {
-        check_plot_path(p)?;
-    }
+    let plot_out = claim_plot(a.plot.as_deref())?;
     let fail = |e: CompareError| match e {
         CompareError::Spec(s) => Failure::spec(s),
         CompareError::Options(m) => Failure::invalid(m),
@@ -371,15 +369,15 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
     let (r, c) = compare(&net, &opts).map_err(fail)?;
     let name = a.net.origin().display();
     #[cfg(feature = "plots")]
-    let step = match &a.plot {
-        Some(p) => {
+    let step = match &plot_out {
+        Some(po) => {
             let s = step_response(&net, &c.rate_models, &opts).map_err(fail)?;
             cortexsim::plot::plot_step_response(
                 &format!("{name}: step response, spiking network vs rate models"),
                 &c.rate_models,
                 &s,
                 c.warmup_ms,
-                p,
+                po.temp(),
             )
             .map_err(plot_err)?;
             Some(s)
@@ -388,6 +386,7 @@ pub fn cmd_compare(a: CompareArgs) -> Result<(), Failure> {
     };
     #[cfg(not(feature = "plots"))]
     let step: Option<cortexsim::protocols::compare::StepResponse> = None;
+    commit_plot(plot_out)?;
     if a.json {
         println!("{}", comparison_json(&name, &r, &c, step.as_ref()));
         return Ok(());

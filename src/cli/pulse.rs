@@ -2,9 +2,9 @@
 //! pulse-compare`: the change of the E rate of every area after an input pulse, spiking
 //! network against rate model.
 
-use super::rate::check_plot_path;
 #[cfg(feature = "plots")]
 use super::rate::plot_err;
+use super::rate::{claim_plot, commit_plot};
 use super::{BuildOptions, Failure, NetArgs, parse_bytes};
 use clap::Args;
 use cortexsim::models;
@@ -84,9 +84,7 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
         return Err(Failure::invalid("--smooth: must be >= 0 ms"));
     }
     super::check_threads(a.threads)?;
-    if let Some(p) = &a.plot {
-        check_plot_path(p)?;
-    }
+    let plot_out = claim_plot(a.plot.as_deref())?;
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
     let data = a.data.as_deref();
     let rate_args = NetArgs {
@@ -128,9 +126,10 @@ pub fn cmd_pulse_compare(a: PulseCompareArgs) -> Result<(), Failure> {
     let c = pulse_compare(&models, &opts).map_err(Failure::protocol)?;
     super::print_warnings(&c.warnings);
     #[cfg(feature = "plots")]
-    if let Some(p) = &a.plot {
-        plot(&a, &c, p)?;
+    if let Some(po) = &plot_out {
+        plot(&a, &c, po.temp())?;
     }
+    commit_plot(plot_out)?;
     if a.json {
         let mut j = c.to_json(&spiking_name, &rate_name);
         j["plot"] = json!(a.plot.as_ref().map(|p| p.display().to_string()));

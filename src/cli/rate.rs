@@ -7,6 +7,7 @@
 
 use super::{Failure, NetArgs};
 use clap::Args;
+use cortexsim::io::output::Output;
 use cortexsim::models::{self, RateNetworkFile};
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
 use cortexsim::protocols::timescales::{Method, timescales};
@@ -36,6 +37,24 @@ pub(super) fn plot_err(e: cortexsim::plot::PlotError) -> Failure {
 #[cfg(not(feature = "plots"))]
 fn no_plots() -> Failure {
     Failure::invalid("--plot: this cortexsim was built without the `plots` feature")
+}
+
+/// Claim a figure's path before any work ([`cortexsim::io::output`]): the figure is drawn
+/// into a temporary file beside it and replaces an existing file only when complete
+/// ([`commit_plot`]); a second command writing the same figure is refused at once.
+pub(super) fn claim_plot(p: Option<&Path>) -> Result<Option<Output>, Failure> {
+    match p {
+        None => Ok(None),
+        Some(p) => {
+            check_plot_path(p)?;
+            Output::claim(p, true).map(Some).map_err(Failure::output)
+        }
+    }
+}
+
+/// Put a finished figure in place (nothing to do without `--plot`).
+pub(super) fn commit_plot(o: Option<Output>) -> Result<(), Failure> {
+    o.map_or(Ok(()), |o| o.commit().map(|_| ()).map_err(Failure::output))
 }
 
 pub(super) fn check_plot_path(p: &Path) -> Result<(), Failure> {
@@ -236,9 +255,7 @@ pub struct TimescalesArgs {
 pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
     let f = a.net.load_rate(a.data.as_deref(), "timescales")?;
     check_rate_memory(&f, None)?;
-    if let Some(p) = &a.plot {
-        check_plot_path(p)?;
-    }
+    let plot_out = claim_plot(a.plot.as_deref())?;
     let method = if a.method == "impulse" {
         if !(a.t_max > 0.0 && a.t_max.is_finite()) {
             return Err(Failure::invalid("--t-max: must be a finite number > 0 ms"));
@@ -254,9 +271,10 @@ pub fn cmd_timescales(a: TimescalesArgs) -> Result<(), Failure> {
     };
     let ts = timescales(&f, &method).map_err(Failure::protocol)?;
     #[cfg(feature = "plots")]
-    if let Some(p) = &a.plot {
-        cortexsim::plot::plot_timescales(&ts.taus, &ts.plot_axis(), p).map_err(plot_err)?;
+    if let Some(po) = &plot_out {
+        cortexsim::plot::plot_timescales(&ts.taus, &ts.plot_axis(), po.temp()).map_err(plot_err)?;
     }
+    commit_plot(plot_out)?;
     if a.json {
         let mut j = ts.to_json(&a.net.origin().display());
         j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
@@ -344,9 +362,7 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
             a.net.origin().display()
         ))
     })?;
-    if let Some(p) = &a.plot {
-        check_plot_path(p)?;
-    }
+    let plot_out = claim_plot(a.plot.as_deref())?;
     let opts = ScanOptions {
         param: a.param.clone(),
         values: even_values(a.from, a.to, a.steps),
@@ -361,11 +377,18 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     }
     let r = scan(&doc, a.data.as_deref(), &opts).map_err(Failure::protocol)?;
     #[cfg(feature = "plots")]
-    if let Some(p) = &a.plot {
+    if let Some(po) = &plot_out {
         let (series, spont) = r.series();
-        cortexsim::plot::plot_bifurcation(&a.param, &r.values, &series, spont.as_deref(), p)
-            .map_err(plot_err)?;
+        cortexsim::plot::plot_bifurcation(
+            &a.param,
+            &r.values,
+            &series,
+            spont.as_deref(),
+            po.temp(),
+        )
+        .map_err(plot_err)?;
     }
+    commit_plot(plot_out)?;
     if a.json {
         let mut j = r.to_json(&a.net.origin().display());
         j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
