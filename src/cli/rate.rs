@@ -9,6 +9,7 @@ use super::{Failure, NetArgs};
 use clap::Args;
 use cortexsim::models::{self, RateNetworkFile};
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
+use cortexsim::protocols::task;
 use cortexsim::protocols::timescales::{Method, timescales};
 use cortexsim::rate::{self, RateError, RateRun};
 use serde_json::{Map, Value as Json, json};
@@ -84,9 +85,22 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
     }
-    let opts = f.sim.run_opts();
+    let proto = match &a.protocol {
+        Some(p) => {
+            Some(task::resolve(p).map_err(|e| Failure::invalid(format!("invalid protocol: {e}")))?)
+        }
+        None => None,
+    };
+    let mut opts = f.sim.run_opts();
     let t0 = Instant::now();
-    let run = rate::run(&f.net, &opts).map_err(rate_failure)?;
+    let (run, task_run) = match &proto {
+        Some(p) => {
+            opts.t_stop_ms = p.duration_ms();
+            let t = task::run_task(&f, p).map_err(Failure::protocol)?;
+            (t.run, Some((t.epochs, t.persistence)))
+        }
+        None => (rate::run(&f.net, &opts).map_err(rate_failure)?, None),
+    };
     let sim_s = t0.elapsed().as_secs_f64();
     let order = f.report_order();
     let summary = run.summary();
@@ -112,7 +126,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         };
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
-    let j = json!({
+    let mut j = json!({
         "kind": "rate",
         "network": a.net.origin().display(),
         "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
@@ -126,6 +140,31 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         "output": a.out.as_ref().map(|o| o.display().to_string()),
         "plot": a.plot.as_ref().map(|o| o.display().to_string()),
     });
+    if let Some((epochs, persistence)) = &task_run {
+        j["protocol"] = json!(a.protocol.as_ref().map(|p| p.display().to_string()));
+        j["epochs"] = Json::Array(
+            epochs
+                .iter()
+                .map(|e| {
+                    let rates: Map<String, Json> =
+                        e.rates.iter().map(|(p, r)| (p.clone(), json!(r))).collect();
+                    json!({"name": e.name, "start_ms": e.start_ms, "stop_ms": e.stop_ms,
+                           "rate_hz": rates})
+                })
+                .collect(),
+        );
+        if let Some(p) = persistence {
+            j["persistence"] = json!({
+                "baseline": p.baseline, "epoch": p.epoch,
+                "window_ms": [p.window_ms.0, p.window_ms.1],
+                "threshold_hz": p.threshold_hz,
+                "persistent": p.persistent(),
+                "populations": p.populations.iter().map(|q| (q.population.clone(),
+                    json!({"baseline_hz": q.baseline_hz, "rate_hz": q.rate_hz,
+                           "persistent": q.persistent}))).collect::<Map<String, Json>>(),
+            });
+        }
+    }
     if a.json {
         println!("{j}");
         return Ok(());
@@ -155,6 +194,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
             );
         }
     }
+    if let Some((epochs, persistence)) = &task_run {
+        print_epoch_table(epochs, persistence.as_ref());
+    }
     if let Some(o) = &a.out {
         println!("rates: {}", o.display());
     }
@@ -162,6 +204,57 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         println!("plot: {}", p.display());
     }
     Ok(())
+}
+
+/// The epoch table (mean rate of every population in every epoch, Hz) and the persistent
+/// populations.
+fn print_epoch_table(epochs: &[task::EpochRates], persistence: Option<&task::PersistenceReport>) {
+    println!();
+    println!("mean rate per epoch (Hz):");
+    let w = epochs
+        .iter()
+        .map(|e| e.name.chars().count().max(9))
+        .collect::<Vec<_>>();
+    print!("{:<14}", "population");
+    for (e, w) in epochs.iter().zip(&w) {
+        print!(" {:>w$}", e.name);
+    }
+    println!();
+    print!("{:<14}", "");
+    for (e, w) in epochs.iter().zip(&w) {
+        print!(" {:>w$}", format!("{:.0}-{:.0}", e.start_ms, e.stop_ms));
+    }
+    println!();
+    let n = epochs.first().map_or(0, |e| e.rates.len());
+    for i in 0..n {
+        print!("{:<14}", epochs[0].rates[i].0);
+        for (e, w) in epochs.iter().zip(&w) {
+            match e.rates[i].1 {
+                Some(r) => print!(" {r:>w$.3}"),
+                None => print!(" {:>w$}", "-"),
+            }
+        }
+        println!();
+    }
+    if let Some(p) = persistence {
+        let list = p.persistent();
+        println!();
+        println!(
+            "persistent ({} {:.0}-{:.0} ms minus {} > {} Hz): {} of {}: {}",
+            p.epoch,
+            p.window_ms.0,
+            p.window_ms.1,
+            p.baseline,
+            p.threshold_hz,
+            list.len(),
+            p.populations.len(),
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -59,6 +59,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/joglekar2018_spiking_weak.toml"),
     ),
     (
+        "mejias_wang2022",
+        include_str!("../../../networks/mejias_wang2022.toml"),
+    ),
+    (
         "mejias_wang_local",
         include_str!("../../../networks/mejias_wang_local.toml"),
     ),
@@ -84,3 +88,5 @@ pub(crate) const MARKOV_FLN: &str = include_str!("../../../data/markov2014-29are
 pub(crate) const MARKOV_SLN: &str = include_str!("../../../data/markov2014-29areas/sln_29x29.csv");
 pub(crate) const MARKOV_DISTANCE: &str =
     include_str!("../../../data/markov2014-29areas/distance_mm_29x29.csv");
+pub(crate) const MW_SPINES: &str =
+    include_str!("../../../data/mejias-wang2022-spines/spine_counts_30areas.csv");
