@@ -116,13 +116,19 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     }
     #[cfg(feature = "plots")]
     if let Some(p) = &a.plot {
-        let e_first: Vec<&str> = match &f.hierarchy {
-            Some(_) => order
+        // Data-driven models: the first kind of population (E; the pools A of
+        // mejias_wang2022) by hierarchy.
+        let first_kind = order
+            .first()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(_, k)| format!(".{k}"));
+        let e_first: Vec<&str> = match (&f.hierarchy, &first_kind) {
+            (Some(_), Some(k)) => order
                 .iter()
-                .filter(|n| n.ends_with(".E"))
+                .filter(|n| n.ends_with(k.as_str()))
                 .map(String::as_str)
                 .collect(),
-            None => order.iter().map(String::as_str).collect(),
+            _ => order.iter().map(String::as_str).collect(),
         };
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }

@@ -9,8 +9,9 @@
 //! J_s,x  = J_min + (J_max − J_min) h_x          (h_x: normalised spine count, below)
 //! J_IE,x = (J_0 − J_s,x − J_c)/(2 J_EI ζ)         (same spontaneous state in every area)
 //! I_net,A^x = G σ_x Σ_y W_xy SLN_xy S_A^y                           (same for B)
-//! I_net,C^x = (G/Z) σ_x Σ_y W_xy (1 − SLN_xy)(S_A^y + S_B^y)
-//! Z = 2 c1 τ_G γ_I J_EI/(c1 τ_G γ_I J_II − g_I) = −2 J_EI ζ,   σ_x = J_s,x/J_max
+//! I_net,C^x = (G/Z) σ_C,x Σ_y W_xy (1 − SLN_xy)(S_A^y + S_B^y)
+//! Z = 2 c1 τ_G γ_I J_EI/(c1 τ_G γ_I J_II − g_I) = −2 J_EI ζ
+//! σ_x = J_s,x/J_max,   σ_C,x = J_IE,x / max_y J_IE,y
 //! W_xy = k1 FLN_xy^k2 / Σ_y' k1 FLN_xy'^k2        (normalisation "rows", the default)
 //! ```
 //!
@@ -24,15 +25,21 @@
 //! `Z` makes the counterstream input balanced: a long-range input `u` into `C` changes
 //! `S_C` by `ζ u` and the E input by `J_EI ζ u`, so with `Z = −2 J_EI ζ` the inhibition
 //! that `(S_A^y + S_B^y)` recruits through `C` cancels the excitation it gives `A` and `B`
-//! together when `SLN = 1/2`; feedforward projections (`SLN > 1/2`) excite on balance,
-//! feedback projections (`SLN < 1/2`) inhibit ("counterstream inhibitory bias").
+//! together when `SLN = 1/2` (and `σ_C = σ`); feedforward projections excite on balance,
+//! feedback projections inhibit ("counterstream inhibitory bias").
 //!
-//! **Normalisation.** Literally `W = k1 FLN^k2` (k1 = 1.2, k2 = 0.3): the compressed
-//! weights sum to 3–8.5 per area and the spontaneous state does not survive (noise alone
-//! switches most areas on). Each row of `W` is therefore normalised to sum 1 (`"rows"`;
-//! `k1` then drops out), the normalisation of the FLN-based input of the same lab's
-//! 40-area model (Froudist-Walsh et al. 2021: `FLN^0.3`, row-normalised). `"none"` keeps
-//! the literal weights for comparison.
+//! **Normalisation and scaling (what the summary in SCIENCE.md §10 leaves open).**
+//! Literally `W = k1 FLN^k2` (k1 = 1.2, k2 = 0.3): the compressed weights sum to 3–8.5
+//! per area and there is no stable spontaneous state (`normalise = "none"`: noise alone
+//! switches every area on). What is used here follows a MATLAB implementation of the
+//! 30-area model with the paper's parameters found in the public code index (a function
+//! `paramJm_G(Jm, G, ut)`; its repository could not be identified): each row of
+//! `k1 FLN^k2` is divided by its sum (so `k1` drops out), the long-range input onto the
+//! E pools is scaled by `J_s,x/J_max` and the input onto `C` by `J_IE,x/max J_IE`
+//! (`c_scale = "j_ie"`; `"j_s"` scales both by `J_s,x/J_max`). With both, at the paper's
+//! `G` = 0.48 the spontaneous state is stable and a V1 stimulus leaves persistent activity
+//! in frontal, temporal and parietal areas only; with rows normalised but `c_scale = "j_s"`
+//! the onset of distributed persistent activity moves to `G` ≈ 0.58 (README, issue 14).
 //!
 //! `counterstream = false` is the paper's control: every long-range projection onto the
 //! E pools (`I_net,A^x = G σ_x Σ_y W_xy S_A^y`, nothing onto `C`).
