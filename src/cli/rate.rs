@@ -388,6 +388,11 @@ pub struct ScanArgs {
     /// Bifurcation diagram (PNG): steady rate against the parameter, both branches.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Run a task protocol with a [persistence] table at every value (from the initial
+    /// state, no up/down branches) and report, per population, where persistent activity
+    /// appears and disappears along the sweep.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["plot", "pops"])]
+    pub protocol: Option<PathBuf>,
 }
 
 pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
@@ -408,6 +413,15 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     })?;
     if let Some(p) = &a.plot {
         check_plot_path(p)?;
+    }
+    if let Some(pf) = &a.protocol {
+        let proto =
+            task::resolve(pf).map_err(|e| Failure::invalid(format!("invalid protocol: {e}")))?;
+        let values = even_values(a.from, a.to, a.steps);
+        let r = task::task_scan(&doc, a.data.as_deref(), &a.param, &values, &proto)
+            .map_err(Failure::protocol)?;
+        print_task_scan(&a, &r, pf);
+        return Ok(());
     }
     let opts = ScanOptions {
         param: a.param.clone(),
@@ -430,6 +444,66 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     }
     print_scan(&a, &r);
     Ok(())
+}
+
+/// A scan through a task protocol: JSON or a table (rate in the compared window, `*` =
+/// persistent) with where persistence appears and disappears.
+fn print_task_scan(a: &ScanArgs, r: &task::TaskScan, protocol: &Path) {
+    let edges: Vec<(Option<f64>, Option<f64>)> = (0..r.populations.len())
+        .map(|i| r.appears_disappears(i))
+        .collect();
+    if a.json {
+        let pops: Map<String, Json> = r
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    p.clone(),
+                    json!({"rate_hz": r.rate_hz[i], "persistent": r.persistent[i],
+                           "appears": edges[i].0, "disappears": edges[i].1}),
+                )
+            })
+            .collect();
+        let j = json!({
+            "network": a.net.origin().display(),
+            "protocol": protocol.display().to_string(),
+            "param": r.param,
+            "values": r.values,
+            "order": r.populations,
+            "persistent_count": r.counts(),
+            "populations": pops,
+        });
+        println!("{j}");
+        return;
+    }
+    println!(
+        "{} through {}: {} from {} to {} in {} steps; rate in the persistence window (Hz), * = persistent",
+        a.net.origin().display(),
+        protocol.display(),
+        a.param,
+        a.from,
+        a.to,
+        a.steps
+    );
+    print!("{:<14}", "population");
+    for v in &r.values {
+        print!(" {v:>9.4}");
+    }
+    println!(" {:>9} {:>10}", "appears", "disappears");
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+    for (i, p) in r.populations.iter().enumerate() {
+        print!("{p:<14}");
+        for (rate, pers) in r.rate_hz[i].iter().zip(&r.persistent[i]) {
+            print!(" {:>8.2}{}", rate, if *pers { "*" } else { " " });
+        }
+        println!(" {:>9} {:>10}", opt(edges[i].0), opt(edges[i].1));
+    }
+    print!("{:<14}", "persistent");
+    for c in r.counts() {
+        print!(" {c:>9}");
+    }
+    println!();
 }
 
 /// The scan as text: one table per reported population, then the reading.

@@ -363,3 +363,54 @@ fn task_protocol_epoch_table_and_persistent_areas() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.toml"));
 }
+
+#[test]
+fn scan_through_a_task_protocol_reports_where_persistence_appears() {
+    let j = json_of(&[
+        "scan",
+        "mejias_wang2022",
+        "--param",
+        "model.g",
+        "--from",
+        "0.40",
+        "--to",
+        "0.50",
+        "--steps",
+        "3",
+        "--protocol",
+        "wm_visual",
+        "--json",
+    ]);
+    assert_eq!(j["param"], "model.g");
+    let counts: Vec<u64> = j["persistent_count"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(counts[0], 0, "G = 0.40: no distributed persistent activity");
+    assert!(counts[2] >= 18, "G = 0.50: {counts:?}");
+    let p = &j["populations"];
+    assert_eq!(f(&p["9/46d.A"]["appears"]), 0.5);
+    assert!(p["9/46d.A"]["disappears"].is_null());
+    assert!(p["V1.A"]["appears"].is_null());
+    // A protocol without [persistence] is refused, naming the table.
+    let proto = tmp("no_persistence.toml");
+    std::fs::write(&proto, "[[epochs]]\nname = \"a\"\nduration = 10.0\n").unwrap();
+    let out = cortexsim(&[
+        "scan",
+        "mejias_wang2022",
+        "--param",
+        "model.g",
+        "--from",
+        "0.4",
+        "--to",
+        "0.5",
+        "--steps",
+        "2",
+        "--protocol",
+        &proto.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[persistence]"));
+}

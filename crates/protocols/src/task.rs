@@ -504,6 +504,98 @@ pub fn run_task(f: &RateNetworkFile, proto: &TaskProtocol) -> Result<TaskRun, Pr
     })
 }
 
+/// A parameter swept through a task protocol (`cortexsim scan ... --protocol FILE`):
+/// at each value the model runs the protocol from its initial state, and the protocol's
+/// `[persistence]` says which populations hold activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskScan {
+    pub param: String,
+    pub values: Vec<f64>,
+    /// The populations of the persistence report, in report order.
+    pub populations: Vec<String>,
+    /// `[population][value]`: rate in the compared window (Hz).
+    pub rate_hz: Vec<Vec<f64>>,
+    /// `[population][value]`: rate minus baseline above the threshold.
+    pub persistent: Vec<Vec<bool>>,
+}
+
+impl TaskScan {
+    /// For population `i`: the first value at which it is persistent, and the first later
+    /// value at which it is not any more (`None`: never / not within the sweep).
+    pub fn appears_disappears(&self, i: usize) -> (Option<f64>, Option<f64>) {
+        let p = &self.persistent[i];
+        let Some(on) = p.iter().position(|&b| b) else {
+            return (None, None);
+        };
+        let off = p[on..]
+            .iter()
+            .position(|&b| !b)
+            .map(|k| self.values[on + k]);
+        (Some(self.values[on]), off)
+    }
+
+    /// Number of persistent populations at each value.
+    pub fn counts(&self) -> Vec<usize> {
+        (0..self.values.len())
+            .map(|k| self.persistent.iter().filter(|p| p[k]).count())
+            .collect()
+    }
+}
+
+/// Sweep `param` (a `--set` path) over `values`: the rate file `doc` (overrides already
+/// applied) is re-read at each value with `param = value` and run through `proto`, which
+/// needs a `[persistence]` table.
+pub fn task_scan(
+    doc: &Table,
+    data: Option<&Path>,
+    param: &str,
+    values: &[f64],
+    proto: &TaskProtocol,
+) -> Result<TaskScan, ProtocolError> {
+    if proto.persistence.is_none() {
+        return Err(ProtocolError::Invalid(
+            "--protocol: a scan needs the protocol's [persistence] table (which populations hold activity)".into(),
+        ));
+    }
+    let mut out = TaskScan {
+        param: param.to_string(),
+        values: values.to_vec(),
+        populations: Vec::new(),
+        rate_hz: Vec::new(),
+        persistent: Vec::new(),
+    };
+    for (k, &v) in values.iter().enumerate() {
+        let mut d = doc.clone();
+        cortexsim_spec::overrides::apply(&mut d, &format!("{param}={v:?}"))?;
+        let f = match cortexsim_models::load::load_table(&d, data)? {
+            cortexsim_models::Loaded::Rate(f) => *f,
+            cortexsim_models::Loaded::Spiking(_) => {
+                return Err(ProtocolError::Invalid(
+                    "--protocol applies to rate models only".into(),
+                ));
+            }
+        };
+        let r = run_task(&f, proto).map_err(|e| e.context(format!("{param} = {v}")))?;
+        let rep = r.persistence.expect("checked above");
+        if k == 0 {
+            out.populations = rep
+                .populations
+                .iter()
+                .map(|p| p.population.clone())
+                .collect();
+            out.rate_hz = vec![Vec::with_capacity(values.len()); out.populations.len()];
+            out.persistent = vec![Vec::with_capacity(values.len()); out.populations.len()];
+        }
+        for (i, name) in out.populations.iter().enumerate() {
+            let q = rep.populations.iter().find(|q| &q.population == name);
+            let (rate, pers) = q.map_or((f64::NAN, false), |q| (q.rate_hz, q.persistent));
+            out.rate_hz[i].push(rate);
+            out.persistent[i].push(pers);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,6 +638,25 @@ mod tests {
         assert_eq!(p.epochs[3].inputs[0].target, ["y", "*z"]);
         assert_eq!(p.epochs[3].inputs[0].amplitude, 2.0);
         assert_eq!(p.duration_ms(), 250.0);
+    }
+
+    #[test]
+    fn appears_and_disappears_along_the_sweep() {
+        let s = TaskScan {
+            param: "g".into(),
+            values: vec![0.1, 0.2, 0.3, 0.4],
+            populations: vec!["a".into(), "b".into(), "c".into()],
+            rate_hz: vec![vec![0.0; 4]; 3],
+            persistent: vec![
+                vec![false, true, true, false],
+                vec![false, false, false, false],
+                vec![false, false, true, true],
+            ],
+        };
+        assert_eq!(s.appears_disappears(0), (Some(0.2), Some(0.4)));
+        assert_eq!(s.appears_disappears(1), (None, None));
+        assert_eq!(s.appears_disappears(2), (Some(0.3), None));
+        assert_eq!(s.counts(), [0, 1, 2, 1]);
     }
 
     #[test]
