@@ -23,3 +23,9 @@ mod mejias_wang;
 
 #[path = "models/plots.rs"]
 mod plots;
+
+#[path = "models/mejias_wang2022.rs"]
+mod mejias_wang2022;
+
+#[path = "models/task_protocol.rs"]
+mod task_protocol;

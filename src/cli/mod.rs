@@ -176,6 +176,11 @@ pub struct RunArgs {
     /// Simulate this many ms first without timing them or counting their events (benchmarks).
     #[arg(long, value_name = "MS")]
     pub warmup: Option<f64>,
+    /// Rate models: run a task protocol (named epochs with inputs to named populations,
+    /// see `protocols/wm_visual.toml`; a file, or a built-in protocol by name) and report
+    /// the mean rate of every population in every epoch. The protocol sets the run's length.
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
     /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
     /// FILE.delays.mtx (ms), one line per synapse, streamed (no extra memory); `--overwrite`
     /// applies. Multapses are repeated entries: scipy's mmread keeps them in its COO
@@ -414,6 +419,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         }
         Loaded::Spiking(n) => *n,
     };
+    if a.protocol.is_some() {
+        return Err(Failure::invalid(
+            "--protocol applies to rate models only (spiking networks take their inputs from [[stimuli]])",
+        ));
+    }
     // Raster populations, checked before any work.
     let raster: Option<(PathBuf, Vec<usize>)> = match &a.plot {
         Some(p) => {

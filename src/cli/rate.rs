@@ -10,6 +10,7 @@ use clap::Args;
 use cortexsim::io::output::Output;
 use cortexsim::models::{self, RateNetworkFile};
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
+use cortexsim::protocols::task;
 use cortexsim::protocols::timescales::{Method, timescales};
 use cortexsim::rate::{self, RateError, RateRun};
 use serde_json::{Map, Value as Json, json};
@@ -131,7 +132,13 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     let mut claims = super::claim_outputs(&a.net, &wanted)?.into_iter();
     let out = a.out.as_ref().and_then(|_| claims.next());
     let plot_out = a.plot.as_ref().and_then(|_| claims.next());
-    let opts = f.sim.run_opts();
+    let proto = match &a.protocol {
+        Some(p) => {
+            Some(task::resolve(p).map_err(|e| Failure::invalid(format!("invalid protocol: {e}")))?)
+        }
+        None => None,
+    };
+    let mut opts = f.sim.run_opts();
     let max_memory = a
         .max_memory
         .as_deref()
@@ -139,7 +146,14 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         .transpose()?;
     check_rate_memory(&f, max_memory)?;
     let t0 = Instant::now();
-    let run = rate::run(&f.net, &opts).map_err(rate_failure)?;
+    let (run, task_run) = match &proto {
+        Some(p) => {
+            opts.t_stop_ms = p.duration_ms();
+            let t = task::run_task(&f, p).map_err(Failure::protocol)?;
+            (t.run, Some((t.epochs, t.persistence)))
+        }
+        None => (rate::run(&f.net, &opts).map_err(rate_failure)?, None),
+    };
     let sim_s = t0.elapsed().as_secs_f64();
     let order = f.report_order();
     let summary = run.summary();
@@ -156,18 +170,24 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     #[cfg(feature = "plots")]
     if let Some(p) = &plot_out {
         let p = p.temp();
-        let e_first: Vec<&str> = match &f.hierarchy {
-            Some(_) => order
+        // Data-driven models: the first kind of population (E; the pools A of
+        // mejias_wang2022) by hierarchy.
+        let first_kind = order
+            .first()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(_, k)| format!(".{k}"));
+        let e_first: Vec<&str> = match (&f.hierarchy, &first_kind) {
+            (Some(_), Some(k)) => order
                 .iter()
-                .filter(|n| n.ends_with(".E"))
+                .filter(|n| n.ends_with(k.as_str()))
                 .map(String::as_str)
                 .collect(),
-            None => order.iter().map(String::as_str).collect(),
+            _ => order.iter().map(String::as_str).collect(),
         };
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
     super::commit_outputs(out.into_iter().chain(plot_out).collect())?;
-    let j = json!({
+    let mut j = json!({
         "kind": "rate",
         "network": a.net.origin().display(),
         "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
@@ -181,6 +201,31 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         "output": a.out.as_ref().map(|o| o.display().to_string()),
         "plot": a.plot.as_ref().map(|o| o.display().to_string()),
     });
+    if let Some((epochs, persistence)) = &task_run {
+        j["protocol"] = json!(a.protocol.as_ref().map(|p| p.display().to_string()));
+        j["epochs"] = Json::Array(
+            epochs
+                .iter()
+                .map(|e| {
+                    let rates: Map<String, Json> =
+                        e.rates.iter().map(|(p, r)| (p.clone(), json!(r))).collect();
+                    json!({"name": e.name, "start_ms": e.start_ms, "stop_ms": e.stop_ms,
+                           "rate_hz": rates})
+                })
+                .collect(),
+        );
+        if let Some(p) = persistence {
+            j["persistence"] = json!({
+                "baseline": p.baseline, "epoch": p.epoch,
+                "window_ms": [p.window_ms.0, p.window_ms.1],
+                "threshold_hz": p.threshold_hz,
+                "persistent": p.persistent(),
+                "populations": p.populations.iter().map(|q| (q.population.clone(),
+                    json!({"baseline_hz": q.baseline_hz, "rate_hz": q.rate_hz,
+                           "persistent": q.persistent}))).collect::<Map<String, Json>>(),
+            });
+        }
+    }
     if a.json {
         println!("{j}");
         return Ok(());
@@ -210,6 +255,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
             );
         }
     }
+    if let Some((epochs, persistence)) = &task_run {
+        print_epoch_table(epochs, persistence.as_ref());
+    }
     if let Some(o) = &a.out {
         println!("rates: {}", o.display());
     }
@@ -217,6 +265,57 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         println!("plot: {}", p.display());
     }
     Ok(())
+}
+
+/// The epoch table (mean rate of every population in every epoch, Hz) and the persistent
+/// populations.
+fn print_epoch_table(epochs: &[task::EpochRates], persistence: Option<&task::PersistenceReport>) {
+    println!();
+    println!("mean rate per epoch (Hz):");
+    let w = epochs
+        .iter()
+        .map(|e| e.name.chars().count().max(9))
+        .collect::<Vec<_>>();
+    print!("{:<14}", "population");
+    for (e, w) in epochs.iter().zip(&w) {
+        print!(" {:>w$}", e.name);
+    }
+    println!();
+    print!("{:<14}", "");
+    for (e, w) in epochs.iter().zip(&w) {
+        print!(" {:>w$}", format!("{:.0}-{:.0}", e.start_ms, e.stop_ms));
+    }
+    println!();
+    let n = epochs.first().map_or(0, |e| e.rates.len());
+    for i in 0..n {
+        print!("{:<14}", epochs[0].rates[i].0);
+        for (e, w) in epochs.iter().zip(&w) {
+            match e.rates[i].1 {
+                Some(r) => print!(" {r:>w$.3}"),
+                None => print!(" {:>w$}", "-"),
+            }
+        }
+        println!();
+    }
+    if let Some(p) = persistence {
+        let list = p.persistent();
+        println!();
+        println!(
+            "persistent ({} {:.0}-{:.0} ms minus {} > {} Hz): {} of {}: {}",
+            p.epoch,
+            p.window_ms.0,
+            p.window_ms.1,
+            p.baseline,
+            p.threshold_hz,
+            list.len(),
+            p.populations.len(),
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -344,6 +443,11 @@ pub struct ScanArgs {
     /// Bifurcation diagram (PNG): steady rate against the parameter, both branches.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Run a task protocol with a [persistence] table at every value (from the initial
+    /// state, no up/down branches) and report, per population, where persistent activity
+    /// appears and disappears along the sweep.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["plot", "pops"])]
+    pub protocol: Option<PathBuf>,
 }
 
 pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
@@ -363,6 +467,15 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
         ))
     })?;
     let plot_out = claim_plot(a.plot.as_deref())?;
+    if let Some(pf) = &a.protocol {
+        let proto =
+            task::resolve(pf).map_err(|e| Failure::invalid(format!("invalid protocol: {e}")))?;
+        let values = even_values(a.from, a.to, a.steps);
+        let r = task::task_scan(&doc, a.data.as_deref(), &a.param, &values, &proto)
+            .map_err(Failure::protocol)?;
+        print_task_scan(&a, &r, pf);
+        return Ok(());
+    }
     let opts = ScanOptions {
         param: a.param.clone(),
         values: even_values(a.from, a.to, a.steps),
@@ -397,6 +510,66 @@ pub fn cmd_scan(a: ScanArgs) -> Result<(), Failure> {
     }
     print_scan(&a, &r);
     Ok(())
+}
+
+/// A scan through a task protocol: JSON or a table (rate in the compared window, `*` =
+/// persistent) with where persistence appears and disappears.
+fn print_task_scan(a: &ScanArgs, r: &task::TaskScan, protocol: &Path) {
+    let edges: Vec<(Option<f64>, Option<f64>)> = (0..r.populations.len())
+        .map(|i| r.appears_disappears(i))
+        .collect();
+    if a.json {
+        let pops: Map<String, Json> = r
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    p.clone(),
+                    json!({"rate_hz": r.rate_hz[i], "persistent": r.persistent[i],
+                           "appears": edges[i].0, "disappears": edges[i].1}),
+                )
+            })
+            .collect();
+        let j = json!({
+            "network": a.net.origin().display(),
+            "protocol": protocol.display().to_string(),
+            "param": r.param,
+            "values": r.values,
+            "order": r.populations,
+            "persistent_count": r.counts(),
+            "populations": pops,
+        });
+        println!("{j}");
+        return;
+    }
+    println!(
+        "{} through {}: {} from {} to {} in {} steps; rate in the persistence window (Hz), * = persistent",
+        a.net.origin().display(),
+        protocol.display(),
+        a.param,
+        a.from,
+        a.to,
+        a.steps
+    );
+    print!("{:<14}", "population");
+    for v in &r.values {
+        print!(" {v:>9.4}");
+    }
+    println!(" {:>9} {:>10}", "appears", "disappears");
+    let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+    for (i, p) in r.populations.iter().enumerate() {
+        print!("{p:<14}");
+        for (rate, pers) in r.rate_hz[i].iter().zip(&r.persistent[i]) {
+            print!(" {:>8.2}{}", rate, if *pers { "*" } else { " " });
+        }
+        println!(" {:>9} {:>10}", opt(edges[i].0), opt(edges[i].1));
+    }
+    print!("{:<14}", "persistent");
+    for c in r.counts() {
+        print!(" {c:>9}");
+    }
+    println!();
 }
 
 /// The scan as text: one table per reported population, then the reading.

@@ -301,3 +301,116 @@ fn rate_only_options_and_bad_scan_arguments() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tau"));
 }
+
+#[test]
+fn task_protocol_epoch_table_and_persistent_areas() {
+    // Built-in network and protocol by name; the protocol sets the length (5.5 s).
+    let j = json_of(&[
+        "run",
+        "mejias_wang2022",
+        "--protocol",
+        "wm_visual",
+        "--json",
+    ]);
+    assert_eq!(f(&j["t_stop_ms"]), 5500.0);
+    let epochs = j["epochs"].as_array().unwrap();
+    let names: Vec<&str> = epochs.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fixation", "target", "delay"]);
+    // Every population in every epoch.
+    for e in epochs {
+        assert_eq!(e["rate_hz"].as_object().unwrap().len(), 29 * 6);
+    }
+    assert!(
+        f(&epochs[1]["rate_hz"]["V1.A"]) > 30.0,
+        "V1 driven by the target"
+    );
+    let p = &j["persistence"];
+    let list: Vec<&str> = p["persistent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        list.contains(&"9/46d.A") && !list.contains(&"V1.A"),
+        "{list:?}"
+    );
+    assert_eq!(p["populations"].as_object().unwrap().len(), 29);
+    // The readable table.
+    let out = cortexsim(&["run", "mejias_wang2022", "--protocol", "wm_visual"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("mean rate per epoch (Hz):"), "{text}");
+    assert!(
+        text.contains("fixation") && text.contains("1000-1500"),
+        "{text}"
+    );
+    assert!(
+        text.contains("persistent (delay 4500-5500 ms minus fixation > 5 Hz)"),
+        "{text}"
+    );
+    // Refusals: a spiking network, a protocol that does not exist.
+    let out = cortexsim(&[
+        "run",
+        "brunel2000",
+        "--protocol",
+        "wm_visual",
+        "--no-output",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("rate models only"));
+    let out = cortexsim(&["run", "mejias_wang2022", "--protocol", "no/such.toml"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.toml"));
+}
+
+#[test]
+fn scan_through_a_task_protocol_reports_where_persistence_appears() {
+    let j = json_of(&[
+        "scan",
+        "mejias_wang2022",
+        "--param",
+        "model.g",
+        "--from",
+        "0.40",
+        "--to",
+        "0.50",
+        "--steps",
+        "3",
+        "--protocol",
+        "wm_visual",
+        "--json",
+    ]);
+    assert_eq!(j["param"], "model.g");
+    let counts: Vec<u64> = j["persistent_count"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(counts[0], 0, "G = 0.40: no distributed persistent activity");
+    assert!(counts[2] >= 18, "G = 0.50: {counts:?}");
+    let p = &j["populations"];
+    assert_eq!(f(&p["9/46d.A"]["appears"]), 0.5);
+    assert!(p["9/46d.A"]["disappears"].is_null());
+    assert!(p["V1.A"]["appears"].is_null());
+    // A protocol without [persistence] is refused, naming the table.
+    let proto = tmp("no_persistence.toml");
+    std::fs::write(&proto, "[[epochs]]\nname = \"a\"\nduration = 10.0\n").unwrap();
+    let out = cortexsim(&[
+        "scan",
+        "mejias_wang2022",
+        "--param",
+        "model.g",
+        "--from",
+        "0.4",
+        "--to",
+        "0.5",
+        "--steps",
+        "2",
+        "--protocol",
+        &proto.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[persistence]"));
+}

@@ -6,7 +6,9 @@
 //! * the 29-area macaque data set of the repository's `data/markov2014-29areas/` (Markov et
 //!   al. 2014 as used by Chaudhuri et al. 2015 and Joglekar et al. 2018: FLN, SLN and
 //!   hierarchy as released under MIT; the wiring distances, published measurements, come
-//!   from a republication without a licence file — see that folder's PROVENANCE.md).
+//!   from a republication without a licence file — see that folder's PROVENANCE.md);
+//! * the spine counts of Mejias & Wang 2022, Table 1 (`data/mejias-wang2022-spines/`,
+//!   CC-BY 4.0), for the `mejias_wang2022` generator.
 //!
 //! A file on disk always wins over a built-in of the same name (the loader looks for the
 //! path first), and `--data DIR` / `$CORTEXSIM_DATA` win over the built-in data.
@@ -59,6 +61,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/joglekar2018_spiking_weak.toml"),
     ),
     (
+        "mejias_wang2022",
+        include_str!("../../../networks/mejias_wang2022.toml"),
+    ),
+    (
         "mejias_wang_local",
         include_str!("../../../networks/mejias_wang_local.toml"),
     ),
@@ -84,3 +90,5 @@ pub(crate) const MARKOV_FLN: &str = include_str!("../../../data/markov2014-29are
 pub(crate) const MARKOV_SLN: &str = include_str!("../../../data/markov2014-29areas/sln_29x29.csv");
 pub(crate) const MARKOV_DISTANCE: &str =
     include_str!("../../../data/markov2014-29areas/distance_mm_29x29.csv");
+pub(crate) const MW_SPINES: &str =
+    include_str!("../../../data/mejias-wang2022-spines/spine_counts_30areas.csv");

@@ -6,7 +6,8 @@
 //!
 //! ```toml
 //! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local,
-//!                               # mejias_wang_local (j_s = ..., see models::mejias_wang)
+//!                               # mejias_wang_local (j_s = ..., see models::mejias_wang),
+//!                               # mejias_wang2022 (29 areas, see models::mejias_wang2022)
 //!                               # (joglekar2018_spiking makes a spiking network: load_spiking_generator)
 //! kind = "joglekar2018_rate"
 //! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
@@ -61,6 +62,7 @@ pub mod joglekar_spiking;
 pub mod large_scale;
 pub mod markov;
 pub mod mejias_wang;
+pub mod mejias_wang2022;
 
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{Obj, check_keys, hint};
@@ -112,15 +114,27 @@ impl RateNetworkFile {
         Some(h.iter().map(|(a, _)| large_scale::e_pop(a)).collect())
     }
 
-    /// Population names for reports and plots: for data-driven models the E populations
-    /// by hierarchy, then the I populations in the same order; else network order.
+    /// Population names for reports and plots: for data-driven models (populations named
+    /// `<area>.<kind>`) every kind in turn, in the order kinds first appear in the network
+    /// (`E` then `I`; `A`, `B`, `C`, `S_A`, ...), each with its areas by increasing
+    /// hierarchy; else network order.
     pub fn report_order(&self) -> Vec<String> {
         match &self.hierarchy {
             Some(h) => {
                 let mut h = h.clone();
                 h.sort_by(|a, b| a.1.total_cmp(&b.1));
-                let mut v: Vec<String> = h.iter().map(|(a, _)| large_scale::e_pop(a)).collect();
-                v.extend(h.iter().map(|(a, _)| large_scale::i_pop(a)));
+                let mut kinds: Vec<&str> = Vec::new();
+                for p in &self.net.pops {
+                    if let Some((_, k)) = p.name.rsplit_once('.')
+                        && !kinds.contains(&k)
+                    {
+                        kinds.push(k);
+                    }
+                }
+                let mut v: Vec<String> = Vec::new();
+                for k in kinds {
+                    v.extend(h.iter().map(|(a, _)| format!("{a}.{k}")));
+                }
                 v.retain(|p| self.net.index_of(p).is_some());
                 v
             }
@@ -305,55 +319,70 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             }
             Ok((ei_local::build(&p), None))
         }
+        "mejias_wang2022" => {
+            let mut allowed = vec![
+                "kind",
+                "data",
+                "j_min",
+                "j_max",
+                "g",
+                "k1",
+                "k2",
+                "normalise",
+                "counterstream",
+                "c_scale",
+            ];
+            allowed.extend(MW_KEYS.iter().filter(|k| !["j_s", "j_ie"].contains(k)));
+            check_keys(m.table(), "model", &allowed)?;
+            let mut p = mejias_wang2022::MejiasWang2022Params::default();
+            p.local = mw_local(m, p.local.clone())?;
+            for (key, slot) in [
+                ("j_min", &mut p.j_min),
+                ("j_max", &mut p.j_max),
+                ("g", &mut p.g),
+                ("k1", &mut p.k1),
+                ("k2", &mut p.k2),
+            ] {
+                *slot = m.f64_or(key, *slot)?;
+            }
+            if p.j_max <= 0.0 {
+                return Err(m.err("j_max", format!("must be > 0 nA, got {}", p.j_max)));
+            }
+            p.normalise = match m.choice("normalise", &["rows", "none"], Some("rows"))? {
+                "none" => mejias_wang2022::Normalise::None,
+                _ => mejias_wang2022::Normalise::Rows,
+            };
+            p.counterstream = m.bool_or("counterstream", p.counterstream)?;
+            p.c_scale_j_ie = m.choice("c_scale", &["j_ie", "j_s"], Some("j_ie"))? == "j_ie";
+            let data = load_macaque_data(m, data_dir)?;
+            let spines = mejias_wang2022::SpineCounts::load(data_dir)?;
+            let h = spines.gradient(&data);
+            let mut probe = p.local.clone();
+            for j_s in mejias_wang2022::j_s(&p, &h) {
+                probe.j_s = j_s;
+                if !probe.j_ie().is_finite() {
+                    return Err(m.err("j_ei", "derived J_IE is not finite (J_EI or zeta is 0)"));
+                }
+            }
+            let net = mejias_wang2022::build(&data, &h, &p);
+            let hier = data
+                .areas
+                .iter()
+                .cloned()
+                .zip(data.hier_norm.iter().copied())
+                .collect();
+            Ok((net, Some(hier)))
+        }
         "mejias_wang_local" => {
             let mut allowed = vec!["kind"];
             allowed.extend_from_slice(MW_KEYS);
             check_keys(m.table(), "model", &allowed)?;
-            let mut p = mejias_wang::MejiasWangLocalParams::mejias_wang2022(0.4);
-            for &key in MW_KEYS {
-                if let Some(v) = m.f64_opt(key)? {
-                    let slot = match key {
-                        "j_s" => &mut p.j_s,
-                        "j_c" => &mut p.j_c,
-                        "j_ei" => &mut p.j_ei,
-                        "j_ii" => &mut p.j_ii,
-                        "j_ie" => {
-                            p.j_ie = Some(v);
-                            continue;
-                        }
-                        "j_0" => &mut p.j_0,
-                        "i_0a" => &mut p.i_0a,
-                        "i_0b" => &mut p.i_0b,
-                        "i_0c" => &mut p.i_0c,
-                        "tau_n" => &mut p.tau_n,
-                        "tau_g" => &mut p.tau_g,
-                        "tau_r" => &mut p.tau_r,
-                        "gamma" => &mut p.gamma,
-                        "gamma_i" => &mut p.gamma_i,
-                        "a" => &mut p.a,
-                        "b" => &mut p.b,
-                        "d" => &mut p.d,
-                        "g_i" => &mut p.g_i,
-                        "c1" => &mut p.c1,
-                        "c0" => &mut p.c0,
-                        _ => &mut p.r0,
-                    };
-                    *slot = v;
-                }
-            }
+            let p = mw_local(m, mejias_wang::MejiasWangLocalParams::mejias_wang2022(0.4))?;
             if !m.has("j_s") {
                 return Err(SpecError::new(
                     "model.j_s",
                     "missing (E self-coupling in nA; bistable above ~0.4655)",
                 ));
-            }
-            for (key, v) in [("tau_n", p.tau_n), ("tau_g", p.tau_g), ("tau_r", p.tau_r)] {
-                if v <= 0.0 {
-                    return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
-                }
-            }
-            if p.g_i == 0.0 || p.c1 == 0.0 {
-                return Err(SpecError::new("model", "g_i and c1 must be non-zero"));
             }
             let j_ie = p.j_ie();
             if !j_ie.is_finite() {
@@ -375,12 +404,61 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                         "joglekar2018_rate",
                         "ei_local",
                         "mejias_wang_local",
+                        "mejias_wang2022",
                         "joglekar2018_spiking"
                     ]
                 )
             ),
         )),
     }
+}
+
+/// The local-circuit keys of `m` ([`MW_KEYS`]) over `p`, with the checks both Mejias–Wang
+/// models share.
+fn mw_local(
+    m: &Obj,
+    mut p: mejias_wang::MejiasWangLocalParams,
+) -> Result<mejias_wang::MejiasWangLocalParams, SpecError> {
+    for &key in MW_KEYS {
+        if let Some(v) = m.f64_opt(key)? {
+            let slot = match key {
+                "j_s" => &mut p.j_s,
+                "j_c" => &mut p.j_c,
+                "j_ei" => &mut p.j_ei,
+                "j_ii" => &mut p.j_ii,
+                "j_ie" => {
+                    p.j_ie = Some(v);
+                    continue;
+                }
+                "j_0" => &mut p.j_0,
+                "i_0a" => &mut p.i_0a,
+                "i_0b" => &mut p.i_0b,
+                "i_0c" => &mut p.i_0c,
+                "tau_n" => &mut p.tau_n,
+                "tau_g" => &mut p.tau_g,
+                "tau_r" => &mut p.tau_r,
+                "gamma" => &mut p.gamma,
+                "gamma_i" => &mut p.gamma_i,
+                "a" => &mut p.a,
+                "b" => &mut p.b,
+                "d" => &mut p.d,
+                "g_i" => &mut p.g_i,
+                "c1" => &mut p.c1,
+                "c0" => &mut p.c0,
+                _ => &mut p.r0,
+            };
+            *slot = v;
+        }
+    }
+    for (key, v) in [("tau_n", p.tau_n), ("tau_g", p.tau_g), ("tau_r", p.tau_r)] {
+        if v <= 0.0 {
+            return Err(SpecError::new(format!("model.{key}"), "must be > 0 ms"));
+        }
+    }
+    if p.g_i == 0.0 || p.c1 == 0.0 {
+        return Err(SpecError::new("model", "g_i and c1 must be non-zero"));
+    }
+    Ok(p)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -787,8 +865,9 @@ fn parse_sim(o: &Obj) -> Result<RateSim, SpecError> {
 }
 
 /// Population indices selected by a `target` value: a name, a pattern with one `*`, or a
-/// list of those.
-fn select_targets(net: &RateNetwork, v: &Value, path: &str) -> Result<Vec<usize>, SpecError> {
+/// list of those; `path` names the key in errors (a pattern that matches nothing is an
+/// error with the closest name).
+pub fn select_targets(net: &RateNetwork, v: &Value, path: &str) -> Result<Vec<usize>, SpecError> {
     let pats: Vec<&str> = match v {
         Value::String(s) => vec![s.as_str()],
         Value::Array(a) => a

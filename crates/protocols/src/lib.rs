@@ -12,6 +12,8 @@
 //!   area by area.
 //! * [`scan`]: a parameter of a rate model swept up and down (hysteresis, bistability).
 //! * [`timescales`]: autocorrelation timescales of a rate model against its hierarchy.
+//! * [`task`]: task protocols as data (named epochs with inputs, stimulus sequences), the
+//!   mean rate of every population in every epoch, persistent activity in a delay.
 //! * [`inspect`]: a network described without building it (synapses, memory estimate).
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
 //!
@@ -27,6 +29,7 @@ pub mod pulse;
 pub mod raster;
 pub mod run;
 pub mod scan;
+pub mod task;
 pub mod timescales;
 
 pub use error::ProtocolError;
