@@ -8,6 +8,7 @@
 use super::{Failure, NetArgs};
 use clap::Args;
 use cortexsim::models::{self, RateNetworkFile};
+use cortexsim::protocols::reports::rate_run_json;
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
 use cortexsim::protocols::timescales::{Method, timescales};
 use cortexsim::rate::{self, RateError, RateRun};
@@ -97,13 +98,6 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     let sim_s = t0.elapsed().as_secs_f64();
     let order = f.report_order();
     let summary = run.summary();
-    let mut pops = Map::new();
-    for s in &summary {
-        pops.insert(
-            s.name.clone(),
-            json!({"rate_hz": s.mean_hz, "min_hz": s.min_hz, "max_hz": s.max_hz}),
-        );
-    }
     if let Some(o) = &out {
         write_csv(&run, o.temp())?;
     }
@@ -121,20 +115,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
     super::commit_outputs(out.into_iter().chain(plot_out).collect())?;
-    let j = json!({
-        "kind": "rate",
-        "network": a.net.origin().display(),
-        "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
-        "dt_ms": opts.dt_ms,
-        "method": serde_json::to_value(opts.method).unwrap_or(Json::Null),
-        "seed": opts.seed,
-        "samples": run.t_ms.len(),
-        "order": order,
-        "populations": pops,
-        "timings_s": {"simulate": sim_s},
-        "output": a.out.as_ref().map(|o| o.display().to_string()),
-        "plot": a.plot.as_ref().map(|o| o.display().to_string()),
-    });
+    let mut j = rate_run_json(&a.net.origin().display(), &opts, &order, &run, sim_s);
+    j["output"] = json!(a.out.as_ref().map(|o| o.display().to_string()));
+    j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
     if a.json {
         println!("{j}");
         return Ok(());

@@ -13,6 +13,7 @@
 //! * [`scan`]: a parameter of a rate model swept up and down (hysteresis, bistability).
 //! * [`timescales`]: autocorrelation timescales of a rate model against its hierarchy.
 //! * [`inspect`]: a network described without building it (synapses, memory estimate).
+//! * [`reports`]: the JSON documents of `meanfield`, `compare` and rate runs.
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
 //!
 //! Protocols that read files and run models report a [`ProtocolError`].
@@ -25,6 +26,7 @@ pub mod error;
 pub mod inspect;
 pub mod pulse;
 pub mod raster;
+pub mod reports;
 pub mod run;
 pub mod scan;
 pub mod timescales;
