@@ -167,10 +167,10 @@ fn py_to_toml(v: &Bound<'_, PyAny>, path: &str) -> Result<Value, RsSpecError> {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
-    if tname.starts_with("int") || tname.starts_with("uint") {
-        if let Ok(i) = v.extract::<i64>() {
-            return Ok(Value::Integer(i));
-        }
+    if (tname.starts_with("int") || tname.starts_with("uint"))
+        && let Ok(i) = v.extract::<i64>()
+    {
+        return Ok(Value::Integer(i));
     }
     if tname.starts_with("float")
         && let Ok(f) = v.extract::<f64>()

@@ -12,7 +12,7 @@ use cortexsim::protocols::reports::rate_run_json;
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
 use cortexsim::protocols::timescales::{Method, timescales};
 use cortexsim::rate::{self, RateError, RateRun};
-use serde_json::{Map, Value as Json, json};
+use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
