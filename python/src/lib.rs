@@ -589,8 +589,14 @@ impl Network {
         let t0 = Instant::now();
         let mut pending: Option<PyErr> = None;
         let outcome = std::thread::scope(|s| {
-            let worker = s.spawn(|| {
-                let mut built = prun::build(&net, &opts).map_err(Outcome::Build)?;
+            // The worker holds `done_tx` until it ends (or panics): then `recv_timeout`
+            // returns at once with `Disconnected`.
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            let done_rx = Mutex::new(done_rx); // `detach` needs Sync
+            let (net, opts, name, shared, slot) = (&net, &opts, &name, &shared, &slot);
+            let worker = s.spawn(move || {
+                let _done = done_tx;
+                let mut built = prun::build(net, opts).map_err(Outcome::Build)?;
                 let sink = MemorySink {
                     data: Collected {
                         spikes: (0..net.populations.len())
@@ -603,7 +609,7 @@ impl Network {
                             .collect(),
                         ..Default::default()
                     },
-                    out: Arc::clone(&slot),
+                    out: Arc::clone(slot),
                 };
                 built.sim.set_sink(Box::new(sink));
                 let warnings = built.sim.warnings.clone();
@@ -613,21 +619,19 @@ impl Network {
                     shared.total.store(total, Ordering::Relaxed);
                 };
                 let (sim, summary, result) =
-                    prun::run(&net, &name, None, built, &opts, Some(&mut report));
+                    prun::run(net, name, None, built, opts, Some(&mut report));
                 drop(sim);
                 Ok((summary, result, warnings))
             });
             // Wait with the GIL released; every 50 ms check signals and report progress.
             loop {
                 let finished = py.detach(|| {
-                    let until = Instant::now() + Duration::from_millis(50);
-                    while Instant::now() < until {
-                        if worker.is_finished() {
-                            return true;
-                        }
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
-                    worker.is_finished()
+                    done_rx.lock().is_ok_and(|rx| {
+                        matches!(
+                            rx.recv_timeout(Duration::from_millis(50)),
+                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+                        )
+                    })
                 });
                 if finished {
                     break;
