@@ -450,7 +450,7 @@ impl Network {
         }
         src.load(&sets)
             .map_err(spec_err)?
-            .into_spiking(&Origin::Builtin(self.src.name.clone()), "run")
+            .into_spiking(&Origin::File(PathBuf::from(&self.src.name)), "run")
             .map_err(spec_err)
     }
 }
@@ -992,7 +992,7 @@ impl RateModel {
         self.src
             .load(&sets)
             .map_err(spec_err)?
-            .into_rate(&Origin::Builtin(self.src.name.clone()), "run")
+            .into_rate(&Origin::File(PathBuf::from(&self.src.name)), "run")
             .map_err(spec_err)
     }
 }
