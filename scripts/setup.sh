@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs what cortexsim needs on a fresh Debian/Ubuntu machine: the system HDF5
 # library (SONATA output) and pkg-config. Rust (cargo) must already be installed.
+# `--python` also installs python3 with venv (for the Python package, python/).
 # Idempotent: does nothing when the packages are present.
 set -euo pipefail
+pkgs=(libhdf5-dev pkg-config)
+if [ "${1:-}" = "--python" ]; then
+  pkgs+=(python3)
+  # Debian's python3 has venv in a separate package; another python3 may have it built in.
+  python3 -c "import ensurepip, venv" >/dev/null 2>&1 || pkgs+=(python3-venv)
+fi
 need=()
-for p in libhdf5-dev pkg-config; do
+for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

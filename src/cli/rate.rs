@@ -9,6 +9,7 @@ use super::{Failure, NetArgs};
 use clap::Args;
 use cortexsim::io::output::Output;
 use cortexsim::models::{self, RateNetworkFile};
+use cortexsim::protocols::reports::rate_run_json;
 use cortexsim::protocols::scan::{ScanOptions, ScanReport, ScanStep, even_values, scan};
 use cortexsim::protocols::task;
 use cortexsim::protocols::timescales::{Method, timescales};
@@ -157,13 +158,6 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     let sim_s = t0.elapsed().as_secs_f64();
     let order = f.report_order();
     let summary = run.summary();
-    let mut pops = Map::new();
-    for s in &summary {
-        pops.insert(
-            s.name.clone(),
-            json!({"rate_hz": s.mean_hz, "min_hz": s.min_hz, "max_hz": s.max_hz}),
-        );
-    }
     if let Some(o) = &out {
         write_csv(&run, o.temp())?;
     }
@@ -187,20 +181,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
     super::commit_outputs(out.into_iter().chain(plot_out).collect())?;
-    let mut j = json!({
-        "kind": "rate",
-        "network": a.net.origin().display(),
-        "t_stop_ms": run.t_ms.last().copied().unwrap_or(0.0),
-        "dt_ms": opts.dt_ms,
-        "method": serde_json::to_value(opts.method).unwrap_or(Json::Null),
-        "seed": opts.seed,
-        "samples": run.t_ms.len(),
-        "order": order,
-        "populations": pops,
-        "timings_s": {"simulate": sim_s},
-        "output": a.out.as_ref().map(|o| o.display().to_string()),
-        "plot": a.plot.as_ref().map(|o| o.display().to_string()),
-    });
+    let mut j = rate_run_json(&a.net.origin().display(), &opts, &order, &run, sim_s);
+    j["output"] = json!(a.out.as_ref().map(|o| o.display().to_string()));
+    j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
     if let Some((epochs, persistence)) = &task_run {
         j["protocol"] = json!(a.protocol.as_ref().map(|p| p.display().to_string()));
         j["epochs"] = Json::Array(

@@ -339,3 +339,71 @@ impl Drop for SonataWriter {
         }
     }
 }
+
+/// What [`read`] finds in a SONATA spike file written by cortexsim (or any SONATA
+/// spike file: the groups other than `/spikes` are optional).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SonataFile {
+    /// `(population, timestamps ms, node_ids)`, in the file's order of populations.
+    pub spikes: Vec<(String, Vec<f64>, Vec<u64>)>,
+    /// `(population, bin ms, rates Hz)` of `/rates`.
+    pub rates: Vec<(String, f64, Vec<f64>)>,
+    /// Sampled potentials of `/v_m` (`n` = recorded neurons, the population's first `n`).
+    pub vm: Vec<VmSeries>,
+    /// The file's `status` attribute (`complete`, `interrupted`, `incomplete`), if any.
+    pub status: Option<String>,
+    /// The run summary (JSON text), if the run finished.
+    pub summary: Option<String>,
+}
+
+fn read_str_attr(loc: &hdf5::Location, name: &str) -> Option<String> {
+    let a = loc.attr(name).ok()?;
+    a.read_scalar::<VarLenUnicode>()
+        .map(|s| s.as_str().to_string())
+        .ok()
+}
+
+/// Read a SONATA spike file (spikes, and the rates, potentials, status and summary that
+/// cortexsim writes beside them). Errors name the file.
+pub fn read(path: &Path) -> Result<SonataFile, String> {
+    let msg = |e: hdf5::Error| format!("reading {}: {e}", path.display());
+    let f = hdf5::File::open(path).map_err(msg)?;
+    let mut out = SonataFile {
+        status: read_str_attr(&f, "status"),
+        summary: read_str_attr(&f, "summary"),
+        ..Default::default()
+    };
+    let mut inner = || -> hdf5::Result<()> {
+        let spikes = f.group("spikes")?;
+        for name in spikes.member_names()? {
+            let g = spikes.group(&name)?;
+            let ts = g.dataset("timestamps")?.read_raw::<f64>()?;
+            let ids = g.dataset("node_ids")?.read_raw::<u64>()?;
+            out.spikes.push((name, ts, ids));
+        }
+        if let Ok(g) = f.group("rates") {
+            for name in g.member_names()? {
+                let ds = g.dataset(&name)?;
+                let bin = ds.attr("bin_ms")?.read_scalar::<f64>()?;
+                out.rates.push((name, bin, ds.read_raw::<f64>()?));
+            }
+        }
+        if let Ok(g) = f.group("v_m") {
+            for name in g.member_names()? {
+                let pg = g.group(&name)?;
+                let data = pg.dataset("data")?.read_2d::<f64>()?;
+                let times = pg.dataset("times")?.read_raw::<f64>()?;
+                let rows = data.outer_iter().map(|r| r.to_vec()).collect();
+                out.vm.push(VmSeries {
+                    name,
+                    times,
+                    rows,
+                    n: data.ncols() as u32,
+                });
+            }
+        }
+        Ok(())
+    };
+    inner().map_err(msg)?;
+    Ok(out)
+}

@@ -15,6 +15,7 @@
 //! * [`task`]: task protocols as data (named epochs with inputs, stimulus sequences), the
 //!   mean rate of every population in every epoch, persistent activity in a delay.
 //! * [`inspect`]: a network described without building it (synapses, memory estimate).
+//! * [`reports`]: the JSON documents of `meanfield`, `compare` and rate runs.
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
 //!
 //! Protocols that read files and run models report a [`ProtocolError`].
@@ -27,6 +28,7 @@ pub mod error;
 pub mod inspect;
 pub mod pulse;
 pub mod raster;
+pub mod reports;
 pub mod run;
 pub mod scan;
 pub mod task;
