@@ -709,8 +709,12 @@ pub fn print_run_summary(s: &Json) {
         s["threads"],
         s["partitions"]
     );
+    let from = match s["resumed_from_ms"].as_f64() {
+        Some(t) => format!("{t:.0}–"),
+        None => String::new(),
+    };
     println!(
-        "simulated {:.0} ms (dt {} ms) in {:.2} s: real-time factor {:.3}, {:.3e} synaptic events/s",
+        "simulated {from}{:.0} ms (dt {} ms) in {:.2} s: real-time factor {:.3}, {:.3e} synaptic events/s",
         f(&s["t_stop_ms"]),
         s["dt_ms"],
         f(&s["timings_s"]["simulate"]),

@@ -5,8 +5,8 @@
 //! `io::sonata::SonataWriter::resume`.
 
 use super::{
-    Failure, NetArgs, ProgressBar, commit_outputs, interrupt, parse_bytes,
-    print_run_summary, print_warnings,
+    Failure, NetArgs, ProgressBar, commit_outputs, interrupt, parse_bytes, print_run_summary,
+    print_warnings,
 };
 use clap::Args;
 use cortexsim::engine::SimError;

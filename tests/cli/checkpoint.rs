@@ -128,7 +128,12 @@ fn same_output(a: &Path, b: &Path, pops: &[&str], rates_and_vm: bool) {
         let ids = format!("spikes/{p}/node_ids");
         let (ta, tb) = (bits(&fa, &ts), bits(&fb, &ts));
         assert!(ta.len() > 10, "{p}: too few spikes to compare");
-        assert!(ta == tb, "{p}: timestamps differ ({} vs {})", ta.len(), tb.len());
+        assert!(
+            ta == tb,
+            "{p}: timestamps differ ({} vs {})",
+            ta.len(),
+            tb.len()
+        );
         let ia: Vec<u64> = fa.dataset(&ids).unwrap().read_raw().unwrap();
         let ib: Vec<u64> = fb.dataset(&ids).unwrap().read_raw().unwrap();
         assert!(ia == ib, "{p}: node_ids differ");
@@ -151,13 +156,30 @@ fn stopped_at_t1_and_resumed_to_t2_on_other_threads_equals_one_run() {
     let d = dir.path();
     std::fs::write(d.join("net.toml"), NET).unwrap();
     let whole = ok(&bin(
-        &["run", "net.toml", "--threads", "1", "--out", "whole.h5", "--json"],
+        &[
+            "run",
+            "net.toml",
+            "--threads",
+            "1",
+            "--out",
+            "whole.h5",
+            "--json",
+        ],
         d,
     ));
     let first = ok(&bin(
         &[
-            "run", "net.toml", "--t-stop", "30", "--threads", "1", "--out", "run.h5",
-            "--checkpoint", "c.ckpt", "--json",
+            "run",
+            "net.toml",
+            "--t-stop",
+            "30",
+            "--threads",
+            "1",
+            "--out",
+            "run.h5",
+            "--checkpoint",
+            "c.ckpt",
+            "--json",
         ],
         d,
     ));
@@ -167,24 +189,50 @@ fn stopped_at_t1_and_resumed_to_t2_on_other_threads_equals_one_run() {
     // The network file is not needed: the checkpoint holds its description.
     std::fs::rename(d.join("net.toml"), d.join("moved.toml")).unwrap();
     let resumed = ok(&bin(
-        &["resume", "c.ckpt", "--t-stop", "80", "--threads", "2", "--json"],
+        &[
+            "resume",
+            "c.ckpt",
+            "--t-stop",
+            "80",
+            "--threads",
+            "2",
+            "--json",
+        ],
         d,
     ));
     assert_eq!(resumed["resumed_from_ms"], 30.0);
     assert_eq!(resumed["threads"], 2);
-    assert_eq!(resumed["populations"], whole["populations"], "whole-run statistics");
+    assert_eq!(
+        resumed["populations"], whole["populations"],
+        "whole-run statistics"
+    );
     same_output(&d.join("whole.h5"), &d.join("run.h5"), &["E", "I"], true);
     // The checkpoint now says 80 ms; resuming it with --network checks the network.
     let again = ok(&bin(
         &[
-            "resume", "c.ckpt", "--t-stop", "100", "--threads", "3", "--network",
-            "moved.toml", "--json",
+            "resume",
+            "c.ckpt",
+            "--t-stop",
+            "100",
+            "--threads",
+            "3",
+            "--network",
+            "moved.toml",
+            "--json",
         ],
         d,
     ));
     assert_eq!(again["resumed_from_ms"], 80.0);
     ok(&bin(
-        &["run", "moved.toml", "--t-stop", "100", "--out", "w100.h5", "--json"],
+        &[
+            "run",
+            "moved.toml",
+            "--t-stop",
+            "100",
+            "--out",
+            "w100.h5",
+            "--json",
+        ],
         d,
     ));
     same_output(&d.join("w100.h5"), &d.join("run.h5"), &["E", "I"], true);
@@ -203,33 +251,65 @@ fn checkpoints_of_other_networks_damaged_or_newer_files_are_refused() {
     std::fs::write(d.join("net.toml"), NET).unwrap();
     ok(&bin(
         &[
-            "run", "net.toml", "--t-stop", "20", "--threads", "1", "--out", "run.h5",
-            "--checkpoint", "c.ckpt", "--json",
+            "run",
+            "net.toml",
+            "--t-stop",
+            "20",
+            "--threads",
+            "1",
+            "--out",
+            "run.h5",
+            "--checkpoint",
+            "c.ckpt",
+            "--json",
         ],
         d,
     ));
     let good = std::fs::read(d.join("c.ckpt")).unwrap();
     let out_before = std::fs::read(d.join("run.h5")).unwrap();
     // Another network, another seed: the hash names the difference.
-    std::fs::write(d.join("other.toml"), NET.replace("size = 160", "size = 161")).unwrap();
+    std::fs::write(
+        d.join("other.toml"),
+        NET.replace("size = 160", "size = 161"),
+    )
+    .unwrap();
     let o = bin(&["resume", "c.ckpt", "--network", "other.toml"], d);
     refused(&o, "is not the network this checkpoint was written by");
     let o = bin(
-        &["resume", "c.ckpt", "--network", "net.toml", "--set", "simulation.seed=4"],
+        &[
+            "resume",
+            "c.ckpt",
+            "--network",
+            "net.toml",
+            "--set",
+            "simulation.seed=4",
+        ],
         d,
     );
     refused(&o, "network hash");
     // The same network with the same overrides is accepted (t_stop does not matter).
     ok(&bin(
         &[
-            "resume", "c.ckpt", "--network", "net.toml", "--set", "simulation.t_stop=5",
-            "--no-output", "--t-stop", "20", "--json",
+            "resume",
+            "c.ckpt",
+            "--network",
+            "net.toml",
+            "--set",
+            "simulation.t_stop=5",
+            "--no-output",
+            "--t-stop",
+            "20",
+            "--json",
         ],
         d,
     ));
     std::fs::write(d.join("c.ckpt"), &good).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("truncated.ckpt", good[..good.len() - 100].to_vec(), "truncated"),
+        (
+            "truncated.ckpt",
+            good[..good.len() - 100].to_vec(),
+            "truncated",
+        ),
         ("cut_header.ckpt", good[..20].to_vec(), "truncated"),
         (
             "flipped.ckpt",
@@ -248,22 +328,48 @@ fn checkpoints_of_other_networks_damaged_or_newer_files_are_refused() {
                 b[8..12].copy_from_slice(&(checkpoint::VERSION + 1).to_le_bytes());
                 b
             },
-            &"newer than this cortexsim",
+            "newer than this cortexsim",
         ),
         ("empty.ckpt", vec![], "not a cortexsim checkpoint"),
-        ("net.toml", NET.as_bytes().to_vec(), "not a cortexsim checkpoint"),
+        (
+            "net.toml",
+            NET.as_bytes().to_vec(),
+            "not a cortexsim checkpoint",
+        ),
     ];
     for (name, bytes, wanted) in &cases {
         std::fs::write(d.join(name), bytes).unwrap();
         refused(&bin(&["resume", name], d), wanted);
-        assert_eq!(&std::fs::read(d.join(name)).unwrap(), bytes, "{name} untouched");
+        assert_eq!(
+            &std::fs::read(d.join(name)).unwrap(),
+            bytes,
+            "{name} untouched"
+        );
     }
     refused(&bin(&["resume", "missing.ckpt"], d), "does not exist");
     // A resume to before the checkpoint, and a spike file that is not the run's.
-    refused(&bin(&["resume", "c.ckpt", "--t-stop", "10"], d), "before the checkpoint");
-    assert_eq!(std::fs::read(d.join("run.h5")).unwrap(), out_before, "run.h5 untouched");
+    refused(
+        &bin(&["resume", "c.ckpt", "--t-stop", "10"], d),
+        "before the checkpoint",
+    );
+    assert_eq!(
+        std::fs::read(d.join("run.h5")).unwrap(),
+        out_before,
+        "run.h5 untouched"
+    );
     ok(&bin(
-        &["run", "net.toml", "--t-stop", "40", "--seed", "9", "--out", "run.h5", "--overwrite", "--json"],
+        &[
+            "run",
+            "net.toml",
+            "--t-stop",
+            "40",
+            "--seed",
+            "9",
+            "--out",
+            "run.h5",
+            "--overwrite",
+            "--json",
+        ],
         d,
     ));
     let swapped = std::fs::read(d.join("run.h5")).unwrap();
@@ -272,15 +378,38 @@ fn checkpoints_of_other_networks_damaged_or_newer_files_are_refused() {
         "are not those of the checkpoint",
     );
     assert_eq!(std::fs::read(d.join("run.h5")).unwrap(), swapped);
-    assert_eq!(std::fs::read(d.join("c.ckpt")).unwrap(), good, "checkpoint untouched");
+    assert_eq!(
+        std::fs::read(d.join("c.ckpt")).unwrap(),
+        good,
+        "checkpoint untouched"
+    );
     // `run --checkpoint` does not replace an existing checkpoint without --overwrite.
     let o = bin(
-        &["run", "net.toml", "--t-stop", "20", "--no-output", "--checkpoint", "c.ckpt"],
+        &[
+            "run",
+            "net.toml",
+            "--t-stop",
+            "20",
+            "--no-output",
+            "--checkpoint",
+            "c.ckpt",
+        ],
         d,
     );
     refused(&o, "exists; pass --overwrite");
     refused(
-        &bin(&["run", "net.toml", "--checkpoint", "x.ckpt", "--checkpoint-every", "0.05", "--no-output"], d),
+        &bin(
+            &[
+                "run",
+                "net.toml",
+                "--checkpoint",
+                "x.ckpt",
+                "--checkpoint-every",
+                "0.05",
+                "--no-output",
+            ],
+            d,
+        ),
         "--checkpoint-every",
     );
 }
@@ -289,9 +418,27 @@ fn checkpoints_of_other_networks_damaged_or_newer_files_are_refused() {
 /// far away, `args` appended.
 fn brunel_run(args: &[&str], dir: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_cortexsim"))
-        .args(["run", &common::network("brunel2000.toml"), "--t-stop", "1000000"])
-        .args(["--set", "populations.E.size=2000", "--set", "populations.I.size=500"])
-        .args(["--threads", "1", "--json", "--out", "run.h5", "--checkpoint", "c.ckpt"])
+        .args([
+            "run",
+            &common::network("brunel2000.toml"),
+            "--t-stop",
+            "1000000",
+        ])
+        .args([
+            "--set",
+            "populations.E.size=2000",
+            "--set",
+            "populations.I.size=500",
+        ])
+        .args([
+            "--threads",
+            "1",
+            "--json",
+            "--out",
+            "run.h5",
+            "--checkpoint",
+            "c.ckpt",
+        ])
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -306,7 +453,11 @@ fn wait_for(path: &Path, child: &mut std::process::Child) {
         if let Ok(Some(s)) = child.try_wait() {
             panic!("the run ended ({s}) before {} appeared", path.display());
         }
-        assert!(t0.elapsed() < Duration::from_secs(60), "{} did not appear", path.display());
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{} did not appear",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -315,7 +466,12 @@ fn wait_for(path: &Path, child: &mut std::process::Child) {
 fn compare_with_one_run(d: &Path, t2: &str) {
     let one = Command::new(env!("CARGO_BIN_EXE_cortexsim"))
         .args(["run", &common::network("brunel2000.toml"), "--t-stop", t2])
-        .args(["--set", "populations.E.size=2000", "--set", "populations.I.size=500"])
+        .args([
+            "--set",
+            "populations.E.size=2000",
+            "--set",
+            "populations.I.size=500",
+        ])
         .args(["--threads", "2", "--json", "--out", "one.h5"])
         .current_dir(d)
         .output()
@@ -329,9 +485,15 @@ fn sigterm_writes_a_checkpoint_and_the_resumed_run_equals_one_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mut child = brunel_run(&[], d);
-    wait_for(&cortexsim::io::output::partial_path(&d.join("run.h5"), child.id()), &mut child);
+    wait_for(
+        &cortexsim::io::output::partial_path(&d.join("run.h5"), child.id()),
+        &mut child,
+    );
     std::thread::sleep(Duration::from_millis(400));
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(6), "{err}");
@@ -343,7 +505,15 @@ fn sigterm_writes_a_checkpoint_and_the_resumed_run_equals_one_run() {
     // Resume for 300 ms more on 2 threads (the first run had 1).
     let t2 = format!("{:.1}", t1 + 300.0);
     let r = Command::new(env!("CARGO_BIN_EXE_cortexsim"))
-        .args(["resume", "c.ckpt", "--t-stop", &t2, "--threads", "2", "--json"])
+        .args([
+            "resume",
+            "c.ckpt",
+            "--t-stop",
+            &t2,
+            "--threads",
+            "2",
+            "--json",
+        ])
         .current_dir(d)
         .output()
         .unwrap();
@@ -370,12 +540,23 @@ fn a_run_killed_after_a_periodic_checkpoint_resumes_from_its_temporary_file() {
     // The temporary file holds spikes beyond the checkpoint: they are cut off.
     let t2 = format!("{:.1}", h.t_ms + 300.0);
     let r = Command::new(env!("CARGO_BIN_EXE_cortexsim"))
-        .args(["resume", "c.ckpt", "--t-stop", &t2, "--threads", "2", "--json"])
+        .args([
+            "resume",
+            "c.ckpt",
+            "--t-stop",
+            &t2,
+            "--threads",
+            "2",
+            "--json",
+        ])
         .current_dir(d)
         .output()
         .unwrap();
     let r = ok(&r);
     assert_eq!(r["resumed_from_ms"], h.t_ms);
-    assert!(!partial.exists(), "the killed run's temporary file was continued and removed");
+    assert!(
+        !partial.exists(),
+        "the killed run's temporary file was continued and removed"
+    );
     compare_with_one_run(d, &t2);
 }

@@ -127,7 +127,9 @@ pub fn encode(
 pub fn decode(bytes: &[u8], name: &str) -> Result<Checkpoint, CheckpointError> {
     let bad = |m: String| CheckpointError::Invalid(format!("{name}: {m}"));
     if bytes.len() < 12 || bytes[..8] != MAGIC {
-        return Err(bad("not a cortexsim checkpoint (no CXCKPT signature)".into()));
+        return Err(bad(
+            "not a cortexsim checkpoint (no CXCKPT signature)".into()
+        ));
     }
     let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
     let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
@@ -140,7 +142,9 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<Checkpoint, CheckpointError> {
         )));
     }
     if version == 0 {
-        return Err(bad("checkpoint format version 0 does not exist (damaged file)".into()));
+        return Err(bad(
+            "checkpoint format version 0 does not exist (damaged file)".into(),
+        ));
     }
     if bytes.len() < PREFIX + 8 {
         return Err(bad(format!(

@@ -115,12 +115,17 @@ fn hex(h: u64) -> String {
     format!("{h:016x}")
 }
 
+/// Stores one checkpoint: `(header JSON, state)`, the state written to the writer it is
+/// given, e.g. by `cortexsim_io::checkpoint::CheckpointFile::write`.
+pub type Store<'a> = dyn FnMut(&str, &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String>
+    + 'a;
+
 /// What a run needs to know to write checkpoints, besides the simulation.
 pub struct Checkpointer<'a> {
     /// Interval in steps (`None`: only at a stop and at the end).
     every: Option<u64>,
     header: Header,
-    store: &'a mut dyn FnMut(&str, &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String>,
+    store: &'a mut Store<'a>,
     /// Times of the checkpoints written, ms.
     pub written: Vec<f64>,
 }
@@ -137,10 +142,7 @@ impl<'a> Checkpointer<'a> {
         data: Option<&Path>,
         every_ms: Option<f64>,
         output: Option<(PathBuf, PathBuf)>,
-        store: &'a mut dyn FnMut(
-            &str,
-            &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
-        ) -> Result<(), String>,
+        store: &'a mut Store<'a>,
     ) -> Result<Checkpointer<'a>, ProtocolError> {
         let dt = net.simulation.dt;
         let every = match every_ms {
@@ -226,11 +228,7 @@ pub fn parse_header(text: &str) -> Result<Header, ProtocolError> {
 }
 
 /// `table` with `simulation.t_stop` set to `t_ms`, loaded as a spiking network.
-fn load_at(
-    table: &toml::Table,
-    t_ms: f64,
-    data: Option<&Path>,
-) -> Result<Network, ProtocolError> {
+fn load_at(table: &toml::Table, t_ms: f64, data: Option<&Path>) -> Result<Network, ProtocolError> {
     let mut t = table.clone();
     overrides::apply_all(&mut t, &[format!("simulation.t_stop={t_ms:?}")])?;
     match load_table(&t, data)? {
@@ -272,8 +270,13 @@ pub fn network(
 ) -> Result<Network, ProtocolError> {
     let table = parse_toml(&h.description, "the checkpoint's network description")?;
     let data = data.or(h.data.as_deref());
-    check_network(h, &table, data, "the network rebuilt from the checkpoint's description")
-        .map_err(|e| e.context("the data it was generated from may have changed"))?;
+    check_network(
+        h,
+        &table,
+        data,
+        "the network rebuilt from the checkpoint's description",
+    )
+    .map_err(|e| e.context("the data it was generated from may have changed"))?;
     let t_stop = t_stop.unwrap_or(h.t_stop_ms);
     if !(t_stop.is_finite() && t_stop >= h.t_ms) {
         return Err(invalid(format!(
@@ -287,8 +290,11 @@ pub fn network(
 /// Read the checkpoint's state into `sim`, built from [`network`]; its step must be
 /// the header's.
 pub fn restore(sim: &mut Simulation, h: &Header, state: &[u8]) -> Result<(), ProtocolError> {
-    sim.load_state(&mut &state[..])
-        .map_err(|e| invalid(format!("the checkpoint's state does not fit the network: {e}")))?;
+    sim.load_state(&mut &state[..]).map_err(|e| {
+        invalid(format!(
+            "the checkpoint's state does not fit the network: {e}"
+        ))
+    })?;
     if sim.t != h.step {
         return Err(invalid(format!(
             "the checkpoint's state is at step {}, its header says {}",
