@@ -434,6 +434,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         return Err(Failure::invalid("--threads: must be at least 1"));
     }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
+    cortexsim::protocols::checkpoint::every_steps(a.checkpoint_every, net.simulation.dt)
+        .map_err(Failure::protocol)?;
     // Claim every output before any work (docs/RELIABILITY.md, "Output").
     let out_path: Option<PathBuf> = if a.no_output {
         None

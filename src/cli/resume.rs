@@ -40,6 +40,9 @@ pub struct ResumeArgs {
     /// Do not write a spike file.
     #[arg(long, conflicts_with = "out")]
     pub no_output: bool,
+    /// Replace an existing --out file (the run's own file is always continued in place).
+    #[arg(long, requires = "out")]
+    pub overwrite: bool,
     /// Check that the checkpoint was written by this network (after --set); not needed
     /// to resume: the checkpoint holds the network's description.
     #[arg(long, value_name = "NETWORK")]
@@ -92,6 +95,7 @@ pub fn cmd_resume(a: ResumeArgs) -> Result<(), Failure> {
         return Err(Failure::invalid("--threads: must be at least 1"));
     }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
+    ck::every_steps(a.checkpoint_every, net.simulation.dt).map_err(Failure::protocol)?;
     // The spike file: continued from the run's (or from its killed run's temporary file).
     let out_path: Option<PathBuf> = match (&h.output, a.no_output, &a.out) {
         (_, true, _) => None,
@@ -105,8 +109,13 @@ pub fn cmd_resume(a: ResumeArgs) -> Result<(), Failure> {
     };
     let mut wanted: Vec<(&str, &Path, bool)> = Vec::new();
     if let Some(o) = &out_path {
-        // Continued in place: the file is replaced by its continuation once complete.
-        wanted.push(("--out", o, true));
+        // The run's own file is replaced by its continuation once complete; another
+        // existing file only with --overwrite.
+        let own = h
+            .output
+            .as_ref()
+            .is_some_and(|m| cortexsim::io::output::same_file(o, &m.path));
+        wanted.push(("--out", o, own || a.overwrite));
     }
     wanted.push(("the checkpoint", &a.checkpoint, true));
     // (The checkpoint is both read and replaced: it was read whole above.)

@@ -304,6 +304,13 @@ fn checkpoints_of_other_networks_damaged_or_newer_files_are_refused() {
         d,
     ));
     std::fs::write(d.join("c.ckpt"), &good).unwrap();
+    // Continuing into another existing file needs --overwrite.
+    std::fs::write(d.join("other.h5"), b"keep").unwrap();
+    refused(
+        &bin(&["resume", "c.ckpt", "--out", "other.h5"], d),
+        "exists; pass --overwrite",
+    );
+    assert_eq!(std::fs::read(d.join("other.h5")).unwrap(), b"keep");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "truncated.ckpt",

@@ -125,6 +125,11 @@ pub fn encode(
 
 /// Read a checkpoint from its bytes; `name` (the file) is used in messages.
 pub fn decode(bytes: &[u8], name: &str) -> Result<Checkpoint, CheckpointError> {
+    decode_vec(bytes.to_vec(), name)
+}
+
+/// [`decode`] that reuses the buffer for the state (no second copy of a large state).
+fn decode_vec(mut bytes: Vec<u8>, name: &str) -> Result<Checkpoint, CheckpointError> {
     let bad = |m: String| CheckpointError::Invalid(format!("{name}: {m}"));
     if bytes.len() < 12 || bytes[..8] != MAGIC {
         return Err(bad(
@@ -188,10 +193,12 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<Checkpoint, CheckpointError> {
     let header = std::str::from_utf8(&bytes[PREFIX..PREFIX + h])
         .map_err(|_| bad("damaged: the header is not UTF-8".into()))?
         .to_string();
+    bytes.truncate(PREFIX + h + s);
+    bytes.drain(..PREFIX + h);
     Ok(Checkpoint {
         version,
         header,
-        state: bytes[PREFIX + h..PREFIX + h + s].to_vec(),
+        state: bytes,
     })
 }
 
@@ -204,7 +211,7 @@ pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
             CheckpointError::Io(format!("reading {}", io_message(&e, path)))
         }
     })?;
-    decode(&bytes, &path.display().to_string())
+    decode_vec(bytes, &path.display().to_string())
 }
 
 /// The checkpoint file of a run: claimed like every output (locked for the run), each

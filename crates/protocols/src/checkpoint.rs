@@ -145,23 +145,7 @@ impl<'a> Checkpointer<'a> {
         store: &'a mut Store<'a>,
     ) -> Result<Checkpointer<'a>, ProtocolError> {
         let dt = net.simulation.dt;
-        let every = match every_ms {
-            None => None,
-            Some(e) if e.is_finite() && e > 0.0 => {
-                let steps = (e / dt).round();
-                if (steps * dt - e).abs() > 1e-9 * e.max(1.0) || steps < 1.0 {
-                    return Err(invalid(format!(
-                        "--checkpoint-every: {e} ms is not a whole number of steps of dt = {dt} ms"
-                    )));
-                }
-                Some(steps as u64)
-            }
-            Some(e) => {
-                return Err(invalid(format!(
-                    "--checkpoint-every: {e} ms is not a positive time"
-                )));
-            }
-        };
+        let every = every_steps(every_ms, dt)?;
         let abs = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
         Ok(Checkpointer {
             every,
@@ -218,6 +202,26 @@ impl<'a> Checkpointer<'a> {
         (self.store)(&text, &mut |w| sim.save_state(w))?;
         self.written.push(self.header.t_ms);
         Ok(())
+    }
+}
+
+/// `--checkpoint-every` in steps of `dt`: a positive whole number of steps (`None`:
+/// no periodic checkpoints). Checked before a run builds anything.
+pub fn every_steps(every_ms: Option<f64>, dt: f64) -> Result<Option<u64>, ProtocolError> {
+    match every_ms {
+        None => Ok(None),
+        Some(e) if e.is_finite() && e > 0.0 => {
+            let steps = (e / dt).round();
+            if (steps * dt - e).abs() > 1e-9 * e.max(1.0) || steps < 1.0 {
+                return Err(invalid(format!(
+                    "--checkpoint-every: {e} ms is not a whole number of steps of dt = {dt} ms"
+                )));
+            }
+            Ok(Some(steps as u64))
+        }
+        Some(e) => Err(invalid(format!(
+            "--checkpoint-every: {e} ms is not a positive time"
+        ))),
     }
 }
 
