@@ -8,6 +8,9 @@ mod common;
 #[path = "cli/bad_input.rs"]
 mod bad_input;
 
+#[path = "cli/checkpoint.rs"]
+mod checkpoint;
+
 #[path = "cli/cli_rate.rs"]
 mod cli_rate;
 

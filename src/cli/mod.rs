@@ -8,15 +8,18 @@ pub mod bench;
 pub mod interrupt;
 pub mod meanfield;
 pub mod pulse;
+pub mod resume;
 
 use clap::{Args, Parser, Subcommand};
 use cortexsim::engine::memory::{self, human};
 use cortexsim::engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim::error::SpecError;
+use cortexsim::io::checkpoint::CheckpointFile;
 use cortexsim::io::output::{Output, OutputError, check_distinct};
 use cortexsim::io::sonata::SonataWriter;
 use cortexsim::models::{self, Loaded, Origin, RateNetworkFile};
 use cortexsim::protocols::ProtocolError;
+use cortexsim::protocols::checkpoint::Checkpointer;
 use cortexsim::protocols::inspect::{inspect, rule_name};
 use cortexsim::protocols::run::{self, RunOptions};
 use cortexsim::spec::Network;
@@ -46,6 +49,9 @@ pub struct Cli {
 pub enum Cmd {
     /// Build and simulate a network; write spikes (SONATA HDF5) and print a summary.
     Run(RunArgs),
+    /// Continue a run from its checkpoint (`run --checkpoint`): appends to its spike file;
+    /// the spikes equal those of one uninterrupted run, on any thread count.
+    Resume(resume::ResumeArgs),
     /// Describe a network without building it: populations, synapses, memory estimate.
     Inspect(InspectArgs),
     /// Benchmark a network: per thread count build/simulate time, events/s, memory, efficiency.
@@ -187,6 +193,14 @@ pub struct RunArgs {
     /// result, but .tocsr()/.toarray() sum them.
     #[arg(long, value_name = "FILE.mtx")]
     pub connectivity: Option<PathBuf>,
+    /// Write the run's whole state to FILE at the end, on SIGINT/SIGTERM, and every
+    /// --checkpoint-every ms; `cortexsim resume FILE` continues it. Each checkpoint
+    /// replaces the previous one only once it is complete; an existing FILE needs --overwrite.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Also write the checkpoint every MS of simulated time (at multiples of MS).
+    #[arg(long, value_name = "MS", requires = "checkpoint")]
+    pub checkpoint_every: Option<f64>,
 }
 
 #[derive(Args, Debug)]
@@ -340,6 +354,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
     };
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
+        Cmd::Resume(a) => resume::cmd_resume(a),
         Cmd::Inspect(a) => cmd_inspect(a),
         Cmd::Bench(a) => bench::cmd_bench(a),
         Cmd::Meanfield(a) => meanfield::cmd_meanfield(a),
@@ -415,6 +430,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
                     "--raster-pops applies to spiking networks only",
                 ));
             }
+            if a.checkpoint.is_some() {
+                return Err(Failure::invalid(
+                    "--checkpoint applies to spiking networks only",
+                ));
+            }
             return rate::cmd_run_rate(&a, *f);
         }
         Loaded::Spiking(n) => *n,
@@ -450,6 +470,8 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         )));
     }
     let max_memory = a.max_memory.as_deref().map(parse_bytes).transpose()?;
+    cortexsim::protocols::checkpoint::every_steps(a.checkpoint_every, net.simulation.dt)
+        .map_err(Failure::protocol)?;
     // Claim every output before any work (docs/RELIABILITY.md, "Output").
     let out_path: Option<PathBuf> = if a.no_output {
         None
@@ -480,6 +502,9 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         // A figure is replaced, as by every other command that draws one.
         wanted.push(("--plot", p, true));
     }
+    if let Some(c) = &a.checkpoint {
+        wanted.push(("--checkpoint", c, a.overwrite));
+    }
     let mut claims = claim_outputs(&a.net, &wanted)?.into_iter();
     let out = out_path.as_ref().and_then(|_| claims.next());
     let conn = a
@@ -487,6 +512,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         .as_ref()
         .and_then(|_| Some((claims.next()?, claims.next()?)));
     let plot_out = a.plot.as_ref().and_then(|_| claims.next());
+    let mut ckpt_file = a
+        .checkpoint
+        .as_ref()
+        .and_then(|_| claims.next())
+        .map(CheckpointFile::new);
     let mut opts = RunOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
@@ -508,14 +538,50 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut bar = ProgressBar::new(net.simulation.dt);
     let out_name = out_path.as_ref().map(|o| o.display().to_string());
-    let (sim, mut summary, result) = run::run(
+    let mut store = |h: &str, s: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>| {
+        match ckpt_file.as_mut() {
+            Some(f) => f.write(h, s),
+            None => Ok(()),
+        }
+    };
+    let mut ckpt = match &a.checkpoint {
+        Some(_) => {
+            let table = models::load::overridden_table(&a.net.origin(), &a.net.sets())
+                .map_err(Failure::spec)?;
+            let description = toml::to_string(&table)
+                .map_err(|e| Failure::runtime(format!("cannot store the network: {e}")))?;
+            Some(
+                Checkpointer::new(
+                    &net,
+                    &a.net.origin().display(),
+                    &description,
+                    a.data.as_deref(),
+                    a.checkpoint_every,
+                    out.as_ref()
+                        .map(|o| (o.dest().to_path_buf(), o.temp().to_path_buf())),
+                    &mut store,
+                )
+                .map_err(Failure::protocol)?,
+            )
+        }
+        None => None,
+    };
+    let (sim, mut summary, result) = run::run_checkpointed(
         &net,
         &a.net.origin().display(),
         out_name.as_deref(),
         built,
         &opts,
         show_bar.then_some(&mut |done, steps, elapsed| bar.update(done, steps, elapsed)),
+        ckpt.as_mut(),
     );
+    if let Some(c) = &ckpt {
+        summary["checkpoint"] = json!({
+            "path": a.checkpoint.as_ref().map(|p| p.display().to_string()),
+            "written_ms": c.written,
+        });
+    }
+    drop(ckpt);
     bar.finish();
     let t_ms = sim.t as f64 * net.simulation.dt;
     let unchanged = |o: &Output| {
@@ -581,24 +647,41 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     } else {
         print_run_summary(&summary);
     }
-    match (interrupted, &out_path) {
-        (Some(t), Some(o)) => Err(Failure {
-            code: EXIT_INTERRUPTED,
-            msg: format!(
-                "interrupted by a signal at t = {t} ms of {} ms; {} holds everything up to then (status = \"interrupted\")",
-                net.simulation.t_stop,
-                o.display()
-            ),
-        }),
-        (Some(t), None) => Err(Failure {
-            code: EXIT_INTERRUPTED,
-            msg: format!(
-                "interrupted by a signal at t = {t} ms of {} ms",
-                net.simulation.t_stop
-            ),
-        }),
-        (None, _) => Ok(()),
+    interrupted_result(
+        interrupted,
+        net.simulation.t_stop,
+        out_path.as_deref(),
+        a.checkpoint.as_deref(),
+    )
+}
+
+/// The end of a run (or resumed run) that a signal may have stopped at `interrupted` ms.
+pub fn interrupted_result(
+    interrupted: Option<f64>,
+    t_stop: f64,
+    out: Option<&Path>,
+    checkpoint: Option<&Path>,
+) -> Result<(), Failure> {
+    let Some(t) = interrupted else {
+        return Ok(());
+    };
+    let mut msg = format!("interrupted by a signal at t = {t} ms of {t_stop} ms");
+    if let Some(o) = out {
+        msg += &format!(
+            "; {} holds everything up to then (status = \"interrupted\")",
+            o.display()
+        );
     }
+    if let Some(c) = checkpoint {
+        msg += &format!(
+            "; checkpoint written: `cortexsim resume {}` continues the run",
+            c.display()
+        );
+    }
+    Err(Failure {
+        code: EXIT_INTERRUPTED,
+        msg,
+    })
 }
 
 /// The spike raster of a spiking run (`--plot`), from the spikes kept in memory.
@@ -655,7 +738,7 @@ fn f(v: &Json) -> f64 {
     v.as_f64().unwrap_or(f64::NAN)
 }
 
-fn print_run_summary(s: &Json) {
+pub fn print_run_summary(s: &Json) {
     println!(
         "cortexsim {} — {}",
         env!("CARGO_PKG_VERSION"),
@@ -670,8 +753,12 @@ fn print_run_summary(s: &Json) {
         s["threads"],
         s["partitions"]
     );
+    let from = match s["resumed_from_ms"].as_f64() {
+        Some(t) => format!("{t:.0}–"),
+        None => String::new(),
+    };
     println!(
-        "simulated {:.0} ms (dt {} ms) in {:.2} s: real-time factor {:.3}, {:.3e} synaptic events/s",
+        "simulated {from}{:.0} ms (dt {} ms) in {:.2} s: real-time factor {:.3}, {:.3e} synaptic events/s",
         f(&s["t_stop_ms"]),
         s["dt_ms"],
         f(&s["timings_s"]["simulate"]),
@@ -708,6 +795,16 @@ fn print_run_summary(s: &Json) {
     }
     if let Some(p) = s["plot"].as_str() {
         println!("plot: {p}");
+    }
+    if let Some(c) = s["checkpoint"]["path"].as_str() {
+        let last = s["checkpoint"]["written_ms"]
+            .as_array()
+            .and_then(|w| w.last())
+            .and_then(|t| t.as_f64());
+        match last {
+            Some(t) => println!("checkpoint: {c} (t = {t} ms)"),
+            None => println!("checkpoint: {c} (none written)"),
+        }
     }
     if let Some(p) = s["memory_bytes"]["peak_rss"].as_u64() {
         println!(

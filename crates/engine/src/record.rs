@@ -19,6 +19,13 @@ pub trait SpikeSink: Send {
     /// Write the remaining buffered spikes and the recorder data; mark the file with
     /// `rec.status` and close it.
     fn finish(&mut self, rec: &FinalData) -> Result<(), String>;
+    /// For a checkpoint: put every spike pushed so far into the file and flush it. Returns,
+    /// per population, `None` if the sink does not write it, else the spikes written and a
+    /// hash of them (the sink's own), which a resumed run checks the file against. A sink
+    /// that cannot be continued returns an empty list (the default).
+    fn sync(&mut self) -> Result<Vec<Option<(u64, u64)>>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// Sampled membrane potentials of one population.

@@ -329,6 +329,22 @@ impl Output {
         Ok(self.dest.clone())
     }
 
+    /// Put the finished temporary file in place and keep the claim, for a file that is
+    /// replaced several times during a run (checkpoints): fsync it, rename it over the
+    /// destination (the claim already decided whether an existing file may be replaced),
+    /// fsync the directory. The next version is written to [`temp`](Self::temp) again.
+    pub fn replace(&mut self) -> Result<(), OutputError> {
+        let io = |e: std::io::Error, p: &Path| OutputError::Io(io_message(&e, p));
+        File::open(&self.temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io(e, &self.temp))?;
+        fs::rename(&self.temp, &self.dest).map_err(|e| io(e, &self.dest))?;
+        if let Ok(d) = File::open(dir_of(&self.dest)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
     /// Leave the temporary file where it is (it holds a partial result worth reading)
     /// and return its path; the destination is not touched.
     pub fn keep_partial(&mut self) -> PathBuf {

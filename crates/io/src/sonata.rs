@@ -11,6 +11,13 @@
 //! /v_m/<population>/data    float64 [samples, n], mV; times (ms), node_ids (u64)
 //! ```
 //!
+//! **Checkpoints.** Each population's writer keeps a running hash of the spikes it was
+//! given ([`spike_hash`]); [`SpikeSink::sync`] flushes the file and returns (spikes, hash)
+//! per population for a checkpoint, and [`SonataWriter::resume`] continues a copy of the
+//! file from such a mark: it checks that the file holds those spikes (count and hash),
+//! cuts off anything written after the checkpoint, removes the previous run's rates,
+//! potentials and summary (the resumed run writes them for the whole run) and appends.
+//!
 //! Spikes are streamed: buffered per population and appended to chunked, resizable,
 //! unfiltered datasets (the libsonata wheel cannot read deflate) whenever a buffer is full
 //! and, at the end of a slice, at least every [`FLUSH_INTERVAL`] of wall time; the file is
@@ -55,7 +62,23 @@ struct PopOut {
     written: usize,
     /// Spikes known to be on disk (appended before the last successful file flush).
     durable: usize,
+    /// [`spike_hash`] of every spike pushed so far.
+    hash: u64,
 }
+
+/// FNV-1a (64 bit) of a population's spikes, word by word: for each spike the bits of
+/// its time (ms, f64) then its node id. `h` is the hash so far ([`SPIKE_HASH_START`]
+/// for none).
+pub fn spike_hash(mut h: u64, t_ms: f64, node_id: u64) -> u64 {
+    for x in [t_ms.to_bits(), node_id] {
+        h ^= x;
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// The hash of no spikes.
+pub const SPIKE_HASH_START: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// The streaming writer of one SONATA file (module docs).
 pub struct SonataWriter {
@@ -153,15 +176,139 @@ impl SonataWriter {
                     buf_id: Vec::new(),
                     written: 0,
                     durable: 0,
+                    hash: SPIKE_HASH_START,
                 }));
             }
             Ok(pops)
         };
         let pops = inner().map_err(|e| h5_message(&e, path))?;
         file.flush().map_err(|e| h5_message(&e, path))?;
-        let total_cap = Self::BUFFER_SPIKES;
+        Ok(Self::with_pops(file, pops, path, 0.0))
+    }
+
+    /// Continue the spike file `source` from a checkpoint: copy it to `path` (the new
+    /// temporary file; `source` is only read), check that every recorded population's
+    /// datasets begin with the spikes of `marks` (per population: spikes and
+    /// [`spike_hash`], as [`SpikeSink::sync`] returned them), cut off what was written
+    /// after the checkpoint, remove rates, potentials and summary, and mark the file
+    /// `incomplete` with `t_written_ms = t_ms`. Spikes pushed next are appended.
+    pub fn resume(
+        source: &Path,
+        path: &Path,
+        net: &Network,
+        marks: &[Option<(u64, u64)>],
+        t_ms: f64,
+    ) -> Result<SonataWriter, String> {
+        let src = source.display();
+        if marks.len() != net.populations.len() {
+            return Err(format!(
+                "the checkpoint describes {} populations' spikes, the network has {}",
+                marks.len(),
+                net.populations.len()
+            ));
+        }
+        std::fs::copy(source, path)
+            .map_err(|e| format!("copying {src} to {}: {e}", path.display()))?;
+        let file = hdf5::File::open_rw(path).map_err(|e| format!("{src}: {e}"))?;
+        let magic = file
+            .attr("magic")
+            .and_then(|a| a.read_scalar::<u32>())
+            .map_err(|_| format!("{src} is not a cortexsim SONATA file"))?;
+        if magic != 0x0A7A {
+            return Err(format!("{src} is not a cortexsim SONATA file"));
+        }
+        let mut pops = Vec::new();
+        for (i, pop) in net.populations.iter().enumerate() {
+            let recorded = net.recorders.spikes.contains(&i);
+            let mark = match (recorded, marks[i]) {
+                (false, None) => {
+                    pops.push(None);
+                    continue;
+                }
+                (true, Some(m)) => m,
+                _ => {
+                    return Err(format!(
+                        "the checkpoint and the network disagree on whether the spikes of {} are written",
+                        pop.name
+                    ));
+                }
+            };
+            let open = |name: &str| {
+                file.dataset(&format!("spikes/{}/{name}", pop.name))
+                    .map_err(|_| format!("{src} has no dataset spikes/{}/{name}", pop.name))
+            };
+            let (ts, ids) = (open("timestamps")?, open("node_ids")?);
+            let (count, want) = (mark.0 as usize, mark.1);
+            let (nt, ni) = (ts.size(), ids.size());
+            if nt.min(ni) < count {
+                return Err(format!(
+                    "{src} holds {} spikes of {}, the checkpoint {count}",
+                    nt.min(ni),
+                    pop.name
+                ));
+            }
+            let mut h = SPIKE_HASH_START;
+            let chunk = 1 << 20;
+            for a in (0..count).step_by(chunk) {
+                let b = (a + chunk).min(count);
+                let read = || -> hdf5::Result<(Vec<f64>, Vec<u64>)> {
+                    Ok((
+                        ts.read_slice_1d::<f64, _>(a..b)?.to_vec(),
+                        ids.read_slice_1d::<u64, _>(a..b)?.to_vec(),
+                    ))
+                };
+                let (t, id) = read().map_err(|e| format!("reading {src}: {e}"))?;
+                for (&t, &id) in t.iter().zip(&id) {
+                    h = spike_hash(h, t, id);
+                }
+            }
+            if h != want {
+                return Err(format!(
+                    "the spikes of {} in {src} are not those of the checkpoint (another run's file?)",
+                    pop.name
+                ));
+            }
+            let cut = || -> hdf5::Result<()> {
+                ts.resize(count)?;
+                ids.resize(count)
+            };
+            cut().map_err(|e| h5_message(&e, path))?;
+            pops.push(Some(PopOut {
+                ts,
+                ids,
+                buf_t: Vec::new(),
+                buf_id: Vec::new(),
+                written: count,
+                durable: count,
+                hash: h,
+            }));
+        }
+        let reset = || -> hdf5::Result<()> {
+            for g in ["rates", "v_m"] {
+                if file.link_exists(g) {
+                    file.unlink(g)?;
+                }
+            }
+            if file.attr("summary").is_ok() {
+                file.delete_attr("summary")?;
+            }
+            str_attr(&file, "status", "incomplete")?;
+            file.attr("t_written_ms")?.write_scalar(&t_ms)?;
+            file.flush()
+        };
+        reset().map_err(|e| h5_message(&e, path))?;
+        Ok(Self::with_pops(file, pops, path, t_ms))
+    }
+
+    /// A writer of `file` (open) with its populations' datasets.
+    fn with_pops(
+        file: hdf5::File,
+        pops: Vec<Option<PopOut>>,
+        path: &Path,
+        t_ms: f64,
+    ) -> SonataWriter {
         let n_out = pops.iter().filter(|p| p.is_some()).count().max(1);
-        let cap = (total_cap / n_out).max(4096);
+        let cap = (Self::BUFFER_SPIKES / n_out).max(4096);
         let mut w = SonataWriter {
             file: Some(file),
             pops,
@@ -169,14 +316,14 @@ impl SonataWriter {
             cap,
             last_flush: Instant::now(),
             broken: false,
-            t_done: 0.0,
-            t_durable: 0.0,
+            t_done: t_ms,
+            t_durable: t_ms,
         };
         for p in w.pops.iter_mut().flatten() {
             p.buf_t.reserve_exact(cap);
             p.buf_id.reserve_exact(cap);
         }
-        Ok(w)
+        w
     }
 
     /// Append a population's buffered spikes. Each dataset is extended and written in one
@@ -254,6 +401,7 @@ impl SpikeSink for SonataWriter {
         };
         p.buf_t.push(t_ms);
         p.buf_id.push(node_id as u64);
+        p.hash = spike_hash(p.hash, t_ms, node_id as u64);
         if p.buf_t.len() >= self.cap {
             Self::flush_pop(p).map_err(|e| {
                 self.broken = true;
@@ -270,6 +418,16 @@ impl SpikeSink for SonataWriter {
                 .map_err(|e| h5_message(&e, &self.path))?;
         }
         Ok(())
+    }
+
+    fn sync(&mut self) -> Result<Vec<Option<(u64, u64)>>, String> {
+        self.flush_all(self.t_done)
+            .map_err(|e| h5_message(&e, &self.path))?;
+        Ok(self
+            .pops
+            .iter()
+            .map(|p| p.as_ref().map(|p| (p.written as u64, p.hash)))
+            .collect())
     }
 
     fn finish(&mut self, fin: &FinalData) -> Result<(), String> {

@@ -5,6 +5,7 @@
 //!   and its derived rate models.
 //! * [`run`]: the run of a spiking network — build, warm-up, simulate, event count,
 //!   summary, output — as `cortexsim run` reports it.
+//! * [`checkpoint`]: what a checkpoint of a run says, and how a run continues from one.
 //! * [`raster`]: the populations, neurons and binned rates of a spike raster.
 //! * [`pulse`]: response of a population to an input pulse (baseline, peak, noise level,
 //!   attenuation), for spiking runs and rate runs alike.
@@ -23,6 +24,7 @@
 //! Protocols sit above the engine, io, theory and models (docs/ARCHITECTURE.md); nothing
 //! below imports them.
 pub mod analysis;
+pub mod checkpoint;
 pub mod compare;
 pub mod error;
 pub mod inspect;

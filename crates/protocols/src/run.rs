@@ -15,10 +15,16 @@
 //! recorded to the same time — and still finishes the output (rates, potentials, summary)
 //! with status `interrupted`; [`run`] then returns [`RunError::Interrupted`].
 //!
+//! **Checkpoints.** [`run_checkpointed`] also writes checkpoints through a
+//! [`Checkpointer`] (periodic, at a stop, at the end; [`crate::checkpoint`]) and runs a
+//! simulation restored from one from where it is: the warm-up and the timed part count
+//! from step 0, so a resumed run simulates only what is left of them.
+//!
 //! **Synaptic events** are counted as the spikes of each source population after the
 //! warm-up times the mean out-degree of each of its projections (synapses of the
 //! projection / source size): exact in expectation, and what NEST's benchmarks report.
 
+use crate::checkpoint::Checkpointer;
 use cortexsim_engine::memory;
 use cortexsim_engine::record::{FinalData, summarize};
 use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
@@ -87,35 +93,60 @@ pub fn run(
     opts: &RunOptions,
     progress: Option<Progress>,
 ) -> (Simulation, Json, Result<(), RunError>) {
+    run_checkpointed(net, network_name, output_name, built, opts, progress, None)
+}
+
+/// [`run`], writing checkpoints through `ckpt` if given (module docs), from wherever the
+/// built simulation is (step 0, or the step of a restored checkpoint). A checkpoint that
+/// cannot be written fails the run ([`RunError::Output`]).
+pub fn run_checkpointed(
+    net: &Network,
+    network_name: &str,
+    output_name: Option<&str>,
+    built: Built,
+    opts: &RunOptions,
+    mut progress: Option<Progress>,
+    mut ckpt: Option<&mut Checkpointer>,
+) -> (Simulation, Json, Result<(), RunError>) {
     let Built { mut sim, build_s } = built;
     let dt = net.simulation.dt;
-    let warm_steps = ((opts.warmup_ms / dt).round() as u64).min(net.simulation.steps);
+    let start = sim.t;
+    let warm_end = ((opts.warmup_ms / dt).round() as u64)
+        .min(net.simulation.steps)
+        .max(start);
     let t_warm = Instant::now();
     let stop = opts.stop.as_deref();
     let mut stopped = false;
-    let mut result = if warm_steps > 0 {
-        advance(&mut sim, warm_steps, |_| {}, stop)
-            .map(|s| stopped = s)
-            .map_err(RunError::Sim)
-    } else {
-        Ok(())
-    };
+    let mut result = advance_checkpointed(
+        &mut sim,
+        warm_end - start,
+        &mut |_| {},
+        stop,
+        ckpt.as_deref_mut(),
+    )
+    .map(|s| stopped = s);
     let warmup_s = t_warm.elapsed().as_secs_f64();
     let spikes_after_warmup = sim.recording.pop_spikes.clone();
-    let steps = net.simulation.steps - warm_steps;
+    let steps = net.simulation.steps.saturating_sub(warm_end);
     let t_sim = Instant::now();
     if result.is_ok() && !stopped {
-        result = match progress {
-            Some(p) => advance(
-                &mut sim,
-                steps,
-                |t| p(t - warm_steps, steps, t_sim.elapsed().as_secs_f64()),
-                stop,
-            ),
-            None => advance(&mut sim, steps, |_| {}, stop),
+        let mut report = |t: u64| {
+            if let Some(p) = progress.as_mut() {
+                p(t - warm_end, steps, t_sim.elapsed().as_secs_f64())
+            }
+        };
+        result = advance_checkpointed(&mut sim, steps, &mut report, stop, ckpt.as_deref_mut())
+            .map(|s| stopped = s);
+    }
+    if result.is_ok()
+        && let Some(c) = ckpt
+    {
+        let reason = if stopped { "interrupted" } else { "end" };
+        if c.written.last() != Some(&(sim.t as f64 * dt)) || stopped {
+            result = c
+                .write(&mut sim, reason)
+                .map_err(|e| RunError::Output(format!("checkpoint: {e}")));
         }
-        .map(|s| stopped = s)
-        .map_err(RunError::Sim);
     }
     let sim_s = t_sim.elapsed().as_secs_f64();
     let t_ms = sim.t as f64 * dt;
@@ -141,7 +172,8 @@ pub fn run(
         "memory_bytes": {"estimate": sim.estimate.total, "peak_rss": memory::peak_rss_bytes()},
         "timings_s": {"build": build_s, "warmup": warmup_s, "simulate": sim_s, "write": 0.0},
         "real_time_factor": if steps > 0 { sim_s / (steps as f64 * dt * 1e-3) } else { 0.0 },
-        "warmup_ms": warm_steps as f64 * dt,
+        "warmup_ms": warm_end.saturating_sub(start) as f64 * dt,
+        "resumed_from_ms": if start > 0 { json!(start as f64 * dt) } else { Json::Null },
         "synaptic_events_per_s": 0.0,
         "output": output_name,
         "spikes_written": 0,
@@ -188,6 +220,32 @@ pub enum RunError {
     /// finished with status `interrupted`.
     #[error("interrupted at t = {t_ms} ms")]
     Interrupted { t_ms: f64 },
+}
+
+/// [`advance`] in pieces that end at the checkpointer's periodic checkpoints, writing
+/// each; `true` if it stopped early.
+fn advance_checkpointed(
+    sim: &mut Simulation,
+    steps: u64,
+    progress: &mut (dyn FnMut(u64) + Send),
+    stop: Option<&AtomicBool>,
+    mut ckpt: Option<&mut Checkpointer>,
+) -> Result<bool, RunError> {
+    let end = sim.t + steps;
+    while sim.t < end {
+        let next = ckpt.as_ref().and_then(|c| c.steps_to_next(sim.t));
+        let chunk = next.map_or(end - sim.t, |n| n.min(end - sim.t));
+        if advance(sim, chunk, &mut *progress, stop).map_err(RunError::Sim)? {
+            return Ok(true);
+        }
+        if let Some(c) = ckpt.as_deref_mut()
+            && next == Some(chunk)
+        {
+            c.write(sim, "periodic")
+                .map_err(|e| RunError::Output(format!("checkpoint: {e}")))?;
+        }
+    }
+    Ok(false)
 }
 
 /// Simulate `steps` more steps, stopping early when `stop` is set; `true` if it did.
