@@ -635,10 +635,36 @@ fn poisson(o: &Obj, dt: f64) -> Result<StimulusKind, SpecError> {
             ),
         ));
     }
+    let rate_sd = o.non_negative("rate_sd", Some(0.0))?;
+    let rate_redraw = o.f64_opt("rate_redraw")?;
+    let rate_redraw = match (rate_sd > 0.0, rate_redraw) {
+        (true, None) => {
+            return Err(o.err(
+                "rate_redraw",
+                "is required with rate_sd (ms between two draws of the rate)",
+            ));
+        }
+        (_, Some(r)) if r < dt || !r.is_finite() => {
+            return Err(o.err(
+                "rate_redraw",
+                format!("must be at least one step ({dt} ms), got {r}"),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(o.err(
+                "rate_redraw",
+                "applies only with rate_sd > 0 (the rate is otherwise constant)",
+            ));
+        }
+        (true, Some(r)) => r,
+        (false, None) => 0.0,
+    };
     Ok(StimulusKind::Poisson {
         rate,
         indegree: indegree as u32,
         weight,
+        rate_sd,
+        rate_redraw,
     })
 }
 
