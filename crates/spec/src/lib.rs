@@ -240,14 +240,34 @@ pub struct Network {
     pub projections: Vec<Projection>,
     pub stimuli: Vec<Stimulus>,
     pub recorders: Recorders,
+    /// Named epochs of the task (`[epochs]`, e.g. fixation, stimulus, delay), sorted by
+    /// start; stimuli may take their window from one (`epoch = "stimulus"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub epochs: Vec<NamedEpoch>,
     /// Non-fatal remarks made during validation (e.g. rounded times).
     #[serde(skip)]
     pub warnings: Vec<String>,
 }
 
+/// A named time window of a task, ms: `[start, stop)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedEpoch {
+    pub name: String,
+    pub start: f64,
+    pub stop: f64,
+}
+
+impl Network {
+    /// The epoch named `name`, if the file declares it.
+    pub fn epoch(&self, name: &str) -> Option<&NamedEpoch> {
+        self.epochs.iter().find(|e| e.name == name)
+    }
+}
+
 /// Top-level keys of a spiking network file.
 pub const TOP_KEYS: &[&str] = &[
     "simulation",
+    "epochs",
     "populations",
     "projections",
     "stimuli",
