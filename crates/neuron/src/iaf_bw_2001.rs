@@ -49,7 +49,9 @@
 //!
 //! Reference: NEST `models/iaf_bw_2001.{h,cpp}`; Wang 2002, Neuron 36:955.
 
-use super::conductance::{bad, gamma_lower, get, integrate, mg_block, parse_membrane, positive};
+use super::conductance::{
+    bad, decay, gamma_lower, get, integrate, mg_block, parse_membrane, positive, stage_decays,
+};
 use super::{LifCore, Model, Port, PortKind, SignRoute, State, Step};
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
@@ -94,6 +96,10 @@ pub struct BwKernel {
     pub p_ampa: f64,
     pub p_gaba: f64,
     pub p_nmda: f64,
+    /// `e^{-t/tau}` at the integrator's stage times of a whole step.
+    pub tab_ampa: [f64; 6],
+    pub tab_gaba: [f64; 6],
+    pub tab_nmda: [f64; 6],
     pub conc_mg2: f64,
     pub k0: f64,
     pub k1: f64,
@@ -194,6 +200,9 @@ impl Model for BwParams {
             p_ampa: (-h / self.tau_ampa).exp(),
             p_gaba: (-h / self.tau_gaba).exp(),
             p_nmda: (-h / self.tau_decay_nmda).exp(),
+            tab_ampa: stage_decays(h, 1.0 / self.tau_ampa),
+            tab_gaba: stage_decays(h, 1.0 / self.tau_gaba),
+            tab_nmda: stage_decays(h, 1.0 / self.tau_decay_nmda),
             conc_mg2: self.conc_mg2,
             k0,
             k1,
@@ -230,10 +239,10 @@ impl Step for BwKernel {
         for i in 0..n {
             let (a, g, m) = (sa[i], sg[i], sn[i]);
             if r[i] == 0 {
-                let f = |t: f64, y: f64| {
-                    let a_t = a * (-t * k.inv_tau_ampa).exp();
-                    let g_t = g * (-t * k.inv_tau_gaba).exp();
-                    let m_t = m * (-t * k.inv_tau_nmda).exp();
+                let f = |t: f64, st: usize, y: f64| {
+                    let a_t = a * decay(t, st, k.inv_tau_ampa, &k.tab_ampa);
+                    let g_t = g * decay(t, st, k.inv_tau_gaba, &k.tab_gaba);
+                    let m_t = m * decay(t, st, k.inv_tau_nmda, &k.tab_nmda);
                     let block = mg_block(y + k.e_l, k.conc_mg2);
                     (-k.g_l * y - a_t * (y - k.e_ex) - g_t * (y - k.e_in)
                         - m_t * (y - k.e_ex) * block

@@ -15,7 +15,7 @@
 //!
 //! Reference: NEST `models/iaf_cond_alpha.{h,cpp}`.
 
-use super::conductance::integrate;
+use super::conductance::{decay, integrate, stage_decays};
 use super::iaf_cond_exp::CondParams;
 use super::{LifCore, Model, Port, State, Step};
 use cortexsim_core::error::SpecError;
@@ -40,6 +40,9 @@ pub struct CondAlphaKernel {
     /// `e^{-h/tau_syn}`.
     pub p_ex: f64,
     pub p_in: f64,
+    /// `e^{-t/tau_syn}` at the integrator's stage times of a whole step.
+    pub tab_ex: [f64; 6],
+    pub tab_in: [f64; 6],
     /// `e / tau_syn`: the jump of `dg'` per nS of weight.
     pub init_ex: f64,
     pub init_in: f64,
@@ -79,6 +82,8 @@ impl Model for CondAlphaParams {
             inv_tau_in: 1.0 / p.tau_syn_in,
             p_ex: (-h / p.tau_syn_ex).exp(),
             p_in: (-h / p.tau_syn_in).exp(),
+            tab_ex: stage_decays(h, 1.0 / p.tau_syn_ex),
+            tab_in: stage_decays(h, 1.0 / p.tau_syn_in),
             init_ex: std::f64::consts::E / p.tau_syn_ex,
             init_in: std::f64::consts::E / p.tau_syn_in,
             i_e: c.i_e,
@@ -115,10 +120,10 @@ impl Step for CondAlphaKernel {
         for i in 0..n {
             let (ge, gi, dge, dgi) = (gex[i], gin[i], dgex[i], dgin[i]);
             if r[i] == 0 {
-                let f = |t: f64, y: f64| {
+                let f = |t: f64, st: usize, y: f64| {
                     let y = y.min(k.v_th);
-                    let ge_t = (ge + t * dge) * (-t * k.inv_tau_ex).exp();
-                    let gi_t = (gi + t * dgi) * (-t * k.inv_tau_in).exp();
+                    let ge_t = (ge + t * dge) * decay(t, st, k.inv_tau_ex, &k.tab_ex);
+                    let gi_t = (gi + t * dgi) * decay(t, st, k.inv_tau_in, &k.tab_in);
                     (-k.g_l * y - ge_t * (y - k.e_ex) - gi_t * (y - k.e_in) + i0) / k.c_m
                 };
                 v[i] = integrate(f, v[i], k.h, &mut hs[i]);

@@ -13,7 +13,7 @@
 //!
 //! One step `(t, t+h]`, as NEST 3: if not refractory, integrate `V` over the step with
 //! the conductances as exact exponentials ([`super::conductance`]: Dormand–Prince 5(4),
-//! 1e-9 mV per substep), using `min(V, V_th)` in the currents as NEST does; else count
+//! 1e-7 mV per substep), using `min(V, V_th)` in the currents as NEST does; else count
 //! the refractory step down (V stays at `V_reset`). Then the conductances decay exactly
 //! over `h` and the weights arriving in this step are added (they act from the next
 //! step); then the threshold test (`V >= V_th`: spike at `t+h`, `V = V_reset`,
@@ -35,7 +35,7 @@
 //!
 //! Reference: NEST `models/iaf_cond_exp.{h,cpp}`.
 
-use super::conductance::{get, integrate, parse_membrane, positive};
+use super::conductance::{decay, get, integrate, parse_membrane, positive, stage_decays};
 use super::{LifCore, Model, Port, PortKind, SignRoute, State, Step};
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
@@ -119,6 +119,9 @@ pub struct CondExpKernel {
     /// `e^{-h/tau_syn}`.
     pub p_ex: f64,
     pub p_in: f64,
+    /// `e^{-t/tau_syn}` at the integrator's stage times of a whole step.
+    pub tab_ex: [f64; 6],
+    pub tab_in: [f64; 6],
     pub i_e: f64,
     pub v_th: f64,
     pub v_reset: f64,
@@ -155,6 +158,8 @@ impl Model for CondExpParams {
             inv_tau_in: 1.0 / p.tau_syn_in,
             p_ex: (-h / p.tau_syn_ex).exp(),
             p_in: (-h / p.tau_syn_in).exp(),
+            tab_ex: stage_decays(h, 1.0 / p.tau_syn_ex),
+            tab_in: stage_decays(h, 1.0 / p.tau_syn_in),
             i_e: c.i_e,
             v_th: c.v_th - c.e_l,
             v_reset: c.v_reset - c.e_l,
@@ -187,10 +192,10 @@ impl Step for CondExpKernel {
         for i in 0..n {
             let (ge, gi) = (gex[i], gin[i]);
             if r[i] == 0 {
-                let f = |t: f64, y: f64| {
+                let f = |t: f64, st: usize, y: f64| {
                     let y = y.min(k.v_th);
-                    let ge_t = ge * (-t * k.inv_tau_ex).exp();
-                    let gi_t = gi * (-t * k.inv_tau_in).exp();
+                    let ge_t = ge * decay(t, st, k.inv_tau_ex, &k.tab_ex);
+                    let gi_t = gi * decay(t, st, k.inv_tau_in, &k.tab_in);
                     (-k.g_l * y - ge_t * (y - k.e_ex) - gi_t * (y - k.e_in) + i0) / k.c_m
                 };
                 v[i] = integrate(f, v[i], k.h, &mut hs[i]);

@@ -35,7 +35,7 @@
 //! The conductance-based models (`iaf_cond_exp`, `iaf_cond_alpha`, `iaf_bw_2001`)
 //! follow the same order with `V` integrated numerically over the step
 //! ([`conductance`]: the conductances exact, the membrane equation by adaptive
-//! Dormand–Prince 5(4) at 1e-9 mV per substep).
+//! Dormand–Prince 5(4) at 1e-7 mV per substep).
 //!
 //! Every model is documented in its own file.
 
