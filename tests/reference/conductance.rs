@@ -118,7 +118,12 @@ fn conductance_models_match_nest() {
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("cond_"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("cond_")
+        })
         .collect();
     names.sort();
     for p in names {
@@ -151,7 +156,10 @@ fn conductance_models_match_nest() {
         eprintln!("{case}: {total} spikes identical, max rel V_m difference {worst:.2e}");
         cases += 1;
     }
-    assert!(cases >= 6, "expected 6 NEST conductance cases, found {cases}");
+    assert!(
+        cases >= 6,
+        "expected 6 NEST conductance cases, found {cases}"
+    );
 }
 
 /// The full system integrated by fixed-step RK4 (`sub` substeps per step), with the
@@ -171,8 +179,13 @@ fn rk4_reference(
 ) -> (Vec<f64>, Vec<u64>) {
     let m = y0.len();
     let mut y = y0;
-    let (mut k1, mut k2, mut k3, mut k4, mut tmp) =
-        (vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    let (mut k1, mut k2, mut k3, mut k4, mut tmp) = (
+        vec![0.0; m],
+        vec![0.0; m],
+        vec![0.0; m],
+        vec![0.0; m],
+        vec![0.0; m],
+    );
     let h = dt / sub as f64;
     let mut r = 0u32;
     let (mut vs, mut spikes) = (Vec::new(), Vec::new());
@@ -226,7 +239,10 @@ fn arrivals(d: &Value, ports: &[&str], steps: usize) -> Vec<Vec<f64>> {
 /// Worst |ΔV| between the engine and the RK4 reference, with spike steps equal.
 fn worst_vs_reference(ours: &(Vec<f64>, Vec<u64>), refr: &(Vec<f64>, Vec<u64>), case: &str) -> f64 {
     assert_eq!(ours.1, refr.1, "{case}: spike steps vs RK4 reference");
-    assert!(!refr.1.is_empty(), "{case}: the reference case should spike");
+    assert!(
+        !refr.1.is_empty(),
+        "{case}: the reference case should spike"
+    );
     ours.0
         .iter()
         .zip(&refr.0)
@@ -241,7 +257,9 @@ fn conductance_models_match_an_independent_rk4_reference() {
     // 900 excitatory (6 nS) and 250 inhibitory (67 nS) input spikes, I_e = 200 pA.
     let mut x: u64 = 12345;
     let mut next = || {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((x >> 11) as f64 / (1u64 << 53) as f64 * 9990.0).floor() / 10.0
     };
     let mut ex: Vec<f64> = (0..900).map(|_| next()).collect();
@@ -334,8 +352,14 @@ fn conductance_models_match_an_independent_rk4_reference() {
         );
         let ours = engine_traces(&case_network(&d), 1).remove(0);
         let worst = worst_vs_reference(&ours, &reference, file);
-        eprintln!("{model} {file}: {} spikes, max |V - V_RK4| = {worst:.2e} mV", ours.1.len());
-        assert!(worst <= 1e-6, "{model} {file}: max |V - V_RK4| = {worst:e} mV");
+        eprintln!(
+            "{model} {file}: {} spikes, max |V - V_RK4| = {worst:.2e} mV",
+            ours.1.len()
+        );
+        assert!(
+            worst <= 1e-6,
+            "{model} {file}: max |V - V_RK4| = {worst:e} mV"
+        );
     }
 
     // iaf_bw_2001, one neuron with AMPA, GABA and NMDA spike trains (stimulus spikes
@@ -358,8 +382,9 @@ fn conductance_models_match_an_independent_rk4_reference() {
     let rhs = move |y: &[f64], dy: &mut [f64]| {
         let v = y[0];
         let block = 1.0 / (1.0 + (-0.062 * v).exp() / 3.57);
-        dy[0] = (-g_l * (v - e_l) - y[1] * (v - e_ex) - y[2] * (v - e_in) - y[3] * (v - e_ex) * block)
-            / c_m;
+        dy[0] =
+            (-g_l * (v - e_l) - y[1] * (v - e_ex) - y[2] * (v - e_in) - y[3] * (v - e_ex) * block)
+                / c_m;
         dy[1] = -y[1] / 2.0;
         dy[2] = -y[2] / 5.0;
         dy[3] = -y[3] / 100.0;

@@ -16,8 +16,8 @@ use crate::{
 };
 use cortexsim_neuron::{Kernel, NeuronModel, Route, State};
 use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind};
-use rayon::prelude::*;
 use rand_distr::Distribution;
+use rayon::prelude::*;
 
 impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
@@ -433,7 +433,9 @@ impl<'a> Plan<'a> {
                         let b = (a + every).min(stop);
                         let mut r = rng::stream(self.seed, rng::purpose::RATE_REDRAW, si as u64, k);
                         let z: f64 = rand_distr::StandardNormal.sample(&mut r);
-                        inputs.poisson.push(drive((rate + rate_sd * z).max(0.0), a, b));
+                        inputs
+                            .poisson
+                            .push(drive((rate + rate_sd * z).max(0.0), a, b));
                         a = b;
                         k += 1;
                     }

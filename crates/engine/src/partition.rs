@@ -1184,7 +1184,15 @@ impl Partition {
                     if m != 1.0 || self.queue.is_none() {
                         for &b in &by_pop[pop as usize] {
                             let mb = if self.block_payload[b] { m } else { 1.0 };
-                            blocks[b].deliver_scaled(s as usize, t, &mut self.ring, mask, n, ch, mb);
+                            blocks[b].deliver_scaled(
+                                s as usize,
+                                t,
+                                &mut self.ring,
+                                mask,
+                                n,
+                                ch,
+                                mb,
+                            );
                         }
                         continue;
                     }

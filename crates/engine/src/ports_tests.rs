@@ -273,7 +273,11 @@ fn payload_spikes_are_summed_identically_for_any_thread_count() {
 #[test]
 fn delivery_multiplies_the_payload_into_the_weight() {
     for (payload_target, expected) in [(true, 3.0 * 2.0 * 0.5), (false, 3.0 * 2.0)] {
-        assert_eq!(first_delivery(payload_target), expected, "payload port: {payload_target}");
+        assert_eq!(
+            first_delivery(payload_target),
+            expected,
+            "payload port: {payload_target}"
+        );
     }
 }
 

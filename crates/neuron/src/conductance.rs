@@ -171,7 +171,12 @@ use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
 
 /// Read one parameter (snake or NEST spelling) with its default.
-pub(crate) fn get(p: Option<&Obj>, snake: &str, nest: &str, default: f64) -> Result<f64, SpecError> {
+pub(crate) fn get(
+    p: Option<&Obj>,
+    snake: &str,
+    nest: &str,
+    default: f64,
+) -> Result<f64, SpecError> {
     match p {
         Some(p) => param(p, snake, nest, default),
         None => Ok(default),
@@ -197,7 +202,12 @@ pub(crate) fn positive(
 ) -> Result<f64, SpecError> {
     let x = get(p, snake, nest, default)?;
     if x <= 0.0 {
-        return Err(bad(p, snake, nest, format!("{what} must be > 0 {unit}, got {x}")));
+        return Err(bad(
+            p,
+            snake,
+            nest,
+            format!("{what} must be > 0 {unit}, got {x}"),
+        ));
     }
     Ok(x)
 }
@@ -271,7 +281,11 @@ mod tests {
         assert!((v - exact(0.1, 1.0)).abs() < 1e-11, "{v}");
         let mut hs = 0.1;
         let v = integrate(f, 1.0, 20.0, &mut hs);
-        assert!((v - exact(20.0, 1.0)).abs() < 1e-7, "{v} vs {}", exact(20.0, 1.0));
+        assert!(
+            (v - exact(20.0, 1.0)).abs() < 1e-7,
+            "{v} vs {}",
+            exact(20.0, 1.0)
+        );
     }
 
     #[test]
@@ -279,7 +293,10 @@ mod tests {
         // γ(1, x) = 1 - e^{-x}; γ(0.5, x) = sqrt(pi) erf(sqrt x); erf(1) = 0.8427007929497149.
         assert!((gamma_lower(1.0, 2.0) - (1.0 - (-2.0f64).exp())).abs() < 1e-15);
         let g = gamma_lower(0.5, 1.0);
-        assert!((g - std::f64::consts::PI.sqrt() * 0.842_700_792_949_714_9).abs() < 1e-14, "{g}");
+        assert!(
+            (g - std::f64::consts::PI.sqrt() * 0.842_700_792_949_714_9).abs() < 1e-14,
+            "{g}"
+        );
         // scipy: gammainc(0.98, 1) * gamma(0.98) = 0.6484167391163257.
         let g = gamma_lower(0.98, 1.0);
         assert!((g - 0.648_416_739_116_325_7).abs() < 1e-14, "{g}");

@@ -77,7 +77,10 @@ impl BwParams {
     pub fn nmda_k(&self) -> (f64, f64) {
         let at = self.alpha * self.tau_rise_nmda;
         let ratio = self.tau_rise_nmda / self.tau_decay_nmda;
-        (at.powf(ratio) * gamma_lower(1.0 - ratio, at), (-at).exp_m1())
+        (
+            at.powf(ratio) * gamma_lower(1.0 - ratio, at),
+            (-at).exp_m1(),
+        )
     }
 }
 
@@ -244,7 +247,9 @@ impl Step for BwKernel {
                     let g_t = g * decay(t, st, k.inv_tau_gaba, &k.tab_gaba);
                     let m_t = m * decay(t, st, k.inv_tau_nmda, &k.tab_nmda);
                     let block = mg_block(y + k.e_l, k.conc_mg2);
-                    (-k.g_l * y - a_t * (y - k.e_ex) - g_t * (y - k.e_in)
+                    (-k.g_l * y
+                        - a_t * (y - k.e_ex)
+                        - g_t * (y - k.e_in)
                         - m_t * (y - k.e_ex) * block
                         + i_stim)
                         / k.c_m

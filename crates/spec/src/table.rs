@@ -8,8 +8,8 @@
 //! grid, a zero weight) are collected in `warnings`, in the same order.
 
 use crate::{
-    Dist, Epoch, GridPolicy, NamedEpoch, Network, Population, Projection, Recorders, Rule, Simulation,
-    Stimulus, StimulusKind, VmRecorder, parse_dist,
+    Dist, Epoch, GridPolicy, NamedEpoch, Network, Population, Projection, Recorders, Rule,
+    Simulation, Stimulus, StimulusKind, VmRecorder, parse_dist,
 };
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{self, Obj, describe};
@@ -551,10 +551,7 @@ fn stimulus(
     let (start, stop) = match o.str_opt("epoch")? {
         Some(name) => {
             if o.has("start") || o.has("stop") {
-                return Err(o.err(
-                    "epoch",
-                    "give either `epoch` or `start`/`stop`, not both",
-                ));
+                return Err(o.err("epoch", "give either `epoch` or `start`/`stop`, not both"));
             }
             let Some(e) = epochs.iter().find(|e| e.name == name) else {
                 let known: Vec<&str> = epochs.iter().map(|e| e.name.as_str()).collect();
@@ -565,7 +562,11 @@ fn stimulus(
                     "epoch",
                     format!(
                         "unknown epoch \"{name}\" (declared in [epochs]: {}){hint}",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 ));
             };

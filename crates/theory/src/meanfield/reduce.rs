@@ -121,8 +121,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
     let mut first_in: Vec<Option<String>> = vec![None; n];
 
     for p in &net.populations {
-        if p
-            .model
+        if p.model
             .ports()
             .iter()
             .any(|q| q.kind == cortexsim_neuron::PortKind::Conductance)
