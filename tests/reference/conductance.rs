@@ -486,3 +486,53 @@ v_m = [{{ population = "P", n = 50 }}]
         .fold(0.0, f64::max);
     assert!(worst <= 1e-9, "max |ΔV| = {worst:e} mV");
 }
+
+/// Mean rate (Hz) of global ids `[lo, hi)` over steps `[a, b)` of a run's kept spikes.
+fn window_rate(kept: &[(u64, u32)], lo: u32, hi: u32, a: u64, b: u64, dt: f64) -> f64 {
+    let n = kept
+        .iter()
+        .filter(|s| s.1 >= lo && s.1 < hi && s.0 >= a && s.0 < b)
+        .count();
+    n as f64 / (hi - lo) as f64 / ((b - a) as f64 * dt * 1e-3)
+}
+
+/// `networks/wang2002.toml` as shipped (c' = 51.2 %, seed 1): spontaneous E pools near
+/// 2 Hz in the fixation epoch, winner-take-all during the stimulus, the winner persisting
+/// through the delay (README table: 2.1 / 35.7 / 19.9 Hz for E1).
+#[test]
+fn wang2002_decides_and_remembers() {
+    let net = common::load("networks/wang2002.toml", &[]);
+    let sim = common::run(&net, 2);
+    let k = &sim.recording.kept;
+    let dt = net.simulation.dt;
+    let r = |lo, hi, a: f64, b: f64| window_rate(k, lo, hi, (a / dt) as u64, (b / dt) as u64, dt);
+    let (e1, e2) = ((0, 240), (240, 480));
+    let fix = (r(e1.0, e1.1, 0.0, 500.0), r(e2.0, e2.1, 0.0, 500.0));
+    let stim = (r(e1.0, e1.1, 1000.0, 2500.0), r(e2.0, e2.1, 1000.0, 2500.0));
+    let delay = (r(e1.0, e1.1, 2500.0, 3500.0), r(e2.0, e2.1, 2500.0, 3500.0));
+    eprintln!("wang2002: fixation {fix:?}, stimulus {stim:?}, delay {delay:?} Hz");
+    assert!(
+        fix.0 > 1.0 && fix.0 < 4.0 && fix.1 > 1.0 && fix.1 < 4.0,
+        "{fix:?}"
+    );
+    assert!(stim.0 > 25.0 && stim.1 < 5.0, "{stim:?}");
+    assert!(delay.0 > 12.0 && delay.1 < 5.0, "{delay:?}");
+}
+
+/// `networks/vogels_abbott_coba.toml` against NEST 3.10 running the same network
+/// (`scripts/nest_coba.py`, mean of seeds 1-5: E 16.58 Hz, I 16.51 Hz): within 10 %.
+#[test]
+fn coba_rates_match_nest() {
+    let net = common::load("networks/vogels_abbott_coba.toml", &[]);
+    let sim = common::run(&net, 2);
+    let k = &sim.recording.kept;
+    let steps = net.simulation.steps;
+    let dt = net.simulation.dt;
+    let (e, i) = (
+        window_rate(k, 0, 3200, 0, steps, dt),
+        window_rate(k, 3200, 4000, 0, steps, dt),
+    );
+    eprintln!("COBA: E {e:.2} Hz, I {i:.2} Hz (NEST 16.58, 16.51)");
+    assert!((e / 16.58 - 1.0).abs() < 0.1, "E {e}");
+    assert!((i / 16.51 - 1.0).abs() < 0.1, "I {i}");
+}
