@@ -6,6 +6,9 @@
 
 mod common;
 
+#[path = "reference/conductance.rs"]
+mod conductance;
+
 #[path = "reference/nest_single_neuron.rs"]
 mod nest_single_neuron;
 

@@ -85,6 +85,9 @@ t_stop = 100.0
 seed = 1
 "#;
 
+/// The model line of population `I` (rows swap in other models).
+const I_MODEL: &str = "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }";
+
 /// The base network with one or more substitutions; each `from` must occur exactly once.
 fn mutate(subs: &[(&str, &str)]) -> String {
     let mut s = BASE.to_string();
@@ -402,6 +405,186 @@ fn rows() -> Vec<Row> {
             INV,
             &["projections[0].receptor", "\"AMPA\"", "\"ex\", \"in\""],
         ),
+        // Conductance-based models: their own parameters, checked like the others.
+        net_row(
+            "iaf_cond_exp leak conductance negative",
+            &[(
+                I_MODEL,
+                "model = \"iaf_cond_exp\"\nparams = { C_m = 250.0, g_L = -10.0 }",
+            )],
+            INV,
+            &["populations[I].params.g_L", "-10"],
+        ),
+        net_row(
+            "iaf_cond_exp has no tau_m (g_L sets it)",
+            &[(
+                I_MODEL,
+                "model = \"iaf_cond_exp\"\nparams = { C_m = 250.0, tau_m = 10.0 }",
+            )],
+            INV,
+            &["populations[I].params.tau_m"],
+        ),
+        net_row(
+            "iaf_cond_alpha tau_syn_in zero",
+            &[(
+                I_MODEL,
+                "model = \"iaf_cond_alpha\"\nparams = { tau_syn_in = 0.0 }",
+            )],
+            INV,
+            &["populations[I].params.tau_syn_in", "got 0"],
+        ),
+        net_row(
+            "iaf_cond_exp V_reset above V_th",
+            &[(
+                I_MODEL,
+                "model = \"iaf_cond_exp\"\nparams = { V_reset = -50.0, V_th = -55.0 }",
+            )],
+            INV,
+            &["populations[I].params.V_reset", "-50"],
+        ),
+        net_row(
+            "iaf_bw_2001 NMDA decay not above its rise",
+            &[
+                (
+                    I_MODEL,
+                    "model = \"iaf_bw_2001\"\nparams = { tau_rise_NMDA = 5.0, tau_decay_NMDA = 4.0 }",
+                ),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\""),
+            ],
+            INV,
+            &["populations[I].params.tau_decay_NMDA", "4"],
+        ),
+        net_row(
+            "iaf_bw_2001 alpha zero",
+            &[
+                (I_MODEL, "model = \"iaf_bw_2001\"\nparams = { alpha = 0.0 }"),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\""),
+            ],
+            INV,
+            &["populations[I].params.alpha", "got 0"],
+        ),
+        net_row(
+            "iaf_bw_2001 Mg2+ concentration negative",
+            &[
+                (
+                    I_MODEL,
+                    "model = \"iaf_bw_2001\"\nparams = { conc_Mg2 = -1.0 }",
+                ),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\""),
+            ],
+            INV,
+            &["populations[I].params.conc_Mg2", "-1"],
+        ),
+        net_row(
+            "iaf_bw_2001 has no I_e",
+            &[
+                (I_MODEL, "model = \"iaf_bw_2001\"\nparams = { I_e = 100.0 }"),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\""),
+            ],
+            INV,
+            &["populations[I].params.I_e"],
+        ),
+        net_row(
+            "iaf_bw_2001 projection without receptor",
+            &[(I_MODEL, "model = \"iaf_bw_2001\"")],
+            INV,
+            &[
+                "projections[0].receptor",
+                "is required",
+                "\"AMPA\", \"GABA\", \"NMDA\"",
+            ],
+        ),
+        net_row(
+            "iaf_bw_2001 unknown receptor",
+            &[
+                (I_MODEL, "model = \"iaf_bw_2001\""),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"NMDa\""),
+            ],
+            INV,
+            &[
+                "projections[0].receptor",
+                "\"NMDa\"",
+                "did you mean \"NMDA\"",
+            ],
+        ),
+        // Poisson rate redrawn in time, and task epochs.
+        net_row(
+            "rate_sd without rate_redraw",
+            &[("weight = 0.2", "weight = 0.2\nrate_sd = 4.0")],
+            INV,
+            &["stimuli[0].rate_redraw", "is required"],
+        ),
+        net_row(
+            "rate_redraw without rate_sd",
+            &[("weight = 0.2", "weight = 0.2\nrate_redraw = 50.0")],
+            INV,
+            &["stimuli[0].rate_redraw", "rate_sd"],
+        ),
+        net_row(
+            "rate_redraw below one step",
+            &[(
+                "weight = 0.2",
+                "weight = 0.2\nrate_sd = 4.0\nrate_redraw = 0.01",
+            )],
+            INV,
+            &["stimuli[0].rate_redraw", "0.01"],
+        ),
+        net_row(
+            "rate_sd negative",
+            &[(
+                "weight = 0.2",
+                "weight = 0.2\nrate_sd = -4.0\nrate_redraw = 50.0",
+            )],
+            INV,
+            &["stimuli[0].rate_sd", "-4"],
+        ),
+        net_row(
+            "stimulus epoch not declared",
+            &[
+                (
+                    "seed = 1",
+                    "seed = 1\n\n[epochs]\nstimulus = { start = 1.0, stop = 5.0 }",
+                ),
+                ("weight = 0.2", "weight = 0.2\nepoch = \"stimulos\""),
+            ],
+            INV,
+            &[
+                "stimuli[0].epoch",
+                "\"stimulos\"",
+                "did you mean \"stimulus\"",
+            ],
+        ),
+        net_row(
+            "stimulus epoch and start together",
+            &[
+                (
+                    "seed = 1",
+                    "seed = 1\n\n[epochs]\nstimulus = { start = 1.0, stop = 5.0 }",
+                ),
+                (
+                    "weight = 0.2",
+                    "weight = 0.2\nepoch = \"stimulus\"\nstart = 2.0",
+                ),
+            ],
+            INV,
+            &["stimuli[0].epoch", "not both"],
+        ),
+        net_row(
+            "epoch stops before it starts",
+            &[(
+                "seed = 1",
+                "seed = 1\n\n[epochs]\ndelay = { start = 5.0, stop = 1.0 }",
+            )],
+            INV,
+            &["epochs.delay.stop", "1"],
+        ),
+        Row {
+            name: "mean field refuses conductance-based models",
+            input: Input::Text(mutate(&[(I_MODEL, "model = \"iaf_cond_exp\"")])),
+            args: strs(&["meanfield", "{net}"]),
+            code: INV,
+            contains: strs(&["populations[I].model", "iaf_cond_exp", "conductance-based"]),
+        },
         net_row(
             "stimulus receptor of another model",
             &[("weight = 0.2", "weight = 0.2\nreceptor = \"ex\"")],

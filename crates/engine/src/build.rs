@@ -16,6 +16,7 @@ use crate::{
 };
 use cortexsim_neuron::{Kernel, NeuronModel, Route, State};
 use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind};
+use rand_distr::Distribution;
 use rayon::prelude::*;
 
 impl Simulation {
@@ -173,6 +174,14 @@ impl<'a> Plan<'a> {
         for (bi, b) in blocks.iter().enumerate() {
             blocks_by_pop[b.src_pop()].push(bi);
         }
+        let ports = p.model.ports();
+        let block_payload = blocks
+            .iter()
+            .map(|b| match b.route() {
+                Route::Port(q) => ports[q].payload,
+                Route::BySign { pos, neg } => ports[pos].payload && ports[neg].payload,
+            })
+            .collect();
         let inputs = self.inputs(pop, p)?;
         let rngs =
             if inputs.poisson.is_empty() && inputs.noise.is_empty() {
@@ -198,6 +207,7 @@ impl<'a> Plan<'a> {
                 blocks,
                 queue,
                 blocks_by_pop,
+                block_payload,
                 poisson: inputs.poisson,
                 noise: inputs.noise,
                 rngs,
@@ -402,13 +412,37 @@ impl<'a> Plan<'a> {
                 rate,
                 indegree,
                 weight,
-            } => inputs.poisson.push(PoissonDrive {
-                sampler: PoissonSampler::new(rate * *indegree as f64 * dt * 1e-3),
-                weight: *weight,
-                channel: routing()?.port(*weight),
-                start,
-                stop,
-            }),
+                rate_sd,
+                rate_redraw,
+            } => {
+                let channel = routing()?.port(*weight);
+                let drive = |rate: f64, start, stop| PoissonDrive {
+                    sampler: PoissonSampler::new(rate * *indegree as f64 * dt * 1e-3),
+                    weight: *weight,
+                    channel,
+                    start,
+                    stop,
+                };
+                if *rate_sd > 0.0 {
+                    // One drive per interval, its rate drawn from the stream of
+                    // (seed, stimulus, interval): the same in every partition.
+                    let every = self.steps_of(*rate_redraw).max(1);
+                    let mut a = start;
+                    let mut k = 0u64;
+                    while a < stop {
+                        let b = (a + every).min(stop);
+                        let mut r = rng::stream(self.seed, rng::purpose::RATE_REDRAW, si as u64, k);
+                        let z: f64 = rand_distr::StandardNormal.sample(&mut r);
+                        inputs
+                            .poisson
+                            .push(drive((rate + rate_sd * z).max(0.0), a, b));
+                        a = b;
+                        k += 1;
+                    }
+                } else {
+                    inputs.poisson.push(drive(*rate, start, stop));
+                }
+            }
             StimulusKind::Dc { amplitude } => inputs.windows.push((start, stop, *amplitude)),
             StimulusKind::Noise { mean, sigma } => {
                 let core = p.model.core();

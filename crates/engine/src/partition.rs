@@ -1129,6 +1129,9 @@ pub struct Partition {
     pub queue: Option<EventQueue>,
     /// `blocks_by_pop[p]`: indices into `blocks` whose source population is `p`.
     pub blocks_by_pop: Vec<Vec<usize>>,
+    /// Per block: whether its weights are multiplied by the spike payload (its port
+    /// declares [`Port::payload`](cortexsim_neuron::Port)); else the plain weight.
+    pub block_payload: Vec<bool>,
     pub poisson: Vec<PoissonDrive>,
     pub noise: Vec<NoiseDrive>,
     /// Per-neuron streams of the Poisson and noise drives.
@@ -1176,10 +1179,20 @@ impl Partition {
                     // Spikes with a payload are added to the ring directly: the build
                     // gives partitions that receive from a payload model no event lists
                     // (events hold f32 weights or a block's constant weight).
+                    // Only blocks onto a port that takes the payload are scaled.
                     let m = prev.payload[i];
                     if m != 1.0 || self.queue.is_none() {
                         for &b in &by_pop[pop as usize] {
-                            blocks[b].deliver_scaled(s as usize, t, &mut self.ring, mask, n, ch, m);
+                            let mb = if self.block_payload[b] { m } else { 1.0 };
+                            blocks[b].deliver_scaled(
+                                s as usize,
+                                t,
+                                &mut self.ring,
+                                mask,
+                                n,
+                                ch,
+                                mb,
+                            );
                         }
                         continue;
                     }

@@ -267,9 +267,21 @@ fn payload_spikes_are_summed_identically_for_any_thread_count() {
 }
 
 /// The first spike of a payload neuron carries `alpha (1 - 0)`, and delivery adds
-/// `w * payload` to its targets' ring.
+/// `w * payload` to its targets' ring where the target's port takes the payload
+/// (`Port::payload`: the test model's `V_m`), the plain `w` where it does not
+/// (`iaf_psc_delta`'s `V_m`).
 #[test]
 fn delivery_multiplies_the_payload_into_the_weight() {
+    for (payload_target, expected) in [(true, 3.0 * 2.0 * 0.5), (false, 3.0 * 2.0)] {
+        assert_eq!(
+            first_delivery(payload_target),
+            expected,
+            "payload port: {payload_target}"
+        );
+    }
+}
+
+fn first_delivery(payload_target: bool) -> f64 {
     let mut net = Network::from_toml_str(
         r#"
 [simulation]
@@ -297,11 +309,14 @@ delay = 3.0
 "#,
     )
     .unwrap();
-    net.populations[0].model = NeuronModel::TestPayload(PayloadParams {
-        core: net.populations[0].model.core(),
-        tau_trace: 100.0,
-        alpha: 0.5,
-    });
+    let targets = if payload_target { 0..2 } else { 0..1 };
+    for p in targets {
+        net.populations[p].model = NeuronModel::TestPayload(PayloadParams {
+            core: net.populations[p].model.core(),
+            tau_trace: 100.0,
+            alpha: 0.5,
+        });
+    }
     let mut sim = build(&net, 1);
     // Run until the first spike, then deliver it.
     while sim.recording.kept.is_empty() {
@@ -310,8 +325,7 @@ delay = 3.0
     assert_eq!(sim.prev_spikes.payloads().last(), Some(&0.5));
     sim.deliver_pending();
     let t = sim.parts.iter().find(|p| p.pop == 1).unwrap();
-    let total: f64 = t.ring.iter().sum();
-    assert_eq!(total, 3.0 * 2.0 * 0.5);
+    t.ring.iter().sum()
 }
 
 /// The state contract: save a running simulation (mid-slice, with spikes pending and
@@ -427,4 +441,159 @@ v_m = [{ population = "E", n = 5, interval = 0.5 }]
         err.kind() == std::io::ErrorKind::UnexpectedEof
             || err.to_string().contains("not a cortexsim")
     );
+}
+
+/// A small `iaf_bw_2001` network (E with AMPA, NMDA and GABA, I), Poisson background
+/// whose rate is redrawn every 20 ms, for the conductance models' engine contracts.
+fn bw_net() -> Network {
+    let par = "C_m = 500.0, g_L = 25.0, V_th = -50.0, V_reset = -55.0";
+    Network::from_toml_str(&format!(
+        r#"
+[simulation]
+dt = 0.1
+t_stop = 200.0
+[[populations]]
+name = "E"
+size = 60
+model = "iaf_bw_2001"
+params = {{ {par} }}
+v_init = {{ distribution = "uniform", low = -70.0, high = -51.0 }}
+[[populations]]
+name = "I"
+size = 20
+model = "iaf_bw_2001"
+params = {{ {par} }}
+[[projections]]
+source = "E"
+target = "E"
+rule = "all_to_all"
+weight = 0.3
+delay = 0.5
+receptor = "AMPA"
+[[projections]]
+source = "E"
+target = "E"
+rule = "pairwise_bernoulli"
+p = 0.5
+weight = {{ distribution = "uniform", low = 0.5, high = 1.5 }}
+delay = {{ distribution = "uniform", low = 0.5, high = 2.0 }}
+receptor = "NMDA"
+[[projections]]
+source = "E"
+target = "I"
+rule = "all_to_all"
+weight = 0.5
+delay = 0.5
+receptor = "NMDA"
+[[projections]]
+source = "I"
+target = "E"
+rule = "all_to_all"
+weight = 1.0
+delay = 0.5
+receptor = "GABA"
+[[stimuli]]
+target = "E"
+kind = "poisson"
+rate = 2400.0
+rate_sd = 600.0
+rate_redraw = 20.0
+weight = 2.5
+receptor = "AMPA"
+[[stimuli]]
+target = "I"
+kind = "poisson"
+rate = 2400.0
+weight = 2.0
+receptor = "AMPA"
+"#
+    ))
+    .unwrap()
+}
+
+/// The conductance state (g, the NMDA trace, the integrator's substep) is part of the
+/// state contract, and payload runs do not depend on the thread count.
+#[test]
+fn bw_2001_runs_are_thread_invariant_and_restore_bit_for_bit() {
+    let net = bw_net();
+    let mut reference = None;
+    for threads in [1, 3] {
+        let mut sim = build(&net, threads);
+        sim.run().unwrap();
+        let out = (sim.recording.kept.clone(), sim.state_hash());
+        assert!(out.0.len() > 100, "too few spikes: {}", out.0.len());
+        match &reference {
+            None => reference = Some(out),
+            Some(r) => assert!(*r == out, "{threads} threads differ from 1"),
+        }
+    }
+    let mut first = build(&net, 2);
+    first.run_for(977, |_| {}).unwrap();
+    let mut bytes = Vec::new();
+    first.save_state(&mut bytes).unwrap();
+    let mut second = build(&net, 1);
+    second.load_state(&mut &bytes[..]).unwrap();
+    second.run_for(net.simulation.steps - 977, |_| {}).unwrap();
+    let out = (second.recording.kept.clone(), second.state_hash());
+    assert!(reference.as_ref() == Some(&out), "restored bw run differs");
+}
+
+/// One `iaf_bw_2001` spike reaches an AMPA and an NMDA projection of weight 1: the
+/// AMPA conductance jumps by the plain weight, the NMDA one by NEST's increment `k₀`
+/// (the payload of a first spike); stimulus spikes carry no payload.
+#[test]
+fn the_nmda_payload_scales_only_the_nmda_port() {
+    let net = Network::from_toml_str(
+        r#"
+[simulation]
+dt = 0.1
+t_stop = 20.0
+[[populations]]
+name = "S"
+size = 1
+model = "iaf_bw_2001"
+[[populations]]
+name = "T"
+size = 1
+model = "iaf_bw_2001"
+[[projections]]
+source = "S"
+target = "T"
+rule = "all_to_all"
+weight = 1.0
+delay = 0.5
+receptor = "AMPA"
+[[projections]]
+source = "S"
+target = "T"
+rule = "all_to_all"
+weight = 1.0
+delay = 0.5
+receptor = "NMDA"
+[[stimuli]]
+target = "S"
+kind = "spike_train"
+spike_times = [1.0]
+weights = [200.0]
+receptor = "AMPA"
+"#,
+    )
+    .unwrap();
+    let NeuronModel::IafBw2001(p) = &net.populations[1].model else {
+        panic!("model")
+    };
+    let (k0, _) = p.nmda_k();
+    let mut sim = build(&net, 1);
+    let t = sim.parts.iter().position(|q| q.pop == 1).unwrap();
+    for _ in 0..200 {
+        sim.run_for(1, |_| {}).unwrap();
+        let s = &sim.parts[t].state;
+        if s.g_ex[0] > 0.0 {
+            assert_eq!(s.g_ex[0], 1.0, "AMPA: the plain weight");
+            assert_eq!(s.g_nmda[0], k0, "NMDA: weight times the increment k0");
+            assert_eq!(sim.recording.kept.len(), 1, "one spike of S");
+            return;
+        }
+    }
+    panic!("no input reached T");
 }

@@ -18,6 +18,8 @@ pub mod purpose {
     pub const POISSON: u64 = 2;
     pub const V_INIT: u64 = 3;
     pub const TOTAL_NUMBER: u64 = 4;
+    /// Rates of Poisson stimuli redrawn every interval (`rate_sd`).
+    pub const RATE_REDRAW: u64 = 5;
 }
 
 #[inline]

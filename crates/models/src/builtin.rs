@@ -73,9 +73,14 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/potjans_diesmann2014.toml"),
     ),
     (
+        "vogels_abbott_coba",
+        include_str!("../../../networks/vogels_abbott_coba.toml"),
+    ),
+    (
         "vogels_abbott_cuba",
         include_str!("../../../networks/vogels_abbott_cuba.toml"),
     ),
+    ("wang2002", include_str!("../../../networks/wang2002.toml")),
 ];
 
 /// The built-in network file called `name` (with or without `.toml`), if there is one.

@@ -160,6 +160,7 @@ impl Model for DeltaParams {
             tau_syn: 0.0,
             e_rev: None,
             by_sign: SignRoute::Any,
+            payload: false,
         }]
     }
     fn v_min(&self) -> f64 {

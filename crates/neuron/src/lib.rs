@@ -14,6 +14,8 @@
 //! |---|---|---|
 //! | `iaf_psc_delta` | `V_m` (voltage jump, mV) | every weight to `V_m` |
 //! | `iaf_psc_exp`, `iaf_psc_alpha` | `ex`, `in` (currents, pA, `tau_syn_ex`/`tau_syn_in`) | `w >= 0` to `ex`, `w < 0` to `in` (NEST) |
+//! | `iaf_cond_exp`, `iaf_cond_alpha` | `ex`, `in` (conductances, nS, towards `E_ex`/`E_in`) | `w >= 0` to `ex`, `w < 0` to `in` (NEST: the magnitude is the conductance) |
+//! | `iaf_bw_2001` | `AMPA`, `GABA`, `NMDA` (conductances, nS; NEST receptor types 1, 2, 3) | none: `receptor` is required |
 //!
 //! A model may attach one value to each spike, computed at the spike (its
 //! *payload*, [`Model::has_payload`]); the engine multiplies it into the weight.
@@ -30,8 +32,17 @@
 //! 3. if `V >= V_th`: spike stamped `t+h`, `V = V_reset`, refractory for
 //!    `ceil(t_ref/h)` steps (NEST rounds an off-grid `t_ref` up).
 //!
-//! The three models are documented in their own files.
+//! The conductance-based models (`iaf_cond_exp`, `iaf_cond_alpha`, `iaf_bw_2001`)
+//! follow the same order with `V` integrated numerically over the step
+//! ([`conductance`]: the conductances exact, the membrane equation by adaptive
+//! Dormand–Prince 5(4) at 1e-7 mV per substep).
+//!
+//! Every model is documented in its own file.
 
+pub mod conductance;
+pub mod iaf_bw_2001;
+pub mod iaf_cond_alpha;
+pub mod iaf_cond_exp;
 pub mod iaf_psc_alpha;
 pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
@@ -44,6 +55,9 @@ use cortexsim_core::reader::Obj;
 use cortexsim_core::state::{SaveState, get_slice, put_slice};
 use serde::Serialize;
 
+pub use iaf_bw_2001::BwParams;
+pub use iaf_cond_alpha::CondAlphaParams;
+pub use iaf_cond_exp::{CondExpParams, CondParams};
 pub use iaf_psc_alpha::AlphaParams;
 pub use iaf_psc_delta::DeltaParams;
 pub use iaf_psc_exp::ExpParams;
@@ -100,6 +114,10 @@ pub struct Port {
     pub e_rev: Option<f64>,
     /// The weights this port receives without a `receptor`.
     pub by_sign: SignRoute,
+    /// Whether the spike payload of a source model with one ([`Model::has_payload`])
+    /// multiplies the weights arriving at this port (`iaf_bw_2001`: only `NMDA`);
+    /// other ports receive the plain weights.
+    pub payload: bool,
 }
 
 impl PortKind {
@@ -318,6 +336,9 @@ registry! {
         IafPscDelta(DeltaParams, iaf_psc_delta::DeltaKernel) = "iaf_psc_delta",
         IafPscExp(ExpParams, iaf_psc_exp::ExpKernel) = "iaf_psc_exp",
         IafPscAlpha(AlphaParams, iaf_psc_alpha::AlphaKernel) = "iaf_psc_alpha",
+        IafCondExp(CondExpParams, iaf_cond_exp::CondExpKernel) = "iaf_cond_exp",
+        IafCondAlpha(CondAlphaParams, iaf_cond_alpha::CondAlphaKernel) = "iaf_cond_alpha",
+        IafBw2001(BwParams, iaf_bw_2001::BwKernel) = "iaf_bw_2001",
     ]
     hidden: [
         TestPayload(test_payload::PayloadParams, test_payload::PayloadKernel) = "test_payload",
@@ -334,6 +355,7 @@ pub(crate) fn ex_in_ports(tau_syn_ex: f64, tau_syn_in: f64) -> Vec<Port> {
             tau_syn: tau_syn_ex,
             e_rev: None,
             by_sign: SignRoute::NonNegative,
+            payload: false,
         },
         Port {
             name: "in",
@@ -341,6 +363,7 @@ pub(crate) fn ex_in_ports(tau_syn_ex: f64, tau_syn_in: f64) -> Vec<Port> {
             tau_syn: tau_syn_in,
             e_rev: None,
             by_sign: SignRoute::Negative,
+            payload: false,
         },
     ]
 }
@@ -598,8 +621,20 @@ pub struct State {
     pub di_in: Vec<f64>,
     /// Discounted inputs received while refractory (iaf_psc_delta with refractory_input), mV.
     pub refr_buf: Vec<f64>,
-    /// A per-neuron trace that sets the spike payload (payload models only).
+    /// A per-neuron trace that sets the spike payload (payload models only;
+    /// `iaf_bw_2001`: the presynaptic NMDA gating `s_pre`).
     pub trace: Vec<f64>,
+    /// Excitatory / inhibitory conductance, nS (`iaf_cond_*`; `iaf_bw_2001`: `s_AMPA`,
+    /// `s_GABA`).
+    pub g_ex: Vec<f64>,
+    pub g_in: Vec<f64>,
+    /// Derivative states of the alpha conductances, nS/ms (`iaf_cond_alpha`).
+    pub dg_ex: Vec<f64>,
+    pub dg_in: Vec<f64>,
+    /// NMDA conductance `s_NMDA`, nS (`iaf_bw_2001`).
+    pub g_nmda: Vec<f64>,
+    /// Length of the last accepted integration substep, ms (conductance models).
+    pub h_int: Vec<f64>,
 }
 
 impl State {
@@ -622,6 +657,12 @@ impl State {
             ("dI_ex", &self.di_ex),
             ("dI_in", &self.di_in),
             ("trace", &self.trace),
+            ("g_ex", &self.g_ex),
+            ("g_in", &self.g_in),
+            ("dg_ex", &self.dg_ex),
+            ("dg_in", &self.dg_in),
+            ("g_NMDA", &self.g_nmda),
+            ("integration step", &self.h_int),
         ] {
             if let Some(i) = xs.iter().position(|x| !x.is_finite()) {
                 return Some((i, name));
@@ -651,6 +692,12 @@ impl SaveState for State {
             di_in,
             refr_buf,
             trace,
+            g_ex,
+            g_in,
+            dg_ex,
+            dg_in,
+            g_nmda,
+            h_int,
         } = self;
         for (name, xs) in [
             ("V_m", v),
@@ -660,6 +707,12 @@ impl SaveState for State {
             ("dI_in", di_in),
             ("refractory input", refr_buf),
             ("trace", trace),
+            ("g_ex", g_ex),
+            ("g_in", g_in),
+            ("dg_ex", dg_ex),
+            ("dg_in", dg_in),
+            ("g_NMDA", g_nmda),
+            ("integration step", h_int),
         ] {
             get_slice(r, xs, &format!("neuron state {name}"))?;
         }
@@ -668,7 +721,7 @@ impl SaveState for State {
 }
 
 impl State {
-    fn f64_arrays(&self) -> [&Vec<f64>; 7] {
+    fn f64_arrays(&self) -> [&Vec<f64>; 13] {
         [
             &self.v,
             &self.i_ex,
@@ -677,6 +730,12 @@ impl State {
             &self.di_in,
             &self.refr_buf,
             &self.trace,
+            &self.g_ex,
+            &self.g_in,
+            &self.dg_ex,
+            &self.dg_in,
+            &self.g_nmda,
+            &self.h_int,
         ]
     }
 }

@@ -41,6 +41,7 @@ impl Model for PayloadParams {
             tau_syn: 0.0,
             e_rev: None,
             by_sign: SignRoute::Any,
+            payload: true,
         }]
     }
     fn has_payload(&self) -> bool {

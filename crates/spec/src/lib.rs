@@ -153,15 +153,28 @@ pub struct Projection {
     pub receptor: Option<String>,
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StimulusKind {
     /// `indegree` independent Poisson generators of `rate` Hz per neuron, each spike
-    /// adding `weight` (NEST `poisson_generator` connected with `weight`).
+    /// adding `weight` (NEST `poisson_generator` connected with `weight`). With
+    /// `rate_sd > 0` the rate is redrawn every `rate_redraw` ms from a Gaussian of mean
+    /// `rate` and sd `rate_sd`, cut at 0 (Wang 2002's stimulus), the same draw for every
+    /// neuron of the target, from the stream of (seed, stimulus, interval).
     Poisson {
         rate: f64,
         indegree: u32,
         weight: f64,
+        /// Hz (0: a constant rate).
+        #[serde(skip_serializing_if = "is_zero")]
+        rate_sd: f64,
+        /// ms (0 with `rate_sd = 0`).
+        #[serde(skip_serializing_if = "is_zero")]
+        rate_redraw: f64,
     },
     /// Constant current (pA), added to `I_e`.
     Dc { amplitude: f64 },
@@ -228,14 +241,34 @@ pub struct Network {
     pub projections: Vec<Projection>,
     pub stimuli: Vec<Stimulus>,
     pub recorders: Recorders,
+    /// Named epochs of the task (`[epochs]`, e.g. fixation, stimulus, delay), sorted by
+    /// start; stimuli may take their window from one (`epoch = "stimulus"`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub epochs: Vec<NamedEpoch>,
     /// Non-fatal remarks made during validation (e.g. rounded times).
     #[serde(skip)]
     pub warnings: Vec<String>,
 }
 
+/// A named time window of a task, ms: `[start, stop)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedEpoch {
+    pub name: String,
+    pub start: f64,
+    pub stop: f64,
+}
+
+impl Network {
+    /// The epoch named `name`, if the file declares it.
+    pub fn epoch(&self, name: &str) -> Option<&NamedEpoch> {
+        self.epochs.iter().find(|e| e.name == name)
+    }
+}
+
 /// Top-level keys of a spiking network file.
 pub const TOP_KEYS: &[&str] = &[
     "simulation",
+    "epochs",
     "populations",
     "projections",
     "stimuli",

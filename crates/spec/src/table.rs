@@ -9,8 +9,8 @@
 
 use crate::validate;
 use crate::{
-    Dist, Epoch, GridPolicy, Network, Population, Projection, Recorders, Rule, Simulation,
-    Stimulus, StimulusKind, VmRecorder, parse_dist,
+    Dist, Epoch, GridPolicy, NamedEpoch, Network, Population, Projection, Recorders, Rule,
+    Simulation, Stimulus, StimulusKind, VmRecorder, parse_dist,
 };
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{self, Obj, describe};
@@ -25,7 +25,8 @@ pub(crate) fn network(t: &Table) -> Result<Network, SpecError> {
     let simulation = simulation(top.table_opt("simulation")?)?;
     let populations = populations(&top, &simulation, &mut warnings)?;
     let projections = projections(&top, &simulation, &populations, &mut warnings)?;
-    let stimuli = stimuli(&top, &simulation, &populations, &mut warnings)?;
+    let epochs = epochs(top.table_opt("epochs")?)?;
+    let stimuli = stimuli(&top, &simulation, &populations, &epochs, &mut warnings)?;
     let recorders = recorders(&top, &simulation, &populations, &mut warnings)?;
     check_rate_bins(&simulation, &populations, &recorders)?;
     top.finish()?;
@@ -35,8 +36,38 @@ pub(crate) fn network(t: &Table) -> Result<Network, SpecError> {
         projections,
         stimuli,
         recorders,
+        epochs,
         warnings,
     })
+}
+
+// ---------------------------------------------------------------------------
+// [epochs]
+
+/// The `[epochs]` table: `name = { start = ms, stop = ms }`, sorted by start.
+/// An epoch may extend past `t_stop` (a shortened run, `--t-stop`, simply ends in it).
+fn epochs(o: Option<Obj>) -> Result<Vec<NamedEpoch>, SpecError> {
+    let Some(o) = o else { return Ok(Vec::new()) };
+    let names: Vec<String> = o.table().keys().cloned().collect();
+    let mut out = Vec::new();
+    for name in names {
+        let Some(e) = o.table_opt(&name)? else {
+            continue;
+        };
+        let start = e.non_negative("start", None)?;
+        let stop = e.f64_req("stop")?;
+        if stop < start {
+            return Err(e.err(
+                "stop",
+                format!("stop ({stop} ms) is before start ({start} ms)"),
+            ));
+        }
+        e.finish()?;
+        out.push(NamedEpoch { name, start, stop });
+    }
+    o.finish()?;
+    out.sort_by(|a, b| a.start.total_cmp(&b.start));
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -484,12 +515,13 @@ fn stimuli(
     top: &Obj,
     sim: &Simulation,
     populations: &[Population],
+    epochs: &[NamedEpoch],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Stimulus>, SpecError> {
     entries(top, "stimuli")?
         .iter()
         .enumerate()
-        .map(|(i, v)| stimulus(i, v, sim, populations, warnings))
+        .map(|(i, v)| stimulus(i, v, sim, populations, epochs, warnings))
         .collect()
 }
 
@@ -498,6 +530,7 @@ fn stimulus(
     v: &Value,
     sim: &Simulation,
     populations: &[Population],
+    epochs: &[NamedEpoch],
     warnings: &mut Vec<String>,
 ) -> Result<Stimulus, SpecError> {
     let o = Obj::new(
@@ -511,8 +544,35 @@ fn stimulus(
         &["poisson", "dc", "step", "spike_train", "noise"],
         None,
     )?;
-    let start = o.non_negative("start", Some(0.0))?;
-    let stop = o.f64_opt("stop")?.unwrap_or(sim.t_stop);
+    let (start, stop) = match o.str_opt("epoch")? {
+        Some(name) => {
+            if o.has("start") || o.has("stop") {
+                return Err(o.err("epoch", "give either `epoch` or `start`/`stop`, not both"));
+            }
+            let Some(e) = epochs.iter().find(|e| e.name == name) else {
+                let known: Vec<&str> = epochs.iter().map(|e| e.name.as_str()).collect();
+                let hint = reader::did_you_mean(name, known.iter().copied())
+                    .map(|h| format!("; did you mean \"{h}\"?"))
+                    .unwrap_or_default();
+                return Err(o.err(
+                    "epoch",
+                    format!(
+                        "unknown epoch \"{name}\" (declared in [epochs]: {}){hint}",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                ));
+            };
+            (e.start, e.stop)
+        }
+        None => (
+            o.non_negative("start", Some(0.0))?,
+            o.f64_opt("stop")?.unwrap_or(sim.t_stop),
+        ),
+    };
     if stop < start {
         return Err(o.err(
             "stop",
@@ -631,10 +691,36 @@ fn poisson(o: &Obj, dt: f64) -> Result<StimulusKind, SpecError> {
             ),
         ));
     }
+    let rate_sd = o.non_negative("rate_sd", Some(0.0))?;
+    let rate_redraw = o.f64_opt("rate_redraw")?;
+    let rate_redraw = match (rate_sd > 0.0, rate_redraw) {
+        (true, None) => {
+            return Err(o.err(
+                "rate_redraw",
+                "is required with rate_sd (ms between two draws of the rate)",
+            ));
+        }
+        (_, Some(r)) if r < dt || !r.is_finite() => {
+            return Err(o.err(
+                "rate_redraw",
+                format!("must be at least one step ({dt} ms), got {r}"),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(o.err(
+                "rate_redraw",
+                "applies only with rate_sd > 0 (the rate is otherwise constant)",
+            ));
+        }
+        (true, Some(r)) => r,
+        (false, None) => 0.0,
+    };
     Ok(StimulusKind::Poisson {
         rate,
         indegree: indegree as u32,
         weight,
+        rate_sd,
+        rate_redraw,
     })
 }
 
