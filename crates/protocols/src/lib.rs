@@ -12,6 +12,10 @@
 //!   area by area.
 //! * [`scan`]: a parameter of a rate model swept up and down (hysteresis, bistability).
 //! * [`timescales`]: autocorrelation timescales of a rate model against its hierarchy.
+//! * [`phase_plane`]: vector field, nullclines and fixed points (with stability) of a
+//!   two-variable rate model.
+//! * [`trials`]: many trials of a two-choice decision task on a rate model or a spiking
+//!   network: accuracy, decision time, pool rates, Weibull fit.
 //! * [`inspect`]: a network described without building it (synapses, memory estimate).
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
 //!
@@ -23,10 +27,12 @@ pub mod analysis;
 pub mod compare;
 pub mod error;
 pub mod inspect;
+pub mod phase_plane;
 pub mod pulse;
 pub mod raster;
 pub mod run;
 pub mod scan;
 pub mod timescales;
+pub mod trials;
 
 pub use error::ProtocolError;
