@@ -23,3 +23,6 @@ mod mejias_wang;
 
 #[path = "models/plots.rs"]
 mod plots;
+
+#[path = "models/wong_wang.rs"]
+mod wong_wang;
