@@ -74,15 +74,23 @@ pub struct PhasePlaneArgs {
 
 pub fn cmd_phase_plane(a: PhasePlaneArgs) -> Result<(), Failure> {
     let ranges = [
-        a.x_range.as_deref().map(|s| range("--x-range", s)).transpose()?,
-        a.y_range.as_deref().map(|s| range("--y-range", s)).transpose()?,
+        a.x_range
+            .as_deref()
+            .map(|s| range("--x-range", s))
+            .transpose()?,
+        a.y_range
+            .as_deref()
+            .map(|s| range("--y-range", s))
+            .transpose()?,
     ];
     let origin = a.net.origin();
     let mut doc = models::load::overridden_table(&origin, &a.net.sets()).map_err(Failure::spec)?;
     let mut at = a.at;
     if let Some(c) = a.coherence {
         if !(c.is_finite() && (0.0..=100.0).contains(&c)) {
-            return Err(Failure::invalid(format!("--coherence: {c} is not in [0, 100] %")));
+            return Err(Failure::invalid(format!(
+                "--coherence: {c} is not in [0, 100] %"
+            )));
         }
         let spec = task::trials_spec(&doc).map_err(Failure::spec)?.ok_or_else(|| {
             Failure::invalid(
@@ -132,7 +140,9 @@ pub fn cmd_phase_plane(a: PhasePlaneArgs) -> Result<(), Failure> {
         pp.names[0],
         pp.names[1],
         pp.t_ms,
-        a.coherence.map(|c| format!(", coherence {c} %")).unwrap_or_default()
+        a.coherence
+            .map(|c| format!(", coherence {c} %"))
+            .unwrap_or_default()
     );
     println!(
         "{:>12} {:>12} {:>16} {:>22} {:>12} {:>12}",
@@ -179,7 +189,12 @@ pub struct TrialsArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Coherences c' (%), comma-separated.
-    #[arg(long, value_name = "C1,C2,...", value_delimiter = ',', default_value = "0,3.2,6.4,12.8,25.6,51.2")]
+    #[arg(
+        long,
+        value_name = "C1,C2,...",
+        value_delimiter = ',',
+        default_value = "0,3.2,6.4,12.8,25.6,51.2"
+    )]
     pub coherence: Vec<f64>,
     /// Trials per coherence.
     #[arg(long, default_value_t = 200)]
@@ -270,7 +285,13 @@ pub fn cmd_trials(a: TrialsArgs) -> Result<(), Failure> {
     );
     println!(
         "{:>8} {:>8} {:>9} {:>16} {:>18} {:>12} {:>12}",
-        "c' (%)", "decided", "accuracy", "decision (ms)", "correct dec. (ms)", "winner (Hz)", "loser (Hz)"
+        "c' (%)",
+        "decided",
+        "accuracy",
+        "decision (ms)",
+        "correct dec. (ms)",
+        "winner (Hz)",
+        "loser (Hz)"
     );
     for c in &r.results {
         println!(

@@ -21,9 +21,10 @@ fn ww_origin() -> Origin {
 /// c' = 0 (symmetric saddle, two decision states) and at c' = 6.4 %.
 #[test]
 fn fixed_points_match_the_independent_computation() {
-    let text =
-        std::fs::read_to_string(manifest().join("tests/data/fixtures/wong_wang2006_fixed_points.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(
+        manifest().join("tests/data/fixtures/wong_wang2006_fixed_points.json"),
+    )
+    .unwrap();
     let fx: Value = serde_json::from_str(&text).unwrap();
     let cases = fx["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 3);
@@ -40,7 +41,11 @@ fn fixed_points_match_the_independent_computation() {
         };
         let at = case["at_ms"].as_f64().unwrap();
         // The fixture's mu0 = 30 Hz is the file's stimulus (J_A,ext mu0 = 0.0156 nA).
-        assert!(mu0 == 0.0 || (f.net.schedules[0].amplitude[0] - 5.2e-4 * mu0 * (1.0 + c / 100.0)).abs() < 1e-15);
+        assert!(
+            mu0 == 0.0
+                || (f.net.schedules[0].amplitude[0] - 5.2e-4 * mu0 * (1.0 + c / 100.0)).abs()
+                    < 1e-15
+        );
         let pp = phase_plane(
             &f.net,
             &PhasePlaneOptions {
@@ -71,7 +76,8 @@ fn fixed_points_match_the_independent_computation() {
             for (g, e) in got.eigenvalues.iter().zip(ev) {
                 let (re, im) = (e[0].as_f64().unwrap(), e[1].as_f64().unwrap());
                 assert!(
-                    (g.0 - re).abs() < 1e-4 * re.abs().max(1.0) && (g.1.abs() - im.abs()).abs() < 1e-4,
+                    (g.0 - re).abs() < 1e-4 * re.abs().max(1.0)
+                        && (g.1.abs() - im.abs()).abs() < 1e-4,
                     "{}: eigenvalue {g:?} vs ({re}, {im})",
                     case["case"]
                 );
@@ -101,14 +107,24 @@ fn the_integrator_settles_on_the_stable_points() {
         let run = cortexsim::rate::run(&net, &cortexsim::rate::RunOpts::new(0.1, 3000.0)).unwrap();
         for k in 0..2 {
             let end = *run.rates[k].last().unwrap();
-            assert!((end - p.state[k]).abs() < 1e-4, "{:?}: ends at {end}", p.state);
+            assert!(
+                (end - p.state[k]).abs() < 1e-4,
+                "{:?}: ends at {end}",
+                p.state
+            );
         }
     }
 }
 
 #[test]
 fn phase_plane_json_names_the_variables() {
-    let j = json_of(&["phase-plane", &network("wong_wang2006.toml"), "--coherence", "0", "--json"]);
+    let j = json_of(&[
+        "phase-plane",
+        &network("wong_wang2006.toml"),
+        "--coherence",
+        "0",
+        "--json",
+    ]);
     let fps = j["fixed_points"].as_array().unwrap();
     assert_eq!(fps.len(), 3);
     assert_eq!(j["t_ms"], 500.0);
@@ -131,7 +147,10 @@ fn trials_table_errors_name_the_key() {
             .to_string()
     };
     assert!(err("trials.pools=[\"S1\", \"S3\"]").contains("trials.pools[1]"));
-    assert!(err("trials.stimulus=[\"stimuli.motion_1.amplitude\", \"stimuli.nope.amplitude\"]").contains("trials.stimulus[1]"));
+    assert!(
+        err("trials.stimulus=[\"stimuli.motion_1.amplitude\", \"stimuli.nope.amplitude\"]")
+            .contains("trials.stimulus[1]")
+    );
     assert!(err("trials.threshold=0").contains("trials.threshold"));
     assert!(err("trials.treshold=1").contains("threshold"));
     let sp = Origin::File(manifest().join("tests/data/decision/standin_spiking.toml"));
@@ -218,7 +237,12 @@ fn trials_on_a_spiking_network() {
         "--trials",
         "1",
     ]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("`X`"));
     // A file without a task and no options says what is missing.
     let out = cortexsim(&["trials", &network("brunel2000.toml"), "--trials", "1"]);

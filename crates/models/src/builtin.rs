@@ -70,6 +70,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         "vogels_abbott_cuba",
         include_str!("../../../networks/vogels_abbott_cuba.toml"),
     ),
+    (
+        "wong_wang2006",
+        include_str!("../../../networks/wong_wang2006.toml"),
+    ),
 ];
 
 /// The built-in network file called `name` (with or without `.toml`), if there is one.

@@ -49,7 +49,6 @@
 //! sigma = 0.5
 //! tau = 1.0
 //! mean = 2.0                    # optional, added to the constant input
-//! ```
 //!
 //! [trials]                      # optional: the decision task of `cortexsim trials`
 //! pools = ["S1", "S2"]          # (see models::task)

@@ -109,7 +109,12 @@ pub fn trials_spec(doc: &Table) -> Result<Option<TrialsSpec>, SpecError> {
 pub fn number_at(doc: &Table, path: &str) -> Result<f64, String> {
     let mut cur: &Value = doc
         .get(path.split('.').next().unwrap_or(""))
-        .ok_or_else(|| format!("`{path}`: the file has no `{}`", path.split('.').next().unwrap_or("")))?;
+        .ok_or_else(|| {
+            format!(
+                "`{path}`: the file has no `{}`",
+                path.split('.').next().unwrap_or("")
+            )
+        })?;
     for part in path.split('.').skip(1) {
         cur = match cur {
             Value::Table(t) => t.get(part),
@@ -179,7 +184,10 @@ amplitude = 2
         assert_eq!(s.threshold_hz, DEFAULT_THRESHOLD_HZ);
         assert_eq!(s.window_ms, None);
         let sets = coherence_sets(&d, &s, 50.0).unwrap();
-        assert_eq!(sets, vec!["stimuli.a.amplitude=0.75", "stimuli.1.amplitude=1.0"]);
+        assert_eq!(
+            sets,
+            vec!["stimuli.a.amplitude=0.75", "stimuli.1.amplitude=1.0"]
+        );
         assert!(without_trials(&d).is_some_and(|t| !t.contains_key("trials")));
     }
 

@@ -1809,8 +1809,14 @@ pub fn plot_phase_plane(
     )?;
     let c_null = [RGBColor(200, 40, 40), RGBColor(30, 90, 200)];
     let mut legend: Vec<(Key, String)> = vec![
-        (Key::Line(c_null[0].to_rgba(), 2), format!("d{}/dt = 0", pp.names[0])),
-        (Key::Line(c_null[1].to_rgba(), 2), format!("d{}/dt = 0", pp.names[1])),
+        (
+            Key::Line(c_null[0].to_rgba(), 2),
+            format!("d{}/dt = 0", pp.names[0]),
+        ),
+        (
+            Key::Line(c_null[1].to_rgba(), 2),
+            format!("d{}/dt = 0", pp.names[1]),
+        ),
         (Key::Dot(INK.to_rgba()), "stable".into()),
         (Key::Ring(INK.to_rgba()), "unstable".into()),
     ];
@@ -1830,8 +1836,18 @@ pub fn plot_phase_plane(
         .build_cartesian_2d(xlo..xhi, ylo..yhi)
         .at(path)?;
     let f = frame_of!(chart, xlo, xhi, ylo, yhi);
-    let xt = px_ticks!(x, chart, linear_ticks(xlo, xhi, ((f.r - f.l) / 80) as usize), ylo);
-    let yt = px_ticks!(y, chart, linear_ticks(ylo, yhi, ((f.b - f.t) / 60) as usize), xlo);
+    let xt = px_ticks!(
+        x,
+        chart,
+        linear_ticks(xlo, xhi, ((f.r - f.l) / 80) as usize),
+        ylo
+    );
+    let yt = px_ticks!(
+        y,
+        chart,
+        linear_ticks(ylo, yhi, ((f.b - f.t) / 60) as usize),
+        xlo
+    );
     grid(&root, path, f, &xt, &yt)?;
     // Arrows: fixed length in pixels, shade by log speed.
     let speeds: Vec<f64> = pp
@@ -1897,7 +1913,8 @@ pub fn plot_phase_plane(
             area.draw(&Circle::new(p, 6, INK.filled())).at(path)?;
         } else {
             area.draw(&Circle::new(p, 7, WHITE.filled())).at(path)?;
-            area.draw(&Circle::new(p, 7, INK.stroke_width(2))).at(path)?;
+            area.draw(&Circle::new(p, 7, INK.stroke_width(2)))
+                .at(path)?;
         }
         let (px, py) = chart.backend_coord(&p);
         let right = px + 130 < f.r;
@@ -1955,7 +1972,10 @@ pub fn plot_trials(
     let (clo, chi) = if pos.is_empty() {
         (1.0, 100.0)
     } else {
-        (nice_125(clo, false).min(clo * 0.8), nice_125(chi, true).max(chi * 1.25))
+        (
+            nice_125(clo, false).min(clo * 0.8),
+            nice_125(chi, true).max(chi * 1.25),
+        )
     };
     let (lx0, lx1) = (clo.log10(), chi.log10());
     let log_axis = |chart_px: &dyn Fn(f64) -> i32| -> Vec<(i32, Option<String>)> {
@@ -1974,8 +1994,7 @@ pub fn plot_trials(
             .build_cartesian_2d(lx0..lx1, 40.0..101.0)
             .at(path)?;
         let f = frame_of!(chart, lx0, lx1, 40.0, 101.0);
-        let xt: Vec<(i32, Option<String>)> =
-            log_axis(&|v| chart.backend_coord(&(v, 40.0)).0);
+        let xt: Vec<(i32, Option<String>)> = log_axis(&|v| chart.backend_coord(&(v, 40.0)).0);
         let yt: Vec<(i32, Option<String>)> = linear_ticks(40.0, 100.0, 6)
             .into_iter()
             .map(|t| (chart.backend_coord(&(lx0, t.v)).1, t.label))
@@ -1987,11 +2006,17 @@ pub fn plot_trials(
                 .map(|k| {
                     let lc = lx0 + (lx1 - lx0) * k as f64 / 200.0;
                     let c = 10f64.powf(lc);
-                    (lc, 100.0 * cortexsim_theory::psychometric::weibull(c, wb.alpha, wb.beta))
+                    (
+                        lc,
+                        100.0 * cortexsim_theory::psychometric::weibull(c, wb.alpha, wb.beta),
+                    )
                 })
                 .collect();
-            area.draw(&PathElement::new(pts, RGBColor(30, 90, 200).stroke_width(2)))
-                .at(path)?;
+            area.draw(&PathElement::new(
+                pts,
+                RGBColor(30, 90, 200).stroke_width(2),
+            ))
+            .at(path)?;
         }
         for c in &pos {
             if c.accuracy.is_finite() {
@@ -2008,15 +2033,25 @@ pub fn plot_trials(
     }
     // Panel 2: decision time.
     {
-        let (tlo, thi) = pos
-            .iter()
-            .filter(|c| c.decision_time_ms.is_finite())
-            .fold((f64::INFINITY, 0.0f64), |(l, h), c| {
-                let sd = if c.decision_time_sd_ms.is_finite() { c.decision_time_sd_ms } else { 0.0 };
-                (l.min(c.decision_time_ms - sd), h.max(c.decision_time_ms + sd))
-            });
+        let (tlo, thi) = pos.iter().filter(|c| c.decision_time_ms.is_finite()).fold(
+            (f64::INFINITY, 0.0f64),
+            |(l, h), c| {
+                let sd = if c.decision_time_sd_ms.is_finite() {
+                    c.decision_time_sd_ms
+                } else {
+                    0.0
+                };
+                (
+                    l.min(c.decision_time_ms - sd),
+                    h.max(c.decision_time_ms + sd),
+                )
+            },
+        );
         let (tlo, thi) = if thi > tlo {
-            ((tlo - 0.05 * (thi - tlo)).max(0.0), thi + 0.05 * (thi - tlo))
+            (
+                (tlo - 0.05 * (thi - tlo)).max(0.0),
+                thi + 0.05 * (thi - tlo),
+            )
         } else {
             (0.0, 1000.0)
         };
@@ -2073,14 +2108,31 @@ pub fn plot_trials(
             .fold(0.0f64, |m, &v| m.max(v));
         let rmax = if rmax > 0.0 { rmax * 1.08 } else { 1.0 };
         let n = r.results.len();
-        let color = |k: usize| HSLColor(0.66 - 0.66 * k as f64 / n.max(2).saturating_sub(1) as f64, 0.8, 0.4);
+        let color = |k: usize| {
+            HSLColor(
+                0.66 - 0.66 * k as f64 / n.max(2).saturating_sub(1) as f64,
+                0.8,
+                0.4,
+            )
+        };
         let legend: Vec<(Key, String)> = r
             .results
             .iter()
             .enumerate()
-            .map(|(k, c)| (Key::Line(color(k).to_rgba(), 2), format!("{} %", c.coherence)))
+            .map(|(k, c)| {
+                (
+                    Key::Line(color(k).to_rgba(), 2),
+                    format!("{} %", c.coherence),
+                )
+            })
             .collect();
-        let legend_w = legend.iter().map(|(_, s)| text_width(s, LEGEND)).max().unwrap_or(0) + KEY_W + 8;
+        let legend_w = legend
+            .iter()
+            .map(|(_, s)| text_width(s, LEGEND))
+            .max()
+            .unwrap_or(0)
+            + KEY_W
+            + 8;
         let chart = ChartBuilder::on(&panels[2])
             .margin_left(80)
             .margin_right((legend_w + 25) as u32)
@@ -2107,13 +2159,25 @@ pub fn plot_trials(
                     .map(|(b, &x)| ((b as f64 + 0.5) * r.trace_ms, x))
                     .collect()
             };
-            area.draw(&PathElement::new(series(&c.winner_hz), color(k).stroke_width(2)))
-                .at(path)?;
-            area.draw(&PathElement::new(series(&c.loser_hz), color(k).mix(0.45).stroke_width(1)))
-                .at(path)?;
+            area.draw(&PathElement::new(
+                series(&c.winner_hz),
+                color(k).stroke_width(2),
+            ))
+            .at(path)?;
+            area.draw(&PathElement::new(
+                series(&c.loser_hz),
+                color(k).mix(0.45).stroke_width(1),
+            ))
+            .at(path)?;
         }
         x_axis(&root, path, f, &xt, "time (ms)")?;
-        y_axis(&root, path, f, &yt, "pool rate (Hz): winner bold, loser light")?;
+        y_axis(
+            &root,
+            path,
+            f,
+            &yt,
+            "pool rate (Hz): winner bold, loser light",
+        )?;
         legend_column(&root, path, &legend, (f.r + 15, f.t))?;
     }
     root.present().at(path)

@@ -74,7 +74,10 @@ pub struct PhasePlane {
 }
 
 /// The phase plane of `net` (two populations) as `opts` says.
-pub fn phase_plane(net: &RateNetwork, opts: &PhasePlaneOptions) -> Result<PhasePlane, ProtocolError> {
+pub fn phase_plane(
+    net: &RateNetwork,
+    opts: &PhasePlaneOptions,
+) -> Result<PhasePlane, ProtocolError> {
     net.validate()?;
     if net.n() != 2 {
         return Err(ProtocolError::Invalid(format!(
@@ -95,7 +98,9 @@ pub fn phase_plane(net: &RateNetwork, opts: &PhasePlaneOptions) -> Result<PhaseP
         )));
     }
     if !opts.t_ms.is_finite() {
-        return Err(ProtocolError::Invalid("--at: must be a finite time in ms".into()));
+        return Err(ProtocolError::Invalid(
+            "--at: must be a finite time in ms".into(),
+        ));
     }
     let mut ranges = [(0.0, 1.0); 2];
     for k in 0..2 {
@@ -170,8 +175,8 @@ pub fn phase_plane(net: &RateNetwork, opts: &PhasePlaneOptions) -> Result<PhaseP
             let Some(p) = newton(&field, &jac, seed, span) else {
                 continue;
             };
-            let near = (p[0] - seed[0]).abs() <= 2.5 * cell[0]
-                && (p[1] - seed[1]).abs() <= 2.5 * cell[1];
+            let near =
+                (p[0] - seed[0]).abs() <= 2.5 * cell[0] && (p[1] - seed[1]).abs() <= 2.5 * cell[1];
             let inside = (0..2).all(|c| {
                 p[c] >= ranges[c].0 - 1e-9 * span[c] && p[c] <= ranges[c].1 + 1e-9 * span[c]
             });
@@ -249,7 +254,8 @@ fn newton(
         if !(p[0].is_finite() && p[1].is_finite()) {
             return None;
         }
-        if dx.abs() <= 1e-15 * span[0].max(p[0].abs()) && dy.abs() <= 1e-15 * span[1].max(p[1].abs())
+        if dx.abs() <= 1e-15 * span[0].max(p[0].abs())
+            && dy.abs() <= 1e-15 * span[1].max(p[1].abs())
         {
             break;
         }
@@ -266,7 +272,11 @@ fn classify(j: [[f64; 2]; 2]) -> ([(f64, f64); 2], &'static str) {
     let ev = if disc >= 0.0 {
         let s = disc.sqrt();
         // The larger root first; the smaller through det for accuracy.
-        let l1 = if tr >= 0.0 { (tr + s) / 2.0 } else { (tr - s) / 2.0 };
+        let l1 = if tr >= 0.0 {
+            (tr + s) / 2.0
+        } else {
+            (tr - s) / 2.0
+        };
         let l2 = if l1 != 0.0 { det / l1 } else { tr - l1 };
         let (a, b) = if l1 >= l2 { (l1, l2) } else { (l2, l1) };
         [(a, 0.0), (b, 0.0)]
@@ -279,7 +289,11 @@ fn classify(j: [[f64; 2]; 2]) -> ([(f64, f64); 2], &'static str) {
     } else if det < 0.0 {
         "saddle"
     } else if tr < 0.0 {
-        if disc < 0.0 { "stable focus" } else { "stable node" }
+        if disc < 0.0 {
+            "stable focus"
+        } else {
+            "stable node"
+        }
     } else if disc < 0.0 {
         "unstable focus"
     } else {
@@ -356,7 +370,10 @@ impl PhasePlane {
                     "eigenvalues_per_s".into(),
                     json!(f.eigenvalues.iter().map(|e| [e.0, e.1]).collect::<Vec<_>>()),
                 );
-                m.insert("rates_hz".into(), json!({a.clone(): f.rates_hz[0], b.clone(): f.rates_hz[1]}));
+                m.insert(
+                    "rates_hz".into(),
+                    json!({a.clone(): f.rates_hz[0], b.clone(): f.rates_hz[1]}),
+                );
                 Json::Object(m)
             })
             .collect();

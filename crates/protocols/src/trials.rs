@@ -397,7 +397,9 @@ pub fn trials(
     opts: &TrialsOptions,
 ) -> Result<TrialsReport, ProtocolError> {
     if opts.coherences.is_empty() {
-        return Err(ProtocolError::Invalid("--coherence: need at least one value".into()));
+        return Err(ProtocolError::Invalid(
+            "--coherence: need at least one value".into(),
+        ));
     }
     if let Some(c) = opts
         .coherences

@@ -98,7 +98,11 @@ fn nelder_mead(f: &impl Fn([f64; 2]) -> f64, x0: [f64; 2]) -> (f64, [f64; 2]) {
     for _ in 0..2000 {
         s.sort_by(|a, b| a.0.total_cmp(&b.0));
         let spread = (0..2)
-            .map(|d| (s[1].1[d] - s[0].1[d]).abs().max((s[2].1[d] - s[0].1[d]).abs()))
+            .map(|d| {
+                (s[1].1[d] - s[0].1[d])
+                    .abs()
+                    .max((s[2].1[d] - s[0].1[d]).abs())
+            })
             .fold(0.0, f64::max);
         if spread < 1e-10 && (s[2].0 - s[0].0).abs() < 1e-10 {
             break;
@@ -163,9 +167,7 @@ mod tests {
             assert!((fit.beta / beta - 1.0).abs() < 1e-3, "{fit:?} vs {beta}");
             // It is a maximum: every neighbour is less likely.
             for (da, db) in [(1.01, 1.0), (0.99, 1.0), (1.0, 1.01), (1.0, 0.99)] {
-                assert!(
-                    log_likelihood(&pts, fit.alpha * da, fit.beta * db) < fit.log_likelihood
-                );
+                assert!(log_likelihood(&pts, fit.alpha * da, fit.beta * db) < fit.log_likelihood);
             }
         }
     }
