@@ -1,7 +1,8 @@
 //! PNG plots (feature `plots`): stacked per-population traces of the change in rate after a
 //! stimulus, timescale per area against the hierarchy, bifurcation diagrams of parameter
 //! sweeps, step responses of spiking vs rate models, spike rasters with population rates,
-//! and side-by-side pulse responses.
+//! side-by-side pulse responses, phase planes of two-variable models and psychometric /
+//! chronometric curves of decision trials.
 //!
 //! plotters draws the data (lines, markers, rectangles); everything else — text, axes, tick
 //! labels, legends — is drawn here:
@@ -1620,162 +1621,6 @@ pub fn plot_pulse_compare(
     root.present().at(path)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Renders `s` (black on white, anchored at its baseline at `(4, 30)`) and returns the
-    /// ink per pixel (0 white .. 1 black), `w` wide and 40 high.
-    fn render(s: &str, size: f32) -> (usize, Vec<f64>) {
-        let (w, h) = (200usize, 40usize);
-        let mut buf = vec![255u8; w * h * 3];
-        {
-            let root =
-                BitMapBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
-            let t = Txt::new(size).at(H::Left, V::Baseline);
-            put(&root, Path::new("test"), s, (4, 30), t).unwrap();
-            root.present().unwrap();
-        }
-        let ink = buf.chunks(3).map(|p| 1.0 - p[1] as f64 / 255.0).collect();
-        (w, ink)
-    }
-
-    fn inked_rows(w: usize, ink: &[f64], cols: std::ops::Range<usize>) -> Vec<usize> {
-        (0..ink.len() / w)
-            .filter(|&y| cols.clone().any(|x| ink[y * w + x] > 0.5))
-            .collect()
-    }
-
-    #[test]
-    fn font_maps_characters_and_kerns() {
-        let f = face();
-        assert_eq!(f.upem, 2048.0);
-        for c in "0123456789.,-−×⁻⁴μτ() HzmsABCVTy".chars() {
-            assert_ne!(f.glyph(c), GlyphId(0), "no glyph for {c:?}");
-        }
-        assert!(f.advance(f.glyph('M')) > f.advance(f.glyph('.')));
-        // DejaVu Sans kerns "AV" and "Ty" (negative), not "MT".
-        let k = |a, b| f.kerning(f.glyph(a), f.glyph(b));
-        assert!(k('A', 'V') < 0.0 && k('T', 'y') < 0.0);
-        assert_eq!(k('M', 'T'), 0.0);
-    }
-
-    #[test]
-    fn decimal_point_sits_on_the_baseline() {
-        // "17.2": the point's ink ends on the same row as the digits' (the baseline is the
-        // top edge of row 30), and it does not reach up to mid-digit height.
-        let (w, ink) = render("1", 13.0);
-        let digit = inked_rows(w, &ink, 0..w);
-        let (w, ink) = render(".", 13.0);
-        let point = inked_rows(w, &ink, 0..w);
-        assert_eq!(
-            point.last(),
-            digit.last(),
-            "point rows {point:?}, digit rows {digit:?}"
-        );
-        assert_eq!(digit.last(), Some(&29), "digit rows {digit:?}");
-        assert!(
-            point.len() <= 3 && point[0] > digit[0] + 5,
-            "{point:?} vs {digit:?}"
-        );
-    }
-
-    #[test]
-    fn letters_are_evenly_spaced() {
-        // No gap of more than two blank columns inside a word (the old renderer dropped
-        // each glyph's left side bearing: "Spikin g", "M T").
-        for word in ["Spiking", "MT", "STPc", "TEO", "10"] {
-            let (w, ink) = render(word, 13.0);
-            let inked: Vec<usize> = (0..w)
-                .filter(|&x| (0..40).any(|y| ink[y * w + x] > 0.2))
-                .collect();
-            let gap = inked.windows(2).map(|p| p[1] - p[0] - 1).max().unwrap_or(0);
-            assert!(gap <= 2, "{word}: {gap} blank columns in {inked:?}");
-            // Ink spans about the advance width.
-            let span = (inked.last().unwrap() - inked[0] + 1) as i32;
-            let adv = text_width(word, 13.0);
-            assert!(
-                (span - adv).abs() <= 3,
-                "{word}: ink {span} px, advance {adv} px"
-            );
-        }
-    }
-
-    #[test]
-    fn linear_ticks_are_round_and_need_no_trailing_zeros() {
-        let labels =
-            |t: Vec<Tick>| -> Vec<String> { t.into_iter().filter_map(|t| t.label).collect() };
-        assert_eq!(
-            labels(linear_ticks(0.0, 38.5, 8)),
-            ["0", "5", "10", "15", "20", "25", "30", "35"]
-        );
-        assert_eq!(
-            labels(linear_ticks(0.398, 0.502, 6)),
-            ["0.40", "0.42", "0.44", "0.46", "0.48", "0.50"]
-        );
-        assert_eq!(
-            labels(linear_ticks(-200.0, 700.0, 5)),
-            ["\u{2212}200", "0", "200", "400", "600"]
-        );
-    }
-
-    #[test]
-    fn log_ticks_label_decades_and_2_5_in_plain_decimals() {
-        let t = log_ticks(20.0, 2000.0, true);
-        let labels: Vec<&str> = t.iter().filter_map(|t| t.label.as_deref()).collect();
-        assert_eq!(labels, ["20", "50", "100", "200", "500", "1000", "2000"]);
-        // 30, 40, 60, 70, 80, 90 unlabelled between 20 and 100: V1's 42 ms lies between.
-        assert_eq!(
-            t.iter()
-                .filter(|t| t.v < 100.0 && t.label.is_none())
-                .count(),
-            6
-        );
-        let small: Vec<String> = log_ticks(0.01, 1.0, true)
-            .into_iter()
-            .filter_map(|t| t.label)
-            .collect();
-        assert_eq!(small, ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
-        let decades: Vec<String> = log_ticks(1.0, 1e4, false)
-            .into_iter()
-            .filter_map(|t| t.label)
-            .collect();
-        assert_eq!(decades, ["1", "10", "100", "1000", "10000"]);
-        assert_eq!(
-            (nice_125(37.8, false), nice_125(1495.0, true)),
-            (20.0, 2000.0)
-        );
-    }
-
-    #[test]
-    fn long_subtitles_wrap_at_clauses() {
-        let s = "spiking: input to V1.E, 300-450 ms; rate: pulse 500-750 ms; attenuation V1->24c: spiking 26.8, rate 16155";
-        let lines = wrap(s, SUBTITLE, 400);
-        assert!(lines.len() >= 2, "{lines:?}");
-        assert!(
-            lines.iter().all(|l| text_width(l, SUBTITLE) <= 400),
-            "{lines:?}"
-        );
-        assert_eq!(lines.join(" "), s);
-        assert_eq!(wrap("short", SUBTITLE, 400), ["short"]);
-    }
-
-    #[test]
-    fn numbers_and_units() {
-        assert_eq!(fmt_sig_hz(100.07), "100 Hz");
-        assert_eq!(fmt_sig_hz(17.23), "17.2 Hz");
-        assert_eq!(fmt_sig_hz(0.00619), "0.00619 Hz");
-        assert_eq!(fmt_sig_hz(8.64e-4), "8.64\u{D7}10\u{207B}\u{2074} Hz");
-        assert_eq!(fmt_num(-0.0001, 2), "0.00");
-        assert_eq!(param_title("model.j_s"), "model.j_s (nA)");
-        assert_eq!(param_title("model.tau_e"), "model.tau_e (ms)");
-        assert_eq!(
-            param_title("stimuli.0.amplitude"),
-            "stimuli.0.amplitude (units of the network file)"
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Decision making: phase plane, psychometric and chronometric curves
 // ---------------------------------------------------------------------------------------
@@ -2181,4 +2026,160 @@ pub fn plot_trials(
         legend_column(&root, path, &legend, (f.r + 15, f.t))?;
     }
     root.present().at(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders `s` (black on white, anchored at its baseline at `(4, 30)`) and returns the
+    /// ink per pixel (0 white .. 1 black), `w` wide and 40 high.
+    fn render(s: &str, size: f32) -> (usize, Vec<f64>) {
+        let (w, h) = (200usize, 40usize);
+        let mut buf = vec![255u8; w * h * 3];
+        {
+            let root =
+                BitMapBackend::with_buffer(&mut buf, (w as u32, h as u32)).into_drawing_area();
+            let t = Txt::new(size).at(H::Left, V::Baseline);
+            put(&root, Path::new("test"), s, (4, 30), t).unwrap();
+            root.present().unwrap();
+        }
+        let ink = buf.chunks(3).map(|p| 1.0 - p[1] as f64 / 255.0).collect();
+        (w, ink)
+    }
+
+    fn inked_rows(w: usize, ink: &[f64], cols: std::ops::Range<usize>) -> Vec<usize> {
+        (0..ink.len() / w)
+            .filter(|&y| cols.clone().any(|x| ink[y * w + x] > 0.5))
+            .collect()
+    }
+
+    #[test]
+    fn font_maps_characters_and_kerns() {
+        let f = face();
+        assert_eq!(f.upem, 2048.0);
+        for c in "0123456789.,-−×⁻⁴μτ() HzmsABCVTy".chars() {
+            assert_ne!(f.glyph(c), GlyphId(0), "no glyph for {c:?}");
+        }
+        assert!(f.advance(f.glyph('M')) > f.advance(f.glyph('.')));
+        // DejaVu Sans kerns "AV" and "Ty" (negative), not "MT".
+        let k = |a, b| f.kerning(f.glyph(a), f.glyph(b));
+        assert!(k('A', 'V') < 0.0 && k('T', 'y') < 0.0);
+        assert_eq!(k('M', 'T'), 0.0);
+    }
+
+    #[test]
+    fn decimal_point_sits_on_the_baseline() {
+        // "17.2": the point's ink ends on the same row as the digits' (the baseline is the
+        // top edge of row 30), and it does not reach up to mid-digit height.
+        let (w, ink) = render("1", 13.0);
+        let digit = inked_rows(w, &ink, 0..w);
+        let (w, ink) = render(".", 13.0);
+        let point = inked_rows(w, &ink, 0..w);
+        assert_eq!(
+            point.last(),
+            digit.last(),
+            "point rows {point:?}, digit rows {digit:?}"
+        );
+        assert_eq!(digit.last(), Some(&29), "digit rows {digit:?}");
+        assert!(
+            point.len() <= 3 && point[0] > digit[0] + 5,
+            "{point:?} vs {digit:?}"
+        );
+    }
+
+    #[test]
+    fn letters_are_evenly_spaced() {
+        // No gap of more than two blank columns inside a word (the old renderer dropped
+        // each glyph's left side bearing: "Spikin g", "M T").
+        for word in ["Spiking", "MT", "STPc", "TEO", "10"] {
+            let (w, ink) = render(word, 13.0);
+            let inked: Vec<usize> = (0..w)
+                .filter(|&x| (0..40).any(|y| ink[y * w + x] > 0.2))
+                .collect();
+            let gap = inked.windows(2).map(|p| p[1] - p[0] - 1).max().unwrap_or(0);
+            assert!(gap <= 2, "{word}: {gap} blank columns in {inked:?}");
+            // Ink spans about the advance width.
+            let span = (inked.last().unwrap() - inked[0] + 1) as i32;
+            let adv = text_width(word, 13.0);
+            assert!(
+                (span - adv).abs() <= 3,
+                "{word}: ink {span} px, advance {adv} px"
+            );
+        }
+    }
+
+    #[test]
+    fn linear_ticks_are_round_and_need_no_trailing_zeros() {
+        let labels =
+            |t: Vec<Tick>| -> Vec<String> { t.into_iter().filter_map(|t| t.label).collect() };
+        assert_eq!(
+            labels(linear_ticks(0.0, 38.5, 8)),
+            ["0", "5", "10", "15", "20", "25", "30", "35"]
+        );
+        assert_eq!(
+            labels(linear_ticks(0.398, 0.502, 6)),
+            ["0.40", "0.42", "0.44", "0.46", "0.48", "0.50"]
+        );
+        assert_eq!(
+            labels(linear_ticks(-200.0, 700.0, 5)),
+            ["\u{2212}200", "0", "200", "400", "600"]
+        );
+    }
+
+    #[test]
+    fn log_ticks_label_decades_and_2_5_in_plain_decimals() {
+        let t = log_ticks(20.0, 2000.0, true);
+        let labels: Vec<&str> = t.iter().filter_map(|t| t.label.as_deref()).collect();
+        assert_eq!(labels, ["20", "50", "100", "200", "500", "1000", "2000"]);
+        // 30, 40, 60, 70, 80, 90 unlabelled between 20 and 100: V1's 42 ms lies between.
+        assert_eq!(
+            t.iter()
+                .filter(|t| t.v < 100.0 && t.label.is_none())
+                .count(),
+            6
+        );
+        let small: Vec<String> = log_ticks(0.01, 1.0, true)
+            .into_iter()
+            .filter_map(|t| t.label)
+            .collect();
+        assert_eq!(small, ["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
+        let decades: Vec<String> = log_ticks(1.0, 1e4, false)
+            .into_iter()
+            .filter_map(|t| t.label)
+            .collect();
+        assert_eq!(decades, ["1", "10", "100", "1000", "10000"]);
+        assert_eq!(
+            (nice_125(37.8, false), nice_125(1495.0, true)),
+            (20.0, 2000.0)
+        );
+    }
+
+    #[test]
+    fn long_subtitles_wrap_at_clauses() {
+        let s = "spiking: input to V1.E, 300-450 ms; rate: pulse 500-750 ms; attenuation V1->24c: spiking 26.8, rate 16155";
+        let lines = wrap(s, SUBTITLE, 400);
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| text_width(l, SUBTITLE) <= 400),
+            "{lines:?}"
+        );
+        assert_eq!(lines.join(" "), s);
+        assert_eq!(wrap("short", SUBTITLE, 400), ["short"]);
+    }
+
+    #[test]
+    fn numbers_and_units() {
+        assert_eq!(fmt_sig_hz(100.07), "100 Hz");
+        assert_eq!(fmt_sig_hz(17.23), "17.2 Hz");
+        assert_eq!(fmt_sig_hz(0.00619), "0.00619 Hz");
+        assert_eq!(fmt_sig_hz(8.64e-4), "8.64\u{D7}10\u{207B}\u{2074} Hz");
+        assert_eq!(fmt_num(-0.0001, 2), "0.00");
+        assert_eq!(param_title("model.j_s"), "model.j_s (nA)");
+        assert_eq!(param_title("model.tau_e"), "model.tau_e (ms)");
+        assert_eq!(
+            param_title("stimuli.0.amplitude"),
+            "stimuli.0.amplitude (units of the network file)"
+        );
+    }
 }

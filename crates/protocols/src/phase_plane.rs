@@ -74,6 +74,7 @@ pub struct PhasePlane {
 }
 
 /// The phase plane of `net` (two populations) as `opts` says.
+#[allow(clippy::needless_range_loop)] // grid and variable indices, as in the formulas
 pub fn phase_plane(
     net: &RateNetwork,
     opts: &PhasePlaneOptions,

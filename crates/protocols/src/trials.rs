@@ -281,12 +281,11 @@ fn decide(
     onset: f64,
     threshold: f64,
 ) -> (Option<usize>, Option<f64>) {
-    for k in 0..r[0].len() {
+    for (k, (&a, &b)) in r[0].iter().zip(&r[1]).enumerate() {
         let t = t_of(k);
         if t < onset {
             continue;
         }
-        let (a, b) = (r[0][k], r[1][k]);
         if a >= threshold || b >= threshold {
             let choice = if a >= b { 0 } else { 1 };
             return (Some(choice), Some(t - onset));

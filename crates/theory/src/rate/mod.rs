@@ -835,21 +835,20 @@ impl RateNetwork {
     /// For a gating population this is the rate of its pool ([`pool_rate`]).
     pub fn transfer_outputs(&self, t_ms: f64, a: &[f64], out: &mut [f64]) {
         let n = self.n();
-        for i in 0..n {
+        let dot = |row: &[f64]| row.iter().zip(a).fold(0.0, |s, (w, x)| s + w * x);
+        for (i, o) in out.iter_mut().enumerate().take(n) {
             let mut d = self.bias[i];
             for e in &self.schedules {
                 if e.start_ms <= t_ms && t_ms < e.stop_ms {
                     d += e.amplitude[i];
                 }
             }
-            let mut x = 0.0;
-            for j in 0..n {
-                x += self.w[i * n + j] * a[j];
-            }
-            let var = self.variance.as_ref().map_or(0.0, |v| {
-                (0..n).map(|j| v.w2[i * n + j] * a[j]).sum::<f64>() + v.bias2[i]
-            });
-            out[i] = self.pops[i].transfer.apply_with_variance(x + d, var);
+            let x = dot(&self.w[i * n..(i + 1) * n]);
+            let var = self
+                .variance
+                .as_ref()
+                .map_or(0.0, |v| dot(&v.w2[i * n..(i + 1) * n]) + v.bias2[i]);
+            *o = self.pops[i].transfer.apply_with_variance(x + d, var);
         }
     }
 
