@@ -13,7 +13,9 @@
 //! `c'` and the trial index; below 2⁶³): deterministic, independent across trials and
 //! coherences, and the same whatever the thread count or the other coherences asked for.
 //! Trials run in parallel on a rayon pool; each spiking trial is built and run on one
-//! thread (results do not depend on threads, ARCHITECTURE contract 2).
+//! thread (results do not depend on threads, ARCHITECTURE contract 2) within its share of
+//! the available memory (available / threads; a trial that needs more is refused before
+//! it allocates).
 //!
 //! **Pool rates.** Rate model: the pool's rate at every step, `f(x)` of a gating
 //! population (Wong–Wang's `r_i = H(x_i)`, noise included) or the state of a leaky one
@@ -350,6 +352,7 @@ fn run_spiking(
     spec: &TrialsSpec,
     window_ms: f64,
     trace_ms: f64,
+    max_memory: u64,
 ) -> Result<Trial, ProtocolError> {
     let mut net = net.clone();
     net.simulation.seed = seed;
@@ -362,6 +365,7 @@ fn run_spiking(
     net.recorders.v_m.clear();
     let opts = BuildOptions {
         threads: 1,
+        max_memory: Some(max_memory),
         ..Default::default()
     };
     let mut sim = Simulation::build(&net, &opts)?;
@@ -438,6 +442,8 @@ pub fn trials(
         .build()
         .map_err(|e| ProtocolError::Runtime(format!("thread pool: {e}")))?;
     let threads = pool.current_num_threads();
+    // Spiking trials run side by side: each may use its share of the memory.
+    let per_trial_memory = cortexsim_engine::memory::available_bytes() / threads.max(1) as u64;
     let t0 = Instant::now();
     let mut results = Vec::with_capacity(opts.coherences.len());
     for (ci, &c) in opts.coherences.iter().enumerate() {
@@ -456,9 +462,15 @@ pub fn trials(
                         Model::Rate(f, idx) => {
                             run_rate(f, *idx, seed, &spec, window_ms, opts.trace_ms)
                         }
-                        Model::Spiking(n, idx) => {
-                            run_spiking(n, *idx, seed, &spec, window_ms, opts.trace_ms)
-                        }
+                        Model::Spiking(n, idx) => run_spiking(
+                            n,
+                            *idx,
+                            seed,
+                            &spec,
+                            window_ms,
+                            opts.trace_ms,
+                            per_trial_memory,
+                        ),
                     }
                     .map_err(|e| e.context(format!("coherence {c} %, trial {k} (seed {seed})")))
                 })
