@@ -29,3 +29,5 @@ mod mejias_wang2022;
 
 #[path = "models/task_protocol.rs"]
 mod task_protocol;
+#[path = "models/wong_wang.rs"]
+mod wong_wang;

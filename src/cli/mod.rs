@@ -5,6 +5,7 @@
 //! a second signal ends the run at once with 130 (SIGINT) or 143 (SIGTERM).
 
 pub mod bench;
+pub mod decision;
 pub mod interrupt;
 pub mod meanfield;
 pub mod pulse;
@@ -68,6 +69,12 @@ pub enum Cmd {
     /// network (e.g. joglekar2018_spiking_weak.toml) vs rate model (joglekar2018_rate_weak.toml);
     /// peak changes, attenuation, side-by-side plot.
     PulseCompare(pulse::PulseCompareArgs),
+    /// Phase plane of a two-variable rate model (e.g. wong_wang2006.toml): vector field,
+    /// nullclines, fixed points and their stability.
+    PhasePlane(decision::PhasePlaneArgs),
+    /// Many trials of a two-choice decision task (rate model or spiking network): accuracy
+    /// and decision time per coherence, Weibull fit of the psychometric function.
+    Trials(decision::TrialsArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -362,6 +369,8 @@ pub fn main_with(args: Vec<String>) -> i32 {
         Cmd::Timescales(a) => rate::cmd_timescales(a),
         Cmd::Scan(a) => rate::cmd_scan(a),
         Cmd::PulseCompare(a) => pulse::cmd_pulse_compare(a),
+        Cmd::PhasePlane(a) => decision::cmd_phase_plane(a),
+        Cmd::Trials(a) => decision::cmd_trials(a),
     };
     match r {
         Ok(()) => 0,

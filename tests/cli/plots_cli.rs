@@ -268,3 +268,37 @@ fn pulse_compare_needs_a_pulse_in_both_models() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
 }
+
+#[test]
+fn phase_plane_and_trials_draw_their_figures() {
+    let png = out_path("phase_plane_wong_wang2006.png");
+    let j = json_of(&[
+        "phase-plane",
+        &network("wong_wang2006.toml"),
+        "--json",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    let (w, h, bytes) = png_info(&png);
+    assert!(w >= 800 && h >= 700, "{w}x{h}");
+    assert!(bytes > 30_000, "{bytes} bytes");
+    assert_eq!(j["plot"], png.to_str().unwrap());
+    assert_eq!(j["fixed_points"].as_array().unwrap().len(), 5);
+    let png = out_path("trials_wong_wang2006.png");
+    let j = json_of(&[
+        "trials",
+        &network("wong_wang2006.toml"),
+        "--coherence",
+        "0,12.8,51.2",
+        "--trials",
+        "20",
+        "--json",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    let (w, h, bytes) = png_info(&png);
+    assert!(w >= 1400 && h >= 500, "{w}x{h}");
+    assert!(bytes > 30_000, "{bytes} bytes");
+    assert_eq!(j["plot"], png.to_str().unwrap());
+    assert_eq!(j["coherence"].as_array().unwrap().len(), 3);
+}

@@ -81,6 +81,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/vogels_abbott_cuba.toml"),
     ),
     ("wang2002", include_str!("../../../networks/wang2002.toml")),
+    (
+        "wong_wang2006",
+        include_str!("../../../networks/wong_wang2006.toml"),
+    ),
 ];
 
 /// The built-in network file called `name` (with or without `.toml`), if there is one.

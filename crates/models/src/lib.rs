@@ -38,6 +38,7 @@
 //!
 //! [[stimuli]]                   # kind = pulse | step | noise
 //! kind = "pulse"
+//! name = "motion_1"             # optional: --set stimuli.motion_1.amplitude=...
 //! target = "V1.E"               # a name, a pattern with one `*` ("*.E"), or a list
 //! start = 100.0
 //! stop = 350.0                  # pulse only; a step lasts to the end
@@ -49,6 +50,10 @@
 //! sigma = 0.5
 //! tau = 1.0
 //! mean = 2.0                    # optional, added to the constant input
+//!
+//! [trials]                      # optional: the decision task of `cortexsim trials`
+//! pools = ["S1", "S2"]          # (see models::task)
+//! stimulus = ["stimuli.motion_1.amplitude", "stimuli.motion_2.amplitude"]
 //! ```
 //!
 //! Unknown keys are errors with a "did you mean" hint; every error is a [`SpecError`] whose
@@ -63,6 +68,7 @@ pub mod large_scale;
 pub mod markov;
 pub mod mejias_wang;
 pub mod mejias_wang2022;
+pub mod task;
 
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{Obj, check_keys, hint};
@@ -178,8 +184,10 @@ pub fn load_rate_file(
             "simulation",
             "stimuli",
             "description",
+            "trials",
         ],
     )?;
+    let trials = task::trials_spec(doc)?;
     let top = Obj::new("", doc);
     top.str_opt("description")?;
     if has_model && (has_pops || doc.contains_key("rate_projections")) {
@@ -205,6 +213,17 @@ pub fn load_rate_file(
         apply_stimuli(&mut net, arr)?;
     }
     net.validate()?;
+    if let Some(t) = &trials {
+        for (k, p) in t.pools.iter().enumerate() {
+            if net.index_of(p).is_none() {
+                let names: Vec<&str> = net.pops.iter().map(|p| p.name.as_str()).collect();
+                return Err(SpecError::new(
+                    format!("trials.pools[{k}]"),
+                    format!("no rate population `{p}`{}", hint(p, &names)),
+                ));
+            }
+        }
+    }
     Ok(Some(RateNetworkFile {
         net,
         sim,
@@ -929,11 +948,12 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
         match kind {
             "pulse" | "step" => {
                 let allowed: &[&str] = if kind == "pulse" {
-                    &["kind", "target", "start", "stop", "amplitude"]
+                    &["kind", "name", "target", "start", "stop", "amplitude"]
                 } else {
-                    &["kind", "target", "start", "amplitude"]
+                    &["kind", "name", "target", "start", "amplitude"]
                 };
                 check_keys(t, &path, allowed)?;
+                o.str_opt("name")?;
                 let sel = target()?;
                 let start_ms = o.f64_req("start")?;
                 let stop_ms = if kind == "pulse" {
@@ -959,7 +979,12 @@ fn apply_stimuli(net: &mut RateNetwork, arr: &[Value]) -> Result<(), SpecError> 
                 });
             }
             "noise" => {
-                check_keys(t, &path, &["kind", "target", "sigma", "tau", "mean"])?;
+                check_keys(
+                    t,
+                    &path,
+                    &["kind", "name", "target", "sigma", "tau", "mean"],
+                )?;
+                o.str_opt("name")?;
                 let sel = target()?;
                 let sigma = o.f64_req("sigma")?;
                 if sigma < 0.0 {

@@ -143,8 +143,39 @@ pub fn load(origin: &Origin, sets: &[String], data: Option<&Path>) -> Result<Loa
     load_table(&table, data)
 }
 
-/// [`load`] for a table that is already parsed and overridden.
+/// [`load`] for a table that is already parsed and overridden. A `[trials]` table
+/// ([`crate::task`]) is checked (its pools must exist) and is not part of the network.
 pub fn load_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecError> {
+    if kind_of(table) == FileKind::Rate {
+        // The rate reader checks `[trials]` itself (rate populations as pools).
+        return load_rate_file(table, data)?
+            .map(|f| Loaded::Rate(Box::new(f)))
+            .ok_or_else(|| {
+                SpecError::new("", "not a rate file (no [model] or [[rate_populations]])")
+            });
+    }
+    let trials = crate::task::trials_spec(table)?;
+    let stripped = crate::task::without_trials(table);
+    let table = stripped.as_ref().unwrap_or(table);
+    let loaded = load_spiking_table(table, data)?;
+    if let (Some(t), Loaded::Spiking(net)) = (&trials, &loaded) {
+        for (k, p) in t.pools.iter().enumerate() {
+            if net.pop_index(p).is_none() {
+                let names: Vec<&str> = net.populations.iter().map(|p| p.name.as_str()).collect();
+                return Err(SpecError::new(
+                    format!("trials.pools[{k}]"),
+                    format!(
+                        "no population `{p}`{}",
+                        cortexsim_core::reader::hint(p, &names)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+fn load_spiking_table(table: &Table, data: Option<&Path>) -> Result<Loaded, SpecError> {
     match kind_of(table) {
         FileKind::Spiking => Ok(Loaded::Spiking(Box::new(Network::from_table(table)?))),
         FileKind::SpikingGenerator => load_spiking_generator(table, data)?

@@ -1,7 +1,8 @@
 //! PNG plots (feature `plots`): stacked per-population traces of the change in rate after a
 //! stimulus, timescale per area against the hierarchy, bifurcation diagrams of parameter
 //! sweeps, step responses of spiking vs rate models, spike rasters with population rates,
-//! and side-by-side pulse responses.
+//! side-by-side pulse responses, phase planes of two-variable models and psychometric /
+//! chronometric curves of decision trials.
 //!
 //! plotters draws the data (lines, markers, rectangles); everything else — text, axes, tick
 //! labels, legends — is drawn here:
@@ -1616,6 +1617,413 @@ pub fn plot_pulse_compare(
             &x_ticks,
             "time after pulse onset (ms)",
         )?;
+    }
+    root.present().at(path)
+}
+
+// ---------------------------------------------------------------------------------------
+// Decision making: phase plane, psychometric and chronometric curves
+// ---------------------------------------------------------------------------------------
+
+/// Phase plane of a two-variable model: the vector field as arrows (direction; shade by
+/// speed), the two nullclines, the fixed points (filled: stable, ring: unstable, with
+/// the kind beside each).
+pub fn plot_phase_plane(
+    pp: &cortexsim_protocols::phase_plane::PhasePlane,
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let [(xlo, xhi), (ylo, yhi)] = pp.ranges;
+    if !(xhi > xlo && yhi > ylo) {
+        return Err(err(path, "empty ranges"));
+    }
+    let (w, h) = (900u32, 760u32);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).at(path)?;
+    put(&root, path, title, (15, 10), Txt::new(TITLE))?;
+    put(
+        &root,
+        path,
+        &format!(
+            "drive at t = {} ms, noise off; {} fixed points",
+            fmt_num(pp.t_ms, 0),
+            pp.fixed_points.len()
+        ),
+        (15, 38),
+        Txt::new(SUBTITLE).color(INK),
+    )?;
+    let c_null = [RGBColor(200, 40, 40), RGBColor(30, 90, 200)];
+    let mut legend: Vec<(Key, String)> = vec![
+        (
+            Key::Line(c_null[0].to_rgba(), 2),
+            format!("d{}/dt = 0", pp.names[0]),
+        ),
+        (
+            Key::Line(c_null[1].to_rgba(), 2),
+            format!("d{}/dt = 0", pp.names[1]),
+        ),
+        (Key::Dot(INK.to_rgba()), "stable".into()),
+        (Key::Ring(INK.to_rgba()), "unstable".into()),
+    ];
+    legend.push((Key::Line(RGBAColor(120, 120, 120, 0.8), 1), "flow".into()));
+    let legend_w = legend
+        .iter()
+        .map(|(_, s)| text_width(s, LEGEND))
+        .max()
+        .unwrap_or(0)
+        + KEY_W
+        + 8;
+    let chart = ChartBuilder::on(&root)
+        .margin_left(85)
+        .margin_right((legend_w + 40) as u32)
+        .margin_top(70)
+        .margin_bottom(70)
+        .build_cartesian_2d(xlo..xhi, ylo..yhi)
+        .at(path)?;
+    let f = frame_of!(chart, xlo, xhi, ylo, yhi);
+    let xt = px_ticks!(
+        x,
+        chart,
+        linear_ticks(xlo, xhi, ((f.r - f.l) / 80) as usize),
+        ylo
+    );
+    let yt = px_ticks!(
+        y,
+        chart,
+        linear_ticks(ylo, yhi, ((f.b - f.t) / 60) as usize),
+        xlo
+    );
+    grid(&root, path, f, &xt, &yt)?;
+    // Arrows: fixed length in pixels, shade by log speed.
+    let speeds: Vec<f64> = pp
+        .field
+        .iter()
+        .map(|a| {
+            let (sx, sy) = (a.2 / (xhi - xlo), a.3 / (yhi - ylo));
+            (sx * sx + sy * sy).sqrt()
+        })
+        .collect();
+    let (smin, smax) = speeds
+        .iter()
+        .filter(|s| **s > 0.0 && s.is_finite())
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &s| (l.min(s), h.max(s)));
+    let cols = (pp.field.len() as f64).sqrt().round().max(2.0);
+    let len_px = 0.7 * (f.r - f.l) as f64 / cols;
+    for (a, &s) in pp.field.iter().zip(&speeds) {
+        let (px, py) = chart.backend_coord(&(a.0, a.1));
+        // Pixel direction (y grows downwards).
+        let (dx, dy) = (
+            a.2 / (xhi - xlo) * (f.r - f.l) as f64,
+            -a.3 / (yhi - ylo) * (f.b - f.t) as f64,
+        );
+        let norm = (dx * dx + dy * dy).sqrt();
+        if !(norm > 0.0 && norm.is_finite()) {
+            continue;
+        }
+        let (ux, uy) = (dx / norm, dy / norm);
+        let shade = if smax > smin {
+            ((s.ln() - smin.ln()) / (smax.ln() - smin.ln())).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let col = RGBAColor(90, 90, 90, 0.25 + 0.6 * shade);
+        let (x0, y0) = (px as f64 - 0.5 * len_px * ux, py as f64 - 0.5 * len_px * uy);
+        let (x1, y1) = (px as f64 + 0.5 * len_px * ux, py as f64 + 0.5 * len_px * uy);
+        let head = 0.3 * len_px;
+        let (hx, hy) = (-ux * head, -uy * head);
+        let rot = |c: f64, s: f64| (hx * c - hy * s, hx * s + hy * c);
+        let (l, r) = (rot(0.94, 0.34), rot(0.94, -0.34));
+        let p = |x: f64, y: f64| (x.round() as i32, y.round() as i32);
+        root.draw(&PathElement::new(vec![p(x0, y0), p(x1, y1)], col))
+            .at(path)?;
+        root.draw(&PathElement::new(
+            vec![p(x1 + l.0, y1 + l.1), p(x1, y1), p(x1 + r.0, y1 + r.1)],
+            col,
+        ))
+        .at(path)?;
+    }
+    let area = chart.plotting_area();
+    for (k, segs) in pp.nullclines.iter().enumerate() {
+        for s in segs {
+            area.draw(&PathElement::new(
+                vec![s[0], s[1]],
+                c_null[k].stroke_width(2),
+            ))
+            .at(path)?;
+        }
+    }
+    for fp in &pp.fixed_points {
+        let p = (fp.state[0], fp.state[1]);
+        if fp.stable {
+            area.draw(&Circle::new(p, 6, INK.filled())).at(path)?;
+        } else {
+            area.draw(&Circle::new(p, 7, WHITE.filled())).at(path)?;
+            area.draw(&Circle::new(p, 7, INK.stroke_width(2)))
+                .at(path)?;
+        }
+        let (px, py) = chart.backend_coord(&p);
+        let right = px + 130 < f.r;
+        put(
+            &root,
+            path,
+            fp.kind,
+            (if right { px + 11 } else { px - 11 }, py - 10),
+            Txt::new(SMALL)
+                .color(INK)
+                .at(if right { H::Left } else { H::Right }, V::Middle),
+        )?;
+    }
+    x_axis(&root, path, f, &xt, &pp.names[0])?;
+    y_axis(&root, path, f, &yt, &pp.names[1])?;
+    legend_column(&root, path, &legend, (f.r + 25, f.t))?;
+    root.present().at(path)
+}
+
+/// Psychometric and chronometric curves of `cortexsim trials`: accuracy against
+/// coherence (log axis, the points at `c' > 0`, the Weibull fit as a line), mean
+/// decision time against coherence (± 1 SD), and the trial-averaged rates of the winning
+/// (solid) and losing (dashed-looking, light) pools per coherence.
+pub fn plot_trials(
+    r: &cortexsim_protocols::trials::TrialsReport,
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let pos: Vec<&cortexsim_protocols::trials::CoherenceResult> =
+        r.results.iter().filter(|c| c.coherence > 0.0).collect();
+    if r.results.is_empty() {
+        return Err(err(path, "no coherences"));
+    }
+    let (w, h) = (1500u32, 520u32);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).at(path)?;
+    put(&root, path, title, (15, 10), Txt::new(TITLE))?;
+    let sub = match r.weibull {
+        Some(wb) => format!(
+            "{} trials per coherence, threshold {} Hz; Weibull fit α = {:.1} %, β = {:.2}",
+            r.results[0].trials,
+            fmt_num(r.spec.threshold_hz, 1),
+            wb.alpha,
+            wb.beta
+        ),
+        None => format!("{} trials per coherence", r.results[0].trials),
+    };
+    put(&root, path, &sub, (15, 38), Txt::new(SUBTITLE).color(INK))?;
+    let body = root.margin(60, 0, 0, 0);
+    let panels = body.split_evenly((1, 3));
+    // Log coherence axis over the positive coherences (or 1..100 if none).
+    let (clo, chi) = pos.iter().fold((f64::INFINITY, 0.0f64), |(l, h), c| {
+        (l.min(c.coherence), h.max(c.coherence))
+    });
+    let (clo, chi) = if pos.is_empty() {
+        (1.0, 100.0)
+    } else {
+        (
+            nice_125(clo, false).min(clo * 0.8),
+            nice_125(chi, true).max(chi * 1.25),
+        )
+    };
+    let (lx0, lx1) = (clo.log10(), chi.log10());
+    let log_axis = |chart_px: &dyn Fn(f64) -> i32| -> Vec<(i32, Option<String>)> {
+        log_ticks(clo, chi, true)
+            .into_iter()
+            .map(|t| (chart_px(t.v.log10()), t.label))
+            .collect()
+    };
+    // Panel 1: accuracy.
+    {
+        let chart = ChartBuilder::on(&panels[0])
+            .margin_left(80)
+            .margin_right(20)
+            .margin_top(20)
+            .margin_bottom(70)
+            .build_cartesian_2d(lx0..lx1, 40.0..101.0)
+            .at(path)?;
+        let f = frame_of!(chart, lx0, lx1, 40.0, 101.0);
+        let xt: Vec<(i32, Option<String>)> = log_axis(&|v| chart.backend_coord(&(v, 40.0)).0);
+        let yt: Vec<(i32, Option<String>)> = linear_ticks(40.0, 100.0, 6)
+            .into_iter()
+            .map(|t| (chart.backend_coord(&(lx0, t.v)).1, t.label))
+            .collect();
+        grid(&root, path, f, &xt, &yt)?;
+        let area = chart.plotting_area();
+        if let Some(wb) = r.weibull {
+            let pts: Vec<(f64, f64)> = (0..=200)
+                .map(|k| {
+                    let lc = lx0 + (lx1 - lx0) * k as f64 / 200.0;
+                    let c = 10f64.powf(lc);
+                    (
+                        lc,
+                        100.0 * cortexsim_theory::psychometric::weibull(c, wb.alpha, wb.beta),
+                    )
+                })
+                .collect();
+            area.draw(&PathElement::new(
+                pts,
+                RGBColor(30, 90, 200).stroke_width(2),
+            ))
+            .at(path)?;
+        }
+        for c in &pos {
+            if c.accuracy.is_finite() {
+                area.draw(&Circle::new(
+                    (c.coherence.log10(), 100.0 * c.accuracy),
+                    5,
+                    INK.filled(),
+                ))
+                .at(path)?;
+            }
+        }
+        x_axis(&root, path, f, &xt, "coherence c′ (%)")?;
+        y_axis(&root, path, f, &yt, "correct (%)")?;
+    }
+    // Panel 2: decision time.
+    {
+        let (tlo, thi) = pos.iter().filter(|c| c.decision_time_ms.is_finite()).fold(
+            (f64::INFINITY, 0.0f64),
+            |(l, h), c| {
+                let sd = if c.decision_time_sd_ms.is_finite() {
+                    c.decision_time_sd_ms
+                } else {
+                    0.0
+                };
+                (
+                    l.min(c.decision_time_ms - sd),
+                    h.max(c.decision_time_ms + sd),
+                )
+            },
+        );
+        let (tlo, thi) = if thi > tlo {
+            (
+                (tlo - 0.05 * (thi - tlo)).max(0.0),
+                thi + 0.05 * (thi - tlo),
+            )
+        } else {
+            (0.0, 1000.0)
+        };
+        let chart = ChartBuilder::on(&panels[1])
+            .margin_left(90)
+            .margin_right(20)
+            .margin_top(20)
+            .margin_bottom(70)
+            .build_cartesian_2d(lx0..lx1, tlo..thi)
+            .at(path)?;
+        let f = frame_of!(chart, lx0, lx1, tlo, thi);
+        let xt = log_axis(&|v| chart.backend_coord(&(v, tlo)).0);
+        let yt: Vec<(i32, Option<String>)> = linear_ticks(tlo, thi, 6)
+            .into_iter()
+            .map(|t| (chart.backend_coord(&(lx0, t.v)).1, t.label))
+            .collect();
+        grid(&root, path, f, &xt, &yt)?;
+        let area = chart.plotting_area();
+        let pts: Vec<(f64, f64)> = pos
+            .iter()
+            .filter(|c| c.decision_time_ms.is_finite())
+            .map(|c| (c.coherence.log10(), c.decision_time_ms))
+            .collect();
+        area.draw(&PathElement::new(pts.clone(), INK.stroke_width(1)))
+            .at(path)?;
+        for c in &pos {
+            if c.decision_time_ms.is_finite() && c.decision_time_sd_ms.is_finite() {
+                let x = c.coherence.log10();
+                area.draw(&PathElement::new(
+                    vec![
+                        (x, c.decision_time_ms - c.decision_time_sd_ms),
+                        (x, c.decision_time_ms + c.decision_time_sd_ms),
+                    ],
+                    INK.mix(0.5).stroke_width(1),
+                ))
+                .at(path)?;
+            }
+        }
+        for p in pts {
+            area.draw(&Circle::new(p, 5, INK.filled())).at(path)?;
+        }
+        x_axis(&root, path, f, &xt, "coherence c′ (%)")?;
+        y_axis(&root, path, f, &yt, "decision time (ms)")?;
+    }
+    // Panel 3: winner and loser rates per coherence.
+    {
+        let nb = r.results[0].winner_hz.len();
+        let t_end = nb as f64 * r.trace_ms;
+        let rmax = r
+            .results
+            .iter()
+            .flat_map(|c| c.winner_hz.iter().chain(&c.loser_hz))
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, &v| m.max(v));
+        let rmax = if rmax > 0.0 { rmax * 1.08 } else { 1.0 };
+        let n = r.results.len();
+        let color = |k: usize| {
+            HSLColor(
+                0.66 - 0.66 * k as f64 / n.max(2).saturating_sub(1) as f64,
+                0.8,
+                0.4,
+            )
+        };
+        let legend: Vec<(Key, String)> = r
+            .results
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                (
+                    Key::Line(color(k).to_rgba(), 2),
+                    format!("{} %", c.coherence),
+                )
+            })
+            .collect();
+        let legend_w = legend
+            .iter()
+            .map(|(_, s)| text_width(s, LEGEND))
+            .max()
+            .unwrap_or(0)
+            + KEY_W
+            + 8;
+        let chart = ChartBuilder::on(&panels[2])
+            .margin_left(80)
+            .margin_right((legend_w + 25) as u32)
+            .margin_top(20)
+            .margin_bottom(70)
+            .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..rmax)
+            .at(path)?;
+        let f = frame_of!(chart, 0.0, t_end.max(1.0), 0.0, rmax);
+        let xt: Vec<(i32, Option<String>)> = linear_ticks(0.0, t_end.max(1.0), 5)
+            .into_iter()
+            .map(|t| (chart.backend_coord(&(t.v, 0.0)).0, t.label))
+            .collect();
+        let yt: Vec<(i32, Option<String>)> = linear_ticks(0.0, rmax, 6)
+            .into_iter()
+            .map(|t| (chart.backend_coord(&(0.0, t.v)).1, t.label))
+            .collect();
+        grid(&root, path, f, &xt, &yt)?;
+        let area = chart.plotting_area();
+        for (k, c) in r.results.iter().enumerate() {
+            let series = |v: &[f64]| -> Vec<(f64, f64)> {
+                v.iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.is_finite())
+                    .map(|(b, &x)| ((b as f64 + 0.5) * r.trace_ms, x))
+                    .collect()
+            };
+            area.draw(&PathElement::new(
+                series(&c.winner_hz),
+                color(k).stroke_width(2),
+            ))
+            .at(path)?;
+            area.draw(&PathElement::new(
+                series(&c.loser_hz),
+                color(k).mix(0.45).stroke_width(1),
+            ))
+            .at(path)?;
+        }
+        x_axis(&root, path, f, &xt, "time (ms)")?;
+        y_axis(
+            &root,
+            path,
+            f,
+            &yt,
+            "pool rate (Hz): winner bold, loser light",
+        )?;
+        legend_column(&root, path, &legend, (f.r + 15, f.t))?;
     }
     root.present().at(path)
 }

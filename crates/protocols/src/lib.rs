@@ -15,6 +15,10 @@
 //! * [`timescales`]: autocorrelation timescales of a rate model against its hierarchy.
 //! * [`task`]: task protocols as data (named epochs with inputs, stimulus sequences), the
 //!   mean rate of every population in every epoch, persistent activity in a delay.
+//! * [`phase_plane`]: vector field, nullclines and fixed points (with stability) of a
+//!   two-variable rate model.
+//! * [`trials`]: many trials of a two-choice decision task on a rate model or a spiking
+//!   network: accuracy, decision time, pool rates, Weibull fit.
 //! * [`inspect`]: a network described without building it (synapses, memory estimate).
 //! * [`reports`]: the JSON documents of `meanfield`, `compare` and rate runs.
 //! * [`analysis`]: signal analysis of recorded population activity (Welch spectrum, peaks).
@@ -28,6 +32,7 @@ pub mod checkpoint;
 pub mod compare;
 pub mod error;
 pub mod inspect;
+pub mod phase_plane;
 pub mod pulse;
 pub mod raster;
 pub mod reports;
@@ -35,5 +40,6 @@ pub mod run;
 pub mod scan;
 pub mod task;
 pub mod timescales;
+pub mod trials;
 
 pub use error::ProtocolError;

@@ -1,8 +1,10 @@
 //! cortexsim theory: transfer functions and mean-field theory of LIF networks
-//! ([`meanfield`]) and the one integrator of rate networks ([`rate`]).
+//! ([`meanfield`]), the one integrator of rate networks ([`rate`]) and psychometric
+//! functions of two-choice tasks ([`psychometric`]: the Weibull fit).
 //!
 //! This crate depends on the network description (`cortexsim-spec`) and never on the
 //! engine: the reduction of a spiking network reads the same validated
 //! [`cortexsim_spec::Network`] the engine builds from (docs/ARCHITECTURE.md).
 pub mod meanfield;
+pub mod psychometric;
 pub mod rate;

@@ -617,8 +617,75 @@ impl RateRun {
     }
 }
 
-/// Integrate `net` with `opts` (see the module docs for the exact update).
+/// Integrate `net` with `opts` (see the module docs for the exact update) and record
+/// every `record_every`-th state.
 pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
+    net.validate()?;
+    opts.validate()?;
+    let n = net.n();
+    let n_steps = opts.n_steps();
+    let n_samples = (n_steps / opts.record_every as u64) as usize + 1;
+    // Reserved, not assumed: a run too long for memory is an error, not an abort.
+    let too_big = || {
+        SpecError::new(
+            "simulation.t_stop",
+            format!(
+                "recording {n_samples} samples of {n} populations needs about {} MiB of memory, more than can be allocated (raise simulation.dt or record_every, or shorten t_stop)",
+                opts.memory_bytes(n) >> 20
+            ),
+        )
+    };
+    let mut t_ms = Vec::new();
+    t_ms.try_reserve_exact(n_samples).map_err(|_| too_big())?;
+    let mut rates: Vec<Vec<f64>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut r = Vec::new();
+        r.try_reserve_exact(n_samples).map_err(|_| too_big())?;
+        rates.push(r);
+    }
+    let record = |t: f64, a: &[f64], t_ms: &mut Vec<f64>, rates: &mut Vec<Vec<f64>>| {
+        t_ms.push(t);
+        for (r, &v) in rates.iter_mut().zip(a) {
+            r.push(v);
+        }
+    };
+    let a0: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
+    record(0.0, &a0, &mut t_ms, &mut rates);
+    let dt = opts.dt_ms;
+    let every = opts.record_every as u64;
+    integrate(net, opts, |step, a, _| {
+        if (step + 1) % every == 0 {
+            record((step + 1) as f64 * dt, a, &mut t_ms, &mut rates);
+        }
+    })?;
+    Ok(RateRun {
+        pop_names: net.pops.iter().map(|p| p.name.clone()).collect(),
+        dt_ms: dt,
+        t_ms,
+        rates,
+    })
+}
+
+/// Pool rate of population `i` in one step of [`integrate`]: the state of a leaky
+/// population (a rate), the transfer output `f_i(x_i)` of a gating population (the firing
+/// rate of the pool whose synapses it gates, e.g. `r_i = H(x_i)` of Wong–Wang 2006).
+pub fn pool_rate(net: &RateNetwork, i: usize, state: &[f64], output: &[f64]) -> f64 {
+    match net.kinetics_of(i) {
+        Kinetics::Leaky => state[i],
+        Kinetics::Gating { .. } => output[i],
+    }
+}
+
+/// The integrator itself: makes `opts.n_steps()` steps of `net` from its initial state
+/// and calls `on_step(k, state, output)` after step `k` (0-based), with `state` the state
+/// at `t = (k + 1) Δt` and `output[i] = f_i(x_i)` the transfer output used by step `k`
+/// (from the state, drive and noise at `t = k Δt`). [`run`] records through it; protocols
+/// that need no full recording (many trials) read the steps as they come.
+pub fn integrate(
+    net: &RateNetwork,
+    opts: &RunOpts,
+    mut on_step: impl FnMut(u64, &[f64], &[f64]),
+) -> Result<(), RateError> {
     net.validate()?;
     opts.validate()?;
     let n = net.n();
@@ -677,29 +744,11 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
         None => Vec::new(),
     };
 
-    let n_samples = (n_steps / opts.record_every as u64) as usize + 1;
-    // Reserved, not assumed: a run too long for memory is an error, not an abort.
-    let too_big = || {
-        SpecError::new(
-            "simulation.t_stop",
-            format!(
-                "recording {n_samples} samples of {n} populations needs about {} MiB of memory, more than can be allocated (raise simulation.dt or record_every, or shorten t_stop)",
-                opts.memory_bytes(n) >> 20
-            ),
-        )
-    };
-    let mut t_ms = Vec::new();
-    t_ms.try_reserve_exact(n_samples).map_err(|_| too_big())?;
-    let mut rates: Vec<Vec<f64>> = Vec::with_capacity(n);
-    for _ in 0..n {
-        let mut r = Vec::new();
-        r.try_reserve_exact(n_samples).map_err(|_| too_big())?;
-        rates.push(r);
-    }
     let mut a: Vec<f64> = net.pops.iter().map(|p| p.r0_hz).collect();
     let mut drive = vec![0.0; n];
     let mut x = vec![0.0; n];
     let mut var = vec![0.0; n];
+    let mut out = vec![0.0; n];
     // Variance part: CSR copy like the coupling.
     let var_csr = net.variance.as_ref().map(|v| {
         let mut ptr = vec![0];
@@ -715,14 +764,6 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
         }
         (ptr, c, w, v.bias2.clone())
     });
-
-    let record = |t: f64, a: &[f64], t_ms: &mut Vec<f64>, rates: &mut Vec<Vec<f64>>| {
-        t_ms.push(t);
-        for (r, &v) in rates.iter_mut().zip(a) {
-            r.push(v);
-        }
-    };
-    record(0.0, &a, &mut t_ms, &mut rates);
 
     for step in 0..n_steps {
         let t = step as f64 * dt;
@@ -759,6 +800,7 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
         for i in 0..n {
             let p = &net.pops[i];
             let f = p.transfer.apply_with_variance(x[i], var[i]);
+            out[i] = f;
             let mut v = match gating[i] {
                 None => (1.0 - alpha[i]) * a[i] + alpha[i] * f,
                 Some((inv_tau, g, saturating)) => {
@@ -782,15 +824,52 @@ pub fn run(net: &RateNetwork, opts: &RunOpts) -> Result<RateRun, RateError> {
             }
             a[i] = v;
         }
-        if (step + 1) % opts.record_every as u64 == 0 {
-            record((step + 1) as f64 * dt, &a, &mut t_ms, &mut rates);
+        on_step(step, &a, &out);
+    }
+    Ok(())
+}
+
+impl RateNetwork {
+    /// The noise-free transfer outputs `f_i(x_i)` at time `t_ms` and state `a`: the drive
+    /// is `bias` plus the epochs active at `t_ms` (no noise), `x_i = Σ_j W_ij a_j + drive_i`.
+    /// For a gating population this is the rate of its pool ([`pool_rate`]).
+    pub fn transfer_outputs(&self, t_ms: f64, a: &[f64], out: &mut [f64]) {
+        let n = self.n();
+        let dot = |row: &[f64]| row.iter().zip(a).fold(0.0, |s, (w, x)| s + w * x);
+        for (i, o) in out.iter_mut().enumerate().take(n) {
+            let mut d = self.bias[i];
+            for e in &self.schedules {
+                if e.start_ms <= t_ms && t_ms < e.stop_ms {
+                    d += e.amplitude[i];
+                }
+            }
+            let x = dot(&self.w[i * n..(i + 1) * n]);
+            let var = self
+                .variance
+                .as_ref()
+                .map_or(0.0, |v| dot(&v.w2[i * n..(i + 1) * n]) + v.bias2[i]);
+            *o = self.pops[i].transfer.apply_with_variance(x + d, var);
         }
     }
 
-    Ok(RateRun {
-        pop_names: net.pops.iter().map(|p| p.name.clone()).collect(),
-        dt_ms: dt,
-        t_ms,
-        rates,
-    })
+    /// The noise-free right-hand side of the dynamics at time `t_ms` and state `a`:
+    /// `da_i/dt` per ms, written to `da` (same length as `a`). Leaky: `(f_i(x_i) − a_i)/τ_i`;
+    /// gating: `−S_i/τ_i + 10⁻³ γ_i (1 − S_i) f_i(x_i)` (or without the `(1 − S_i)` factor),
+    /// with `f_i(x_i)` from [`RateNetwork::transfer_outputs`]. The lower clamp is not part
+    /// of it. This is the ODE the integrator discretises ([`integrate`] converges to it as
+    /// `Δt → 0`); phase planes and fixed points are computed from it.
+    pub fn vector_field(&self, t_ms: f64, a: &[f64], da: &mut [f64]) {
+        self.transfer_outputs(t_ms, a, da);
+        for i in 0..self.n() {
+            let f = da[i];
+            let tau = self.pops[i].tau_ms;
+            da[i] = match self.kinetics_of(i) {
+                Kinetics::Leaky => (f - a[i]) / tau,
+                Kinetics::Gating { gamma, saturating } => {
+                    let g = 1e-3 * gamma * f;
+                    -a[i] / tau + if saturating { (1.0 - a[i]) * g } else { g }
+                }
+            };
+        }
+    }
 }
