@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Installs what cortexsim needs on a fresh Debian/Ubuntu machine: the system HDF5
 # library (SONATA output) and pkg-config. Rust (cargo) must already be installed.
+# With --mpi (or CORTEXSIM_MPI=1) also OpenMPI and libclang (bindgen), for
+# `cargo build --release --features mpi`; the default build needs no MPI.
 # Idempotent: does nothing when the packages are present.
 set -euo pipefail
+pkgs=(libhdf5-dev pkg-config)
+mpi="${CORTEXSIM_MPI:-0}"
+for a in "$@"; do
+  case "$a" in
+    --mpi) mpi=1 ;;
+    *) echo "setup: unknown argument $a (known: --mpi)" >&2; exit 2 ;;
+  esac
+done
+[ "$mpi" = 1 ] && pkgs+=(libopenmpi-dev openmpi-bin libclang-dev)
 need=()
-for p in libhdf5-dev pkg-config; do
+for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

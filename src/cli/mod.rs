@@ -26,6 +26,12 @@ use std::path::{Path, PathBuf};
 
 pub mod rate;
 
+#[cfg(feature = "mpi")]
+pub mod mpi;
+
+use cortexsim::engine::exchange::{Comm, all_values};
+use std::sync::Arc;
+
 pub const EXIT_INVALID: i32 = 3;
 pub const EXIT_RUNTIME: i32 = 4;
 pub const EXIT_MEMORY: i32 = 5;
@@ -334,7 +340,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
         }
     };
     let r = match cli.cmd {
-        Cmd::Run(a) => cmd_run(a),
+        Cmd::Run(a) => run_command(a),
         Cmd::Inspect(a) => cmd_inspect(a),
         Cmd::Bench(a) => bench::cmd_bench(a),
         Cmd::Meanfield(a) => meanfield::cmd_meanfield(a),
@@ -346,10 +352,23 @@ pub fn main_with(args: Vec<String>) -> i32 {
     match r {
         Ok(()) => 0,
         Err(f) => {
-            eprintln!("error: {}", f.msg);
+            // Empty: another process of an MPI run failed; process 0 printed it.
+            if !f.msg.is_empty() {
+                eprintln!("error: {}", f.msg);
+            }
             f.code
         }
     }
+}
+
+/// `run`: under an MPI launcher (and built with the `mpi` feature) as one of its
+/// processes, else in this process alone.
+fn run_command(a: RunArgs) -> Result<(), Failure> {
+    #[cfg(feature = "mpi")]
+    if mpi::under_launcher() {
+        return mpi::run(a);
+    }
+    cmd_run(a)
 }
 
 /// The terminal progress bar of a run: shown after the first second.
@@ -403,6 +422,27 @@ fn default_out(origin: &Origin) -> PathBuf {
 }
 
 pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
+    cmd_run_on(a, None)
+}
+
+/// Several processes: go on only if every one got here without failing (a failure on
+/// one alone — claiming the output on process 0 — would leave the others waiting in the
+/// next collective). The others' failure has no message here (process 0 prints it,
+/// [`mpi::run`]).
+fn agree<T>(comm: Option<&Arc<dyn Comm>>, r: Result<T, Failure>) -> Result<T, Failure> {
+    let Some(c) = comm else { return r };
+    let failed = all_values(c.as_ref(), u64::from(r.is_err()));
+    match r {
+        Ok(_) if failed.iter().any(|&f| f > 0) => Err(Failure::runtime(String::new())),
+        r => r,
+    }
+}
+
+/// `run` of a spiking or rate network; with `comm`, as one of several processes
+/// (MPI): every process builds and simulates its partitions, process 0 alone claims and
+/// writes the output, draws the plot and prints (module docs of [`mpi`]).
+pub fn cmd_run_on(a: RunArgs, comm: Option<Arc<dyn Comm>>) -> Result<(), Failure> {
+    let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let net = match a.net.load_any(a.data.as_deref())? {
         Loaded::Rate(f) => {
             if !a.raster_pops.is_empty() {
@@ -414,6 +454,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         }
         Loaded::Spiking(n) => *n,
     };
+    if comm.is_some() && a.connectivity.is_some() {
+        return Err(Failure::invalid(
+            "--connectivity: not available with several processes (each holds only its own synapses); run it on one process",
+        ));
+    }
     // Raster populations, checked before any work.
     let raster: Option<(PathBuf, Vec<usize>)> = match &a.plot {
         Some(p) => {
@@ -470,7 +515,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
         // A figure is replaced, as by every other command that draws one.
         wanted.push(("--plot", p, true));
     }
-    let mut claims = claim_outputs(&a.net, &wanted)?.into_iter();
+    if !root {
+        // Process 0 alone writes (the others' spikes reach it through the exchange).
+        wanted.clear();
+    }
+    let mut claims = agree(comm.as_ref(), claim_outputs(&a.net, &wanted))?.into_iter();
     let out = out_path.as_ref().and_then(|_| claims.next());
     let conn = a
         .connectivity
@@ -480,22 +529,29 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     let mut opts = RunOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
-        keep_spikes: raster.is_some(),
+        keep_spikes: raster.is_some() && root,
         warmup_ms: a.warmup.unwrap_or(0.0),
         stop: None,
-        output_file: out.is_some(),
+        output_file: out_path.is_some(),
+        comm: comm.clone(),
     };
     let mut built = run::build(&net, &opts).map_err(Failure::build)?;
     if let Some((w, d)) = &conn {
         cortexsim::io::mtx::write(&built.sim, w.temp(), d.temp()).map_err(Failure::runtime)?;
     }
-    print_warnings(&built.sim.warnings);
-    opts.stop = Some(interrupt::install()?);
-    if let Some(o) = &out {
-        let w = SonataWriter::create(o.temp(), &net).map_err(Failure::runtime)?;
+    if root {
+        print_warnings(&built.sim.warnings);
+    }
+    opts.stop = Some(agree(comm.as_ref(), interrupt::install())?);
+    let sink = out
+        .as_ref()
+        .map(|o| SonataWriter::create(o.temp(), &net).map_err(Failure::runtime))
+        .transpose();
+    if let Some(w) = agree(comm.as_ref(), sink)? {
         built.sim.set_sink(Box::new(w));
     }
-    let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let show_bar =
+        root && !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut bar = ProgressBar::new(net.simulation.dt);
     let out_name = out_path.as_ref().map(|o| o.display().to_string());
     let (sim, mut summary, result) = run::run(
@@ -688,6 +744,16 @@ fn print_run_summary(s: &Json) {
                 100.0 * f(&p["active_fraction"])
             );
         }
+    }
+    if let Some(r) = s["ranks"].as_u64() {
+        let ex = &s["exchange"];
+        println!(
+            "{r} MPI processes × {} threads: {:.0} bytes exchanged per slice ({} slices), {:.2} s in the exchange on process 0",
+            s["threads"],
+            f(&ex["bytes_per_slice"]),
+            ex["slices"],
+            ex["seconds_per_rank"][0].as_f64().unwrap_or(f64::NAN)
+        );
     }
     if let Some(o) = s["output"].as_str() {
         println!(
