@@ -197,6 +197,20 @@ pub struct InspectArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also the memory estimate of each of R MPI processes (`mpirun -np R cortexsim run`):
+    /// its partitions, synapses and bytes.
+    #[arg(long, value_name = "R")]
+    pub ranks: Option<usize>,
+}
+
+/// `inspect --ranks R`: per process, its partitions (layout indices), expected synapses
+/// and memory estimate.
+fn rank_table(net: &Network, ranks: usize) -> Vec<(std::ops::Range<usize>, memory::Estimate)> {
+    let blocks = cortexsim::engine::exchange::rank_blocks(net, ranks);
+    blocks
+        .into_iter()
+        .zip(memory::estimate_ranks(net, true, ranks))
+        .collect()
 }
 
 /// A failure with its exit code.
@@ -777,8 +791,32 @@ fn print_run_summary(s: &Json) {
 pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
     let info = inspect(&net);
+    let ranks = match a.ranks {
+        Some(0) => return Err(Failure::invalid("--ranks: must be at least 1")),
+        Some(r) if r > 1 << 20 => {
+            return Err(Failure::invalid(format!(
+                "--ranks {r}: at most {} processes",
+                1 << 20
+            )));
+        }
+        Some(r) => rank_table(&net, r),
+        None => Vec::new(),
+    };
     if a.json {
-        println!("{}", info.to_json(&a.net.origin().display(), &net));
+        let mut j = info.to_json(&a.net.origin().display(), &net);
+        if !ranks.is_empty() {
+            j["ranks"] = json!(
+                ranks
+                    .iter()
+                    .map(|(b, e)| json!({
+                        "partitions": [b.start, b.end],
+                        "synapses": e.n_synapses,
+                        "estimate": e.total,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+        }
+        println!("{j}");
         return Ok(());
     }
     let e = &info.estimate;
@@ -811,5 +849,20 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     );
     println!("memory estimate: {} ({})", human(e.total), e.detail());
     println!("available: {}", human(info.available_bytes));
+    if !ranks.is_empty() {
+        println!(
+            "per MPI process ({} processes; partitions by layout index):",
+            ranks.len()
+        );
+        for (r, (b, e)) in ranks.iter().enumerate() {
+            println!(
+                "  process {r:>4}: partitions {:>5}..{:<5} {:>14} synapses  {}",
+                b.start,
+                b.end,
+                e.n_synapses,
+                human(e.total)
+            );
+        }
+    }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Several processes (issue 13): the network split over R processes — here threads
 //! standing in for MPI ranks ([`ThreadComm`]), each with its own worker threads —
-//! gives the single process's spikes and final potentials bit for bit (I9). The MPI
+//! gives the single process's spikes and final potentials bit for bit (I10). The MPI
 //! build runs the same comparison under `mpirun` (`scripts/test_mpi.sh`).
 
 use crate::invariance::{brunel_small, hetero};
@@ -105,19 +105,19 @@ fn check(net: &Network, what: &str) {
 }
 
 #[test]
-fn i9_rank_count_brunel() {
+fn i10_rank_count_brunel() {
     check(&brunel_small(&["simulation.t_stop=100.0"]), "brunel");
 }
 
 #[test]
-fn i9_rank_count_per_synapse_delays() {
+fn i10_rank_count_per_synapse_delays() {
     check(&hetero(256, 5), "heterogeneous delays");
 }
 
 /// A stop requested on one process only (a signal that reached it first) stops every
 /// process at the same slice boundary.
 #[test]
-fn i9_stop_is_agreed() {
+fn i10_stop_is_agreed() {
     let net = brunel_small(&["simulation.t_stop=50.0"]);
     let res = run_ranks(&net, 3, 1, Some(2));
     let lens: Vec<usize> = res

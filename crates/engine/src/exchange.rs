@@ -565,6 +565,7 @@ mod tests {
     /// process without partitions included — and statuses combine to the lowest bad
     /// partition.
     #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one process owning every partition
     fn merge_order_equals_single_process() {
         let steps = 3;
         let all = bufs(steps);
