@@ -16,3 +16,8 @@ mod cli_rate;
 
 #[path = "cli/plots_cli.rs"]
 mod plots_cli;
+
+/// Only with `--features mpi`, and `mpirun` on the PATH (`scripts/test_mpi.sh`).
+#[cfg(feature = "mpi")]
+#[path = "cli/mpi.rs"]
+mod mpi;

@@ -25,3 +25,6 @@ mod noise_stats;
 #[path = "engine/fuzz_config.rs"]
 #[allow(clippy::collapsible_if)]
 mod fuzz_config;
+
+#[path = "engine/ranks.rs"]
+mod ranks;

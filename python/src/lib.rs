@@ -580,6 +580,7 @@ impl Network {
             stop: Some(Arc::clone(&stop)),
             // Spikes are collected in memory; `to_sonata` writes the file afterwards.
             output_file: false,
+            comm: None,
         };
         let shared = Shared {
             done: AtomicU64::new(0),

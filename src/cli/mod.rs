@@ -30,6 +30,12 @@ use std::path::{Path, PathBuf};
 
 pub mod rate;
 
+#[cfg(feature = "mpi")]
+pub mod mpi;
+
+use cortexsim::engine::exchange::{Comm, all_values};
+use std::sync::Arc;
+
 pub const EXIT_INVALID: i32 = 3;
 pub const EXIT_RUNTIME: i32 = 4;
 pub const EXIT_MEMORY: i32 = 5;
@@ -217,6 +223,20 @@ pub struct InspectArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also the memory estimate of each of R MPI processes (`mpirun -np R cortexsim run`):
+    /// its partitions, synapses and bytes.
+    #[arg(long, value_name = "R")]
+    pub ranks: Option<usize>,
+}
+
+/// `inspect --ranks R`: per process, its partitions (layout indices), expected synapses
+/// and memory estimate.
+fn rank_table(net: &Network, ranks: usize) -> Vec<(std::ops::Range<usize>, memory::Estimate)> {
+    let blocks = cortexsim::engine::exchange::rank_blocks(net, ranks);
+    blocks
+        .into_iter()
+        .zip(memory::estimate_ranks(net, true, ranks))
+        .collect()
 }
 
 /// A failure with its exit code.
@@ -360,7 +380,7 @@ pub fn main_with(args: Vec<String>) -> i32 {
         }
     };
     let r = match cli.cmd {
-        Cmd::Run(a) => cmd_run(a),
+        Cmd::Run(a) => run_command(a),
         Cmd::Resume(a) => resume::cmd_resume(a),
         Cmd::Inspect(a) => cmd_inspect(a),
         Cmd::Bench(a) => bench::cmd_bench(a),
@@ -375,10 +395,23 @@ pub fn main_with(args: Vec<String>) -> i32 {
     match r {
         Ok(()) => 0,
         Err(f) => {
-            eprintln!("error: {}", f.msg);
+            // Empty: another process of an MPI run failed; process 0 printed it.
+            if !f.msg.is_empty() {
+                eprintln!("error: {}", f.msg);
+            }
             f.code
         }
     }
+}
+
+/// `run`: under an MPI launcher (and built with the `mpi` feature) as one of its
+/// processes, else in this process alone.
+fn run_command(a: RunArgs) -> Result<(), Failure> {
+    #[cfg(feature = "mpi")]
+    if mpi::under_launcher() {
+        return mpi::run(a);
+    }
+    cmd_run(a)
 }
 
 /// The terminal progress bar of a run: shown after the first second.
@@ -432,6 +465,27 @@ fn default_out(origin: &Origin) -> PathBuf {
 }
 
 pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
+    cmd_run_on(a, None)
+}
+
+/// Several processes: go on only if every one got here without failing (a failure on
+/// one alone — claiming the output on process 0 — would leave the others waiting in the
+/// next collective). The others' failure has no message here (process 0 prints it,
+/// [`mpi::run`]).
+fn agree<T>(comm: Option<&Arc<dyn Comm>>, r: Result<T, Failure>) -> Result<T, Failure> {
+    let Some(c) = comm else { return r };
+    let failed = all_values(c.as_ref(), u64::from(r.is_err()));
+    match r {
+        Ok(_) if failed.iter().any(|&f| f > 0) => Err(Failure::runtime(String::new())),
+        r => r,
+    }
+}
+
+/// `run` of a spiking or rate network; with `comm`, as one of several processes
+/// (MPI): every process builds and simulates its partitions, process 0 alone claims and
+/// writes the output, draws the plot and prints (module docs of [`mpi`]).
+pub fn cmd_run_on(a: RunArgs, comm: Option<Arc<dyn Comm>>) -> Result<(), Failure> {
+    let root = comm.as_ref().is_none_or(|c| c.rank() == 0);
     let net = match a.net.load_any(a.data.as_deref())? {
         Loaded::Rate(f) => {
             if !a.raster_pops.is_empty() {
@@ -451,6 +505,16 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if a.protocol.is_some() {
         return Err(Failure::invalid(
             "--protocol applies to rate models only (spiking networks take their inputs from [[stimuli]])",
+        ));
+    }
+    if comm.is_some() && a.checkpoint.is_some() {
+        return Err(Failure::invalid(
+            "--checkpoint: not available with several processes yet (each holds only its own part of the state); run it on one process",
+        ));
+    }
+    if comm.is_some() && a.connectivity.is_some() {
+        return Err(Failure::invalid(
+            "--connectivity: not available with several processes (each holds only its own synapses); run it on one process",
         ));
     }
     // Raster populations, checked before any work.
@@ -514,7 +578,11 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     if let Some(c) = &a.checkpoint {
         wanted.push(("--checkpoint", c, a.overwrite));
     }
-    let mut claims = claim_outputs(&a.net, &wanted)?.into_iter();
+    if !root {
+        // Process 0 alone writes (the others' spikes reach it through the exchange).
+        wanted.clear();
+    }
+    let mut claims = agree(comm.as_ref(), claim_outputs(&a.net, &wanted))?.into_iter();
     let out = out_path.as_ref().and_then(|_| claims.next());
     let conn = a
         .connectivity
@@ -529,22 +597,29 @@ pub fn cmd_run(a: RunArgs) -> Result<(), Failure> {
     let mut opts = RunOptions {
         threads: a.threads.unwrap_or(0),
         max_memory,
-        keep_spikes: raster.is_some(),
+        keep_spikes: raster.is_some() && root,
         warmup_ms: a.warmup.unwrap_or(0.0),
         stop: None,
-        output_file: out.is_some(),
+        output_file: out_path.is_some(),
+        comm: comm.clone(),
     };
     let mut built = run::build(&net, &opts).map_err(Failure::build)?;
     if let Some((w, d)) = &conn {
         cortexsim::io::mtx::write(&built.sim, w.temp(), d.temp()).map_err(Failure::runtime)?;
     }
-    print_warnings(&built.sim.warnings);
-    opts.stop = Some(interrupt::install()?);
-    if let Some(o) = &out {
-        let w = SonataWriter::create(o.temp(), &net).map_err(Failure::runtime)?;
+    if root {
+        print_warnings(&built.sim.warnings);
+    }
+    opts.stop = Some(agree(comm.as_ref(), interrupt::install())?);
+    let sink = out
+        .as_ref()
+        .map(|o| SonataWriter::create(o.temp(), &net).map_err(Failure::runtime))
+        .transpose();
+    if let Some(w) = agree(comm.as_ref(), sink)? {
         built.sim.set_sink(Box::new(w));
     }
-    let show_bar = !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let show_bar =
+        root && !a.json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     let mut bar = ProgressBar::new(net.simulation.dt);
     let out_name = out_path.as_ref().map(|o| o.display().to_string());
     let mut store = |h: &str, s: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>| {
@@ -795,6 +870,16 @@ pub fn print_run_summary(s: &Json) {
             );
         }
     }
+    if let Some(r) = s["ranks"].as_u64() {
+        let ex = &s["exchange"];
+        println!(
+            "{r} MPI processes × {} threads: {:.0} bytes exchanged per slice ({} slices), {:.2} s in the exchange on process 0",
+            s["threads"],
+            f(&ex["bytes_per_slice"]),
+            ex["slices"],
+            ex["seconds_per_rank"][0].as_f64().unwrap_or(f64::NAN)
+        );
+    }
     if let Some(o) = s["output"].as_str() {
         println!(
             "output: {o} ({} spikes, written in {:.2} s)",
@@ -827,8 +912,32 @@ pub fn print_run_summary(s: &Json) {
 pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     let net = a.net.load()?;
     let info = inspect(&net);
+    let ranks = match a.ranks {
+        Some(0) => return Err(Failure::invalid("--ranks: must be at least 1")),
+        Some(r) if r > 1 << 20 => {
+            return Err(Failure::invalid(format!(
+                "--ranks {r}: at most {} processes",
+                1 << 20
+            )));
+        }
+        Some(r) => rank_table(&net, r),
+        None => Vec::new(),
+    };
     if a.json {
-        println!("{}", info.to_json(&a.net.origin().display(), &net));
+        let mut j = info.to_json(&a.net.origin().display(), &net);
+        if !ranks.is_empty() {
+            j["ranks"] = json!(
+                ranks
+                    .iter()
+                    .map(|(b, e)| json!({
+                        "partitions": [b.start, b.end],
+                        "synapses": e.n_synapses,
+                        "estimate": e.total,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+        }
+        println!("{j}");
         return Ok(());
     }
     let e = &info.estimate;
@@ -861,5 +970,20 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
     );
     println!("memory estimate: {} ({})", human(e.total), e.detail());
     println!("available: {}", human(info.available_bytes));
+    if !ranks.is_empty() {
+        println!(
+            "per MPI process ({} processes; partitions by layout index):",
+            ranks.len()
+        );
+        for (r, (b, e)) in ranks.iter().enumerate() {
+            println!(
+                "  process {r:>4}: partitions {:>5}..{:<5} {:>14} synapses  {}",
+                b.start,
+                b.end,
+                e.n_synapses,
+                human(e.total)
+            );
+        }
+    }
     Ok(())
 }

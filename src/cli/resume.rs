@@ -136,6 +136,7 @@ pub fn cmd_resume(a: ResumeArgs) -> Result<(), Failure> {
         warmup_ms: 0.0,
         stop: None,
         output_file: out.is_some(),
+        comm: None,
     };
     let mut built = run::build(&net, &opts).map_err(Failure::build)?;
     print_warnings(&built.sim.warnings);

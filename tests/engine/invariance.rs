@@ -8,7 +8,7 @@ use cortexsim::engine::{BuildOptions, Simulation};
 use cortexsim::spec::Network;
 
 /// Brunel AI network scaled to N = 2500 (in-degrees 10% as in the paper), 200 ms, small partitions.
-fn brunel_small(extra: &[&str]) -> Network {
+pub fn brunel_small(extra: &[&str]) -> Network {
     let mut sets = vec![
         "populations.E.size=2000",
         "populations.I.size=500",
@@ -25,7 +25,7 @@ fn brunel_small(extra: &[&str]) -> Network {
 
 /// Heterogeneous network: iaf_psc_exp, Bernoulli connectivity, normal weights of both
 /// signs, uniform delays rounded to the grid (u8 per synapse), Poisson drive.
-fn hetero(partition_size: u32, seed: u64) -> Network {
+pub fn hetero(partition_size: u32, seed: u64) -> Network {
     let text = format!(
         r#"
 [simulation]

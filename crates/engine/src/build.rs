@@ -23,28 +23,63 @@ impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
     pub fn build(net: &Network, opts: &BuildOptions) -> Result<Simulation, BuildError> {
         let threads = thread_count(net, opts);
-        let estimate = check_memory(net, opts)?;
-        let pool = rayon::ThreadPoolBuilder::new()
+        let comm = opts.comm.clone();
+        let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
+        let estimate = check_memory(net, opts, rank, ranks)?;
+        let plan = Plan::new(net, opts);
+        // This process's partitions (all of them with one process).
+        let owned = match &comm {
+            Some(_) => crate::exchange::rank_blocks(net, ranks)[rank].clone(),
+            None => 0..plan.layout.len(),
+        };
+        let built = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map_err(|e| BuildError::Threads(threads, e.to_string()))?;
-        let plan = Plan::new(net, opts);
-        let built: Vec<Result<(Partition, u64), BuildError>> = pool.install(|| {
-            plan.layout
-                .par_iter()
-                .enumerate()
-                .map(|(index, spec)| plan.partition(index, spec))
-                .collect()
-        });
+            .map_err(|e| BuildError::Threads(threads, e.to_string()))
+            .and_then(|pool| {
+                let parts = pool.install(|| {
+                    plan.layout[owned.clone()]
+                        .par_iter()
+                        .enumerate()
+                        .map(|(k, spec)| plan.partition(owned.start + k, spec))
+                        .collect::<Result<Vec<_>, _>>()
+                })?;
+                Ok((pool, parts))
+            });
+        // Several processes go on only if every one has built its partitions.
+        let built = match (&comm, built) {
+            (Some(c), b) => {
+                let failed = crate::exchange::all_values(c.as_ref(), u64::from(b.is_err()));
+                match (b, failed.iter().position(|&f| f > 0)) {
+                    (Err(e), _) => return Err(e),
+                    (Ok(_), Some(r)) => {
+                        return Err(BuildError::Invalid(format!(
+                            "process {r} of {ranks} could not build its partitions (its message is above)"
+                        )));
+                    }
+                    (Ok(b), None) => b,
+                }
+            }
+            (None, b) => b?,
+        };
+        let (pool, built) = built;
         let mut parts = Vec::with_capacity(built.len());
         let mut rounded_delays = 0;
-        for r in built {
-            let (p, r) = r?;
+        for (p, r) in built {
             rounded_delays += r;
             parts.push(p);
         }
-        let (synapses_per_projection, synapse_bytes) =
+        let (mut synapses_per_projection, mut synapse_bytes) =
             synapse_counts(&parts, net.projections.len());
+        if let Some(c) = &comm {
+            // Global counts on every process.
+            let mut v = synapses_per_projection.clone();
+            v.extend([synapse_bytes, rounded_delays]);
+            c.sum(&mut v);
+            rounded_delays = v.pop().unwrap_or(0);
+            synapse_bytes = v.pop().unwrap_or(0);
+            synapses_per_projection = v;
+        }
         let synapses = synapses_per_projection.iter().sum();
         let mut warnings = net.warnings.clone();
         if rounded_delays > 0 {
@@ -55,18 +90,35 @@ impl Simulation {
         }
         let min_delay = plan.min_delay;
         let bufs_cur = spike_buffers(net, &parts, min_delay)?;
-        let prev_spikes = exchange_buffer(net, &parts, min_delay)?;
+        let prev_spikes = exchange_buffer(net, min_delay)?;
         let recording = Recording::new(net, opts.keep_spikes);
         let n_parts = parts.len();
+        let exchange: Box<dyn crate::exchange::Exchange> = match &comm {
+            Some(c) => {
+                let local: usize = parts.iter().map(|p| p.n).sum();
+                Box::new(crate::exchange::Distributed::new(
+                    std::sync::Arc::clone(c),
+                    net,
+                    local,
+                    min_delay as usize,
+                )?)
+            }
+            None => Box::new(crate::exchange::SingleProcess {
+                partitions: n_parts,
+            }),
+        };
         Ok(Simulation {
             net: net.clone(),
             parts,
             prev_spikes,
             bufs_cur,
-            exchange: Box::new(crate::exchange::SingleProcess {
-                partitions: n_parts,
-            }),
-            local_ids: (0..n_parts).collect(),
+            exchange,
+            local_ids: owned.collect(),
+            rank,
+            ranks,
+            comm,
+            agreed_stop: false,
+            pending_error: None,
             prev_t0: 0,
             t: 0,
             min_delay,
@@ -96,10 +148,34 @@ fn thread_count(net: &Network, opts: &BuildOptions) -> usize {
     }
 }
 
-/// The memory estimate, refused when it exceeds the limit (contract 5).
-fn check_memory(net: &Network, opts: &BuildOptions) -> Result<memory::Estimate, BuildError> {
-    let estimate = memory::estimate_with(net, opts.output_file);
+/// The memory estimate of this process, refused when it exceeds the limit (contract 5).
+/// Several processes agree: if any one's estimate exceeds its limit, every one refuses
+/// with the numbers of the first such process.
+fn check_memory(
+    net: &Network,
+    opts: &BuildOptions,
+    rank: usize,
+    ranks: usize,
+) -> Result<memory::Estimate, BuildError> {
+    let estimate = memory::estimate_rank(net, opts.output_file, ranks, rank);
     let available = opts.max_memory.unwrap_or_else(memory::available_bytes);
+    if let Some(c) = &opts.comm {
+        let needed = crate::exchange::all_values(c.as_ref(), estimate.total);
+        let avail = crate::exchange::all_values(c.as_ref(), available);
+        if let Some(r) = (0..ranks).find(|&r| needed[r] > avail[r]) {
+            let detail = if r == rank {
+                estimate.detail()
+            } else {
+                memory::estimate_rank(net, opts.output_file, ranks, r).detail()
+            };
+            return Err(BuildError::OutOfMemory {
+                needed: needed[r],
+                available: avail[r],
+                detail: format!("process {r} of {ranks}: {detail}"),
+            });
+        }
+        return Ok(estimate);
+    }
     if estimate.total > available {
         return Err(BuildError::OutOfMemory {
             needed: estimate.total,
@@ -617,13 +693,10 @@ fn spike_buffers(
         .collect()
 }
 
-/// The one list of a slice's spikes, in delivery order, that every partition reads.
-fn exchange_buffer(
-    net: &Network,
-    parts: &[Partition],
-    min_delay: u64,
-) -> Result<SliceSpikes, BuildError> {
-    let n_total: usize = parts.iter().map(|p| p.n).sum();
+/// The one list of a slice's spikes, in delivery order, that every partition reads
+/// (every neuron's: with several processes it holds the others' spikes too).
+fn exchange_buffer(net: &Network, min_delay: u64) -> Result<SliceSpikes, BuildError> {
+    let n_total = net.n_neurons() as usize;
     let with_payload = net.populations.iter().any(|p| p.model.has_payload());
     let slice_spikes = if with_payload {
         SliceSpikes::with_payload

@@ -92,6 +92,10 @@ pub struct BuildOptions {
     /// A SONATA output file will be attached: its per-population costs are part of the
     /// memory estimate ([`memory::estimate_with`]).
     pub output_file: bool,
+    /// Several processes share the network ([`exchange::Comm`], e.g. MPI): this one
+    /// builds only its block of partitions ([`exchange::rank_blocks`]) and exchanges
+    /// spikes with the others ([`exchange::Distributed`]). `None`: one process.
+    pub comm: Option<std::sync::Arc<dyn exchange::Comm>>,
 }
 
 /// A built network, ready to run; it can be run in several chunks.
@@ -106,6 +110,15 @@ pub struct Simulation {
     exchange: Box<dyn exchange::Exchange>,
     /// Layout index of each partition in `parts` (all of them in one process).
     local_ids: Vec<usize>,
+    /// This process's index and the number of processes (0 and 1 for one process).
+    pub rank: usize,
+    pub ranks: usize,
+    /// The processes (several processes only).
+    pub comm: Option<std::sync::Arc<dyn exchange::Comm>>,
+    /// Several processes: a stop agreed at the last exchange, and this process's failure
+    /// to record a slice (reported to the others at the next exchange).
+    agreed_stop: bool,
+    pending_error: Option<SimError>,
     /// Step at which the spikes in `prev_spikes` were emitted (start of their slice).
     prev_t0: u64,
     /// Current step (the next step to compute).
@@ -293,8 +306,13 @@ impl Simulation {
         }
         self.recording.reserve_until(end);
         let m = self.min_delay;
+        let distributed = self.exchange.is_distributed();
         while self.t < end {
-            if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if distributed {
+                if self.agreed_stop {
+                    return Ok(true);
+                }
+            } else if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
                 return Ok(true);
             }
             let len = m.min(end - self.t) as usize;
@@ -314,6 +332,11 @@ impl Simulation {
                     // N1: every state variable finite after each slice (cheap: O(n)).
                     *b = p.state.first_non_finite().map(|(i, _)| (p.index, i));
                 });
+            if distributed {
+                self.slice_distributed(t0, len, stop)?;
+                progress(self.t);
+                continue;
+            }
             // The lowest partition's error wins, whatever the threads.
             if let Some((pi, i)) = self.bad.iter().flatten().next().copied() {
                 let p = &self.parts[pi];
@@ -334,7 +357,69 @@ impl Simulation {
             self.t += len as u64;
             progress(self.t);
         }
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
         Ok(false)
+    }
+
+    /// The end of a slice with several processes: exchange the spikes together with
+    /// this process's status; stop, fail or report a non-finite state only as all
+    /// processes agree (the lowest partition's, as with one process); record the slice
+    /// from the merged list, which holds every process's spikes in (step, gid) order.
+    fn slice_distributed(
+        &mut self,
+        t0: u64,
+        len: usize,
+        stop: Option<&AtomicBool>,
+    ) -> Result<(), SimError> {
+        let bad = self.bad.iter().zip(&self.parts).find_map(|(b, p)| {
+            b.map(|(_, i)| {
+                let var = p.state.first_non_finite().map_or("V_m", |x| x.1);
+                (p.index, i as u32, exchange::state_var_index(var))
+            })
+        });
+        let status = exchange::SliceStatus {
+            stop: stop.is_some_and(|s| s.load(Ordering::Relaxed)),
+            failed: self.pending_error.is_some(),
+            bad,
+        };
+        let agreed = self.exchange.exchange_status(
+            &self.local_ids,
+            &self.bufs_cur,
+            status,
+            &mut self.prev_spikes,
+        );
+        if let Some((pi, i, var)) = agreed.bad {
+            let spec = layout(&self.net)[pi];
+            return Err(SimError::NumericalInstability {
+                population: self.net.populations[spec.pop].name.clone(),
+                neuron: spec.offset + i,
+                step: self.t + len as u64,
+                time_ms: (self.t + len as u64) as f64 * self.net.simulation.dt,
+                var: exchange::STATE_VARS[var as usize % exchange::STATE_VARS.len()],
+            });
+        }
+        if agreed.failed {
+            return Err(self.pending_error.take().unwrap_or_else(|| {
+                SimError::Output("another process failed (its message is above)".into())
+            }));
+        }
+        if let Err(e) = self
+            .recording
+            .record_merged(&self.prev_spikes, t0, self.net.simulation.dt)
+        {
+            self.pending_error = Some(SimError::Output(e));
+        }
+        self.agreed_stop = agreed.stop;
+        self.prev_t0 = t0;
+        self.t += len as u64;
+        Ok(())
+    }
+
+    /// Traffic of the spike exchange (zero with one process).
+    pub fn exchange_stats(&self) -> exchange::ExchangeStats {
+        self.exchange.stats()
     }
 
     /// Run to the network's `t_stop`.

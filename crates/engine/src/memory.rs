@@ -103,35 +103,75 @@ pub fn estimate(net: &Network) -> Estimate {
 /// The estimate of a run with or without an output file (the output's chunks and buffers,
 /// [`OUTPUT_POP_BYTES`] per recorded population, only with one).
 pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
+    estimate_rank(net, output_file, 1, 0)
+}
+
+/// Expected synapses of a projection; for Bernoulli connections plus `sigmas` standard
+/// deviations (the estimate uses 4).
+pub fn projection_synapses(net: &Network, pr: &cortexsim_spec::Projection, sigmas: f64) -> f64 {
+    let (ns, nt) = (
+        net.populations[pr.source].size as f64,
+        net.populations[pr.target].size as f64,
+    );
+    let avail = if pr.source == pr.target && !pr.autapses {
+        ns - 1.0
+    } else {
+        ns
+    };
+    match pr.rule {
+        Rule::FixedIndegree { indegree } => nt * indegree as f64,
+        Rule::PairwiseBernoulli { p } => {
+            let m = p * avail * nt;
+            m + sigmas * (m * (1.0 - p)).sqrt()
+        }
+        Rule::FixedTotalNumber { n } => n as f64,
+        Rule::OneToOne => nt,
+        Rule::AllToAll => avail * nt,
+    }
+}
+
+/// The estimate for each of `ranks` processes ([`estimate_rank`]).
+pub fn estimate_ranks(net: &Network, output_file: bool, ranks: usize) -> Vec<Estimate> {
+    (0..ranks.max(1))
+        .map(|r| estimate_rank(net, output_file, ranks, r))
+        .collect()
+}
+
+/// The estimate of process `rank` of `ranks` (one process: `1, 0`). A process holds its
+/// own partitions ([`crate::exchange::rank_blocks`]): their synapses, CSR pointers, ring
+/// buffers, state, streams, event lists and spike lists; every process holds the slice's
+/// merged spike list, the exchange buffers (several processes: the gathered spikes of a
+/// slice, 4 bytes per neuron and step) and the spike statistics of every neuron; only
+/// process 0 writes the output file.
+pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize) -> Estimate {
     let dt = net.simulation.dt;
     let mut e = Estimate {
         baseline: BASELINE_BYTES,
         ..Default::default()
     };
     let lay = layout(net);
+    let owned = if ranks > 1 {
+        crate::exchange::rank_blocks(net, ranks)[rank.min(ranks - 1)].clone()
+    } else {
+        0..lay.len()
+    };
+    let local = &lay[owned.clone()];
+    // Per population: the neurons this process owns, and their fraction.
+    let mut own = vec![0u64; net.populations.len()];
+    for l in local {
+        own[l.pop] += l.size as u64;
+    }
+    let share: Vec<f64> = own
+        .iter()
+        .zip(&net.populations)
+        .map(|(&k, p)| k as f64 / p.size.max(1) as f64)
+        .collect();
     let (min_d, max_d) = delay_bounds(net);
     let slots = (max_d + 1).next_power_of_two();
     for pr in &net.projections {
-        let (ns, nt) = (
-            net.populations[pr.source].size as f64,
-            net.populations[pr.target].size as f64,
-        );
-        let avail = if pr.source == pr.target && !pr.autapses {
-            ns - 1.0
-        } else {
-            ns
-        };
-        let n = match pr.rule {
-            Rule::FixedIndegree { indegree } => nt * indegree as f64,
-            // Bernoulli: expectation plus 4 standard deviations.
-            Rule::PairwiseBernoulli { p } => {
-                let m = p * avail * nt;
-                m + 4.0 * (m * (1.0 - p)).sqrt()
-            }
-            Rule::FixedTotalNumber { n } => n as f64,
-            Rule::OneToOne => nt,
-            Rule::AllToAll => avail * nt,
-        } as u64;
+        let ns = net.populations[pr.source].size as f64;
+        // Bernoulli: expectation plus 4 standard deviations.
+        let n = (projection_synapses(net, pr, 4.0) * share[pr.target]) as u64;
         let wb = if pr.weight.constant().is_some() { 0 } else { 4 };
         let db = match pr.delay {
             Dist::Const { .. } => 0,
@@ -157,7 +197,7 @@ pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
         e.synapses = e
             .synapses
             .saturating_add(n.saturating_mul((tb + wb + db) as u64));
-        let parts_on_target = lay.iter().filter(|l| l.pop == pr.target).count() as u64;
+        let parts_on_target = local.iter().filter(|l| l.pop == pr.target).count() as u64;
         e.csr_pointers += parts_on_target * (ns as u64 + 1) * 4;
     }
     for (pi, p) in net.populations.iter().enumerate() {
@@ -168,13 +208,15 @@ pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
             .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         if var_delays {
             let width = p.model.n_ports();
-            for l in lay.iter().filter(|l| l.pop == pi) {
+            for l in local.iter().filter(|l| l.pop == pi) {
                 let m = l.size as usize;
                 e.event_lists +=
                     EventQueue::bytes(EventQueue::capacity(m), max_d as usize + 1, width * m)
                         as u64;
             }
         }
+        let all = n;
+        let n = own[pi];
         e.ring_buffers += slots * p.model.n_ports() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
@@ -186,8 +228,9 @@ pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
         }) {
             e.random_streams += n * 32;
         }
-        // Per-partition spike lists (u32) and the slice's exchange list (u32 pair).
-        e.spike_buffers += n * min_d * (4 + 8);
+        // Per-partition spike lists (u32) and the slice's merged list (u32 pair) of
+        // every neuron.
+        e.spike_buffers += n * min_d * 4 + all * min_d * 8;
         if p.model.has_payload() {
             // The payload of each spike (f64) in the partition's list.
             e.spike_buffers += n * min_d * 8;
@@ -198,9 +241,19 @@ pub fn estimate_with(net: &Network, output_file: bool) -> Estimate {
         e.spike_buffers += net.n_neurons() * min_d * 8;
     }
     let n_total = net.n_neurons();
+    if ranks > 1 {
+        // The exchange: the gathered spikes of a slice (u32 ids; payloads two more words)
+        // and this process's own message.
+        let words = if net.populations.iter().any(|p| p.model.has_payload()) {
+            3
+        } else {
+            1
+        };
+        e.spike_buffers += (n_total + n_total / ranks as u64) * min_d * 4 * words;
+    }
     let n_pops = net.populations.len() as u64;
-    e.partitions = lay.len() as u64 * (PARTITION_BYTES + n_pops * PARTITION_POP_BYTES);
-    if output_file {
+    e.partitions = owned.len() as u64 * (PARTITION_BYTES + n_pops * PARTITION_POP_BYTES);
+    if output_file && rank == 0 {
         e.output = net.recorders.spikes.len() as u64 * OUTPUT_POP_BYTES;
     }
     e.recorders = n_total * 32 + SINK_BYTES;

@@ -1030,6 +1030,29 @@ impl SliceSpikes {
         }
     }
 
+    /// Start a slice of `steps` steps filled spike by spike ([`push`](Self::push),
+    /// [`end_step`](Self::end_step) after each step): what a multi-process exchange
+    /// merges the processes' spikes into ([`crate::exchange::Distributed`]).
+    pub fn begin(&mut self, steps: usize) {
+        self.clear();
+        self.len = steps;
+    }
+
+    /// Append one spike to the current step (`payload` is kept only when the list
+    /// carries payloads).
+    #[inline]
+    pub fn push(&mut self, spike: SourceSpike, payload: f64) {
+        self.items.push(spike);
+        if self.with_payload {
+            self.payload.push(payload);
+        }
+    }
+
+    /// Close the current step.
+    pub fn end_step(&mut self) {
+        self.step_end.push(self.items.len() as u32);
+    }
+
     pub fn clear(&mut self) {
         self.items.clear();
         self.payload.clear();
@@ -1041,6 +1064,12 @@ impl SliceSpikes {
     /// Steps in the slice.
     pub fn steps(&self) -> usize {
         self.len
+    }
+
+    /// End of step offset `o`'s spikes in [`spikes`](Self::spikes) (they start where
+    /// step `o - 1`'s end).
+    pub fn step_end(&self, o: usize) -> usize {
+        self.step_end[o + 1] as usize
     }
 
     /// Every spike of the slice, in delivery order.

@@ -3,7 +3,7 @@
 //! streaming sink (the SONATA file). Everything is fed on the main thread after each
 //! slice, in (step, gid) order, so the output order is deterministic.
 
-use crate::partition::SpikeBuf;
+use crate::partition::{SliceSpikes, SpikeBuf};
 use cortexsim_core::state::{SaveState, get_slice, get_u64, get_vec, put_slice, put_u64};
 use cortexsim_spec::Network;
 use serde::Serialize;
@@ -154,6 +154,53 @@ impl Recording {
         }
         if let Some(sink) = &mut self.sink {
             sink.slice_done((t0 + len as u64) as f64 * dt)?;
+        }
+        Ok(())
+    }
+}
+
+impl Recording {
+    /// [`record_slice`](Self::record_slice) from the slice's merged list of every
+    /// process's spikes (several processes: each records every spike, so the statistics
+    /// are global everywhere; only the writing process has a sink). The list is in
+    /// (step, gid) order, the order `record_slice` visits the partitions' buffers in:
+    /// the same statistics, bins and output.
+    pub fn record_merged(&mut self, s: &SliceSpikes, t0: u64, dt: f64) -> Result<(), String> {
+        let spikes = s.spikes();
+        let mut a = 0usize;
+        for o in 0..s.steps() {
+            let step = t0 + o as u64;
+            let e = s.step_end(o);
+            for sp in &spikes[a..e] {
+                let pop = sp.pop as usize;
+                self.pop_spikes[pop] += 1;
+                if let Some(bin) = step.checked_div(self.bin_steps) {
+                    self.rate_bins[pop][bin as usize] += 1;
+                }
+                let gid = self.offsets[pop] + sp.node;
+                let st = &mut self.stats[gid as usize];
+                if st.count > 0 {
+                    let isi = (step - st.last) as f64;
+                    st.n_isi += 1;
+                    st.sum += isi;
+                    st.sum2 += isi * isi;
+                }
+                st.count += 1;
+                st.last = step;
+                if self.keep {
+                    self.kept.push((step, gid));
+                }
+                if self.record[pop]
+                    && let Some(sink) = &mut self.sink
+                {
+                    sink.push(pop, sp.node, (step + 1) as f64 * dt)?;
+                    self.written += 1;
+                }
+            }
+            a = e;
+        }
+        if let Some(sink) = &mut self.sink {
+            sink.slice_done((t0 + s.steps() as u64) as f64 * dt)?;
         }
         Ok(())
     }

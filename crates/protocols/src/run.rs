@@ -25,7 +25,9 @@
 //! projection / source size): exact in expectation, and what NEST's benchmarks report.
 
 use crate::checkpoint::Checkpointer;
+use cortexsim_engine::exchange::{Comm, all_values};
 use cortexsim_engine::memory;
+use cortexsim_engine::record::VmSeries;
 use cortexsim_engine::record::{FinalData, summarize};
 use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
 use cortexsim_spec::Network;
@@ -50,6 +52,11 @@ pub struct RunOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// An output file will be attached (counted in the memory estimate).
     pub output_file: bool,
+    /// Several processes share the run (MPI): each builds and simulates its block of
+    /// partitions; every process records every spike (the exchange brings them all),
+    /// process 0 alone writes the output (the caller attaches its sink there only) and
+    /// receives the sampled potentials; the summary's counts are global everywhere.
+    pub comm: Option<Arc<dyn Comm>>,
 }
 
 /// A built simulation and its build time.
@@ -68,6 +75,7 @@ pub fn build(net: &Network, opts: &RunOptions) -> Result<Built, BuildError> {
             max_memory: opts.max_memory,
             keep_spikes: opts.keep_spikes,
             output_file: opts.output_file,
+            comm: opts.comm.clone(),
             ..Default::default()
         },
     )?;
@@ -149,6 +157,18 @@ pub fn run_checkpointed(
         }
     }
     let sim_s = t_sim.elapsed().as_secs_f64();
+    if let Some(c) = &opts.comm {
+        // A process that failed on the last slice (writing the output) tells the others.
+        let failed = all_values(c.as_ref(), u64::from(result.is_err()));
+        if result.is_ok()
+            && let Some(r) = failed.iter().position(|&f| f > 0)
+        {
+            result = Err(RunError::Output(format!(
+                "process {r} of {} failed (its message is above)",
+                failed.len()
+            )));
+        }
+    }
     let t_ms = sim.t as f64 * dt;
     let pops = summarize(&sim.recording, net, t_ms);
     let status = match (&result, stopped) {
@@ -163,7 +183,7 @@ pub fn run_checkpointed(
         "seed": net.simulation.seed,
         "threads": sim.threads,
         "neurons": net.n_neurons(),
-        "partitions": sim.parts.len(),
+        "partitions": cortexsim_engine::layout(net).len(),
         "populations": pops.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or(Json::Null))).collect::<serde_json::Map<String, Json>>(),
         "synapses": sim.synapses,
         "synapses_per_projection": sim.synapses_per_projection,
@@ -180,6 +200,38 @@ pub fn run_checkpointed(
         "warnings": sim.warnings,
         "status": status,
     });
+    if let Some(c) = &opts.comm {
+        let ex = sim.exchange_stats();
+        let slices = ex.slices.max(1) as f64;
+        let sent = all_values(c.as_ref(), ex.bytes_sent);
+        let secs = all_values(c.as_ref(), (ex.seconds * 1e9) as u64);
+        summary["ranks"] = json!(sim.ranks);
+        summary["exchange"] = json!({
+            "slices": ex.slices,
+            "collectives": ex.collectives,
+            "bytes_per_slice": ex.bytes_received as f64 / slices,
+            "bytes_sent_per_slice_per_rank": sent.iter().map(|&b| b as f64 / slices).collect::<Vec<_>>(),
+            "seconds_per_rank": secs.iter().map(|&n| n as f64 * 1e-9).collect::<Vec<_>>(),
+        });
+        summary["memory_bytes"]["estimate_per_rank"] =
+            json!(all_values(c.as_ref(), sim.estimate.total));
+        summary["memory_bytes"]["peak_rss_per_rank"] = json!(all_values(
+            c.as_ref(),
+            memory::peak_rss_bytes().unwrap_or(0)
+        ));
+        summary["memory_bytes"]["estimate"] = json!(
+            summary["memory_bytes"]["estimate_per_rank"]
+                .as_array()
+                .and_then(|a| a.iter().filter_map(|x| x.as_u64()).max())
+        );
+    }
+    // Several processes: every one takes part in gathering the potentials.
+    let vm: Vec<VmSeries> = match &opts.comm {
+        Some(c) => gather_vm(c.as_ref(), net, &sim),
+        None => (0..net.populations.len())
+            .filter_map(|p| sim.vm_samples(p))
+            .collect(),
+    };
     let events = synaptic_events(net, &sim, &spikes_after_warmup);
     summary["synaptic_events_per_s"] = json!(if sim_s > 0.0 { events / sim_s } else { 0.0 });
     let t_write = Instant::now();
@@ -189,9 +241,7 @@ pub fn run_checkpointed(
         if result.is_ok()
             && let Err(e) = sink.finish(&FinalData {
                 rates: binned_rates(net, &sim, t_ms),
-                vm: (0..net.populations.len())
-                    .filter_map(|p| sim.vm_samples(p))
-                    .collect(),
+                vm,
                 summary_json: &summary_text,
                 status,
                 t_ms,
@@ -296,4 +346,57 @@ pub fn binned_rates(net: &Network, sim: &Simulation, t_ms: f64) -> Vec<(String, 
             (pop.name.clone(), bin, r)
         })
         .collect()
+}
+
+/// The sampled potentials of every recorded population, on process 0 (empty on the
+/// others): each process sends its own partitions' share (`[neurons, samples]`, then
+/// the samples, sample-major); process 0 puts every sample's row together in rank order
+/// (ranks own ascending partitions, so that is neuron order).
+fn gather_vm(comm: &dyn Comm, net: &Network, sim: &Simulation) -> Vec<VmSeries> {
+    let mut out = Vec::new();
+    let dt = net.simulation.dt;
+    // In population order, as `Simulation::vm_samples` is asked for with one process.
+    for rec in (0..net.populations.len())
+        .filter_map(|p| net.recorders.v_m.iter().find(|r| r.population == p))
+    {
+        let local = sim.vm_samples(rec.population);
+        let mut send = Vec::new();
+        if let Some(v) = &local {
+            let n = v.rows.first().map_or(0, |r| r.len());
+            send.extend([n as f64, v.rows.len() as f64]);
+            for row in &v.rows {
+                send.extend_from_slice(row);
+            }
+        }
+        let Some(all) = comm.gather_f64(&send) else {
+            continue;
+        };
+        let parts: Vec<(usize, &[f64])> = all
+            .iter()
+            .filter(|d| d.len() >= 2)
+            .map(|d| (d[0] as usize, &d[2..]))
+            .collect();
+        let samples = all
+            .iter()
+            .find(|d| d.len() >= 2)
+            .map_or(0, |d| d[1] as usize);
+        let interval = ((rec.interval / dt).round() as u64).max(1);
+        let rows = (0..samples)
+            .map(|s| {
+                parts
+                    .iter()
+                    .flat_map(|&(n, d)| d[s * n..(s + 1) * n].iter().copied())
+                    .collect()
+            })
+            .collect();
+        out.push(VmSeries {
+            name: net.populations[rec.population].name.clone(),
+            times: (0..samples)
+                .map(|s| ((s as u64 + 1) * interval) as f64 * dt)
+                .collect(),
+            rows,
+            n: rec.n,
+        });
+    }
+    out
 }

@@ -274,6 +274,7 @@ pub const TOP_KEYS: &[&str] = &[
     "stimuli",
     "recorders",
     "description",
+    "trials",
 ];
 
 /// Parse TOML text into the raw table (syntax errors carry line and column).

@@ -21,6 +21,9 @@ use toml::{Table, Value};
 pub(crate) fn network(t: &Table) -> Result<Network, SpecError> {
     let top = Obj::new("", t);
     top.str_opt("description")?;
+    // `[trials]`: the decision task of `cortexsim trials`, read and checked by the loader
+    // (`models::task`); the network itself does not use it.
+    top.get("trials");
     let mut warnings = Vec::new();
     let simulation = simulation(top.table_opt("simulation")?)?;
     let populations = populations(&top, &simulation, &mut warnings)?;
