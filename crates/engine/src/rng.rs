@@ -18,6 +18,10 @@ pub mod purpose {
     pub const POISSON: u64 = 2;
     pub const V_INIT: u64 = 3;
     pub const TOTAL_NUMBER: u64 = 4;
+    /// Per-source out-degrees of a procedural `fixed_total_number` projection.
+    pub const OUT_DEGREES: u64 = 5;
+    /// A source's row of a projection drawn per source ([`crate::connect::RowPlan`]).
+    pub const ROW: u64 = 6;
 }
 
 #[inline]
