@@ -29,3 +29,6 @@ mod mejias_wang2022;
 
 #[path = "models/task_protocol.rs"]
 mod task_protocol;
+
+#[path = "models/schmidt2018.rs"]
+mod schmidt2018;

@@ -1137,7 +1137,11 @@ fn fixed_outdegree_exact_out_degree_binomial_in_degree() {
     let mut b = synapses(&build(&net("procedural"), 3));
     let pr: Vec<(u32, u32)> = a.iter().map(|s| (s.src, s.tgt)).collect();
     assert_eq!(pr.len(), 6000);
-    assert_eq!(duplicates(&pr), 0, "repeated pair although multapses = false");
+    assert_eq!(
+        duplicates(&pr),
+        0,
+        "repeated pair although multapses = false"
+    );
     assert_eq!(autapses(&pr), 0, "autapse although autapses = false");
     a.sort();
     b.sort();
@@ -1187,7 +1191,11 @@ fn procedural_fixed_total_number_degrees() {
         .unwrap();
     let pr = pairs(&build(&net, 2), 0);
     assert_eq!(pr.len(), 1000);
-    assert_eq!(duplicates(&pr), 0, "repeated pair although multapses = false");
+    assert_eq!(
+        duplicates(&pr),
+        0,
+        "repeated pair although multapses = false"
+    );
     assert_eq!(autapses(&pr), 0, "autapse although autapses = false");
     // With autapses (as the multi-area model connects): self-connections occur at the
     // rate 1/N per synapse (1000 synapses over 100 neurons: 10 expected).
@@ -1208,7 +1216,17 @@ fn procedural_fixed_total_number_degrees() {
 #[test]
 fn procedural_pairwise_bernoulli_degrees() {
     let (ns, nt, p) = (200u32, 1000u32, 0.1);
-    let net = |seed| per_source(seed, 300, ns, nt, "pairwise_bernoulli", "procedural", &[("p", p.into())]);
+    let net = |seed| {
+        per_source(
+            seed,
+            300,
+            ns,
+            nt,
+            "pairwise_bernoulli",
+            "procedural",
+            &[("p", p.into())],
+        )
+    };
     chi2_over_seeds("procedural pairwise_bernoulli in-degree", false, |seed| {
         let pr = pairs(&build(&net(seed), 2), 0);
         assert_eq!(duplicates(&pr), 0, "pairwise_bernoulli made a pair twice");
@@ -1278,7 +1296,10 @@ fn procedural_weight_and_delay_moments_match_stored() {
         let pr = moments("procedural", rule, extra);
         // Normal weight (2, 0.5), redrawn below 0 (4 sd away: no visible effect).
         for (what, (n, mw, sw, md, sd)) in [("stored", st), ("procedural", pr)] {
-            assert!((mw - 2.0).abs() < 5.0 * 0.5 / n.sqrt(), "{rule} {what}: weight mean {mw}");
+            assert!(
+                (mw - 2.0).abs() < 5.0 * 0.5 / n.sqrt(),
+                "{rule} {what}: weight mean {mw}"
+            );
             assert!((sw - 0.5).abs() < 0.02, "{rule} {what}: weight sd {sw}");
             // Delay normal (1.5, 0.75) redrawn below 0.1 ms then rounded: the two
             // realisations agree within their sampling errors (0.75/sqrt(n) each).
@@ -1290,8 +1311,17 @@ fn procedural_weight_and_delay_moments_match_stored() {
             st.3,
             pr.3
         );
-        assert!((st.4 - pr.4).abs() < 0.03, "{rule}: delay sds {} vs {}", st.4, pr.4);
-        assert!(st.3 > 1.5 && st.3 < 1.65, "{rule}: truncated delay mean {}", st.3);
+        assert!(
+            (st.4 - pr.4).abs() < 0.03,
+            "{rule}: delay sds {} vs {}",
+            st.4,
+            pr.4
+        );
+        assert!(
+            st.3 > 1.5 && st.3 < 1.65,
+            "{rule}: truncated delay mean {}",
+            st.3
+        );
     }
 }
 

@@ -395,8 +395,14 @@ fn i10_procedural_threads_partitions_event_lists() {
                     reference = Some(got);
                 }
                 Some(r) => {
-                    assert!(got.0 == r.0, "partition_size {ps}, {threads} threads: spikes differ");
-                    assert_eq!(got.1, r.1, "partition_size {ps}, {threads} threads: state differs");
+                    assert!(
+                        got.0 == r.0,
+                        "partition_size {ps}, {threads} threads: spikes differ"
+                    );
+                    assert_eq!(
+                        got.1, r.1,
+                        "partition_size {ps}, {threads} threads: state differs"
+                    );
                 }
             }
         }
@@ -413,8 +419,15 @@ fn i10_procedural_threads_partitions_event_lists() {
             .unwrap();
             sim.run().unwrap();
             let r = reference.as_ref().unwrap();
-            assert!(sim.recording.kept == r.0, "queue capacity {cap:?}: spikes differ");
-            assert_eq!(sim.state_hash(), r.1, "queue capacity {cap:?}: state differs");
+            assert!(
+                sim.recording.kept == r.0,
+                "queue capacity {cap:?}: spikes differ"
+            );
+            assert_eq!(
+                sim.state_hash(),
+                r.1,
+                "queue capacity {cap:?}: state differs"
+            );
         }
     }
 }
@@ -446,7 +459,12 @@ fn i11_stored_and_procedural_fixed_outdegree_runs_are_identical() {
     };
     let stored = Network::from_toml_str(&text("stored")).unwrap();
     let procedural = Network::from_toml_str(&text("procedural")).unwrap();
-    assert!(stored.projections.iter().all(|p| matches!(p.rule, cortexsim::spec::Rule::FixedOutdegree { .. })));
+    assert!(
+        stored
+            .projections
+            .iter()
+            .all(|p| matches!(p.rule, cortexsim::spec::Rule::FixedOutdegree { .. }))
+    );
     let (a, ha) = spikes_and_hash(&stored, 2);
     let (b, hb) = spikes_and_hash(&procedural, 3);
     assert!(a.len() > 1000, "too few spikes: {}", a.len());
@@ -462,9 +480,8 @@ fn stored_and_procedural_rates_agree_within_seed_spread() {
     let rates = |net: &Network| {
         let sim = common::run(net, 2);
         let t = net.simulation.t_stop * 1e-3;
-        let pop = |p: usize| {
-            sim.recording.pop_spikes[p] as f64 / (net.populations[p].size as f64 * t)
-        };
+        let pop =
+            |p: usize| sim.recording.pop_spikes[p] as f64 / (net.populations[p].size as f64 * t);
         [pop(0), pop(1)]
     };
     let seeds = 1..=6u64;
@@ -484,6 +501,8 @@ fn stored_and_procedural_rates_agree_within_seed_spread() {
             (ms - mp).abs() < 4.0 * se + 0.02 * ms,
             "{name}: stored {ms:.3} Hz, procedural {mp:.3} Hz, standard error {se:.3}"
         );
-        eprintln!("{name}: stored {ms:.3} Hz, procedural {mp:.3} Hz (s.e. of the difference {se:.3})");
+        eprintln!(
+            "{name}: stored {ms:.3} Hz, procedural {mp:.3} Hz (s.e. of the difference {se:.3})"
+        );
     }
 }

@@ -10,7 +10,6 @@ use crate::partition::{
     Block, BlockParts, Delays, EventQueue, Partition, ProcBlock, SliceSpikes, SpikeBuf, Targets,
     VmBuf,
 };
-use std::sync::Arc;
 use crate::record::Recording;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
 use crate::{
@@ -21,6 +20,7 @@ use cortexsim_spec::{
     Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind, Storage,
 };
 use rayon::prelude::*;
+use std::sync::Arc;
 
 impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
@@ -202,9 +202,10 @@ impl<'a> Plan<'a> {
                 proc_by_pop[b.src_pop()].push(bi);
                 words = words.max(b.plan().scratch_words());
                 if b.plan().scratch_words() > 0 {
-                    chosen = chosen.max((0..b.plan().n_src).fold(0f64, |m, s| {
-                        m.max(b.plan().out_degree(s))
-                    }) as usize);
+                    chosen = chosen.max(
+                        (0..b.plan().n_src).fold(0f64, |m, s| m.max(b.plan().out_degree(s)))
+                            as usize,
+                    );
                 }
             }
             scratch.reserve(words, chosen);

@@ -32,10 +32,10 @@
 //!   skipping along the source's row.
 
 use crate::rng::{Rng, purpose, stream};
-use std::sync::Arc;
 use cortexsim_spec::{Dist, Rule};
 use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Hypergeometric, StandardNormal};
+use std::sync::Arc;
 
 /// Everything needed to draw one projection's synapses, with ids local to the populations.
 #[derive(Debug, Clone)]
@@ -363,9 +363,7 @@ impl RowPlan {
         };
         match &self.count {
             RowCount::Bernoulli(p) => bernoulli(*p, avail, &mut rng, &mut emit),
-            RowCount::Fixed(k) => {
-                choose(*k, avail, self.multapses, &mut rng, scratch, &mut emit)
-            }
+            RowCount::Fixed(k) => choose(*k, avail, self.multapses, &mut rng, scratch, &mut emit),
             RowCount::PerSource(c) => choose(
                 c[s as usize],
                 avail,
@@ -384,7 +382,8 @@ impl Scratch {
         if self.bits.len() < words {
             self.bits.resize(words, 0);
         }
-        self.chosen.reserve(chosen.saturating_sub(self.chosen.len()));
+        self.chosen
+            .reserve(chosen.saturating_sub(self.chosen.len()));
     }
 }
 
@@ -506,7 +505,14 @@ impl ProjPlan {
         emit: &mut E,
     ) {
         let mut emit_src = |c: u32, rng: &mut Rng| emit(self.map_src(c, j), rng);
-        choose(k, self.available(), self.multapses, rng, scratch, &mut emit_src)
+        choose(
+            k,
+            self.available(),
+            self.multapses,
+            rng,
+            scratch,
+            &mut emit_src,
+        )
     }
 
     /// Expected number of synapses of the projection (exact except for Bernoulli).

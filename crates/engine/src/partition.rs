@@ -21,11 +21,11 @@
 
 use crate::connect::{RowPlan, Scratch};
 use crate::rng::StreamBank;
-use std::sync::Arc;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
 use cortexsim_core::state::{SaveState, get_usize, get_vec, put_slice, put_u64};
 use cortexsim_neuron::{Kernel, Route, State};
 use rand_distr::{Distribution, StandardNormal};
+use std::sync::Arc;
 
 /// Per-synapse delays, in the narrowest type that holds them.
 #[derive(Debug, Clone)]
@@ -916,7 +916,7 @@ impl EventQueue {
 
     /// Default events per list for a partition of `n` neurons.
     pub fn capacity(n: usize) -> usize {
-        (QUEUE_EVENTS_PER_NEURON * n).clamp(1024, 1 << 20)
+        (QUEUE_EVENTS_PER_NEURON * n).clamp(256, 1 << 20)
     }
 
     /// Lists of `cap` events plus the scratch slot (`width` f64).

@@ -54,7 +54,12 @@ pub fn for_each_synapse<E>(
                 let mut err = None;
                 b.for_each_local(s, &mut scratch, |l, _, w, d| {
                     if err.is_none()
-                        && let Err(e) = f(p.first_gid as usize + l, src0 + s as usize, w, d as f64 * dt)
+                        && let Err(e) = f(
+                            p.first_gid as usize + l,
+                            src0 + s as usize,
+                            w,
+                            d as f64 * dt,
+                        )
                     {
                         err = Some(e);
                     }

@@ -658,7 +658,10 @@ pub fn load_spiking_generator(
 /// partition_size = 2048     # optional
 /// rate_bin = 0.0            # population-rate bins (ms, 0 = off)
 /// ```
-fn load_schmidt2018(doc: &Table, data_dir: Option<&Path>) -> Result<cortexsim_spec::Network, SpecError> {
+fn load_schmidt2018(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<cortexsim_spec::Network, SpecError> {
     check_keys(doc, "", &["model", "simulation", "description"])?;
     let top = Obj::new("", doc);
     top.str_opt("description")?;

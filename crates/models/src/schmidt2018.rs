@@ -90,13 +90,18 @@ pub struct MamData {
     pub connections: Vec<MamConnection>,
 }
 
-/// Rows of a CSV file as name → value maps (lines starting with `#` skipped).
-fn read_csv(dir: &Path, name: &str) -> Result<(String, Vec<Vec<(String, String)>>), SpecError> {
+/// One CSV row as (column, value) pairs.
+type CsvRow = Vec<(String, String)>;
+
+/// The file's path (for messages) and its rows (lines starting with `#` skipped).
+fn read_csv(dir: &Path, name: &str) -> Result<(String, Vec<CsvRow>), SpecError> {
     let path = dir.join(name);
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(&path)
         .map_err(|e| SpecError::new(&shown, format!("cannot read data file: {e}")))?;
-    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header: Vec<String> = lines
         .next()
         .ok_or_else(|| SpecError::new(&shown, "empty file"))?
@@ -200,8 +205,7 @@ impl MamData {
                     format!("row {}: population index out of range", i + 1),
                 ));
             }
-            if !(c.indegree >= 0.0 && c.delay_mean > 0.0 && c.delay_sd >= 0.0 && c.w_sd >= 0.0)
-            {
+            if !(c.indegree >= 0.0 && c.delay_mean > 0.0 && c.delay_sd >= 0.0 && c.w_sd >= 0.0) {
                 return Err(SpecError::new(
                     &cf,
                     format!("row {}: negative in-degree, delay or sd", i + 1),
@@ -230,7 +234,10 @@ impl MamData {
         if !set.is_dir() {
             return Err(SpecError::new(
                 "model.data",
-                format!("no `{SCHMIDT2018}` folder in the data directory {}", dir.display()),
+                format!(
+                    "no `{SCHMIDT2018}` folder in the data directory {}",
+                    dir.display()
+                ),
             ));
         }
         MamData::load(&set)
@@ -306,9 +313,7 @@ impl MamParams {
     /// Synapses of a pair at this scale.
     pub fn synapses(&self, c: &MamConnection, target: &MamPopulation) -> u64 {
         match self.rounding {
-            Rounding::Round => {
-                (c.indegree * self.neurons(target) as f64).round_ties_even() as u64
-            }
+            Rounding::Round => (c.indegree * self.neurons(target) as f64).round_ties_even() as u64,
             Rounding::Truncate => (c.indegree * self.scale * target.n_float) as u64,
         }
     }
@@ -350,11 +355,7 @@ impl MamParams {
 
 /// The population name of a data-set population.
 pub fn pop_name(p: &MamPopulation) -> String {
-    format!(
-        "{}_{}",
-        crate::joglekar_spiking::safe_area(&p.area),
-        p.pop
-    )
+    format!("{}_{}", crate::joglekar_spiking::safe_area(&p.area), p.pop)
 }
 
 fn dist(kv: &[(&str, f64)], kind: &str) -> Value {

@@ -128,12 +128,20 @@ pub struct Population {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
-    FixedIndegree { indegree: u32 },
-    PairwiseBernoulli { p: f64 },
-    FixedTotalNumber { n: u64 },
+    FixedIndegree {
+        indegree: u32,
+    },
+    PairwiseBernoulli {
+        p: f64,
+    },
+    FixedTotalNumber {
+        n: u64,
+    },
     /// Every source makes `outdegree` synapses, targets drawn uniformly (NEST
     /// `fixed_outdegree`).
-    FixedOutdegree { outdegree: u32 },
+    FixedOutdegree {
+        outdegree: u32,
+    },
     OneToOne,
     AllToAll,
 }

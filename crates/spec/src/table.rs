@@ -425,7 +425,9 @@ fn fixed_outdegree(o: &Obj, pairs: &Pairs) -> Result<Rule, SpecError> {
     if k > u32::MAX as u64 {
         return Err(o.err("outdegree", format!("too large: {k}")));
     }
-    Ok(Rule::FixedOutdegree { outdegree: k as u32 })
+    Ok(Rule::FixedOutdegree {
+        outdegree: k as u32,
+    })
 }
 
 fn pairwise_bernoulli(
