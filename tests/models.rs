@@ -31,3 +31,6 @@ mod mejias_wang2022;
 mod task_protocol;
 #[path = "models/wong_wang.rs"]
 mod wong_wang;
+
+#[path = "models/schmidt2018.rs"]
+mod schmidt2018;

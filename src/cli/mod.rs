@@ -962,12 +962,30 @@ pub fn cmd_inspect(a: InspectArgs) -> Result<(), Failure> {
             e.per_projection[i],
             e.bytes_per_synapse[i],
             rule_name(&p.rule)
+                + if p.storage == cortexsim::spec::Storage::Procedural {
+                    " (procedural)"
+                } else {
+                    ""
+                }
         );
     }
     println!(
         "synapses: {}; delays {}..{} steps of {} ms",
         e.n_synapses, info.min_delay_steps, info.max_delay_steps, net.simulation.dt
     );
+    if e.procedural_synapses > 0 {
+        let k = net
+            .projections
+            .iter()
+            .filter(|p| p.storage == cortexsim::spec::Storage::Procedural)
+            .count();
+        println!(
+            "procedural: {} synapses in {k} projections, 0 bytes per synapse (out-degree tables and row bitmaps {}); stored they would need {}",
+            e.procedural_synapses,
+            human(e.out_degrees),
+            human(e.stored_equivalent)
+        );
+    }
     println!("memory estimate: {} ({})", human(e.total), e.detail());
     println!("available: {}", human(info.available_bytes));
     if !ranks.is_empty() {

@@ -722,6 +722,36 @@ fn rows() -> Vec<Row> {
             &["projections[0].n", "13", "12 possible pairs"],
         ),
         net_row(
+            "procedural storage on a rule drawn per target",
+            &[("indegree = 2", "indegree = 2\nstorage = \"procedural\"")],
+            INV,
+            &["projections[0].storage", "fixed_outdegree"],
+        ),
+        net_row(
+            "storage misspelled",
+            &[("indegree = 2", "indegree = 2\nstorage = \"procedual\"")],
+            INV,
+            &["projections[0].storage", "procedural"],
+        ),
+        net_row(
+            "fixed_outdegree above the target size without multapses",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"fixed_outdegree\"\noutdegree = 4\nmultapses = false",
+            )],
+            INV,
+            &["projections[0].outdegree", "4", "3 possible targets"],
+        ),
+        net_row(
+            "fixed_outdegree without outdegree",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"fixed_outdegree\"",
+            )],
+            INV,
+            &["projections[0].outdegree", "required"],
+        ),
+        net_row(
             "one_to_one with different sizes",
             &[(
                 "rule = \"fixed_indegree\"\nindegree = 2",

@@ -5,7 +5,9 @@
 //! invariance of the built network under thread count and partition size.
 //!
 //! Degrees are computed from the engine's own per-partition CSR blocks
-//! (`sim.parts[..].blocks`), i.e. from what the simulation actually uses.
+//! (`sim.parts[..].blocks`), i.e. from what the simulation actually uses; for
+//! procedural projections from the rows each partition regenerates at delivery
+//! (`sim.parts[..].proc_blocks`, `ProcBlock::for_each_local`).
 //!
 //! Significance: each series of 20 seeds fails if one χ² p-value is below α/20
 //! (Bonferroni, α = 1e-3) or if the KS test of the 20 p-values against U(0,1) has
@@ -302,6 +304,22 @@ fn synapses(sim: &Simulation) -> Vec<Syn> {
                         delay,
                     });
                 }
+            }
+        }
+        // Procedural projections: the rows delivery regenerates, this partition's share.
+        let mut scratch = cortexsim::engine::connect::Scratch::default();
+        for b in &part.proc_blocks {
+            for s in 0..b.plan().n_src {
+                b.for_each_local(s, &mut scratch, |t, _, w, delay| {
+                    assert!(t < part.n, "procedural target {t} outside the partition");
+                    out.push(Syn {
+                        proj: b.projection(),
+                        src: offsets[b.src_pop()] + s,
+                        tgt: part.first_gid + t as u32,
+                        w_bits: w.to_bits(),
+                        delay,
+                    });
+                });
             }
         }
     }
@@ -1043,4 +1061,325 @@ fn different_seeds_give_different_networks() {
         a, b,
         "different seeds gave the same network: the seed is ignored"
     );
+}
+
+// ------------------------------------------------------------------------------------
+// Rules drawn per source: fixed_outdegree (stored and procedural), procedural
+// fixed_total_number and pairwise_bernoulli
+// ------------------------------------------------------------------------------------
+
+/// `rule` with `extra` from A (`ns`) to B (`nt`), `storage` as given.
+fn per_source(
+    seed: u64,
+    partition_size: i64,
+    ns: u32,
+    nt: u32,
+    rule: &str,
+    storage: &str,
+    extra: &[(&'static str, Value)],
+) -> Network {
+    let mut e = extra.to_vec();
+    e.push(("storage", storage.into()));
+    builder(seed, partition_size, &[("A", ns), ("B", nt)])
+        .projection("A", "B", rule, &kv(&e))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn fixed_outdegree_exact_out_degree_binomial_in_degree() {
+    let (ns, nt, k) = (200u32, 300u32, 40u32);
+    for storage in ["stored", "procedural"] {
+        chi2_over_seeds(
+            &format!("fixed_outdegree ({storage}) in-degree"),
+            true,
+            |seed| {
+                let net = per_source(
+                    seed,
+                    64,
+                    ns,
+                    nt,
+                    "fixed_outdegree",
+                    storage,
+                    &[("outdegree", (k as i64).into())],
+                );
+                let sim = build(&net, 2);
+                let pr = pairs(&sim, 0);
+                assert!(
+                    out_degrees(&pr, ns).iter().all(|&d| d == k as u64),
+                    "{storage} fixed_outdegree: an out-degree differs from {k}"
+                );
+                assert_eq!(sim.synapses_per_projection[0], (ns * k) as u64);
+                // Every synapse picks its target uniformly: Binomial(N_src k, 1/N_tgt).
+                (in_degrees(&pr, nt), (ns * k) as u64, 1.0 / nt as f64)
+            },
+        );
+    }
+    // Without multapses and autapses (recurrent): distinct targets, never the source;
+    // stored and procedural realisations are the same rows.
+    let net = |storage: &str| {
+        builder(3, 16, &[("A", 100)])
+            .projection(
+                "A",
+                "A",
+                "fixed_outdegree",
+                &kv(&[
+                    ("outdegree", 60.into()),
+                    ("multapses", false.into()),
+                    ("autapses", false.into()),
+                    ("storage", storage.into()),
+                ]),
+            )
+            .build()
+            .unwrap()
+    };
+    let mut a = synapses(&build(&net("stored"), 2));
+    let mut b = synapses(&build(&net("procedural"), 3));
+    let pr: Vec<(u32, u32)> = a.iter().map(|s| (s.src, s.tgt)).collect();
+    assert_eq!(pr.len(), 6000);
+    assert_eq!(
+        duplicates(&pr),
+        0,
+        "repeated pair although multapses = false"
+    );
+    assert_eq!(autapses(&pr), 0, "autapse although autapses = false");
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "stored and procedural fixed_outdegree rows differ");
+}
+
+#[test]
+fn procedural_fixed_total_number_degrees() {
+    let (ns, nt, n) = (100u32, 200u32, 5000u64);
+    let net = |seed| {
+        per_source(
+            seed,
+            64,
+            ns,
+            nt,
+            "fixed_total_number",
+            "procedural",
+            &[("n", (n as i64).into())],
+        )
+    };
+    chi2_over_seeds("procedural fixed_total_number in-degree", false, |seed| {
+        let sim = build(&net(seed), 2);
+        let pr = pairs(&sim, 0);
+        assert_eq!(pr.len() as u64, n, "seed {seed}: total differs from n");
+        assert_eq!(sim.synapses_per_projection[0], n);
+        // Per target: Binomial(n, 1/N_tgt); the sum over targets is fixed.
+        (in_degrees(&pr, nt), n, 1.0 / nt as f64)
+    });
+    chi2_over_seeds("procedural fixed_total_number out-degree", true, |seed| {
+        let sim = build(&net(seed), 1);
+        (out_degrees(&pairs(&sim, 0), ns), n, 1.0 / ns as f64)
+    });
+    // Without multapses and autapses: exact total, distinct pairs, no self-connection.
+    let net = builder(11, 16, &[("A", 100)])
+        .projection(
+            "A",
+            "A",
+            "fixed_total_number",
+            &kv(&[
+                ("n", 1000.into()),
+                ("multapses", false.into()),
+                ("autapses", false.into()),
+                ("storage", "procedural".into()),
+            ]),
+        )
+        .build()
+        .unwrap();
+    let pr = pairs(&build(&net, 2), 0);
+    assert_eq!(pr.len(), 1000);
+    assert_eq!(
+        duplicates(&pr),
+        0,
+        "repeated pair although multapses = false"
+    );
+    assert_eq!(autapses(&pr), 0, "autapse although autapses = false");
+    // With autapses (as the multi-area model connects): self-connections occur at the
+    // rate 1/N per synapse (1000 synapses over 100 neurons: 10 expected).
+    let net = builder(11, 16, &[("A", 100)])
+        .projection(
+            "A",
+            "A",
+            "fixed_total_number",
+            &kv(&[("n", 1000.into()), ("storage", "procedural".into())]),
+        )
+        .build()
+        .unwrap();
+    let pr = pairs(&build(&net, 2), 0);
+    let aut = autapses(&pr);
+    assert!((1..=30).contains(&aut), "{aut} autapses, expected about 10");
+}
+
+#[test]
+fn procedural_pairwise_bernoulli_degrees() {
+    let (ns, nt, p) = (200u32, 1000u32, 0.1);
+    let net = |seed| {
+        per_source(
+            seed,
+            300,
+            ns,
+            nt,
+            "pairwise_bernoulli",
+            "procedural",
+            &[("p", p.into())],
+        )
+    };
+    chi2_over_seeds("procedural pairwise_bernoulli in-degree", false, |seed| {
+        let pr = pairs(&build(&net(seed), 2), 0);
+        assert_eq!(duplicates(&pr), 0, "pairwise_bernoulli made a pair twice");
+        (in_degrees(&pr, nt), ns as u64, p)
+    });
+    chi2_over_seeds("procedural pairwise_bernoulli out-degree", false, |seed| {
+        let pr = pairs(&build(&net(seed), 3), 0);
+        (out_degrees(&pr, ns), nt as u64, p)
+    });
+    // Recurrent without autapses.
+    let net = builder(4, 64, &[("A", 300)])
+        .projection(
+            "A",
+            "A",
+            "pairwise_bernoulli",
+            &kv(&[
+                ("p", 0.3.into()),
+                ("autapses", false.into()),
+                ("storage", "procedural".into()),
+            ]),
+        )
+        .build()
+        .unwrap();
+    let pr = pairs(&build(&net, 2), 0);
+    assert_eq!(autapses(&pr), 0, "autapse although autapses = false");
+    let m = pr.len() as f64 / 300.0;
+    assert!((m - 0.3 * 299.0).abs() < 5.0 * (0.3 * 0.7 * 299.0 / 300.0f64).sqrt());
+}
+
+/// Weight and delay moments of stored and procedural realisations of the same
+/// projection: both the distribution's (f32 weights, delays rounded to the grid).
+#[test]
+fn procedural_weight_and_delay_moments_match_stored() {
+    let tab = |s: &str| -> toml::Table { s.parse().expect("test bug: bad TOML") };
+    let w = tab("distribution = \"normal\"\nmean = 2.0\nstd = 0.5\nmin = 0.0");
+    let d = tab("distribution = \"normal\"\nmean = 1.5\nstd = 0.75\nmin = 0.1\nmax = 10.0");
+    let moments = |storage: &str, rule: &str, extra: (&'static str, Value)| {
+        let net = builder(9, 100, &[("A", 400), ("B", 300)])
+            .projection(
+                "A",
+                "B",
+                rule,
+                &[
+                    extra,
+                    ("weight", Value::Table(w.clone())),
+                    ("delay", Value::Table(d.clone())),
+                    ("storage", storage.into()),
+                ],
+            )
+            .build()
+            .unwrap();
+        let syn = synapses(&build(&net, 2));
+        let n = syn.len() as f64;
+        let ws: Vec<f64> = syn.iter().map(|s| f64::from_bits(s.w_bits)).collect();
+        let ds: Vec<f64> = syn.iter().map(|s| s.delay as f64 * 0.1).collect();
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / n;
+        let var = |x: &[f64], m: f64| x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+        let (mw, md) = (mean(&ws), mean(&ds));
+        (n, mw, var(&ws, mw).sqrt(), md, var(&ds, md).sqrt())
+    };
+    for (rule, extra) in [
+        ("fixed_total_number", ("n", Value::from(30000))),
+        ("pairwise_bernoulli", ("p", Value::from(0.25))),
+        ("fixed_outdegree", ("outdegree", Value::from(75))),
+    ] {
+        let st = moments("stored", rule, extra.clone());
+        let pr = moments("procedural", rule, extra);
+        // Normal weight (2, 0.5), redrawn below 0 (4 sd away: no visible effect).
+        for (what, (n, mw, sw, md, sd)) in [("stored", st), ("procedural", pr)] {
+            assert!(
+                (mw - 2.0).abs() < 5.0 * 0.5 / n.sqrt(),
+                "{rule} {what}: weight mean {mw}"
+            );
+            assert!((sw - 0.5).abs() < 0.02, "{rule} {what}: weight sd {sw}");
+            // Delay normal (1.5, 0.75) redrawn below 0.1 ms then rounded: the two
+            // realisations agree within their sampling errors (0.75/sqrt(n) each).
+            let _ = (md, sd);
+        }
+        assert!(
+            (st.3 - pr.3).abs() < 5.0 * 0.75 * (2.0 / st.0.min(pr.0)).sqrt(),
+            "{rule}: delay means differ, stored {} procedural {}",
+            st.3,
+            pr.3
+        );
+        assert!(
+            (st.4 - pr.4).abs() < 0.03,
+            "{rule}: delay sds {} vs {}",
+            st.4,
+            pr.4
+        );
+        assert!(
+            st.3 > 1.5 && st.3 < 1.65,
+            "{rule}: truncated delay mean {}",
+            st.3
+        );
+    }
+}
+
+#[test]
+fn procedural_construction_is_independent_of_threads_and_partitions() {
+    let net = |ps: i64| {
+        let tab = |s: &str| -> toml::Table { s.parse().expect("test bug: bad TOML") };
+        let w = tab("distribution = \"normal\"\nmean = 0.5\nstd = 0.2");
+        let d = tab("distribution = \"uniform\"\nlow = 0.5\nhigh = 3.0");
+        builder(77, ps, &[("E", 150), ("I", 41)])
+            .projection(
+                "E",
+                "E",
+                "fixed_total_number",
+                &[
+                    ("n", 3000.into()),
+                    ("weight", Value::Table(w.clone())),
+                    ("delay", Value::Table(d.clone())),
+                    ("storage", "procedural".into()),
+                ],
+            )
+            .projection(
+                "E",
+                "I",
+                "pairwise_bernoulli",
+                &kv(&[("p", 0.2.into()), ("storage", "procedural".into())]),
+            )
+            .projection(
+                "I",
+                "E",
+                "fixed_outdegree",
+                &[
+                    ("outdegree", 30.into()),
+                    ("multapses", false.into()),
+                    ("weight", Value::Table(w)),
+                    ("delay", Value::Table(d)),
+                    ("storage", "procedural".into()),
+                ],
+            )
+            .build()
+            .unwrap()
+    };
+    let mut reference: Option<Vec<Syn>> = None;
+    for ps in [4096i64, 7] {
+        for threads in [1usize, 2, 3] {
+            let sim = build(&net(ps), threads);
+            if ps == 7 {
+                assert!(sim.parts.len() > 20);
+            }
+            let mut syn = synapses(&sim);
+            syn.sort();
+            match &reference {
+                None => reference = Some(syn),
+                Some(r) => assert!(
+                    &syn == r,
+                    "procedural network differs for partition_size {ps}, {threads} threads"
+                ),
+            }
+        }
+    }
 }

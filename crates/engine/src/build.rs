@@ -5,9 +5,10 @@
 //! spikes through. Every random stream is keyed by (seed, purpose, neuron or
 //! projection id), so the partitions can be built in any order and on any thread.
 
-use crate::connect::{self, ProjPlan, Scratch};
+use crate::connect::{self, ProjPlan, RowPlan, Scratch};
 use crate::partition::{
-    Block, BlockParts, Delays, EventQueue, Partition, SliceSpikes, SpikeBuf, Targets, VmBuf,
+    Block, BlockParts, Delays, EventQueue, Partition, ProcBlock, SliceSpikes, SpikeBuf, Targets,
+    VmBuf,
 };
 use crate::record::Recording;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
@@ -15,9 +16,12 @@ use crate::{
     BuildError, BuildOptions, PartitionSpec, Simulation, delay_bounds, layout, memory, rng,
 };
 use cortexsim_neuron::{Kernel, NeuronModel, Route, State};
-use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind};
+use cortexsim_spec::{
+    Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind, Storage,
+};
 use rand_distr::Distribution;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
@@ -70,7 +74,7 @@ impl Simulation {
             parts.push(p);
         }
         let (mut synapses_per_projection, mut synapse_bytes) =
-            synapse_counts(&parts, net.projections.len());
+            synapse_counts(&parts, &plan.rows, net.projections.len());
         if let Some(c) = &comm {
             // Global counts on every process.
             let mut v = synapses_per_projection.clone();
@@ -85,6 +89,18 @@ impl Simulation {
         if rounded_delays > 0 {
             warnings.push(format!(
                 "{rounded_delays} of {synapses} synaptic delays drawn from distributions were rounded to whole steps of dt = {} ms",
+                net.simulation.dt
+            ));
+        }
+        let row_var_delays = net
+            .projections
+            .iter()
+            .zip(&plan.rows)
+            .filter(|(pr, rows)| rows.is_some() && pr.delay.constant().is_none())
+            .count();
+        if row_var_delays > 0 {
+            warnings.push(format!(
+                "{row_var_delays} projections drawn per source (procedural or fixed_outdegree) draw their delays from distributions: each delay is rounded to whole steps of dt = {} ms (not counted)",
                 net.simulation.dt
             ));
         }
@@ -196,6 +212,9 @@ struct Plan<'a> {
     /// Ring-buffer slots per neuron and channel (a power of two above `max_delay`).
     slots: u64,
     plans: Vec<ProjPlan>,
+    /// Per projection: its per-source plan (procedural projections and stored
+    /// `fixed_outdegree`), shared by the target's partitions.
+    rows: Vec<Option<Arc<RowPlan>>>,
     layout: Vec<PartitionSpec>,
     offsets: Vec<u32>,
     seed: u64,
@@ -212,6 +231,7 @@ impl<'a> Plan<'a> {
             max_delay,
             slots: (max_delay + 1).next_power_of_two(),
             plans: projection_plans(net),
+            rows: row_plans(net),
             layout: layout(net),
             offsets: net.offsets(),
             seed: net.simulation.seed,
@@ -244,8 +264,8 @@ impl<'a> Plan<'a> {
             0.0,
             "ring buffers",
         )?;
-        let (blocks, rounded) = self.blocks(spec, channels)?;
-        let queue = self.event_queue(&blocks, channels, n as usize)?;
+        let (blocks, proc_blocks, rounded) = self.blocks(spec, channels)?;
+        let queue = self.event_queue(&blocks, &proc_blocks, channels, n as usize)?;
         let mut blocks_by_pop = vec![Vec::new(); self.net.populations.len()];
         for (bi, b) in blocks.iter().enumerate() {
             blocks_by_pop[b.src_pop()].push(bi);
@@ -258,6 +278,23 @@ impl<'a> Plan<'a> {
                 Route::BySign { pos, neg } => ports[pos].payload && ports[neg].payload,
             })
             .collect();
+        let mut proc_by_pop = Vec::new();
+        let mut scratch = Scratch::default();
+        if !proc_blocks.is_empty() {
+            proc_by_pop = vec![Vec::new(); self.net.populations.len()];
+            let (mut words, mut chosen) = (0, 0);
+            for (bi, b) in proc_blocks.iter().enumerate() {
+                proc_by_pop[b.src_pop()].push(bi);
+                words = words.max(b.plan().scratch_words());
+                if b.plan().scratch_words() > 0 {
+                    chosen = chosen.max(
+                        (0..b.plan().n_src).fold(0f64, |m, s| m.max(b.plan().out_degree(s)))
+                            as usize,
+                    );
+                }
+            }
+            scratch.reserve(words, chosen);
+        }
         let inputs = self.inputs(pop, p)?;
         let rngs =
             if inputs.poisson.is_empty() && inputs.noise.is_empty() {
@@ -284,6 +321,9 @@ impl<'a> Plan<'a> {
                 queue,
                 blocks_by_pop,
                 block_payload,
+                proc_blocks,
+                proc_by_pop,
+                scratch,
                 poisson: inputs.poisson,
                 noise: inputs.noise,
                 rngs,
@@ -310,24 +350,98 @@ impl<'a> Plan<'a> {
         State::new(kernel, v0)
     }
 
-    /// The synapse blocks onto the partition, one per incoming projection, in file order.
+    /// The synapse blocks onto the partition, one per incoming stored projection, and
+    /// the procedural blocks, one per incoming procedural projection, each in file order.
     fn blocks(
         &self,
         spec: &PartitionSpec,
         channels: usize,
-    ) -> Result<(Vec<Block>, u64), BuildError> {
+    ) -> Result<(Vec<Block>, Vec<ProcBlock>, u64), BuildError> {
         let mut blocks = Vec::new();
+        let mut procs = Vec::new();
         let mut rounded = 0u64;
         let mut scratch = Scratch::default();
         for (pi, pr) in self.net.projections.iter().enumerate() {
             if pr.target != spec.pop {
                 continue;
             }
+            if pr.storage == Storage::Procedural {
+                procs.push(self.proc_block(pi, pr, spec)?);
+                continue;
+            }
             let (block, r) = self.block(pi, pr, spec, channels, &mut scratch)?;
             blocks.push(block);
             rounded += r;
         }
-        Ok((blocks, rounded))
+        Ok((blocks, procs, rounded))
+    }
+
+    /// A procedural projection's block on the partition (nothing per synapse).
+    fn proc_block(
+        &self,
+        pi: usize,
+        pr: &Projection,
+        spec: &PartitionSpec,
+    ) -> Result<ProcBlock, BuildError> {
+        let plan = self.rows[pi].clone().ok_or_else(|| {
+            BuildError::Invalid(format!(
+                "projections[{pi}].storage: \"procedural\" needs rule fixed_total_number, pairwise_bernoulli or fixed_outdegree"
+            ))
+        })?;
+        if self.net.populations[pr.source].model.has_payload() {
+            return Err(BuildError::Invalid(format!(
+                "projections[{pi}].storage: \"procedural\" projections from a model whose spikes carry a payload ({}) are not supported yet; store this projection",
+                self.net.populations[pr.source].model.name()
+            )));
+        }
+        let model = &self.net.populations[spec.pop].model;
+        let routing = route(model, pr.receptor.as_deref(), &format!("projections[{pi}]"))?;
+        let routing = match pr.weight.constant() {
+            Some(w) => routing.fixed(w),
+            None => routing,
+        };
+        Ok(ProcBlock::new(
+            plan,
+            self.seed,
+            pr.source,
+            spec.offset,
+            spec.size as usize,
+            routing,
+        ))
+    }
+
+    /// Call `f(source, target_local, weight, delay_steps)` for every synapse of
+    /// projection `pi` onto the partition `off..off + n` of its target population, in
+    /// CSR order: per target for the rules drawn per target ([`ProjPlan::for_each`]),
+    /// per source for `fixed_outdegree` ([`RowPlan::row`], the rows procedural delivery
+    /// regenerates). Returns the number of delays rounded to the grid (counted for the
+    /// per-target rules only; rows are covered by the build's warning on row delays).
+    fn for_each_synapse<F: FnMut(u32, u32, f64, u32)>(
+        &self,
+        pi: usize,
+        off: u32,
+        n: u32,
+        scratch: &mut Scratch,
+        mut f: F,
+    ) -> u64 {
+        if let (Rule::FixedOutdegree { .. }, Some(rows)) =
+            (self.net.projections[pi].rule, &self.rows[pi])
+        {
+            for s in 0..rows.n_src {
+                rows.row(self.seed, s, scratch, |j, w, d| {
+                    if j >= off && j < off + n {
+                        f(s, j - off, w, d);
+                    }
+                });
+            }
+            return 0;
+        }
+        let plan = &self.plans[pi];
+        let mut rounded = 0;
+        for j in off..off + n {
+            rounded += plan.for_each(self.seed, j, scratch, |s, w, d| f(s, j - off, w, d));
+        }
+        rounded
     }
 
     /// One projection's synapses onto the partition: pass 1 counts the row lengths,
@@ -346,12 +460,10 @@ impl<'a> Plan<'a> {
         // Pass 1: row lengths.
         let mut indptr = try_vec(ns + 1, 0u32, "CSR row pointers")?;
         let mut total: u64 = 0;
-        for j in off..off + n {
-            plan.for_each(self.seed, j, scratch, |s, _, _| {
-                indptr[s as usize + 1] += 1;
-                total += 1;
-            });
-        }
+        self.for_each_synapse(pi, off, n, scratch, |s, _, _, _| {
+            indptr[s as usize + 1] += 1;
+            total += 1;
+        });
         if total > u32::MAX as u64 {
             return Err(BuildError::Invalid(format!(
                 "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
@@ -375,22 +487,19 @@ impl<'a> Plan<'a> {
         };
         let mut delays = self.delay_storage(pr, total as usize)?;
         let mut fill: Vec<u32> = indptr[..ns].to_vec();
-        let mut rounded = 0u64;
-        for j in off..off + n {
-            rounded += plan.for_each(self.seed, j, scratch, |s, w, d| {
-                let k = fill[s as usize] as usize;
-                fill[s as usize] += 1;
-                targets.set(k, j - off);
-                if let Some(ws) = weights.as_mut() {
-                    ws[k] = w as f32;
-                }
-                match &mut delays {
-                    Delays::U8(v) => v[k] = d as u8,
-                    Delays::U16(v) => v[k] = d as u16,
-                    Delays::Const(_) => {}
-                }
-            });
-        }
+        let rounded = self.for_each_synapse(pi, off, n, scratch, |s, l, w, d| {
+            let k = fill[s as usize] as usize;
+            fill[s as usize] += 1;
+            targets.set(k, l);
+            if let Some(ws) = weights.as_mut() {
+                ws[k] = w as f32;
+            }
+            match &mut delays {
+                Delays::U8(v) => v[k] = d as u8,
+                Delays::U16(v) => v[k] = d as u16,
+                Delays::Const(_) => {}
+            }
+        });
         let w0 = pr.weight.constant().unwrap_or(0.0);
         let model = &self.net.populations[spec.pop].model;
         let routing = route(model, pr.receptor.as_deref(), &format!("projections[{pi}]"))?;
@@ -430,22 +539,29 @@ impl<'a> Plan<'a> {
     fn event_queue(
         &self,
         blocks: &[Block],
+        procs: &[ProcBlock],
         channels: usize,
         n: usize,
     ) -> Result<Option<EventQueue>, BuildError> {
         let opts = self.opts;
+        let has_payload = |pop: usize| self.net.populations[pop].model.has_payload();
         if opts.queue_capacity == Some(0)
             || channels * n >= (1 << 31)
-            || blocks
-                .iter()
-                .any(|b| self.net.populations[b.src_pop()].model.has_payload())
-            || !blocks
+            || blocks.iter().any(|b| has_payload(b.src_pop()))
+            || procs.iter().any(|b| has_payload(b.src_pop()))
+            || !(blocks
                 .iter()
                 .any(|b| !matches!(b.delays(), Delays::Const(_)))
+                || procs.iter().any(|b| b.var_delays()))
         {
             return Ok(None);
         }
-        let consts = blocks.iter().map(|b| b.weight()).collect();
+        // Constant weights by block index: the stored blocks, then the procedural ones.
+        let consts = blocks
+            .iter()
+            .map(|b| b.weight())
+            .chain(procs.iter().map(|b| b.weight().unwrap_or(0.0)))
+            .collect();
         let cap = opts.queue_capacity.unwrap_or(EventQueue::capacity(n));
         let arrivals = self.max_delay as usize + 1;
         EventQueue::new(cap, arrivals, channels * n, consts)
@@ -641,14 +757,62 @@ fn projection_plans(net: &Network) -> Vec<ProjPlan> {
         .collect()
 }
 
-/// Synapses per projection and bytes of synapse storage, over all partitions.
-fn synapse_counts(parts: &[Partition], projections: usize) -> (Vec<u64>, u64) {
+/// The per-source plan of every projection drawn per source: procedural projections
+/// and stored `fixed_outdegree` (out-degrees of procedural `fixed_total_number` drawn
+/// here, projections in parallel; each from its own stream).
+fn row_plans(net: &Network) -> Vec<Option<Arc<RowPlan>>> {
+    net.projections
+        .par_iter()
+        .enumerate()
+        .map(|(i, pr)| {
+            if pr.storage != Storage::Procedural && !matches!(pr.rule, Rule::FixedOutdegree { .. })
+            {
+                return None;
+            }
+            RowPlan::new(
+                net.simulation.seed,
+                i,
+                pr.rule,
+                net.populations[pr.source].size,
+                net.populations[pr.target].size,
+                pr.source == pr.target,
+                pr.autapses,
+                pr.multapses,
+                pr.weight,
+                pr.delay,
+                net.simulation.dt,
+            )
+            .map(Arc::new)
+        })
+        .collect()
+}
+
+/// Synapses per projection and bytes of synapse storage, over all partitions; a
+/// procedural projection counts its synapses (the expectation for
+/// `pairwise_bernoulli`) and its out-degree table, once.
+fn synapse_counts(
+    parts: &[Partition],
+    rows: &[Option<Arc<RowPlan>>],
+    projections: usize,
+) -> (Vec<u64>, u64) {
     let mut per_projection = vec![0u64; projections];
     let mut bytes = 0u64;
     for p in parts {
         for b in &p.blocks {
             per_projection[b.projection()] += b.n_synapses() as u64;
             bytes += b.bytes() as u64;
+        }
+    }
+    let procedural = parts
+        .iter()
+        .flat_map(|p| p.proc_blocks.iter().map(|b| b.projection()))
+        .collect::<std::collections::BTreeSet<_>>();
+    for i in procedural {
+        if let Some(r) = &rows[i] {
+            per_projection[i] = r.synapses().round() as u64;
+            if let connect::RowCount::PerSource(c) = &r.count {
+                bytes += c.len() as u64 * 4;
+            }
         }
     }
     (per_projection, bytes)

@@ -15,11 +15,27 @@
 //!   the targets (stream `(seed, TOTAL_NUMBER, projection)`), then each target draws
 //!   its sources as for `fixed_indegree`;
 //! - `one_to_one`, `all_to_all`.
+//!
+//! Rules drawn per **source** ([`RowPlan`]): a source's whole row over the target
+//! population comes from the stream `(seed, ROW, projection, source gid-in-population)`,
+//! so any partition of the target population can regenerate it and keep its own
+//! targets. Procedural projections (`storage = "procedural"`) do this at every spike
+//! (nothing stored per synapse); stored `fixed_outdegree` projections do it once, at the
+//! build. Rules:
+//! - `fixed_outdegree`: each source draws `outdegree` targets (distinct unless
+//!   `multapses`; itself excluded unless `autapses`);
+//! - `fixed_total_number` (procedural): the per-source out-degrees are one multinomial
+//!   draw of `n` over the sources (stream `(seed, OUT_DEGREES, projection)`, stored, 4
+//!   bytes per source), then each source draws its targets as for `fixed_outdegree` —
+//!   every synapse has a uniform source and a uniform target, as NEST's rule;
+//! - `pairwise_bernoulli` (procedural): each (source, target) pair with `p`, geometric
+//!   skipping along the source's row.
 
 use crate::rng::{Rng, purpose, stream};
 use cortexsim_spec::{Dist, Rule};
 use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Hypergeometric, StandardNormal};
+use std::sync::Arc;
 
 /// Everything needed to draw one projection's synapses, with ids local to the populations.
 #[derive(Debug, Clone)]
@@ -80,6 +96,297 @@ pub fn sample(d: &Dist, rng: &mut Rng) -> f64 {
     }
 }
 
+/// `n` synapses split among `m` entities (targets or sources) that each have `avail`
+/// possible partners: multinomial with multapses (sequential conditional binomials),
+/// multivariate hypergeometric without (no entity gets more than `avail`).
+fn split_counts(mut rng: Rng, n: u64, m: u32, avail: u32, multapses: bool) -> Vec<u32> {
+    let mut left = n;
+    let mut out = Vec::with_capacity(m as usize);
+    for j in 0..m {
+        let remaining = (m - j) as u64;
+        let c = if left == 0 {
+            0
+        } else if j + 1 == m {
+            left
+        } else if multapses {
+            Binomial::new(left, 1.0 / remaining as f64)
+                .map(|b| b.sample(&mut rng))
+                .unwrap_or(0)
+        } else {
+            let pairs = remaining * avail as u64;
+            Hypergeometric::new(pairs, avail as u64, left)
+                .map(|h| h.sample(&mut rng))
+                .unwrap_or(0)
+        };
+        left -= c;
+        out.push(c.min(u32::MAX as u64) as u32);
+    }
+    out
+}
+
+/// `k` partners among `avail` (indices `0..avail`), handed to `emit` with the stream:
+/// with multapses `k` uniform draws; without, `k` distinct ones — by rejection with a
+/// bitmap (in draw order) when `k ≤ avail / 2`, else by selection sampling (Knuth's
+/// Algorithm S, in increasing order).
+fn choose<E: FnMut(u32, &mut Rng)>(
+    k: u32,
+    avail: u32,
+    multapses: bool,
+    rng: &mut Rng,
+    scratch: &mut Scratch,
+    emit: &mut E,
+) {
+    if k == 0 || avail == 0 {
+        return;
+    }
+    if multapses {
+        for _ in 0..k {
+            let c = rng.random_range(0..avail);
+            emit(c, rng);
+        }
+        return;
+    }
+    let k = k.min(avail);
+    if (k as u64) * 2 <= avail as u64 {
+        // Rejection with a bitmap; chosen ids are emitted in draw order.
+        let words = (avail as usize).div_ceil(64);
+        if scratch.bits.len() < words {
+            scratch.bits.resize(words, 0);
+        }
+        scratch.chosen.clear();
+        while (scratch.chosen.len() as u32) < k {
+            let c = rng.random_range(0..avail);
+            let (w, b) = ((c / 64) as usize, c % 64);
+            if scratch.bits[w] & (1 << b) == 0 {
+                scratch.bits[w] |= 1 << b;
+                scratch.chosen.push(c);
+            }
+        }
+        for i in 0..scratch.chosen.len() {
+            let c = scratch.chosen[i];
+            scratch.bits[(c / 64) as usize] = 0;
+            emit(c, rng);
+        }
+    } else {
+        // Selection sampling (Knuth, Algorithm S): k of avail, in increasing order.
+        let mut need = k as u64;
+        let mut left = avail as u64;
+        let mut c = 0u32;
+        while need > 0 {
+            if (rng.random::<f64>() * left as f64) < need as f64 {
+                emit(c, rng);
+                need -= 1;
+            }
+            left -= 1;
+            c += 1;
+        }
+    }
+}
+
+/// Each of `avail` partners (indices `0..avail`, increasing) with probability `p`, by
+/// geometric skipping (cost in proportion to the partners chosen); `p ≥ 1` takes all.
+fn bernoulli<E: FnMut(u32, &mut Rng)>(p: f64, avail: u32, rng: &mut Rng, emit: &mut E) {
+    if p >= 1.0 {
+        for c in 0..avail {
+            emit(c, rng);
+        }
+    } else if p > 0.0 {
+        let ln_q = (-p).ln_1p();
+        let avail = avail as u64;
+        let mut k: u64 = 0;
+        loop {
+            let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
+            let gap = (u.ln() / ln_q).floor();
+            if !gap.is_finite() || gap >= (avail - k.min(avail)) as f64 {
+                break;
+            }
+            k += gap as u64;
+            if k >= avail {
+                break;
+            }
+            emit(k as u32, rng);
+            k += 1;
+        }
+    }
+}
+
+/// How many synapses a source's row holds.
+#[derive(Debug, Clone)]
+pub enum RowCount {
+    /// `pairwise_bernoulli`: each possible target with this probability.
+    Bernoulli(f64),
+    /// `fixed_outdegree`: the same out-degree for every source.
+    Fixed(u32),
+    /// `fixed_total_number`: one out-degree per source (a multinomial split of `n`),
+    /// shared by every partition of the target population.
+    PerSource(Arc<Vec<u32>>),
+}
+
+/// A projection whose synapses are drawn per source: the source's whole row over the
+/// target population, from the stream `(seed, ROW, projection, source)` — what every
+/// partition of the target population regenerates and filters (procedural delivery),
+/// or what the builder stores (stored `fixed_outdegree`).
+///
+/// Draw order per synapse: the target, then the weight, then the delay (both only if
+/// they vary), all from the row's stream; without multapses the targets are chosen
+/// first and the weights and delays drawn in the order the targets are emitted.
+#[derive(Debug, Clone)]
+pub struct RowPlan {
+    pub index: usize,
+    pub n_src: u32,
+    pub n_tgt: u32,
+    pub autapses: bool,
+    pub multapses: bool,
+    /// Source and target are the same population.
+    pub same: bool,
+    pub count: RowCount,
+    pub weight: Dist,
+    pub delay: Dist,
+    pub dt: f64,
+}
+
+impl RowPlan {
+    /// The plan of `fixed_outdegree`, `pairwise_bernoulli` or `fixed_total_number`
+    /// (whose out-degrees are drawn here); `None` for the other rules.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        seed: u64,
+        index: usize,
+        rule: Rule,
+        n_src: u32,
+        n_tgt: u32,
+        same: bool,
+        autapses: bool,
+        multapses: bool,
+        weight: Dist,
+        delay: Dist,
+        dt: f64,
+    ) -> Option<RowPlan> {
+        let avail = if same && !autapses {
+            n_tgt.saturating_sub(1)
+        } else {
+            n_tgt
+        };
+        let count = match rule {
+            Rule::PairwiseBernoulli { p } => RowCount::Bernoulli(p),
+            Rule::FixedOutdegree { outdegree } => RowCount::Fixed(outdegree),
+            Rule::FixedTotalNumber { n } => {
+                let rng = stream(seed, purpose::OUT_DEGREES, index as u64, 0);
+                RowCount::PerSource(Arc::new(split_counts(rng, n, n_src, avail, multapses)))
+            }
+            _ => return None,
+        };
+        Some(RowPlan {
+            index,
+            n_src,
+            n_tgt,
+            autapses,
+            multapses,
+            same,
+            count,
+            weight,
+            delay,
+            dt,
+        })
+    }
+
+    /// Possible distinct targets of a source.
+    fn available(&self) -> u32 {
+        if self.same && !self.autapses {
+            self.n_tgt - 1
+        } else {
+            self.n_tgt
+        }
+    }
+
+    /// Map an index among the available targets to a target id (skips the source).
+    #[inline]
+    fn map_tgt(&self, k: u32, s: u32) -> u32 {
+        if self.same && !self.autapses && k >= s {
+            k + 1
+        } else {
+            k
+        }
+    }
+
+    /// Bitmap words a [`Scratch`] needs for this plan's rows (no allocation at delivery
+    /// once reserved with [`Scratch::reserve`]).
+    pub fn scratch_words(&self) -> usize {
+        if self.multapses {
+            0
+        } else {
+            (self.available() as usize).div_ceil(64)
+        }
+    }
+
+    /// Out-degree of source `s`: exact for `fixed_outdegree` and `fixed_total_number`,
+    /// the expectation for `pairwise_bernoulli`.
+    pub fn out_degree(&self, s: u32) -> f64 {
+        match &self.count {
+            RowCount::Bernoulli(p) => p * self.available() as f64,
+            RowCount::Fixed(k) => (*k).min(if self.multapses {
+                u32::MAX
+            } else {
+                self.available()
+            }) as f64,
+            RowCount::PerSource(c) => c[s as usize] as f64,
+        }
+    }
+
+    /// Synapses of the projection: exact, but the expectation for `pairwise_bernoulli`.
+    pub fn synapses(&self) -> f64 {
+        match &self.count {
+            RowCount::PerSource(c) => c.iter().map(|&x| x as f64).sum(),
+            _ => self.out_degree(0) * self.n_src as f64,
+        }
+    }
+
+    /// Call `f(target, weight, delay_steps)` for every synapse of source `s` (both local
+    /// to their populations), in the row's order. The weight is the drawn `f64`.
+    #[inline]
+    pub fn row<F: FnMut(u32, f64, u32)>(&self, seed: u64, s: u32, scratch: &mut Scratch, mut f: F) {
+        let mut rng = stream(seed, purpose::ROW, self.index as u64, s as u64);
+        let const_w = self.weight.constant();
+        let const_d = self.delay.constant().map(|d| delay_steps(d, self.dt).0);
+        let avail = self.available();
+        let mut emit = |c: u32, rng: &mut Rng| {
+            let j = self.map_tgt(c, s);
+            let w = match const_w {
+                Some(w) => w,
+                None => sample(&self.weight, rng),
+            };
+            let d = match const_d {
+                Some(d) => d,
+                None => delay_steps(sample(&self.delay, rng), self.dt).0,
+            };
+            f(j, w, d);
+        };
+        match &self.count {
+            RowCount::Bernoulli(p) => bernoulli(*p, avail, &mut rng, &mut emit),
+            RowCount::Fixed(k) => choose(*k, avail, self.multapses, &mut rng, scratch, &mut emit),
+            RowCount::PerSource(c) => choose(
+                c[s as usize],
+                avail,
+                self.multapses,
+                &mut rng,
+                scratch,
+                &mut emit,
+            ),
+        }
+    }
+}
+
+impl Scratch {
+    /// Room for bitmaps of `words` 64-bit words (reserved at build time).
+    pub fn reserve(&mut self, words: usize, chosen: usize) {
+        if self.bits.len() < words {
+            self.bits.resize(words, 0);
+        }
+        self.chosen
+            .reserve(chosen.saturating_sub(self.chosen.len()));
+    }
+}
+
 /// Delay in whole steps and whether it had to be rounded.
 #[inline]
 pub fn delay_steps(ms: f64, dt: f64) -> (u32, bool) {
@@ -105,29 +412,8 @@ impl ProjPlan {
         avail: u32,
         multapses: bool,
     ) -> Vec<u32> {
-        let mut rng = stream(seed, purpose::TOTAL_NUMBER, index as u64, 0);
-        let mut left = n;
-        let mut out = Vec::with_capacity(n_tgt as usize);
-        for j in 0..n_tgt {
-            let remaining = (n_tgt - j) as u64;
-            let c = if left == 0 {
-                0
-            } else if j + 1 == n_tgt {
-                left
-            } else if multapses {
-                Binomial::new(left, 1.0 / remaining as f64)
-                    .map(|b| b.sample(&mut rng))
-                    .unwrap_or(0)
-            } else {
-                let pairs = remaining * avail as u64;
-                Hypergeometric::new(pairs, avail as u64, left)
-                    .map(|h| h.sample(&mut rng))
-                    .unwrap_or(0)
-            };
-            left -= c;
-            out.push(c.min(u32::MAX as u64) as u32);
-        }
-        out
+        let rng = stream(seed, purpose::TOTAL_NUMBER, index as u64, 0);
+        split_counts(rng, n, n_tgt, avail, multapses)
     }
 
     /// Number of possible distinct sources for target `j` (local).
@@ -193,32 +479,8 @@ impl ProjPlan {
                 }
             }
             Rule::PairwiseBernoulli { p } => {
-                if p >= 1.0 {
-                    for s in 0..self.n_src {
-                        if !(self.same && !self.autapses && s == j) {
-                            emit(s, &mut rng);
-                        }
-                    }
-                } else if p > 0.0 {
-                    // Geometric skipping over the available sources.
-                    let ln_q = (-p).ln_1p();
-                    let avail = self.available() as u64;
-                    let mut k: u64 = 0;
-                    loop {
-                        let u: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
-                        let gap = (u.ln() / ln_q).floor();
-                        if !gap.is_finite() || gap >= (avail - k.min(avail)) as f64 {
-                            break;
-                        }
-                        k += gap as u64;
-                        if k >= avail {
-                            break;
-                        }
-                        let s = self.map_src(k as u32, j);
-                        emit(s, &mut rng);
-                        k += 1;
-                    }
-                }
+                let mut emit_src = |c: u32, rng: &mut Rng| emit(self.map_src(c, j), rng);
+                bernoulli(p, self.available(), &mut rng, &mut emit_src)
             }
             Rule::FixedIndegree { indegree } => {
                 self.draw_k(indegree, j, &mut rng, scratch, &mut emit)
@@ -227,6 +489,9 @@ impl ProjPlan {
                 let k = self.counts.as_ref().map(|c| c[j as usize]).unwrap_or(0);
                 self.draw_k(k, j, &mut rng, scratch, &mut emit)
             }
+            // Drawn per source ([`RowPlan`]): the builder stores its rows; nothing is
+            // drawn per target.
+            Rule::FixedOutdegree { .. } => {}
         }
         rounded
     }
@@ -239,52 +504,15 @@ impl ProjPlan {
         scratch: &mut Scratch,
         emit: &mut E,
     ) {
-        let avail = self.available();
-        if k == 0 || avail == 0 {
-            return;
-        }
-        if self.multapses {
-            for _ in 0..k {
-                let s = self.map_src(rng.random_range(0..avail), j);
-                emit(s, rng);
-            }
-            return;
-        }
-        let k = k.min(avail);
-        if (k as u64) * 2 <= avail as u64 {
-            // Rejection with a bitmap; chosen ids are emitted in draw order.
-            let words = (avail as usize).div_ceil(64);
-            if scratch.bits.len() < words {
-                scratch.bits.resize(words, 0);
-            }
-            scratch.chosen.clear();
-            while (scratch.chosen.len() as u32) < k {
-                let c = rng.random_range(0..avail);
-                let (w, b) = ((c / 64) as usize, c % 64);
-                if scratch.bits[w] & (1 << b) == 0 {
-                    scratch.bits[w] |= 1 << b;
-                    scratch.chosen.push(c);
-                }
-            }
-            for i in 0..scratch.chosen.len() {
-                let c = scratch.chosen[i];
-                scratch.bits[(c / 64) as usize] = 0;
-                emit(self.map_src(c, j), rng);
-            }
-        } else {
-            // Selection sampling (Knuth, Algorithm S): k of avail, in increasing order.
-            let mut need = k as u64;
-            let mut left = avail as u64;
-            let mut c = 0u32;
-            while need > 0 {
-                if (rng.random::<f64>() * left as f64) < need as f64 {
-                    emit(self.map_src(c, j), rng);
-                    need -= 1;
-                }
-                left -= 1;
-                c += 1;
-            }
-        }
+        let mut emit_src = |c: u32, rng: &mut Rng| emit(self.map_src(c, j), rng);
+        choose(
+            k,
+            self.available(),
+            self.multapses,
+            rng,
+            scratch,
+            &mut emit_src,
+        )
     }
 
     /// Expected number of synapses of the projection (exact except for Bernoulli).
@@ -301,6 +529,17 @@ impl ProjPlan {
             }
             Rule::PairwiseBernoulli { p } => p * avail * nt,
             Rule::FixedTotalNumber { n } => n as f64,
+            Rule::FixedOutdegree { outdegree } => {
+                ns * if self.multapses {
+                    outdegree as f64
+                } else {
+                    (outdegree as f64).min(if self.same && !self.autapses {
+                        nt - 1.0
+                    } else {
+                        nt
+                    })
+                }
+            }
             Rule::OneToOne => nt,
             Rule::AllToAll => {
                 if self.same && !self.autapses {

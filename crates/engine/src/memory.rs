@@ -11,6 +11,11 @@
 //! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
 //! rate bins, the sampled potentials and the output buffer (4 MiB resident on average).
 //!
+//! Procedural projections (`storage = "procedural"`) store nothing per synapse and no
+//! row pointers: 0 bytes per synapse, plus 4 bytes per source for the out-degrees of a
+//! procedural `fixed_total_number` (shared by the target's partitions). What they would
+//! cost stored is [`Estimate::stored_equivalent`] (`inspect` prints it).
+//!
 //! Costs per population, which dominate networks of many small populations (8,000
 //! populations of 10 neurons: 1.6 GB, all of it here): every partition keeps an index of
 //! its blocks by source population (`n_populations` × 24 bytes per partition, so this grows
@@ -28,7 +33,7 @@ use super::partition::{EventQueue, Targets};
 use super::{delay_bounds, layout};
 use crate::connect::delay_steps;
 use cortexsim_neuron::State;
-use cortexsim_spec::{Dist, Network, Rule, StimulusKind};
+use cortexsim_spec::{Dist, Network, Rule, StimulusKind, Storage};
 use serde::Serialize;
 
 /// Estimated bytes by component.
@@ -55,17 +60,25 @@ pub struct Estimate {
     pub n_synapses: u64,
     /// Expected synapses per projection.
     pub per_projection: Vec<u64>,
-    /// Bytes per synapse of each projection.
+    /// Bytes per synapse of each projection (0 for procedural ones).
     pub bytes_per_synapse: Vec<u32>,
+    /// Out-degree tables of procedural `fixed_total_number` projections.
+    pub out_degrees: u64,
+    /// Synapses of procedural projections (expected; included in `n_synapses`).
+    pub procedural_synapses: u64,
+    /// What the procedural projections would need if stored (synapses and row pointers).
+    pub stored_equivalent: u64,
 }
 
 impl Estimate {
     pub fn detail(&self) -> String {
         format!(
-            "synapses {} ({} synapses), CSR pointers {}, ring buffers {}, event lists {}, state {}, random streams {}, spike buffers {}, recorders {}, partitions {}, output file {}, process baseline {}",
+            "synapses {} ({} synapses, {} of them procedural), CSR pointers {}, out-degrees {}, ring buffers {}, event lists {}, state {}, random streams {}, spike buffers {}, recorders {}, partitions {}, output file {}, process baseline {}",
             human(self.synapses),
             self.n_synapses,
+            self.procedural_synapses,
             human(self.csr_pointers),
+            human(self.out_degrees),
             human(self.ring_buffers),
             human(self.event_lists),
             human(self.neuron_state),
@@ -85,8 +98,10 @@ pub const BASELINE_BYTES: u64 = 14 << 20;
 /// The output buffer is reserved at 8 MB but only touched as spikes arrive; 4 MB is its typical resident share.
 pub const SINK_BYTES: u64 = 4 << 20;
 /// Per partition beyond its neurons and synapses: the `Partition` value, its vectors'
-/// headers, the spike buffer headers (measured order of magnitude, rounded up).
-pub const PARTITION_BYTES: u64 = 2 << 10;
+/// headers, the spike buffer headers (measured order of magnitude, rounded up; 3 KiB
+/// since the partitions carry ports, payloads and procedural blocks: 1,500 partitions
+/// of 10 neurons measured 0.2 % above the 2 KiB estimate).
+pub const PARTITION_BYTES: u64 = 3 << 10;
 /// Per partition and population: the `blocks_by_pop` entry (a `Vec<usize>`, 24 bytes).
 pub const PARTITION_POP_BYTES: u64 = 24;
 /// Per recorded population of the output file: two HDF5 chunks of 65,536 8-byte values
@@ -125,6 +140,18 @@ pub fn projection_synapses(net: &Network, pr: &cortexsim_spec::Projection, sigma
             m + sigmas * (m * (1.0 - p)).sqrt()
         }
         Rule::FixedTotalNumber { n } => n as f64,
+        Rule::FixedOutdegree { outdegree } => {
+            let avail_t = if pr.source == pr.target && !pr.autapses {
+                nt - 1.0
+            } else {
+                nt
+            };
+            ns * if pr.multapses {
+                outdegree as f64
+            } else {
+                (outdegree as f64).min(avail_t)
+            }
+        }
         Rule::OneToOne => nt,
         Rule::AllToAll => avail * nt,
     }
@@ -191,13 +218,25 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
             .max()
             .unwrap_or(4) as u32;
         e.per_projection.push(n);
-        e.bytes_per_synapse.push(tb + wb + db);
         // Saturating: absurd sizes must give a huge estimate (and a refusal), never wrap.
         e.n_synapses = e.n_synapses.saturating_add(n);
+        let parts_on_target = local.iter().filter(|l| l.pop == pr.target).count() as u64;
+        let stored = n
+            .saturating_mul((tb + wb + db) as u64)
+            .saturating_add(parts_on_target * (ns as u64 + 1) * 4);
+        if pr.storage == Storage::Procedural {
+            e.bytes_per_synapse.push(0);
+            e.procedural_synapses = e.procedural_synapses.saturating_add(n);
+            e.stored_equivalent = e.stored_equivalent.saturating_add(stored);
+            if matches!(pr.rule, Rule::FixedTotalNumber { .. }) {
+                e.out_degrees += ns as u64 * 4;
+            }
+            continue;
+        }
+        e.bytes_per_synapse.push(tb + wb + db);
         e.synapses = e
             .synapses
             .saturating_add(n.saturating_mul((tb + wb + db) as u64));
-        let parts_on_target = local.iter().filter(|l| l.pop == pr.target).count() as u64;
         e.csr_pointers += parts_on_target * (ns as u64 + 1) * 4;
     }
     for (pi, p) in net.populations.iter().enumerate() {
@@ -206,6 +245,16 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
             .projections
             .iter()
             .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
+        // Per partition, the bitmap of procedural rows without multapses (8 bytes per 64
+        // targets) — counted with the out-degrees.
+        if net
+            .projections
+            .iter()
+            .any(|pr| pr.target == pi && pr.storage == Storage::Procedural && !pr.multapses)
+        {
+            let parts = local.iter().filter(|l| l.pop == pi).count() as u64;
+            e.out_degrees += parts * n.div_ceil(64) * 8;
+        }
         if var_delays {
             let width = p.model.n_ports();
             for l in local.iter().filter(|l| l.pop == pi) {
@@ -271,6 +320,7 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
     e.total = [
         e.synapses,
         e.csr_pointers,
+        e.out_degrees,
         e.ring_buffers,
         e.neuron_state,
         e.random_streams,

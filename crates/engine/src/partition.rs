@@ -19,11 +19,13 @@
 //! block's [`Route`]: the projection's `receptor`, or chosen by the weight's sign.
 //! The neuron update of step `t` reads slot `t & mask` and zeroes it.
 
+use crate::connect::{RowPlan, Scratch};
 use crate::rng::StreamBank;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
 use cortexsim_core::state::{SaveState, get_usize, get_vec, put_slice, put_u64};
 use cortexsim_neuron::{Kernel, Route, State};
 use rand_distr::{Distribution, StandardNormal};
+use std::sync::Arc;
 
 /// Per-synapse delays, in the narrowest type that holds them.
 #[derive(Debug, Clone)]
@@ -711,6 +713,168 @@ impl Block {
     }
 }
 
+/// A procedural projection's share of one partition: nothing per synapse. A spike of
+/// source `s` regenerates the source's whole row over the target population
+/// ([`RowPlan::row`], the stream `(seed, ROW, projection, s)`) and keeps the targets in
+/// this partition (`first..first + n_post` of the population), in the row's order — so
+/// every target receives the same inputs in the same order for any partitioning, and
+/// the cost of a spike is its whole row for each partition of the target population.
+///
+/// Weights that vary are rounded to `f32`, as stored ones are; ports and event lists
+/// are used as by a [`Block`].
+#[derive(Debug, Clone)]
+pub struct ProcBlock {
+    plan: Arc<RowPlan>,
+    seed: u64,
+    src_pop: usize,
+    /// First target of the partition within the target population.
+    first: u32,
+    n_post: usize,
+    /// The weight when it is constant.
+    weight: Option<f64>,
+    route: Route,
+    channel: usize,
+    /// The delay in steps when it is constant.
+    delay: Option<u32>,
+}
+
+impl ProcBlock {
+    /// The block of `plan` on the partition holding targets `first..first + n_post`;
+    /// `route` must be the target model's route for the projection (constant weights:
+    /// already fixed to one port).
+    pub fn new(
+        plan: Arc<RowPlan>,
+        seed: u64,
+        src_pop: usize,
+        first: u32,
+        n_post: usize,
+        route: Route,
+    ) -> ProcBlock {
+        let weight = plan.weight.constant();
+        let delay = plan
+            .delay
+            .constant()
+            .map(|d| crate::connect::delay_steps(d, plan.dt).0);
+        ProcBlock {
+            seed,
+            src_pop,
+            first,
+            n_post,
+            weight,
+            route,
+            channel: route.port(weight.unwrap_or(0.0)),
+            delay,
+            plan,
+        }
+    }
+
+    pub fn projection(&self) -> usize {
+        self.plan.index
+    }
+
+    pub fn src_pop(&self) -> usize {
+        self.src_pop
+    }
+
+    pub fn plan(&self) -> &RowPlan {
+        &self.plan
+    }
+
+    /// The constant weight (`None`: drawn per synapse).
+    pub fn weight(&self) -> Option<f64> {
+        self.weight
+    }
+
+    /// Whether the delays are drawn per synapse.
+    pub fn var_delays(&self) -> bool {
+        self.delay.is_none()
+    }
+
+    /// Call `f(target, port, weight, delay_steps)` for every synapse of source `s` onto
+    /// this partition (targets local to it), in the row's order: what a spike delivers.
+    #[inline]
+    pub fn for_each_local<F: FnMut(usize, usize, f64, u32)>(
+        &self,
+        s: u32,
+        scratch: &mut Scratch,
+        mut f: F,
+    ) {
+        let (first, n) = (self.first, self.n_post as u32);
+        let (pos, neg) = route_pair(self.route);
+        match self.weight {
+            Some(w) => {
+                let ch = self.channel;
+                self.plan.row(self.seed, s, scratch, |j, _, d| {
+                    let l = j.wrapping_sub(first);
+                    if l < n {
+                        f(l as usize, ch, w, d);
+                    }
+                })
+            }
+            None => self.plan.row(self.seed, s, scratch, |j, w, d| {
+                let l = j.wrapping_sub(first);
+                if l < n {
+                    let w = w as f32 as f64;
+                    f(l as usize, if w < 0.0 { neg } else { pos }, w, d);
+                }
+            }),
+        }
+    }
+
+    /// Deliver one spike of source `s` emitted at step `t` into the ring (laid out as
+    /// for [`Block::deliver`]), every weight multiplied by `scale`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn deliver(
+        &self,
+        s: u32,
+        t: u64,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        channels: usize,
+        scale: f64,
+        scratch: &mut Scratch,
+    ) {
+        let width = channels * n;
+        self.for_each_local(s, scratch, |l, ch, w, d| {
+            ring[(((t + d as u64) & mask) as usize) * width + ch * n + l] += w * scale;
+        })
+    }
+
+    /// Deliver one spike as events into the partition's [`EventQueue`]; `qi` is the
+    /// block's index among the queue's constant weights.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn deliver_queued(
+        &self,
+        qi: usize,
+        s: u32,
+        t: u64,
+        q: &mut EventQueue,
+        ring: &mut [f64],
+        mask: u64,
+        n: usize,
+        scratch: &mut Scratch,
+    ) {
+        let tq = (t % q.slots as u64) as usize;
+        let nq = q.slots;
+        let constant = self.weight.is_some();
+        self.for_each_local(s, scratch, |l, ch, w, d| {
+            let d = d as usize;
+            let qs = if tq + d >= nq { tq + d - nq } else { tq + d };
+            let rs = ((t + d as u64) & mask) as usize;
+            let cell = (ch * n + l) as u64;
+            let ev = if constant {
+                EventQueue::CONST | cell | (qi as u64) << 32
+            } else {
+                cell | ((w as f32).to_bits() as u64) << 32
+            };
+            q.push(qs, rs, ev, ring);
+        })
+    }
+}
+
 /// Spike events of a partition waiting for their arrival step: one append-only list per
 /// arrival step (`max_delay + 1` lists of `cap` events), drained into the ring slot at
 /// the start of that step's update.
@@ -752,7 +916,7 @@ impl EventQueue {
 
     /// Default events per list for a partition of `n` neurons.
     pub fn capacity(n: usize) -> usize {
-        (QUEUE_EVENTS_PER_NEURON * n).clamp(1024, 1 << 20)
+        (QUEUE_EVENTS_PER_NEURON * n).clamp(256, 1 << 20)
     }
 
     /// Lists of `cap` events plus the scratch slot (`width` f64).
@@ -1161,6 +1325,14 @@ pub struct Partition {
     /// Per block: whether its weights are multiplied by the spike payload (its port
     /// declares [`Port::payload`](cortexsim_neuron::Port)); else the plain weight.
     pub block_payload: Vec<bool>,
+    /// Procedural projections onto the partition (delivered after the stored blocks of
+    /// each spike; event-list index `blocks.len() + i`).
+    pub proc_blocks: Vec<ProcBlock>,
+    /// `proc_by_pop[p]`: indices into `proc_blocks` whose source population is `p`
+    /// (empty when there are no procedural blocks).
+    pub proc_by_pop: Vec<Vec<usize>>,
+    /// Bitmap for procedural rows without multapses (reserved at build time).
+    pub scratch: Scratch,
     pub poisson: Vec<PoissonDrive>,
     pub noise: Vec<NoiseDrive>,
     /// Per-neuron streams of the Poisson and noise drives.
@@ -1175,6 +1347,9 @@ pub struct Partition {
 impl Partition {
     /// Deliver every spike of the previous slice (all partitions, in (step, gid) order).
     pub fn deliver(&mut self, prev: &SliceSpikes, t0: u64) {
+        if !self.proc_blocks.is_empty() {
+            return self.deliver_with_procedural(prev, t0);
+        }
         let n = self.n;
         let (mask, ch) = (self.mask, self.channels);
         let items = &prev.items[..];
@@ -1233,6 +1408,47 @@ impl Partition {
                 } else {
                     for &b in &by_pop[pop as usize] {
                         blocks[b].deliver(s as usize, t, &mut self.ring, mask, n, ch);
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`deliver`](Self::deliver) for a partition with procedural blocks: for each spike
+    /// (in (step, gid) order) its stored blocks as there, then its procedural blocks.
+    fn deliver_with_procedural(&mut self, prev: &SliceSpikes, t0: u64) {
+        let n = self.n;
+        let (mask, ch) = (self.mask, self.channels);
+        let items = &prev.items[..];
+        let (blocks, by_pop) = (&self.blocks, &self.blocks_by_pop);
+        let (procs, proc_by_pop) = (&self.proc_blocks, &self.proc_by_pop);
+        let scratch = &mut self.scratch;
+        let nb = blocks.len();
+        for o in 0..prev.len {
+            let t = t0 + o as u64;
+            #[allow(clippy::needless_range_loop)] // i also indexes the payloads
+            for i in prev.step_end[o] as usize..prev.step_end[o + 1] as usize {
+                let SourceSpike { pop, node: s } = items[i];
+                let m = if prev.payload.is_empty() {
+                    1.0
+                } else {
+                    prev.payload[i]
+                };
+                if m != 1.0 || self.queue.is_none() {
+                    for &b in &by_pop[pop as usize] {
+                        // Only blocks onto a port that takes the payload are scaled.
+                        let mb = if self.block_payload[b] { m } else { 1.0 };
+                        blocks[b].deliver_scaled(s as usize, t, &mut self.ring, mask, n, ch, mb);
+                    }
+                    for &b in &proc_by_pop[pop as usize] {
+                        procs[b].deliver(s, t, &mut self.ring, mask, n, ch, m, scratch);
+                    }
+                } else if let Some(q) = &mut self.queue {
+                    for &b in &by_pop[pop as usize] {
+                        blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
+                    }
+                    for &b in &proc_by_pop[pop as usize] {
+                        procs[b].deliver_queued(nb + b, s, t, q, &mut self.ring, mask, n, scratch);
                     }
                 }
             }

@@ -20,6 +20,10 @@ pub mod purpose {
     pub const TOTAL_NUMBER: u64 = 4;
     /// Rates of Poisson stimuli redrawn every interval (`rate_sd`).
     pub const RATE_REDRAW: u64 = 5;
+    /// Per-source out-degrees of a procedural `fixed_total_number` projection.
+    pub const OUT_DEGREES: u64 = 6;
+    /// A source's row of a projection drawn per source ([`crate::connect::RowPlan`]).
+    pub const ROW: u64 = 7;
 }
 
 #[inline]

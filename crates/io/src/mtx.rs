@@ -21,7 +21,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Every synapse as `(target gid, source gid, weight, delay ms)`, partition by
-/// partition, block by block, source-major (the order of the files).
+/// partition, block by block, source-major (the order of the files); a partition's
+/// procedural projections after its stored ones, their rows regenerated.
 pub fn for_each_synapse<E>(
     sim: &Simulation,
     mut f: impl FnMut(usize, usize, f64, f64) -> Result<(), E>,
@@ -42,6 +43,29 @@ pub fn for_each_synapse<E>(
                         Delays::U16(v) => v[k] as f64,
                     };
                     f(tgt, src0 + s, weight, steps * dt)?;
+                }
+            }
+        }
+        // Procedural projections: every row regenerated, as delivery does.
+        let mut scratch = cortexsim_engine::connect::Scratch::default();
+        for b in &p.proc_blocks {
+            let src0 = offsets[b.src_pop()] as usize;
+            for s in 0..b.plan().n_src {
+                let mut err = None;
+                b.for_each_local(s, &mut scratch, |l, _, w, d| {
+                    if err.is_none()
+                        && let Err(e) = f(
+                            p.first_gid as usize + l,
+                            src0 + s as usize,
+                            w,
+                            d as f64 * dt,
+                        )
+                    {
+                        err = Some(e);
+                    }
+                });
+                if let Some(e) = err {
+                    return Err(e);
                 }
             }
         }

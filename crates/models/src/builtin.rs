@@ -77,6 +77,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/vogels_abbott_coba.toml"),
     ),
     (
+        "schmidt2018_mam",
+        include_str!("../../../networks/schmidt2018_mam.toml"),
+    ),
+    (
         "vogels_abbott_cuba",
         include_str!("../../../networks/vogels_abbott_cuba.toml"),
     ),

@@ -68,6 +68,7 @@ pub mod large_scale;
 pub mod markov;
 pub mod mejias_wang;
 pub mod mejias_wang2022;
+pub mod schmidt2018;
 pub mod task;
 
 use cortexsim_core::error::SpecError;
@@ -485,7 +486,7 @@ fn mw_local(
 // ---------------------------------------------------------------------------------------
 
 /// `[model] kind`s that generate a spiking [`cortexsim_spec::Network`].
-pub const SPIKING_KINDS: &[&str] = &["joglekar2018_spiking"];
+pub const SPIKING_KINDS: &[&str] = &["joglekar2018_spiking", "schmidt2018_mam"];
 
 /// Whether `doc` names a spiking generator (`[model] kind = "joglekar2018_spiking"`).
 pub fn is_spiking_generator(doc: &Table) -> bool {
@@ -546,6 +547,14 @@ pub fn load_spiking_generator(
 ) -> Result<Option<cortexsim_spec::Network>, SpecError> {
     if !is_spiking_generator(doc) {
         return Ok(None);
+    }
+    if doc
+        .get("model")
+        .and_then(|m| m.get("kind"))
+        .and_then(Value::as_str)
+        == Some("schmidt2018_mam")
+    {
+        return load_schmidt2018(doc, data_dir).map(Some);
     }
     check_keys(doc, "", &["model", "simulation", "description"])?;
     let top = Obj::new("", doc);
@@ -646,6 +655,107 @@ pub fn load_spiking_generator(
     }
     let data = load_macaque_data(&m, data_dir)?;
     joglekar_spiking::build(&p, &data).map(Some)
+}
+
+/// A `schmidt2018_mam` generator file ([`schmidt2018`]):
+///
+/// ```toml
+/// [model]
+/// kind = "schmidt2018_mam"
+/// state = "ground"          # ground (chi = chi_i = 1) | metastable (chi = 1.9, chi_i = 2)
+/// chi = 1.9                 # overrides the state's chi (and chi_i)
+/// rounding = "round"        # round | truncate (the original code's N_scaling)
+/// procedural_above = 0      # projections with more synapses are procedural
+/// delay_max_sd = 5.0        # delays redrawn above mean + delay_max_sd sd
+///
+/// [simulation]
+/// scale = 0.01              # neuron numbers × scale, in-degrees kept
+/// dt = 0.1
+/// t_stop = 1000.0
+/// seed = 1
+/// threads = 0
+/// partition_size = 2048     # optional
+/// rate_bin = 0.0            # population-rate bins (ms, 0 = off)
+/// ```
+fn load_schmidt2018(
+    doc: &Table,
+    data_dir: Option<&Path>,
+) -> Result<cortexsim_spec::Network, SpecError> {
+    check_keys(doc, "", &["model", "simulation", "description"])?;
+    let top = Obj::new("", doc);
+    top.str_opt("description")?;
+    let m = top
+        .table_opt("model")?
+        .ok_or_else(|| top.err("model", "is required"))?;
+    check_keys(
+        m.table(),
+        "model",
+        &[
+            "kind",
+            "data",
+            "state",
+            "chi",
+            "chi_i",
+            "rounding",
+            "procedural_above",
+            "delay_max_sd",
+            "rate_ext",
+        ],
+    )?;
+    if let Some(set) = m.str_opt("data")?
+        && set != schmidt2018::SCHMIDT2018
+    {
+        return Err(SpecError::new(
+            "model.data",
+            format!(
+                "unknown data set `{set}` (this model uses `{}`)",
+                schmidt2018::SCHMIDT2018
+            ),
+        ));
+    }
+    let mut p = match m.choice("state", &["ground", "metastable"], Some("ground"))? {
+        "metastable" => schmidt2018::MamParams::metastable(),
+        _ => schmidt2018::MamParams::ground(),
+    };
+    p.chi = m.f64_or("chi", p.chi)?;
+    p.chi_i = m.f64_or("chi_i", p.chi_i)?;
+    p.delay_max_sd = m.f64_or("delay_max_sd", p.delay_max_sd)?;
+    p.rate_ext = m.f64_or("rate_ext", p.rate_ext)?;
+    p.rounding = match m.choice("rounding", &["round", "truncate"], Some("round"))? {
+        "truncate" => schmidt2018::Rounding::Truncate,
+        _ => schmidt2018::Rounding::Round,
+    };
+    if let Some(n) = m.u64_opt("procedural_above")? {
+        p.procedural_above = n;
+    }
+    if let Some(s) = top.table_opt("simulation")? {
+        check_keys(
+            s.table(),
+            "simulation",
+            &[
+                "dt",
+                "t_stop",
+                "seed",
+                "threads",
+                "scale",
+                "partition_size",
+                "rate_bin",
+            ],
+        )?;
+        p.dt = s.f64_or("dt", p.dt)?;
+        p.t_stop = s.f64_or("t_stop", p.t_stop)?;
+        p.scale = s.f64_or("scale", p.scale)?;
+        p.rate_bin = s.f64_or("rate_bin", p.rate_bin)?;
+        if let Some(seed) = s.u64_full_opt("seed")? {
+            p.seed = seed;
+        }
+        if let Some(th) = s.u64_opt("threads")? {
+            p.threads = th as usize;
+        }
+        p.partition_size = s.u64_opt("partition_size")?;
+    }
+    let data = schmidt2018::MamData::load_from(data_dir)?;
+    schmidt2018::build(&p, &data)
 }
 
 /// The 29-area data named by `model.data` (only `markov2014-29areas`), from `--data` /

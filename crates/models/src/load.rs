@@ -196,7 +196,13 @@ pub fn spiking_hierarchy(
     table: &Table,
     data: Option<&Path>,
 ) -> Result<Option<Vec<(String, f64)>>, SpecError> {
-    if kind_of(table) != FileKind::SpikingGenerator {
+    if kind_of(table) != FileKind::SpikingGenerator
+        || table
+            .get("model")
+            .and_then(|m| m.get("kind"))
+            .and_then(toml::Value::as_str)
+            != Some("joglekar2018_spiking")
+    {
         return Ok(None);
     }
     let d = crate::markov::load_markov2014(data)?;

@@ -55,6 +55,7 @@ impl Inspection {
                     "source": net.populations[p.source].name,
                     "target": net.populations[p.target].name,
                     "rule": to_json(p.rule),
+                    "storage": to_json(p.storage),
                     "synapses": e.per_projection[i],
                     "bytes_per_synapse": e.bytes_per_synapse[i],
                     "weight": to_json(p.weight),

@@ -128,11 +128,55 @@ pub struct Population {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
-    FixedIndegree { indegree: u32 },
-    PairwiseBernoulli { p: f64 },
-    FixedTotalNumber { n: u64 },
+    FixedIndegree {
+        indegree: u32,
+    },
+    PairwiseBernoulli {
+        p: f64,
+    },
+    FixedTotalNumber {
+        n: u64,
+    },
+    /// Every source makes `outdegree` synapses, targets drawn uniformly (NEST
+    /// `fixed_outdegree`).
+    FixedOutdegree {
+        outdegree: u32,
+    },
     OneToOne,
     AllToAll,
+}
+
+impl Rule {
+    /// Whether the rule can be generated procedurally (source rows regenerated at
+    /// delivery): the rules whose rows are drawn per source.
+    pub fn procedural_capable(&self) -> bool {
+        matches!(
+            self,
+            Rule::PairwiseBernoulli { .. }
+                | Rule::FixedTotalNumber { .. }
+                | Rule::FixedOutdegree { .. }
+        )
+    }
+}
+
+/// How a projection's synapses are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Storage {
+    /// Built once into the target partitions (source-major CSR): fastest delivery,
+    /// 2–7 bytes per synapse.
+    #[default]
+    Stored,
+    /// Nothing stored per synapse: each spike's row is regenerated at delivery from
+    /// the stream `(seed, projection, source)` (`fixed_total_number`,
+    /// `pairwise_bernoulli`, `fixed_outdegree`).
+    Procedural,
+}
+
+impl Storage {
+    pub fn is_stored(&self) -> bool {
+        *self == Storage::Stored
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,6 +195,9 @@ pub struct Projection {
     /// as the model declares ([`cortexsim_neuron::NeuronModel::route`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receptor: Option<String>,
+    /// `storage = "stored"` (default) or `"procedural"`.
+    #[serde(skip_serializing_if = "Storage::is_stored")]
+    pub storage: Storage,
 }
 
 fn is_zero(x: &f64) -> bool {

@@ -10,7 +10,7 @@
 use crate::validate;
 use crate::{
     Dist, Epoch, GridPolicy, NamedEpoch, Network, Population, Projection, Recorders, Rule,
-    Simulation, Stimulus, StimulusKind, VmRecorder, parse_dist,
+    Simulation, Stimulus, StimulusKind, Storage, VmRecorder, parse_dist,
 };
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{self, Obj, describe};
@@ -350,6 +350,16 @@ fn projection(
         ));
     }
     let receptor = parse_receptor(&o, &populations[target], None)?;
+    let storage = match o.choice("storage", &["stored", "procedural"], Some("stored"))? {
+        "procedural" => Storage::Procedural,
+        _ => Storage::Stored,
+    };
+    if storage == Storage::Procedural && !rule.procedural_capable() {
+        return Err(o.err(
+            "storage",
+            "\"procedural\" needs rule fixed_total_number, pairwise_bernoulli or fixed_outdegree (rows drawn per source)",
+        ));
+    }
     o.finish()?;
     Ok(Projection {
         source,
@@ -360,6 +370,7 @@ fn projection(
         weight,
         delay,
         receptor,
+        storage,
     })
 }
 
@@ -377,6 +388,7 @@ fn connection_rule(
             "fixed_indegree",
             "pairwise_bernoulli",
             "fixed_total_number",
+            "fixed_outdegree",
             "one_to_one",
             "all_to_all",
         ],
@@ -384,6 +396,7 @@ fn connection_rule(
     )?;
     match rule_name {
         "fixed_indegree" => fixed_indegree(o, pairs),
+        "fixed_outdegree" => fixed_outdegree(o, pairs),
         "pairwise_bernoulli" => pairwise_bernoulli(o, sim, warnings),
         "fixed_total_number" => fixed_total_number(o, sim, pairs),
         "one_to_one" => one_to_one(o, pairs),
@@ -417,6 +430,38 @@ fn fixed_indegree(o: &Obj, pairs: &Pairs) -> Result<Rule, SpecError> {
         return Err(o.err("indegree", format!("too large: {k}")));
     }
     Ok(Rule::FixedIndegree { indegree: k as u32 })
+}
+
+/// `outdegree` per source (not scaled: with both populations scaled by
+/// `simulation.scale`, the in-degree `outdegree · N_src / N_tgt` is kept).
+fn fixed_outdegree(o: &Obj, pairs: &Pairs) -> Result<Rule, SpecError> {
+    let k = o
+        .u64_opt("outdegree")?
+        .ok_or_else(|| o.err("outdegree", "is required for rule fixed_outdegree"))?;
+    let nt = pairs.n_target;
+    let avail = if pairs.same && !pairs.autapses {
+        nt - 1
+    } else {
+        nt
+    };
+    if !pairs.multapses && k > avail {
+        return Err(o.err(
+            "outdegree",
+            format!("{k} exceeds the {avail} possible targets without multapses"),
+        ));
+    }
+    if k > 0 && avail == 0 {
+        return Err(o.err(
+            "outdegree",
+            "no possible target (single neuron without autapses)",
+        ));
+    }
+    if k > u32::MAX as u64 {
+        return Err(o.err("outdegree", format!("too large: {k}")));
+    }
+    Ok(Rule::FixedOutdegree {
+        outdegree: k as u32,
+    })
 }
 
 fn pairwise_bernoulli(

@@ -156,6 +156,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
             Rule::FixedIndegree { indegree } => indegree as f64,
             Rule::PairwiseBernoulli { p } => p * if same && !pr.autapses { ns - 1.0 } else { ns },
             Rule::FixedTotalNumber { n } => n as f64 / nt,
+            Rule::FixedOutdegree { outdegree } => outdegree as f64 * ns / nt,
             Rule::OneToOne => 1.0,
             Rule::AllToAll => {
                 if same && !pr.autapses {
