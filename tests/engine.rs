@@ -28,3 +28,6 @@ mod fuzz_config;
 
 #[path = "engine/ranks.rs"]
 mod ranks;
+
+#[path = "engine/from_list.rs"]
+mod from_list;

@@ -636,6 +636,7 @@ fn projection_plans(net: &Network) -> Vec<ProjPlan> {
                 delay: pr.delay,
                 dt: net.simulation.dt,
                 counts,
+                list: pr.connections.clone(),
             }
         })
         .collect()

@@ -335,12 +335,37 @@ fn projection(
         multapses: o.bool_or("multapses", true)?,
     };
     let rule = connection_rule(&o, sim, &pairs, warnings)?;
-    let weight = parse_dist(
-        o.get("weight")
-            .ok_or_else(|| o.err("weight", "is required"))?,
-        &o.key_path("weight"),
-    )?;
-    let delay = projection_delay(&o, sim, warnings)?;
+    let connections = match rule {
+        Rule::FromList => Some(std::sync::Arc::new(connection_list(&o, sim, &pairs)?)),
+        _ if o.get("connections").is_some() => {
+            return Err(o.err(
+                "connections",
+                "is read only with rule = \"from_list\"",
+            ));
+        }
+        _ => None,
+    };
+    let listed = |key: &str, law: Option<Dist>| -> Result<Option<Dist>, SpecError> {
+        if law.is_some() && o.has(key) {
+            return Err(o.err(
+                key,
+                format!("is given per connection in `connections` (rows [source, target, weight, delay]); remove `{key}`"),
+            ));
+        }
+        Ok(law)
+    };
+    let weight = match listed("weight", connections.as_ref().and_then(|l| l.weight_law()))? {
+        Some(w) => w,
+        None => parse_dist(
+            o.get("weight")
+                .ok_or_else(|| o.err("weight", "is required"))?,
+            &o.key_path("weight"),
+        )?,
+    };
+    let delay = match listed("delay", connections.as_ref().and_then(|l| l.delay_law()))? {
+        Some(d) => d,
+        None => projection_delay(&o, sim, warnings)?,
+    };
     if let Dist::Const { value } = weight
         && value == 0.0
     {
@@ -360,6 +385,7 @@ fn projection(
         weight,
         delay,
         receptor,
+        connections,
     })
 }
 
@@ -379,6 +405,7 @@ fn connection_rule(
             "fixed_total_number",
             "one_to_one",
             "all_to_all",
+            "from_list",
         ],
         None,
     )?;
@@ -387,6 +414,14 @@ fn connection_rule(
         "pairwise_bernoulli" => pairwise_bernoulli(o, sim, warnings),
         "fixed_total_number" => fixed_total_number(o, sim, pairs),
         "one_to_one" => one_to_one(o, pairs),
+        "from_list" if sim.scale != 1.0 => Err(o.err(
+            "rule",
+            format!(
+                "from_list names neurons by index: it cannot be scaled (simulation.scale = {})",
+                sim.scale
+            ),
+        )),
+        "from_list" => Ok(Rule::FromList),
         _ => Ok(Rule::AllToAll),
     }
 }
@@ -488,6 +523,90 @@ fn one_to_one(o: &Obj, pairs: &Pairs) -> Result<Rule, SpecError> {
         ));
     }
     Ok(Rule::OneToOne)
+}
+
+/// `connections = [[source, target], ...]` or `[[source, target, weight, delay], ...]`
+/// (indices within the populations; one width for every row).
+fn connection_list(
+    o: &Obj,
+    sim: &Simulation,
+    pairs: &Pairs,
+) -> Result<crate::ConnectionList, SpecError> {
+    let path = o.key_path("connections");
+    let rows = match o.get("connections") {
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "expected an array of [source, target] or [source, target, weight, delay] rows, found {}",
+                    describe(other)
+                ),
+            ));
+        }
+        None => return Err(o.err("connections", "is required for rule from_list")),
+    };
+    let n = rows.len();
+    let mut width = None;
+    let (mut src, mut tgt) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut w, mut d) = (Vec::new(), Vec::new());
+    for (k, row) in rows.iter().enumerate() {
+        let at = format!("{path}[{k}]");
+        let Value::Array(r) = row else {
+            return Err(SpecError::new(
+                at,
+                format!("expected a row [source, target(, weight, delay)], found {}", describe(row)),
+            ));
+        };
+        if r.len() != 2 && r.len() != 4 {
+            return Err(SpecError::new(
+                at,
+                format!("a row has 2 ([source, target]) or 4 ([source, target, weight, delay]) numbers, found {}", r.len()),
+            ));
+        }
+        let first = *width.get_or_insert(r.len());
+        if r.len() != first {
+            return Err(SpecError::new(
+                at,
+                format!("has {} numbers but the first row has {first}: every row has the same width", r.len()),
+            ));
+        }
+        let index = |i: usize, what: &str| match &r[i] {
+            Value::Integer(x) if *x >= 0 => Ok(*x as u64),
+            other => Err(SpecError::new(
+                format!("{at}[{i}]"),
+                format!("the {what} index must be a non-negative integer, found {}", describe(other)),
+            )),
+        };
+        let number = |i: usize, what: &str| match &r[i] {
+            Value::Integer(x) => Ok(*x as f64),
+            Value::Float(x) => Ok(*x),
+            other => Err(SpecError::new(
+                format!("{at}[{i}]"),
+                format!("the {what} must be a number, found {}", describe(other)),
+            )),
+        };
+        src.push(index(0, "source")?);
+        tgt.push(index(1, "target")?);
+        if r.len() == 4 {
+            w.push(number(2, "weight")?);
+            d.push(number(3, "delay")?);
+        }
+    }
+    let four = width == Some(4);
+    crate::ConnectionList::new(
+        &path,
+        pairs.n_source as u32,
+        pairs.n_target as u32,
+        &src,
+        &tgt,
+        four.then_some(&w[..]),
+        four.then_some(&d[..]),
+        crate::connections::Grid {
+            dt: sim.dt,
+            policy: sim.grid_policy,
+        },
+    )
 }
 
 /// `delay` (default: one step), checked against the grid and the supported range.

@@ -156,6 +156,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
             Rule::FixedIndegree { indegree } => indegree as f64,
             Rule::PairwiseBernoulli { p } => p * if same && !pr.autapses { ns - 1.0 } else { ns },
             Rule::FixedTotalNumber { n } => n as f64 / nt,
+            // Mean in-degree; listed weights and delays enter through their range law.
+            Rule::FromList => pr.connections.as_ref().map_or(0, |l| l.len()) as f64 / nt,
             Rule::OneToOne => 1.0,
             Rule::AllToAll => {
                 if same && !pr.autapses {
