@@ -31,3 +31,6 @@ mod ranks;
 
 #[path = "engine/from_list.rs"]
 mod from_list;
+
+#[path = "engine/spike_sources.rs"]
+mod spike_sources;

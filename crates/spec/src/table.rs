@@ -26,10 +26,14 @@ pub(crate) fn network(t: &Table) -> Result<Network, SpecError> {
     top.get("trials");
     let mut warnings = Vec::new();
     let simulation = simulation(top.table_opt("simulation")?)?;
-    let populations = populations(&top, &simulation, &mut warnings)?;
+    let mut sources = Vec::new();
+    let populations = populations(&top, &simulation, &mut sources, &mut warnings)?;
     let projections = projections(&top, &simulation, &populations, &mut warnings)?;
     let epochs = epochs(top.table_opt("epochs")?)?;
-    let stimuli = stimuli(&top, &simulation, &populations, &epochs, &mut warnings)?;
+    let mut stimuli = stimuli(&top, &simulation, &populations, &epochs, &mut warnings)?;
+    // Each `spike_source_poisson` population: its parrots driven by one Poisson input
+    // each, after the file's stimuli (their indices are kept).
+    stimuli.extend(sources);
     let recorders = recorders(&top, &simulation, &populations, &mut warnings)?;
     check_rate_bins(&simulation, &populations, &recorders)?;
     top.finish()?;
@@ -136,6 +140,7 @@ fn simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
 fn populations(
     top: &Obj,
     sim: &Simulation,
+    sources: &mut Vec<Stimulus>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Population>, SpecError> {
     let raw = top
@@ -149,7 +154,11 @@ fn populations(
     }
     let mut populations: Vec<Population> = Vec::new();
     for (i, v) in raw.iter().enumerate() {
-        let p = population(i, v, sim, &populations, warnings)?;
+        let (p, source) = population(i, v, sim, &populations, warnings)?;
+        if let Some(mut st) = source {
+            st.target = populations.len();
+            sources.push(st);
+        }
         populations.push(p);
     }
     check_total_size(&populations)?;
@@ -163,7 +172,7 @@ fn population(
     sim: &Simulation,
     earlier: &[Population],
     warnings: &mut Vec<String>,
-) -> Result<Population, SpecError> {
+) -> Result<(Population, Option<Stimulus>), SpecError> {
     let pt = entry_table(format!("populations[{i}]"), v)?;
     let name = match pt.get("name") {
         Some(Value::String(s)) => s.clone(),
@@ -178,7 +187,13 @@ fn population(
     o.get("name");
     check_population_name(&o, &name, earlier)?;
     let size = population_size(&o, sim)?;
-    let model = neuron_model(&o)?;
+    let (model, source) = match o.get("model") {
+        Some(Value::String(m)) if m == "spike_source_poisson" => {
+            let st = poisson_source(&o, sim)?;
+            (NeuronModel::ParrotNeuron(Default::default()), Some(st))
+        }
+        _ => (neuron_model(&o)?, None),
+    };
     let core = model.core();
     check_refractory(&name, core.t_ref, sim, warnings)?;
     let v_init = match (o.get("v_init"), o.get("V_m")) {
@@ -190,11 +205,54 @@ fn population(
         (None, None) => Dist::Const { value: core.e_l },
     };
     o.finish()?;
-    Ok(Population {
-        name,
-        size: size as u32,
-        model,
-        v_init,
+    Ok((
+        Population {
+            name,
+            size: size as u32,
+            model,
+            v_init,
+        },
+        source,
+    ))
+}
+
+/// `model = "spike_source_poisson"`, `params = { rate = Hz, start = ms, stop = ms }`
+/// (PyNN's `SpikeSourcePoisson`): a population of `parrot_neuron`s, each driven by its
+/// own Poisson input (`indegree = 1`, `weight = 1`, stream keyed by the neuron), so each
+/// source neuron has one spike train that reaches all its targets and is recorded. The
+/// input is a `poisson` stimulus appended after the file's `[[stimuli]]`.
+fn poisson_source(o: &Obj, sim: &Simulation) -> Result<Stimulus, SpecError> {
+    let p = o
+        .table_opt("params")?
+        .ok_or_else(|| o.err("params", "is required for spike_source_poisson (rate in Hz)"))?;
+    let rate = p.non_negative("rate", None)?;
+    if !rate.is_finite() || rate * sim.dt * 1e-3 > 1e7 {
+        return Err(p.err(
+            "rate",
+            format!("{rate} Hz is beyond what a spike source can emit (one spike per step)"),
+        ));
+    }
+    let start = p.non_negative("start", Some(0.0))?;
+    let stop = p.f64_opt("stop")?.unwrap_or(sim.t_stop);
+    if stop < start {
+        return Err(p.err(
+            "stop",
+            format!("stop ({stop} ms) is before start ({start} ms)"),
+        ));
+    }
+    p.finish()?;
+    Ok(Stimulus {
+        target: 0,
+        kind: StimulusKind::Poisson {
+            rate,
+            indegree: 1,
+            weight: 1.0,
+            rate_sd: 0.0,
+            rate_redraw: 0.0,
+        },
+        start,
+        stop,
+        receptor: None,
     })
 }
 

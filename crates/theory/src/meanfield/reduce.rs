@@ -134,6 +134,15 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 ),
             ));
         }
+        if p.model.is_spike_source() {
+            return Err(SpecError::new(
+                format!("populations[{}].model", p.name),
+                format!(
+                    "{}: spike sources are not covered by the mean-field reduction",
+                    p.model.name()
+                ),
+            ));
+        }
         if p.model.has_payload() {
             return Err(SpecError::new(
                 format!("populations[{}].model", p.name),
@@ -506,7 +515,8 @@ impl SignSplit {
             NeuronModel::TestPayload(_)
             | NeuronModel::IafCondExp(_)
             | NeuronModel::IafCondAlpha(_)
-            | NeuronModel::IafBw2001(_) => (1.0, 1.0),
+            | NeuronModel::IafBw2001(_)
+            | NeuronModel::ParrotNeuron(_) => (1.0, 1.0),
         };
         (
             f_ex * self.pos.1 + f_in * self.neg.1,

@@ -1,0 +1,102 @@
+//! Spike sources: `parrot_neuron` and `model = "spike_source_poisson"` (PyNN's
+//! `SpikeSourcePoisson`): one spike train per source neuron, recorded, and the same
+//! train reaching every target; Poisson statistics; independent of threads.
+
+use crate::common;
+use cortexsim::spec::{Network, StimulusKind};
+
+/// S: `n_src` Poisson sources at `rate` Hz; T: 10 `iaf_psc_delta` neurons without
+/// refractoriness that spike at every input (weight 100 mV over a 20 mV threshold);
+/// S → T all to all, delay 1 ms.
+fn net(n_src: u32, rate: f64, t_stop: f64) -> Network {
+    Network::from_toml_str(&format!(
+        r#"
+[simulation]
+dt = 0.1
+t_stop = {t_stop}
+seed = 9
+partition_size = 64
+
+[[populations]]
+name = "S"
+size = {n_src}
+model = "spike_source_poisson"
+params = {{ rate = {rate:?} }}
+
+[[populations]]
+name = "T"
+size = 10
+model = "iaf_psc_delta"
+params = {{ tau_m = 20.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0, t_ref = 0.0 }}
+
+[[projections]]
+source = "S"
+target = "T"
+rule = "all_to_all"
+weight = 100.0
+delay = 1.0
+"#
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_poisson_source_is_parrots_with_one_input_each() {
+    let n = net(5, 20.0, 100.0);
+    assert_eq!(n.populations[0].model.name(), "parrot_neuron");
+    assert_eq!(n.stimuli.len(), 1);
+    assert_eq!(n.stimuli[0].target, 0);
+    assert!(matches!(
+        n.stimuli[0].kind,
+        StimulusKind::Poisson { rate, indegree: 1, weight, .. } if rate == 20.0 && weight == 1.0
+    ));
+}
+
+#[test]
+fn one_spike_train_per_source_reaches_every_target() {
+    let sim = common::run(&net(5, 20.0, 2000.0), 2);
+    let spikes = &sim.recording.kept;
+    let mut src_steps: Vec<u64> = spikes.iter().filter(|s| s.1 < 5).map(|s| s.0).collect();
+    // 5 sources × 20 Hz × 2 s = 200 expected.
+    assert!(
+        (140..=260).contains(&src_steps.len()),
+        "{} source spikes",
+        src_steps.len()
+    );
+    src_steps.sort_unstable();
+    src_steps.dedup();
+    // Each target spikes exactly 10 steps (the delay) after every step in which any
+    // source spiked, and nowhere else: all targets see the same trains.
+    let expect: Vec<u64> = src_steps
+        .iter()
+        .map(|&t| t + 10)
+        .filter(|&t| t < 20_000)
+        .collect();
+    for g in 5..15u32 {
+        let got: Vec<u64> = spikes.iter().filter(|s| s.1 == g).map(|s| s.0).collect();
+        assert_eq!(got, expect, "target gid {g}");
+    }
+}
+
+#[test]
+fn poisson_source_statistics_and_thread_invariance() {
+    // 1000 sources at 10 Hz for 10 s: count per source ~ Poisson(100), ISIs exponential.
+    let n = net(1000, 10.0, 10_000.0);
+    let a = common::run(&n, 1);
+    let b = common::run(&n, 3);
+    assert!(a.recording.kept == b.recording.kept, "threads change the spikes");
+    let mut counts = vec![0u64; 1000];
+    for s in a.recording.kept.iter().filter(|s| s.1 < 1000) {
+        counts[s.1 as usize] += 1;
+    }
+    let total: u64 = counts.iter().sum();
+    let mean = total as f64 / 1000.0;
+    // Mean of 1000 Poisson(100) counts: sd 0.32; allow 5 sd (minus rare coincidences).
+    assert!((mean - 100.0).abs() < 1.6, "mean count {mean}");
+    let var = counts.iter().map(|&c| (c as f64 - mean).powi(2)).sum::<f64>() / 999.0;
+    let fano = var / mean;
+    // Fano factor of a Poisson process: 1 (sd of the estimate ≈ 0.045).
+    assert!((fano - 1.0).abs() < 0.25, "Fano factor {fano}");
+    // Sources differ from each other (independent streams).
+    assert_ne!(counts[0..10], counts[10..20]);
+}
