@@ -785,6 +785,30 @@ fn rows() -> Vec<Row> {
             &["projections[0].connections", "from_list"],
         ),
         net_row(
+            "spike_source_poisson without params",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_poisson\"")],
+            INV,
+            &["populations[I].params", "rate"],
+        ),
+        net_row(
+            "spike_source_poisson negative rate",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_poisson\"\nparams = { rate = -3.0 }")],
+            INV,
+            &["populations[I].params.rate", "-3"],
+        ),
+        net_row(
+            "spike_source_poisson stop before start",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_poisson\"\nparams = { rate = 5.0, start = 4.0, stop = 2.0 }")],
+            INV,
+            &["populations[I].params.stop", "before start"],
+        ),
+        net_row(
+            "spike_source_poisson unknown parameter",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_poisson\"\nparams = { rate = 5.0, tau_m = 10.0 }")],
+            INV,
+            &["populations[I].params.tau_m"],
+        ),
+        net_row(
             "unknown rule",
             &[("rule = \"fixed_indegree\"", "rule = \"fixed_in_degree\"")],
             INV,
