@@ -34,3 +34,6 @@ mod from_list;
 
 #[path = "engine/spike_sources.rs"]
 mod spike_sources;
+
+#[path = "engine/control.rs"]
+mod control;

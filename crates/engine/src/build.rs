@@ -19,6 +19,8 @@ use cortexsim_spec::{Dist, Network, Population, Projection, Rule, Stimulus, Stim
 use rand_distr::Distribution;
 use rayon::prelude::*;
 
+mod control;
+
 impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
     pub fn build(net: &Network, opts: &BuildOptions) -> Result<Simulation, BuildError> {
