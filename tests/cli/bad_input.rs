@@ -809,6 +809,30 @@ fn rows() -> Vec<Row> {
             &["populations[I].params.tau_m"],
         ),
         net_row(
+            "spike_source_array with 2 lists for 3 neurons",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_array\"\nparams = { spike_times = [[1.0], [2.0]] }")],
+            INV,
+            &["populations[I].params.spike_times", "2 lists", "3 neurons"],
+        ),
+        net_row(
+            "spike_source_array decreasing times",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_array\"\nparams = { spike_times = [[1.0], [3.0, 2.0], []] }")],
+            INV,
+            &["populations[I].params.spike_times[1][1]", "must not decrease"],
+        ),
+        net_row(
+            "spike_source_array time before the first step end",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_array\"\nparams = { spike_times = [0.0, 1.0] }")],
+            INV,
+            &["populations[I].params.spike_times[0]", "before the first step end"],
+        ),
+        net_row(
+            "spike_source_array time off the grid",
+            &[("model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }", "model = \"spike_source_array\"\nparams = { spike_times = [1.05] }")],
+            INV,
+            &["populations[I].params.spike_times[0]", "1.05"],
+        ),
+        net_row(
             "unknown rule",
             &[("rule = \"fixed_indegree\"", "rule = \"fixed_in_degree\"")],
             INV,

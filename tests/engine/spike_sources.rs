@@ -100,3 +100,83 @@ fn poisson_source_statistics_and_thread_invariance() {
     // Sources differ from each other (independent streams).
     assert_ne!(counts[0..10], counts[10..20]);
 }
+
+/// A: 3 `spike_source_array` neurons with their own times; B: one list for 4 neurons.
+fn arrays() -> Network {
+    Network::from_toml_str(
+        r#"
+[simulation]
+dt = 0.1
+t_stop = 50.0
+partition_size = 2
+
+[[populations]]
+name = "A"
+size = 3
+model = "spike_source_array"
+params = { spike_times = [[0.1, 5.0, 5.0, 12.3], [], [7.7, 50.0, 60.0]] }
+
+[[populations]]
+name = "B"
+size = 4
+model = "spike_source_array"
+params = { spike_times = [1.0, 2.0] }
+
+[[populations]]
+name = "T"
+size = 2
+model = "iaf_psc_delta"
+params = { tau_m = 20.0, E_L = 0.0, V_reset = 0.0, V_th = 20.0, t_ref = 0.0 }
+
+[[projections]]
+source = "A"
+target = "T"
+rule = "all_to_all"
+weight = 100.0
+delay = 1.0
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn spike_source_arrays_spike_at_their_times() {
+    let n = arrays();
+    for threads in [1, 3] {
+        let mut sim = common::run(&n, threads);
+        let got = |sim: &cortexsim::engine::Simulation, g: u32| -> Vec<u64> {
+            sim.recording
+                .kept
+                .iter()
+                .filter(|s| s.1 == g)
+                .map(|s| s.0)
+                .collect()
+        };
+        // Kept steps (the spike at time T is kept as step T/dt - 1): repeated times give
+        // one spike; times beyond t_stop none.
+        assert_eq!(got(&sim, 0), vec![0, 49, 122]);
+        assert_eq!(got(&sim, 1), Vec::<u64>::new());
+        assert_eq!(got(&sim, 2), vec![76, 499]);
+        for g in 3..7 {
+            assert_eq!(got(&sim, g), vec![9, 19], "B neuron {g}");
+        }
+        // Through the projection: every target 10 steps later.
+        assert_eq!(got(&sim, 7), vec![10, 59, 86, 132]);
+        assert_eq!(got(&sim, 8), got(&sim, 7));
+        // New times between two runs (PyNN's update_spike_source_array), then reset.
+        if threads == 1 {
+            sim.reset().unwrap();
+            sim.run_for(100, |_| {}).unwrap();
+            let mut st = sim.net.stimuli[0].clone();
+            st.kind = StimulusKind::SourceTimes {
+                times: vec![vec![0.5, 20.0], vec![15.0], vec![]],
+            };
+            sim.set_stimulus(0, st).unwrap();
+            sim.run().unwrap();
+            // Times already passed (0.5 ms) are not replayed; the old ones before 10 ms stay.
+            assert_eq!(got(&sim, 0), vec![0, 49, 199]);
+            assert_eq!(got(&sim, 1), vec![149]);
+            assert_eq!(got(&sim, 2), vec![76]);
+        }
+    }
+}

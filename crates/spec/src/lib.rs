@@ -204,6 +204,10 @@ pub enum StimulusKind {
     Noise { mean: f64, sigma: f64 },
     /// Piecewise-constant current (pA): `amplitude` in `[start, stop)` for each epoch.
     Step { epochs: Vec<Epoch> },
+    /// One list of spike times (ms, on the grid, >= dt) per neuron of the target: weight
+    /// 1 arriving in the step that ends at the time, so a `parrot_neuron` target spikes
+    /// at exactly those times (`model = "spike_source_array"`; not a `[[stimuli]]` kind).
+    SourceTimes { times: Vec<Vec<f64>> },
     /// Explicit input spikes (ms, on the grid) with weights, arriving after `delay`.
     SpikeTrain {
         times: Vec<f64>,

@@ -192,6 +192,10 @@ fn population(
             let st = poisson_source(&o, sim)?;
             (NeuronModel::ParrotNeuron(Default::default()), Some(st))
         }
+        Some(Value::String(m)) if m == "spike_source_array" => {
+            let st = array_source(&o, sim, size)?;
+            (NeuronModel::ParrotNeuron(Default::default()), Some(st))
+        }
         _ => (neuron_model(&o)?, None),
     };
     let core = model.core();
@@ -214,6 +218,84 @@ fn population(
         },
         source,
     ))
+}
+
+/// `model = "spike_source_array"`, `params = { spike_times = [[ms, ...], ...] }` (PyNN's
+/// `SpikeSourceArray`): one non-decreasing list per neuron (or one list for every neuron),
+/// times on the grid and at least `dt`; the parrots spike at exactly those times.
+fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecError> {
+    let p = o
+        .table_opt("params")?
+        .ok_or_else(|| o.err("params", "is required for spike_source_array (spike_times)"))?;
+    let path = p.key_path("spike_times");
+    let rows = match p.get("spike_times") {
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(SpecError::new(
+                path,
+                format!("expected an array of spike times or one array per neuron, found {}", describe(other)),
+            ));
+        }
+        None => return Err(p.err("spike_times", "is required")),
+    };
+    let per_neuron = rows.iter().any(|v| matches!(v, Value::Array(_)));
+    let list = |v: &[Value], at: &str| -> Result<Vec<f64>, SpecError> {
+        let mut out = Vec::with_capacity(v.len());
+        for (j, x) in v.iter().enumerate() {
+            let at = format!("{at}[{j}]");
+            let t = match x {
+                Value::Integer(i) => *i as f64,
+                Value::Float(f) if f.is_finite() => *f,
+                other => {
+                    return Err(SpecError::new(
+                        at,
+                        format!("a spike time must be a finite number, found {}", describe(other)),
+                    ));
+                }
+            };
+            if t < sim.dt * (1.0 - 1e-9) {
+                return Err(SpecError::new(
+                    at,
+                    format!("spike time {t} ms is before the first step end ({} ms)", sim.dt),
+                ));
+            }
+            if out.last().is_some_and(|&l| t < l) {
+                return Err(SpecError::new(at, "spike times must not decrease"));
+            }
+            let mut w = Vec::new();
+            check_grid(t, sim.dt, GridPolicy::Error, &at, "spike time", &mut w)?;
+            out.push(t);
+        }
+        Ok(out)
+    };
+    let times = if per_neuron {
+        if rows.len() as u64 != size {
+            return Err(SpecError::new(
+                path,
+                format!("{} lists of spike times for {size} neurons (give one per neuron, or one list for all)", rows.len()),
+            ));
+        }
+        rows.iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Array(a) => list(a, &format!("{path}[{i}]")),
+                other => Err(SpecError::new(
+                    format!("{path}[{i}]"),
+                    format!("expected the spike times of neuron {i} (an array), found {}", describe(other)),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![list(rows, &path)?; size as usize]
+    };
+    p.finish()?;
+    Ok(Stimulus {
+        target: 0,
+        kind: StimulusKind::SourceTimes { times },
+        start: 0.0,
+        stop: sim.t_stop,
+        receptor: None,
+    })
 }
 
 /// `model = "spike_source_poisson"`, `params = { rate = Hz, start = ms, stop = ms }`

@@ -37,9 +37,18 @@ impl Simulation {
         let t = self.t;
         let mut rebuilt = Vec::new();
         for (k, p) in self.parts.iter().enumerate().filter(|(_, p)| p.pop == target) {
-            rebuilt.push((k, plan.inputs(p.pop, &net.populations[p.pop])?));
+            let spec = crate::PartitionSpec {
+                pop: p.pop,
+                offset: p.pop_offset,
+                size: p.n as u32,
+            };
+            rebuilt.push((
+                k,
+                plan.inputs(p.pop, &net.populations[p.pop])?,
+                plan.cell_inputs(&spec)?,
+            ));
         }
-        for (k, inputs) in rebuilt {
+        for (k, inputs, cells) in rebuilt {
             let p = &mut self.parts[k];
             if p.rngs.is_empty() && !(inputs.poisson.is_empty() && inputs.noise.is_empty()) {
                 p.rngs = input_streams(net.simulation.seed, p.first_gid, p.n as u32);
@@ -50,6 +59,8 @@ impl Simulation {
             p.current_cursor = p.current.cursor_at(t);
             p.trains.events = inputs.events;
             p.train_cursor = p.trains.events.partition_point(|e| e.0 < t);
+            p.cells = cells;
+            p.cell_cursor = p.cells.partition_point(|e| e.0 < t);
         }
         self.net = net;
         Ok(())
@@ -122,6 +133,7 @@ impl Simulation {
             }
             p.current_cursor = 0;
             p.train_cursor = 0;
+            p.cell_cursor = 0;
             if let Some(vm) = &mut p.vm {
                 vm.data.clear();
             }

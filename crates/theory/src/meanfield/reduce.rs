@@ -291,6 +291,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 })?;
                 ext_mu[a] += i_pa * core.tau_m / core.c_m;
             }
+            // Only onto spike sources, which the reduction refuses above.
+            StimulusKind::SourceTimes { .. } => {}
             StimulusKind::SpikeTrain { times, .. } => {
                 if !times.is_empty() {
                     return Err(SpecError::new(
