@@ -122,7 +122,11 @@ fn run_reset_run_gives_the_same_spikes() {
     sim.reset().unwrap();
     assert_eq!(sim.t, 0);
     assert!(sim.recording.kept.is_empty());
-    assert_eq!(sim.state_hash(), h0, "reset state differs from a fresh build");
+    assert_eq!(
+        sim.state_hash(),
+        h0,
+        "reset state differs from a fresh build"
+    );
     sim.run().unwrap();
     assert!(sim.recording.kept == first, "spikes after reset differ");
     assert_eq!(sim.state_hash(), h_end);
@@ -134,7 +138,10 @@ fn run_reset_run_gives_the_same_spikes() {
     sim.run_for(1234, |_| {}).unwrap();
     sim.reset().unwrap();
     sim.run().unwrap();
-    assert!(sim.recording.kept == first, "spikes after a mid-run reset differ");
+    assert!(
+        sim.recording.kept == first,
+        "spikes after a mid-run reset differ"
+    );
 }
 
 #[test]
@@ -177,7 +184,10 @@ start = 80.0
     sim.set_stimulus_rate(0, 11.0).unwrap();
     sim.set_stimulus_amplitude(1, 260.0).unwrap();
     sim.run().unwrap();
-    assert!(sim.recording.kept == reference, "spikes differ from the split stimuli");
+    assert!(
+        sim.recording.kept == reference,
+        "spikes differ from the split stimuli"
+    );
     assert!(reference != unchanged, "the change has no effect");
     let before = unchanged.iter().filter(|s| s.0 < 800).count();
     assert_eq!(
@@ -192,23 +202,33 @@ fn changing_a_poisson_source_rate_between_runs() {
     // The spike_source_poisson population's input is the stimulus after the file's.
     let n = net(DRIVE);
     assert_eq!(n.stimuli.len(), 3);
-    let src = |kept: &[(u64, u32)], from: u64| {
-        kept.iter()
-            .filter(|s| s.1 >= 300 && s.0 >= from)
-            .count()
-    };
+    let src =
+        |kept: &[(u64, u32)], from: u64| kept.iter().filter(|s| s.1 >= 300 && s.0 >= from).count();
     let mut sim = build(&n, 2);
     sim.run_for(1000, |_| {}).unwrap();
     sim.set_stimulus_rate(2, 0.0).unwrap();
     sim.run().unwrap();
-    assert!(src(&sim.recording.kept, 0) > 20, "the sources spiked before");
+    assert!(
+        src(&sim.recording.kept, 0) > 20,
+        "the sources spiked before"
+    );
     // Spikes stamped at step 1000 came from the input of step 999.
-    assert_eq!(src(&sim.recording.kept, 1001), 0, "silenced sources still spike");
+    assert_eq!(
+        src(&sim.recording.kept, 1001),
+        0,
+        "silenced sources still spike"
+    );
     // Refusals.
-    assert!(sim.set_stimulus_rate(1, 3.0).is_err(), "a dc stimulus has no rate");
+    assert!(
+        sim.set_stimulus_rate(1, 3.0).is_err(),
+        "a dc stimulus has no rate"
+    );
     assert!(sim.set_stimulus_rate(0, -1.0).is_err());
     assert!(sim.set_stimulus_amplitude(7, 1.0).is_err());
     let mut moved = sim.net.stimuli[0].clone();
     moved.target = 1;
-    assert!(sim.set_stimulus(0, moved).is_err(), "a stimulus keeps its target");
+    assert!(
+        sim.set_stimulus(0, moved).is_err(),
+        "a stimulus keeps its target"
+    );
 }

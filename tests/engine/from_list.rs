@@ -106,7 +106,10 @@ fn a_list_of_a_rules_synapses_gives_its_spikes() {
             tgt.push(t);
         }
     }
-    let mut listed = net(&format!("rule = \"from_list\"\nconnections = []\n{LAWS}"), 128);
+    let mut listed = net(
+        &format!("rule = \"from_list\"\nconnections = []\n{LAWS}"),
+        128,
+    );
     listed.set_connections(0, &src, &tgt, None, None).unwrap();
     assert_eq!(listed.projections[0].rule, Rule::FromList);
     let mut a = common::run(&rule, 2);
@@ -205,7 +208,9 @@ fn listed_weights_and_delays_are_built_and_thread_independent() {
 #[test]
 fn bulk_lists_are_validated_with_key_paths() {
     let mut n = net("rule = \"one_to_one\"\nweight = 1.0", 128);
-    let e = n.set_connections(0, &[0, 300], &[0, 0], None, None).unwrap_err();
+    let e = n
+        .set_connections(0, &[0, 300], &[0, 0], None, None)
+        .unwrap_err();
     assert_eq!(e.path, "projections[0].connections[1]");
     assert!(e.msg.contains("source index 300"), "{}", e.msg);
     let e = n

@@ -84,7 +84,10 @@ fn poisson_source_statistics_and_thread_invariance() {
     let n = net(1000, 10.0, 10_000.0);
     let a = common::run(&n, 1);
     let b = common::run(&n, 3);
-    assert!(a.recording.kept == b.recording.kept, "threads change the spikes");
+    assert!(
+        a.recording.kept == b.recording.kept,
+        "threads change the spikes"
+    );
     let mut counts = vec![0u64; 1000];
     for s in a.recording.kept.iter().filter(|s| s.1 < 1000) {
         counts[s.1 as usize] += 1;
@@ -93,7 +96,11 @@ fn poisson_source_statistics_and_thread_invariance() {
     let mean = total as f64 / 1000.0;
     // Mean of 1000 Poisson(100) counts: sd 0.32; allow 5 sd (minus rare coincidences).
     assert!((mean - 100.0).abs() < 1.6, "mean count {mean}");
-    let var = counts.iter().map(|&c| (c as f64 - mean).powi(2)).sum::<f64>() / 999.0;
+    let var = counts
+        .iter()
+        .map(|&c| (c as f64 - mean).powi(2))
+        .sum::<f64>()
+        / 999.0;
     let fano = var / mean;
     // Fano factor of a Poisson process: 1 (sd of the estimate ≈ 0.045).
     assert!((fano - 1.0).abs() < 0.25, "Fano factor {fano}");

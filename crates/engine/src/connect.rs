@@ -20,9 +20,9 @@
 
 use crate::rng::{Rng, purpose, stream};
 use cortexsim_spec::{ConnectionList, Dist, Rule};
-use std::sync::Arc;
 use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Hypergeometric, StandardNormal};
+use std::sync::Arc;
 
 /// Everything needed to draw one projection's synapses, with ids local to the populations.
 #[derive(Debug, Clone)]

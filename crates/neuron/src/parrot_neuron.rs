@@ -14,8 +14,7 @@ use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[derive(Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct ParrotParams {}
 
 impl Model for ParrotParams {

@@ -39,6 +39,7 @@ pub struct Grid {
 impl ConnectionList {
     /// Validate the columns (equal lengths; `weights`/`delays` optional) and group them by
     /// target. Errors name `path[k]` (the k-th connection) and the offending value.
+    #[allow(clippy::too_many_arguments)] // the columns and what they are checked against
     pub fn new(
         path: &str,
         n_src: u32,
@@ -151,7 +152,10 @@ impl ConnectionList {
 
     /// The entries onto target `j`, in the given order: `(source, weight, delay)`.
     pub fn of_target(&self, j: u32) -> impl Iterator<Item = (u32, Option<f64>, Option<f64>)> {
-        let (a, b) = (self.ptr[j as usize] as usize, self.ptr[j as usize + 1] as usize);
+        let (a, b) = (
+            self.ptr[j as usize] as usize,
+            self.ptr[j as usize + 1] as usize,
+        );
         (a..b).map(move |k| {
             (
                 self.src[k],
@@ -246,7 +250,13 @@ mod tests {
         assert_eq!(t0, vec![(0, Some(2.0), None)]);
         let t1: Vec<_> = l.of_target(1).map(|e| (e.0, e.1.unwrap())).collect();
         assert_eq!(t1, vec![(2, 1.0), (1, 3.0), (0, 4.0)]);
-        assert_eq!(l.weight_law(), Some(Dist::Uniform { low: 1.0, high: 4.0 }));
+        assert_eq!(
+            l.weight_law(),
+            Some(Dist::Uniform {
+                low: 1.0,
+                high: 4.0
+            })
+        );
         assert_eq!(l.delay_law(), None);
     }
 
@@ -258,14 +268,11 @@ mod tests {
         assert!(e.msg.contains("source index 3"), "{}", e.msg);
         let e = ConnectionList::new("c", 3, 2, &[0], &[2], None, None, GRID).unwrap_err();
         assert!(e.msg.contains("target index 2"), "{}", e.msg);
-        let e = ConnectionList::new("c", 3, 2, &[0], &[1], Some(&[1e39]), None, GRID)
-            .unwrap_err();
+        let e = ConnectionList::new("c", 3, 2, &[0], &[1], Some(&[1e39]), None, GRID).unwrap_err();
         assert!(e.msg.contains("single-precision"), "{}", e.msg);
-        let e = ConnectionList::new("c", 3, 2, &[0], &[1], None, Some(&[0.05]), GRID)
-            .unwrap_err();
+        let e = ConnectionList::new("c", 3, 2, &[0], &[1], None, Some(&[0.05]), GRID).unwrap_err();
         assert!(e.msg.contains("below the time step"), "{}", e.msg);
-        let e = ConnectionList::new("c", 3, 2, &[0], &[1], None, Some(&[0.15]), GRID)
-            .unwrap_err();
+        let e = ConnectionList::new("c", 3, 2, &[0], &[1], None, Some(&[0.15]), GRID).unwrap_err();
         assert!(e.msg.contains("not a multiple"), "{}", e.msg);
         let round = Grid {
             dt: 0.1,

@@ -131,9 +131,15 @@ pub struct Population {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
-    FixedIndegree { indegree: u32 },
-    PairwiseBernoulli { p: f64 },
-    FixedTotalNumber { n: u64 },
+    FixedIndegree {
+        indegree: u32,
+    },
+    PairwiseBernoulli {
+        p: f64,
+    },
+    FixedTotalNumber {
+        n: u64,
+    },
     OneToOne,
     AllToAll,
     /// An explicit list of (source, target[, weight, delay]) ([`Projection::connections`]).
@@ -371,7 +377,10 @@ impl Network {
         let pr = self.projections.get(i).ok_or_else(|| {
             SpecError::new(
                 format!("projections[{i}]"),
-                format!("no such projection: the network has {}", self.projections.len()),
+                format!(
+                    "no such projection: the network has {}",
+                    self.projections.len()
+                ),
             )
         })?;
         let list = ConnectionList::new(

@@ -233,7 +233,10 @@ fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecEr
         Some(other) => {
             return Err(SpecError::new(
                 path,
-                format!("expected an array of spike times or one array per neuron, found {}", describe(other)),
+                format!(
+                    "expected an array of spike times or one array per neuron, found {}",
+                    describe(other)
+                ),
             ));
         }
         None => return Err(p.err("spike_times", "is required")),
@@ -249,14 +252,20 @@ fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecEr
                 other => {
                     return Err(SpecError::new(
                         at,
-                        format!("a spike time must be a finite number, found {}", describe(other)),
+                        format!(
+                            "a spike time must be a finite number, found {}",
+                            describe(other)
+                        ),
                     ));
                 }
             };
             if t < sim.dt * (1.0 - 1e-9) {
                 return Err(SpecError::new(
                     at,
-                    format!("spike time {t} ms is before the first step end ({} ms)", sim.dt),
+                    format!(
+                        "spike time {t} ms is before the first step end ({} ms)",
+                        sim.dt
+                    ),
                 ));
             }
             if out.last().is_some_and(|&l| t < l) {
@@ -272,7 +281,10 @@ fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecEr
         if rows.len() as u64 != size {
             return Err(SpecError::new(
                 path,
-                format!("{} lists of spike times for {size} neurons (give one per neuron, or one list for all)", rows.len()),
+                format!(
+                    "{} lists of spike times for {size} neurons (give one per neuron, or one list for all)",
+                    rows.len()
+                ),
             ));
         }
         rows.iter()
@@ -281,7 +293,10 @@ fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecEr
                 Value::Array(a) => list(a, &format!("{path}[{i}]")),
                 other => Err(SpecError::new(
                     format!("{path}[{i}]"),
-                    format!("expected the spike times of neuron {i} (an array), found {}", describe(other)),
+                    format!(
+                        "expected the spike times of neuron {i} (an array), found {}",
+                        describe(other)
+                    ),
                 )),
             })
             .collect::<Result<Vec<_>, _>>()?
@@ -304,9 +319,12 @@ fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecEr
 /// source neuron has one spike train that reaches all its targets and is recorded. The
 /// input is a `poisson` stimulus appended after the file's `[[stimuli]]`.
 fn poisson_source(o: &Obj, sim: &Simulation) -> Result<Stimulus, SpecError> {
-    let p = o
-        .table_opt("params")?
-        .ok_or_else(|| o.err("params", "is required for spike_source_poisson (rate in Hz)"))?;
+    let p = o.table_opt("params")?.ok_or_else(|| {
+        o.err(
+            "params",
+            "is required for spike_source_poisson (rate in Hz)",
+        )
+    })?;
     let rate = p.non_negative("rate", None)?;
     if !rate.is_finite() || rate * sim.dt * 1e-3 > 1e7 {
         return Err(p.err(
@@ -478,10 +496,7 @@ fn projection(
     let connections = match rule {
         Rule::FromList => Some(std::sync::Arc::new(connection_list(&o, sim, &pairs)?)),
         _ if o.get("connections").is_some() => {
-            return Err(o.err(
-                "connections",
-                "is read only with rule = \"from_list\"",
-            ));
+            return Err(o.err("connections", "is read only with rule = \"from_list\""));
         }
         _ => None,
     };
@@ -695,27 +710,39 @@ fn connection_list(
         let Value::Array(r) = row else {
             return Err(SpecError::new(
                 at,
-                format!("expected a row [source, target(, weight, delay)], found {}", describe(row)),
+                format!(
+                    "expected a row [source, target(, weight, delay)], found {}",
+                    describe(row)
+                ),
             ));
         };
         if r.len() != 2 && r.len() != 4 {
             return Err(SpecError::new(
                 at,
-                format!("a row has 2 ([source, target]) or 4 ([source, target, weight, delay]) numbers, found {}", r.len()),
+                format!(
+                    "a row has 2 ([source, target]) or 4 ([source, target, weight, delay]) numbers, found {}",
+                    r.len()
+                ),
             ));
         }
         let first = *width.get_or_insert(r.len());
         if r.len() != first {
             return Err(SpecError::new(
                 at,
-                format!("has {} numbers but the first row has {first}: every row has the same width", r.len()),
+                format!(
+                    "has {} numbers but the first row has {first}: every row has the same width",
+                    r.len()
+                ),
             ));
         }
         let index = |i: usize, what: &str| match &r[i] {
             Value::Integer(x) if *x >= 0 => Ok(*x as u64),
             other => Err(SpecError::new(
                 format!("{at}[{i}]"),
-                format!("the {what} index must be a non-negative integer, found {}", describe(other)),
+                format!(
+                    "the {what} index must be a non-negative integer, found {}",
+                    describe(other)
+                ),
             )),
         };
         let number = |i: usize, what: &str| match &r[i] {

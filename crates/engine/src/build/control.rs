@@ -36,7 +36,12 @@ impl Simulation {
         let plan = Plan::new(&net, &opts);
         let t = self.t;
         let mut rebuilt = Vec::new();
-        for (k, p) in self.parts.iter().enumerate().filter(|(_, p)| p.pop == target) {
+        for (k, p) in self
+            .parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.pop == target)
+        {
             let spec = crate::PartitionSpec {
                 pop: p.pop,
                 offset: p.pop_offset,
@@ -88,7 +93,9 @@ impl Simulation {
     pub fn set_stimulus_amplitude(&mut self, i: usize, amplitude: f64) -> Result<(), BuildError> {
         let mut st = self.stimulus(i)?;
         let StimulusKind::Dc { amplitude: a } = &mut st.kind else {
-            return Err(BuildError::Invalid(format!("stimuli[{i}]: not a dc stimulus")));
+            return Err(BuildError::Invalid(format!(
+                "stimuli[{i}]: not a dc stimulus"
+            )));
         };
         if !amplitude.is_finite() {
             return Err(BuildError::Invalid(format!(
