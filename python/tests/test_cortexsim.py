@@ -386,3 +386,23 @@ def test_connection_list_errors_carry_the_key_path():
     with pytest.raises(cortexsim.SpecError) as e:
         net.with_connections(0, [0, 1], [0])
     assert e.value.key == "projections[0].connections"
+
+
+def test_spike_sources_from_dict_are_recorded():
+    net = cortexsim.from_dict(
+        {
+            "simulation": {"dt": 0.1, "t_stop": 1000.0, "seed": 2},
+            "populations": [
+                {"name": "P", "size": 200, "model": "spike_source_poisson", "params": {"rate": 20.0}},
+                {"name": "A", "size": 2, "model": "spike_source_array",
+                 "params": {"spike_times": [[1.0, 2.5], [3.0]]}},
+            ],
+        }
+    )
+    res = net.run(progress=False)
+    t, ids = res.spikes["P"]
+    # 200 sources x 20 Hz x 1 s = 4000 spikes (sd 63).
+    assert 3700 < len(t) < 4300
+    assert len(np.unique(ids)) > 190
+    t, ids = res.spikes["A"]
+    assert list(zip(t.round(6), ids)) == [(1.0, 0), (2.5, 0), (3.0, 1)]
