@@ -28,3 +28,12 @@ mod fuzz_config;
 
 #[path = "engine/ranks.rs"]
 mod ranks;
+
+#[path = "engine/from_list.rs"]
+mod from_list;
+
+#[path = "engine/spike_sources.rs"]
+mod spike_sources;
+
+#[path = "engine/control.rs"]
+mod control;

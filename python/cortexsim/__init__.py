@@ -13,6 +13,9 @@ The same library layers as the ``cortexsim`` command line, called directly:
   (``builtin_networks()``), with overrides as the CLI's ``--set``; a spiking network
   gives a ``Network``, a rate model a ``RateModel``.
 * ``Network.from_dict(d)``: the same schema as the files, the same validation.
+* ``Network.with_connections(i, sources, targets, weights=None, delays=None)``: the
+  network with projection ``i`` connected by an explicit list given in bulk (NumPy
+  arrays), as ``rule = "from_list"``.
 * ``Network.inspect()``, ``Network.run(...)`` -> ``RunResult`` (``spikes``, ``rates``,
   ``v_m``, ``summary``, ``to_sonata``).
 * ``meanfield(net)``, ``compare(net)``: the mean-field state, and a spiking run compared

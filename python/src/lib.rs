@@ -298,7 +298,12 @@ impl Source {
 
 fn wrap(py: Python<'_>, src: Source, loaded: Loaded) -> PyResult<Py<PyAny>> {
     match loaded {
-        Loaded::Spiking(net) => Network { src, net: *net }.into_py_any(py),
+        Loaded::Spiking(net) => Network {
+            src,
+            net: *net,
+            lists: Vec::new(),
+        }
+        .into_py_any(py),
         Loaded::Rate(f) => RateModel { src, model: *f }.into_py_any(py),
     }
 }
@@ -369,6 +374,9 @@ fn from_dict(
 struct Network {
     src: Source,
     net: RsNetwork,
+    /// Connection lists given in bulk (`with_connections`), by projection index: applied
+    /// again whenever the table is validated anew.
+    lists: Vec<(usize, Arc<cortexsim_spec::ConnectionList>)>,
 }
 
 /// What the in-memory sink collected, handed over when the run finishes.
@@ -448,11 +456,73 @@ impl Network {
             };
             t.extend(rec);
         }
-        src.load(&sets)
+        let mut net = src
+            .load(&sets)
             .map_err(spec_err)?
             .into_spiking(&Origin::File(PathBuf::from(&self.src.name)), "run")
-            .map_err(spec_err)
+            .map_err(spec_err)?;
+        for (i, l) in &self.lists {
+            net.set_connection_list(*i, l.clone()).map_err(spec_err)?;
+        }
+        Ok(net)
     }
+}
+
+/// A column of a connection list as `i64` (any integer sequence or NumPy array).
+fn index_column(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    path: &str,
+    what: &str,
+) -> PyResult<Vec<u64>> {
+    let np = py.import("numpy")?;
+    let kw = PyDict::new(py);
+    kw.set_item("dtype", "int64")?;
+    let arr = np
+        .call_method("ascontiguousarray", (a,), Some(&kw))?
+        .cast_into::<PyArray1<i64>>()
+        .map_err(|_| {
+            spec_err(RsSpecError::new(
+                path,
+                format!("{what} must be a one-dimensional integer array"),
+            ))
+        })?;
+    let ro = arr.readonly();
+    let v = ro.as_slice()?;
+    v.iter()
+        .enumerate()
+        .map(|(k, &x)| {
+            u64::try_from(x).map_err(|_| {
+                spec_err(RsSpecError::new(
+                    format!("{path}[{k}]"),
+                    format!("{what} index {x} is negative"),
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A column of weights or delays as `f64`.
+fn number_column(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    path: &str,
+    what: &str,
+) -> PyResult<Vec<f64>> {
+    let np = py.import("numpy")?;
+    let kw = PyDict::new(py);
+    kw.set_item("dtype", "float64")?;
+    let arr = np
+        .call_method("ascontiguousarray", (a,), Some(&kw))?
+        .cast_into::<PyArray1<f64>>()
+        .map_err(|_| {
+            spec_err(RsSpecError::new(
+                path,
+                format!("{what} must be a one-dimensional array of numbers"),
+            ))
+        })?;
+    let ro = arr.readonly();
+    Ok(ro.as_slice()?.to_vec())
 }
 
 #[pymethods]
@@ -470,6 +540,53 @@ impl Network {
         name: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         from_dict(py, d, set, data, name)
+    }
+
+    /// This network with projection `projection` (its index in the file) connected by an
+    /// explicit list, given in bulk as columns (NumPy arrays or sequences): `sources`,
+    /// `targets` (indices within the populations), optional `weights` and `delays` (ms;
+    /// else the projection's `weight`/`delay`). Validated as a `connections` key
+    /// (`SpecError` with `.key` `projections[i].connections[k]`); the projection becomes
+    /// `rule = "from_list"`. The list is kept across `run(t_stop=..., seed=...)`; it is
+    /// not part of `to_dict()`.
+    #[pyo3(signature = (projection, sources, targets, weights=None, delays=None))]
+    fn with_connections(
+        &self,
+        py: Python<'_>,
+        projection: usize,
+        sources: &Bound<'_, PyAny>,
+        targets: &Bound<'_, PyAny>,
+        weights: Option<&Bound<'_, PyAny>>,
+        delays: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Network> {
+        let path = format!("projections[{projection}].connections");
+        let src = index_column(py, sources, &path, "source")?;
+        let tgt = index_column(py, targets, &path, "target")?;
+        let w = weights
+            .map(|a| number_column(py, a, &path, "weights"))
+            .transpose()?;
+        let d = delays
+            .map(|a| number_column(py, a, &path, "delays"))
+            .transpose()?;
+        let mut net = self.net.clone();
+        py.detach(|| net.set_connections(projection, &src, &tgt, w.as_deref(), d.as_deref()))
+            .map_err(spec_err)?;
+        let list = net.projections[projection]
+            .connections
+            .clone()
+            .ok_or_else(|| PyRuntimeError::new_err("the list was not set"))?;
+        let mut lists: Vec<_> = self
+            .lists
+            .iter()
+            .filter(|(i, _)| *i != projection)
+            .cloned()
+            .collect();
+        lists.push((projection, list));
+        Ok(Network {
+            src: self.src.clone(),
+            net,
+            lists,
+        })
     }
 
     /// The network's display name (file path, `<name> (built-in)` or `<dict>`).

@@ -320,3 +320,89 @@ def test_no_leak_over_100_runs():
     grown = rss_bytes() - before
     # One run holds ~1 MB of synapses and spikes; a leak of it per run would be 100 MB.
     assert grown < 8 * 2**20, "RSS grew by %.1f MB over 100 runs" % (grown / 2**20)
+
+
+def _listed_net(connections=None):
+    """300 excitatory iaf_psc_exp neurons under Poisson drive; projection 0 is E -> E."""
+    pr = {"source": "E", "target": "E"}
+    if connections is None:
+        pr.update(rule="one_to_one", weight=1.0)
+    else:
+        pr.update(rule="from_list", connections=connections)
+    return cortexsim.from_dict(
+        {
+            "simulation": {"dt": 0.1, "t_stop": 100.0, "seed": 3},
+            "populations": [
+                {
+                    "name": "E",
+                    "size": 300,
+                    "model": "iaf_psc_exp",
+                    "v_init": {"distribution": "uniform", "low": -70.0, "high": -55.0},
+                    "params": {"tau_syn_ex": 0.5, "tau_syn_in": 0.5, "tau_m": 10.0,
+                               "E_L": -65.0, "V_th": -50.0, "V_reset": -65.0},
+                }
+            ],
+            "projections": [pr],
+            "stimuli": [{"kind": "poisson", "target": "E", "rate": 8.0,
+                         "indegree": 2000, "weight": 87.8}],
+        }
+    )
+
+
+def test_connection_lists_in_bulk_equal_listed_rows():
+    rng = np.random.default_rng(1)
+    n = 6000
+    src = rng.integers(0, 300, n, dtype=np.int32)
+    tgt = rng.integers(0, 300, n)
+    w = rng.uniform(-80.0, 120.0, n)
+    d = rng.integers(1, 30, n) / 10.0
+    rows = [[int(a), int(b), float(c), float(e)] for a, b, c, e in zip(src, tgt, w, d)]
+    listed = _listed_net(rows)
+    bulk = _listed_net().with_connections(0, src, tgt, weights=w, delays=d)
+    assert listed.inspect()["projections"][0]["rule"]["rule"] == "from_list"
+    assert bulk.inspect()["synapses"] == listed.inspect()["synapses"] == n
+    # The list is kept when the run changes t_stop and seed (the table is read again).
+    a = listed.run(t_stop=80.0, seed=5, threads=1, progress=False)
+    b = bulk.run(t_stop=80.0, seed=5, threads=2, progress=False)
+    assert len(a.spikes["E"][0]) > 100
+    assert digest(a.spikes) == digest(b.spikes)
+    # A different list gives different spikes (the list is really used).
+    c = _listed_net().with_connections(0, src, tgt[::-1].copy(), weights=w, delays=d)
+    assert digest(c.run(t_stop=80.0, seed=5, progress=False).spikes) != digest(a.spikes)
+
+
+def test_connection_list_errors_carry_the_key_path():
+    net = _listed_net()
+    with pytest.raises(cortexsim.SpecError) as e:
+        net.with_connections(0, [0, 1], [0, 300])
+    assert e.value.key == "projections[0].connections[1]"
+    assert "target index 300" in e.value.message
+    with pytest.raises(cortexsim.SpecError) as e:
+        net.with_connections(0, [0, -2], [0, 1])
+    assert e.value.key == "projections[0].connections[1]"
+    with pytest.raises(cortexsim.SpecError) as e:
+        net.with_connections(0, [0], [0], delays=[0.01])
+    assert "below the time step" in e.value.message
+    with pytest.raises(cortexsim.SpecError) as e:
+        net.with_connections(0, [0, 1], [0])
+    assert e.value.key == "projections[0].connections"
+
+
+def test_spike_sources_from_dict_are_recorded():
+    net = cortexsim.from_dict(
+        {
+            "simulation": {"dt": 0.1, "t_stop": 1000.0, "seed": 2},
+            "populations": [
+                {"name": "P", "size": 200, "model": "spike_source_poisson", "params": {"rate": 20.0}},
+                {"name": "A", "size": 2, "model": "spike_source_array",
+                 "params": {"spike_times": [[1.0, 2.5], [3.0]]}},
+            ],
+        }
+    )
+    res = net.run(progress=False)
+    t, ids = res.spikes["P"]
+    # 200 sources x 20 Hz x 1 s = 4000 spikes (sd 63).
+    assert 3700 < len(t) < 4300
+    assert len(np.unique(ids)) > 190
+    t, ids = res.spikes["A"]
+    assert list(zip(t.round(6), ids)) == [(1.0, 0), (2.5, 0), (3.0, 1)]

@@ -761,6 +761,173 @@ fn rows() -> Vec<Row> {
             &["projections[0].rule", "one_to_one"],
         ),
         net_row(
+            "from_list without connections",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"from_list\"",
+            )],
+            INV,
+            &["projections[0].connections", "is required"],
+        ),
+        net_row(
+            "from_list target index out of range",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"from_list\"\nconnections = [[0, 1], [3, 3]]",
+            )],
+            INV,
+            &[
+                "projections[0].connections[1]",
+                "target index 3",
+                "3 neurons",
+            ],
+        ),
+        net_row(
+            "from_list negative index",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"from_list\"\nconnections = [[-1, 0]]",
+            )],
+            INV,
+            &["projections[0].connections[0][0]", "non-negative", "-1"],
+        ),
+        net_row(
+            "from_list row of 3 numbers",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"from_list\"\nconnections = [[0, 1, 0.5]]",
+            )],
+            INV,
+            &["projections[0].connections[0]", "found 3"],
+        ),
+        net_row(
+            "from_list rows of different widths",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2\nweight = 0.1\ndelay = 1.5",
+                "rule = \"from_list\"\nconnections = [[0, 1, 0.5, 1.0], [0, 1]]",
+            )],
+            INV,
+            &["projections[0].connections[1]", "same width"],
+        ),
+        net_row(
+            "from_list weight beyond f32",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2\nweight = 0.1\ndelay = 1.5",
+                "rule = \"from_list\"\nconnections = [[0, 1, 1e39, 1.5]]",
+            )],
+            INV,
+            &["projections[0].connections[0]", "single-precision"],
+        ),
+        net_row(
+            "from_list delay below dt",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2\nweight = 0.1\ndelay = 1.5",
+                "rule = \"from_list\"\nconnections = [[0, 1, 0.5, 0.05]]",
+            )],
+            INV,
+            &[
+                "projections[0].connections[0]",
+                "0.05",
+                "below the time step",
+            ],
+        ),
+        net_row(
+            "from_list weight both listed and as a key",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"from_list\"\nconnections = [[0, 1, 0.5, 1.0]]",
+            )],
+            INV,
+            &["projections[0].weight", "per connection"],
+        ),
+        net_row(
+            "connections with another rule",
+            &[(
+                "rule = \"fixed_indegree\"\nindegree = 2",
+                "rule = \"fixed_indegree\"\nindegree = 2\nconnections = [[0, 1]]",
+            )],
+            INV,
+            &["projections[0].connections", "from_list"],
+        ),
+        net_row(
+            "spike_source_poisson without params",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_poisson\"",
+            )],
+            INV,
+            &["populations[I].params", "rate"],
+        ),
+        net_row(
+            "spike_source_poisson negative rate",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_poisson\"\nparams = { rate = -3.0 }",
+            )],
+            INV,
+            &["populations[I].params.rate", "-3"],
+        ),
+        net_row(
+            "spike_source_poisson stop before start",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_poisson\"\nparams = { rate = 5.0, start = 4.0, stop = 2.0 }",
+            )],
+            INV,
+            &["populations[I].params.stop", "before start"],
+        ),
+        net_row(
+            "spike_source_poisson unknown parameter",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_poisson\"\nparams = { rate = 5.0, tau_m = 10.0 }",
+            )],
+            INV,
+            &["populations[I].params.tau_m"],
+        ),
+        net_row(
+            "spike_source_array with 2 lists for 3 neurons",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_array\"\nparams = { spike_times = [[1.0], [2.0]] }",
+            )],
+            INV,
+            &["populations[I].params.spike_times", "2 lists", "3 neurons"],
+        ),
+        net_row(
+            "spike_source_array decreasing times",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_array\"\nparams = { spike_times = [[1.0], [3.0, 2.0], []] }",
+            )],
+            INV,
+            &[
+                "populations[I].params.spike_times[1][1]",
+                "must not decrease",
+            ],
+        ),
+        net_row(
+            "spike_source_array time before the first step end",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_array\"\nparams = { spike_times = [0.0, 1.0] }",
+            )],
+            INV,
+            &[
+                "populations[I].params.spike_times[0]",
+                "before the first step end",
+            ],
+        ),
+        net_row(
+            "spike_source_array time off the grid",
+            &[(
+                "model = \"iaf_psc_exp\"\nparams = { C_m = 250.0, tau_m = 10.0, tau_syn_ex = 2.0, tau_syn_in = 3.0, t_ref = 1.0 }",
+                "model = \"spike_source_array\"\nparams = { spike_times = [1.05] }",
+            )],
+            INV,
+            &["populations[I].params.spike_times[0]", "1.05"],
+        ),
+        net_row(
             "unknown rule",
             &[("rule = \"fixed_indegree\"", "rule = \"fixed_in_degree\"")],
             INV,

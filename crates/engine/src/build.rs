@@ -23,6 +23,8 @@ use rand_distr::Distribution;
 use rayon::prelude::*;
 use std::sync::Arc;
 
+mod control;
+
 impl Simulation {
     /// Build partitions, connectivity and buffers (in parallel, deterministically).
     pub fn build(net: &Network, opts: &BuildOptions) -> Result<Simulation, BuildError> {
@@ -333,6 +335,8 @@ impl<'a> Plan<'a> {
                     events: inputs.events,
                 },
                 train_cursor: 0,
+                cells: self.cell_inputs(spec)?,
+                cell_cursor: 0,
                 vm,
             },
             rounded,
@@ -663,6 +667,8 @@ impl<'a> Plan<'a> {
                     }
                 }
             }
+            // Per neuron: `cell_inputs`.
+            StimulusKind::SourceTimes { .. } => {}
             StimulusKind::SpikeTrain {
                 times,
                 weights,
@@ -679,6 +685,37 @@ impl<'a> Plan<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The partition's inputs to single neurons: each `source_times` time `T` of its
+    /// neurons as weight 1 in the step that ends at `T` (so a parrot spikes at `T`),
+    /// within `[dt, t_stop]`; sorted by step, then neuron.
+    fn cell_inputs(&self, spec: &PartitionSpec) -> Result<Vec<(u64, u32, f64)>, BuildError> {
+        let mut cells = Vec::new();
+        let steps = self.net.simulation.steps;
+        for (si, st) in self.net.stimuli.iter().enumerate() {
+            let StimulusKind::SourceTimes { times } = &st.kind else {
+                continue;
+            };
+            if st.target != spec.pop {
+                continue;
+            }
+            let model = &self.net.populations[spec.pop].model;
+            let port = route(model, st.receptor.as_deref(), &format!("stimuli[{si}]"))?.port(1.0);
+            for i in 0..spec.size {
+                let Some(ts) = times.get((spec.offset + i) as usize) else {
+                    continue;
+                };
+                for &t in ts {
+                    let k = self.steps_of(t);
+                    if k >= 1 && k <= steps {
+                        cells.push((k - 1, (port as u32) * spec.size + i, 1.0));
+                    }
+                }
+            }
+        }
+        cells.sort_by_key(|e| (e.0, e.1));
+        Ok(cells)
     }
 
     /// The potential recorder's share of the partition (its first `n` neurons of the
@@ -752,6 +789,7 @@ fn projection_plans(net: &Network) -> Vec<ProjPlan> {
                 delay: pr.delay,
                 dt: net.simulation.dt,
                 counts,
+                list: pr.connections.clone(),
             }
         })
         .collect()

@@ -14,7 +14,9 @@
 //! - `fixed_total_number`: the per-target counts are one multinomial draw of `n` over
 //!   the targets (stream `(seed, TOTAL_NUMBER, projection)`), then each target draws
 //!   its sources as for `fixed_indegree`;
-//! - `one_to_one`, `all_to_all`.
+//! - `one_to_one`, `all_to_all`;
+//! - `from_list`: the listed sources of each target in the given order, with listed
+//!   weights and delays where the list has them (else drawn as for any rule).
 //!
 //! Rules drawn per **source** ([`RowPlan`]): a source's whole row over the target
 //! population comes from the stream `(seed, ROW, projection, source gid-in-population)`,
@@ -32,7 +34,7 @@
 //!   skipping along the source's row.
 
 use crate::rng::{Rng, purpose, stream};
-use cortexsim_spec::{Dist, Rule};
+use cortexsim_spec::{ConnectionList, Dist, Rule};
 use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Hypergeometric, StandardNormal};
 use std::sync::Arc;
@@ -54,6 +56,8 @@ pub struct ProjPlan {
     pub dt: f64,
     /// Per-target counts for `fixed_total_number`.
     pub counts: Option<Vec<u32>>,
+    /// The list of `from_list`.
+    pub list: Option<Arc<ConnectionList>>,
 }
 
 /// Scratch memory reused across targets (a bitmap over sources).
@@ -492,6 +496,30 @@ impl ProjPlan {
             // Drawn per source ([`RowPlan`]): the builder stores its rows; nothing is
             // drawn per target.
             Rule::FixedOutdegree { .. } => {}
+            Rule::FromList => {
+                if let Some(list) = &self.list {
+                    for (s, w, d) in list.of_target(j) {
+                        let w = match (w, const_w) {
+                            (Some(w), _) | (None, Some(w)) => w,
+                            (None, None) => sample(&self.weight, &mut rng),
+                        };
+                        let d = match (d, const_d) {
+                            (Some(d), _) => {
+                                let (d, r) = delay_steps(d, self.dt);
+                                rounded += r as u64;
+                                d
+                            }
+                            (None, Some(d)) => d,
+                            (None, None) => {
+                                let (d, r) = delay_steps(sample(&self.delay, &mut rng), self.dt);
+                                rounded += r as u64;
+                                d
+                            }
+                        };
+                        f(s, w, d);
+                    }
+                }
+            }
         }
         rounded
     }
@@ -540,6 +568,7 @@ impl ProjPlan {
                     })
                 }
             }
+            Rule::FromList => self.list.as_ref().map_or(0, |l| l.len()) as f64,
             Rule::OneToOne => nt,
             Rule::AllToAll => {
                 if self.same && !self.autapses {
@@ -577,6 +606,7 @@ mod tests {
             delay: Dist::Const { value: 1.0 },
             dt: 0.1,
             counts: None,
+            list: None,
         }
     }
 

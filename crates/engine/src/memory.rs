@@ -154,6 +154,7 @@ pub fn projection_synapses(net: &Network, pr: &cortexsim_spec::Projection, sigma
         }
         Rule::OneToOne => nt,
         Rule::AllToAll => avail * nt,
+        Rule::FromList => pr.connections.as_ref().map_or(0, |l| l.len()) as f64,
     }
 }
 

@@ -1341,6 +1341,10 @@ pub struct Partition {
     pub current_cursor: usize,
     pub trains: SpikeTrainInput,
     pub train_cursor: usize,
+    /// Inputs to single neurons (`spike_source_array`): (step, cell `port × n + i`,
+    /// weight), sorted by step; the cursor follows from the step (not saved state).
+    pub cells: Vec<(u64, u32, f64)>,
+    pub cell_cursor: usize,
     pub vm: Option<VmBuf>,
 }
 
@@ -1497,6 +1501,15 @@ impl Partition {
                     }
                 }
                 self.train_cursor += 1;
+            }
+            while let Some(&(at, c, w)) = self.cells.get(self.cell_cursor) {
+                if at > t {
+                    break;
+                }
+                if at == t {
+                    slot[c as usize] += w;
+                }
+                self.cell_cursor += 1;
             }
             let i_stim = self.current.value(t, &mut self.current_cursor);
             self.kernel.step(

@@ -110,6 +110,7 @@ impl SaveState for Simulation {
         let t = self.t;
         for p in &mut self.parts {
             p.load(r)?;
+            p.cell_cursor = p.cells.partition_point(|e| e.0 < t);
             let flat: Vec<u64> = get_vec(r, usize::MAX / 8, "event lists")?;
             if !flat.len().is_multiple_of(2) {
                 return Err(bad("event lists: an odd number of words"));

@@ -16,6 +16,7 @@
 //! | `iaf_psc_exp`, `iaf_psc_alpha` | `ex`, `in` (currents, pA, `tau_syn_ex`/`tau_syn_in`) | `w >= 0` to `ex`, `w < 0` to `in` (NEST) |
 //! | `iaf_cond_exp`, `iaf_cond_alpha` | `ex`, `in` (conductances, nS, towards `E_ex`/`E_in`) | `w >= 0` to `ex`, `w < 0` to `in` (NEST: the magnitude is the conductance) |
 //! | `iaf_bw_2001` | `AMPA`, `GABA`, `NMDA` (conductances, nS; NEST receptor types 1, 2, 3) | none: `receptor` is required |
+//! | `parrot_neuron` | `spikes` (weights summing to more than 0 in a step: a spike in that step) | every weight to `spikes` |
 //!
 //! A model may attach one value to each spike, computed at the spike (its
 //! *payload*, [`Model::has_payload`]); the engine multiplies it into the weight.
@@ -46,6 +47,7 @@ pub mod iaf_cond_exp;
 pub mod iaf_psc_alpha;
 pub mod iaf_psc_delta;
 pub mod iaf_psc_exp;
+pub mod parrot_neuron;
 pub mod propagators;
 #[doc(hidden)]
 pub mod test_payload;
@@ -339,6 +341,7 @@ registry! {
         IafCondExp(CondExpParams, iaf_cond_exp::CondExpKernel) = "iaf_cond_exp",
         IafCondAlpha(CondAlphaParams, iaf_cond_alpha::CondAlphaKernel) = "iaf_cond_alpha",
         IafBw2001(BwParams, iaf_bw_2001::BwKernel) = "iaf_bw_2001",
+        ParrotNeuron(parrot_neuron::ParrotParams, parrot_neuron::ParrotKernel) = "parrot_neuron",
     ]
     hidden: [
         TestPayload(test_payload::PayloadParams, test_payload::PayloadKernel) = "test_payload",
@@ -450,6 +453,11 @@ impl NeuronModel {
     /// Lower bound of the membrane potential, mV (`-inf`: none).
     pub fn v_min(&self) -> f64 {
         self.def().v_min()
+    }
+
+    /// Whether this is a spike source without a membrane (`parrot_neuron`).
+    pub fn is_spike_source(&self) -> bool {
+        matches!(self, NeuronModel::ParrotNeuron(_))
     }
 
     /// Whether this model's spikes carry a payload (see [`Model::has_payload`]).

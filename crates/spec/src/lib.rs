@@ -11,6 +11,7 @@
 //! code and one loaded from a file go through the same validation and are equal values.
 
 pub mod builder;
+pub mod connections;
 pub mod overrides;
 mod table;
 pub mod validate;
@@ -23,6 +24,8 @@ use serde::Serialize;
 use toml::{Table, Value};
 
 pub use builder::NetworkBuilder;
+pub use connections::ConnectionList;
+use std::sync::Arc;
 
 /// What to do with a time (delay, refractory period) that is not a multiple of `dt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -144,6 +147,8 @@ pub enum Rule {
     },
     OneToOne,
     AllToAll,
+    /// An explicit list of (source, target[, weight, delay]) ([`Projection::connections`]).
+    FromList,
 }
 
 impl Rule {
@@ -198,6 +203,20 @@ pub struct Projection {
     /// `storage = "stored"` (default) or `"procedural"`.
     #[serde(skip_serializing_if = "Storage::is_stored")]
     pub storage: Storage,
+    /// The synapses of `rule = "from_list"`; then `weight` and `delay` are the listed
+    /// values' range where the list carries them ([`ConnectionList::weight_law`]).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_list"
+    )]
+    pub connections: Option<Arc<ConnectionList>>,
+}
+
+fn serialize_list<S: serde::Serializer>(
+    l: &Option<Arc<ConnectionList>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    l.as_deref().serialize(s)
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -232,6 +251,10 @@ pub enum StimulusKind {
     Noise { mean: f64, sigma: f64 },
     /// Piecewise-constant current (pA): `amplitude` in `[start, stop)` for each epoch.
     Step { epochs: Vec<Epoch> },
+    /// One list of spike times (ms, on the grid, >= dt) per neuron of the target: weight
+    /// 1 arriving in the step that ends at the time, so a `parrot_neuron` target spikes
+    /// at exactly those times (`model = "spike_source_array"`; not a `[[stimuli]]` kind).
+    SourceTimes { times: Vec<Vec<f64>> },
     /// Explicit input spikes (ms, on the grid) with weights, arriving after `delay`.
     SpikeTrain {
         times: Vec<f64>,
@@ -376,6 +399,82 @@ impl Network {
 
     pub fn pop_index(&self, name: &str) -> Option<usize> {
         self.populations.iter().position(|p| p.name == name)
+    }
+
+    /// Give projection `i` an explicit connection list in bulk (columns of population
+    /// indices, optional per-connection weights and delays in ms), validated as the TOML
+    /// key `connections` is (errors name `projections[i].connections[k]`). The projection
+    /// becomes `rule = "from_list"`; its `weight`/`delay` stay in use where the list has
+    /// no column for them.
+    pub fn set_connections(
+        &mut self,
+        i: usize,
+        sources: &[u64],
+        targets: &[u64],
+        weights: Option<&[f64]>,
+        delays: Option<&[f64]>,
+    ) -> Result<(), SpecError> {
+        let path = format!("projections[{i}].connections");
+        let pr = self.projections.get(i).ok_or_else(|| {
+            SpecError::new(
+                format!("projections[{i}]"),
+                format!(
+                    "no such projection: the network has {}",
+                    self.projections.len()
+                ),
+            )
+        })?;
+        let list = ConnectionList::new(
+            &path,
+            self.populations[pr.source].size,
+            self.populations[pr.target].size,
+            sources,
+            targets,
+            weights,
+            delays,
+            connections::Grid {
+                dt: self.simulation.dt,
+                policy: self.simulation.grid_policy,
+            },
+        )?;
+        self.set_connection_list(i, Arc::new(list))
+    }
+
+    /// Give projection `i` an already validated list (checked against the populations'
+    /// sizes again, e.g. after the network was loaded anew with other overrides).
+    pub fn set_connection_list(
+        &mut self,
+        i: usize,
+        list: Arc<ConnectionList>,
+    ) -> Result<(), SpecError> {
+        let path = format!("projections[{i}].connections");
+        let pr = self
+            .projections
+            .get(i)
+            .ok_or_else(|| SpecError::new(&path, "no such projection"))?;
+        let (ns, nt) = (
+            self.populations[pr.source].size,
+            self.populations[pr.target].size,
+        );
+        if (list.n_src, list.n_tgt) != (ns, nt) {
+            return Err(SpecError::new(
+                &path,
+                format!(
+                    "the list is for {} sources and {} targets, the populations have {ns} and {nt} neurons",
+                    list.n_src, list.n_tgt
+                ),
+            ));
+        }
+        let pr = &mut self.projections[i];
+        if let Some(w) = list.weight_law() {
+            pr.weight = w;
+        }
+        if let Some(d) = list.delay_law() {
+            pr.delay = d;
+        }
+        pr.rule = Rule::FromList;
+        pr.connections = Some(list);
+        Ok(())
     }
 }
 

@@ -26,10 +26,14 @@ pub(crate) fn network(t: &Table) -> Result<Network, SpecError> {
     top.get("trials");
     let mut warnings = Vec::new();
     let simulation = simulation(top.table_opt("simulation")?)?;
-    let populations = populations(&top, &simulation, &mut warnings)?;
+    let mut sources = Vec::new();
+    let populations = populations(&top, &simulation, &mut sources, &mut warnings)?;
     let projections = projections(&top, &simulation, &populations, &mut warnings)?;
     let epochs = epochs(top.table_opt("epochs")?)?;
-    let stimuli = stimuli(&top, &simulation, &populations, &epochs, &mut warnings)?;
+    let mut stimuli = stimuli(&top, &simulation, &populations, &epochs, &mut warnings)?;
+    // Each `spike_source_poisson` population: its parrots driven by one Poisson input
+    // each, after the file's stimuli (their indices are kept).
+    stimuli.extend(sources);
     let recorders = recorders(&top, &simulation, &populations, &mut warnings)?;
     check_rate_bins(&simulation, &populations, &recorders)?;
     top.finish()?;
@@ -136,6 +140,7 @@ fn simulation(o: Option<Obj>) -> Result<Simulation, SpecError> {
 fn populations(
     top: &Obj,
     sim: &Simulation,
+    sources: &mut Vec<Stimulus>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Population>, SpecError> {
     let raw = top
@@ -149,7 +154,11 @@ fn populations(
     }
     let mut populations: Vec<Population> = Vec::new();
     for (i, v) in raw.iter().enumerate() {
-        let p = population(i, v, sim, &populations, warnings)?;
+        let (p, source) = population(i, v, sim, &populations, warnings)?;
+        if let Some(mut st) = source {
+            st.target = populations.len();
+            sources.push(st);
+        }
         populations.push(p);
     }
     check_total_size(&populations)?;
@@ -163,7 +172,7 @@ fn population(
     sim: &Simulation,
     earlier: &[Population],
     warnings: &mut Vec<String>,
-) -> Result<Population, SpecError> {
+) -> Result<(Population, Option<Stimulus>), SpecError> {
     let pt = entry_table(format!("populations[{i}]"), v)?;
     let name = match pt.get("name") {
         Some(Value::String(s)) => s.clone(),
@@ -178,7 +187,17 @@ fn population(
     o.get("name");
     check_population_name(&o, &name, earlier)?;
     let size = population_size(&o, sim)?;
-    let model = neuron_model(&o)?;
+    let (model, source) = match o.get("model") {
+        Some(Value::String(m)) if m == "spike_source_poisson" => {
+            let st = poisson_source(&o, sim)?;
+            (NeuronModel::ParrotNeuron(Default::default()), Some(st))
+        }
+        Some(Value::String(m)) if m == "spike_source_array" => {
+            let st = array_source(&o, sim, size)?;
+            (NeuronModel::ParrotNeuron(Default::default()), Some(st))
+        }
+        _ => (neuron_model(&o)?, None),
+    };
     let core = model.core();
     check_refractory(&name, core.t_ref, sim, warnings)?;
     let v_init = match (o.get("v_init"), o.get("V_m")) {
@@ -190,11 +209,150 @@ fn population(
         (None, None) => Dist::Const { value: core.e_l },
     };
     o.finish()?;
-    Ok(Population {
-        name,
-        size: size as u32,
-        model,
-        v_init,
+    Ok((
+        Population {
+            name,
+            size: size as u32,
+            model,
+            v_init,
+        },
+        source,
+    ))
+}
+
+/// `model = "spike_source_array"`, `params = { spike_times = [[ms, ...], ...] }` (PyNN's
+/// `SpikeSourceArray`): one non-decreasing list per neuron (or one list for every neuron),
+/// times on the grid and at least `dt`; the parrots spike at exactly those times.
+fn array_source(o: &Obj, sim: &Simulation, size: u64) -> Result<Stimulus, SpecError> {
+    let p = o
+        .table_opt("params")?
+        .ok_or_else(|| o.err("params", "is required for spike_source_array (spike_times)"))?;
+    let path = p.key_path("spike_times");
+    let rows = match p.get("spike_times") {
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "expected an array of spike times or one array per neuron, found {}",
+                    describe(other)
+                ),
+            ));
+        }
+        None => return Err(p.err("spike_times", "is required")),
+    };
+    let per_neuron = rows.iter().any(|v| matches!(v, Value::Array(_)));
+    let list = |v: &[Value], at: &str| -> Result<Vec<f64>, SpecError> {
+        let mut out = Vec::with_capacity(v.len());
+        for (j, x) in v.iter().enumerate() {
+            let at = format!("{at}[{j}]");
+            let t = match x {
+                Value::Integer(i) => *i as f64,
+                Value::Float(f) if f.is_finite() => *f,
+                other => {
+                    return Err(SpecError::new(
+                        at,
+                        format!(
+                            "a spike time must be a finite number, found {}",
+                            describe(other)
+                        ),
+                    ));
+                }
+            };
+            if t < sim.dt * (1.0 - 1e-9) {
+                return Err(SpecError::new(
+                    at,
+                    format!(
+                        "spike time {t} ms is before the first step end ({} ms)",
+                        sim.dt
+                    ),
+                ));
+            }
+            if out.last().is_some_and(|&l| t < l) {
+                return Err(SpecError::new(at, "spike times must not decrease"));
+            }
+            let mut w = Vec::new();
+            check_grid(t, sim.dt, GridPolicy::Error, &at, "spike time", &mut w)?;
+            out.push(t);
+        }
+        Ok(out)
+    };
+    let times = if per_neuron {
+        if rows.len() as u64 != size {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "{} lists of spike times for {size} neurons (give one per neuron, or one list for all)",
+                    rows.len()
+                ),
+            ));
+        }
+        rows.iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Array(a) => list(a, &format!("{path}[{i}]")),
+                other => Err(SpecError::new(
+                    format!("{path}[{i}]"),
+                    format!(
+                        "expected the spike times of neuron {i} (an array), found {}",
+                        describe(other)
+                    ),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        vec![list(rows, &path)?; size as usize]
+    };
+    p.finish()?;
+    Ok(Stimulus {
+        target: 0,
+        kind: StimulusKind::SourceTimes { times },
+        start: 0.0,
+        stop: sim.t_stop,
+        receptor: None,
+    })
+}
+
+/// `model = "spike_source_poisson"`, `params = { rate = Hz, start = ms, stop = ms }`
+/// (PyNN's `SpikeSourcePoisson`): a population of `parrot_neuron`s, each driven by its
+/// own Poisson input (`indegree = 1`, `weight = 1`, stream keyed by the neuron), so each
+/// source neuron has one spike train that reaches all its targets and is recorded. The
+/// input is a `poisson` stimulus appended after the file's `[[stimuli]]`.
+fn poisson_source(o: &Obj, sim: &Simulation) -> Result<Stimulus, SpecError> {
+    let p = o.table_opt("params")?.ok_or_else(|| {
+        o.err(
+            "params",
+            "is required for spike_source_poisson (rate in Hz)",
+        )
+    })?;
+    let rate = p.non_negative("rate", None)?;
+    if !rate.is_finite() || rate * sim.dt * 1e-3 > 1e7 {
+        return Err(p.err(
+            "rate",
+            format!("{rate} Hz is beyond what a spike source can emit (one spike per step)"),
+        ));
+    }
+    let start = p.non_negative("start", Some(0.0))?;
+    let stop = p.f64_opt("stop")?.unwrap_or(sim.t_stop);
+    if stop < start {
+        return Err(p.err(
+            "stop",
+            format!("stop ({stop} ms) is before start ({start} ms)"),
+        ));
+    }
+    p.finish()?;
+    Ok(Stimulus {
+        target: 0,
+        kind: StimulusKind::Poisson {
+            rate,
+            indegree: 1,
+            weight: 1.0,
+            rate_sd: 0.0,
+            rate_redraw: 0.0,
+        },
+        start,
+        stop,
+        receptor: None,
     })
 }
 
@@ -335,12 +493,34 @@ fn projection(
         multapses: o.bool_or("multapses", true)?,
     };
     let rule = connection_rule(&o, sim, &pairs, warnings)?;
-    let weight = parse_dist(
-        o.get("weight")
-            .ok_or_else(|| o.err("weight", "is required"))?,
-        &o.key_path("weight"),
-    )?;
-    let delay = projection_delay(&o, sim, warnings)?;
+    let connections = match rule {
+        Rule::FromList => Some(std::sync::Arc::new(connection_list(&o, sim, &pairs)?)),
+        _ if o.get("connections").is_some() => {
+            return Err(o.err("connections", "is read only with rule = \"from_list\""));
+        }
+        _ => None,
+    };
+    let listed = |key: &str, law: Option<Dist>| -> Result<Option<Dist>, SpecError> {
+        if law.is_some() && o.has(key) {
+            return Err(o.err(
+                key,
+                format!("is given per connection in `connections` (rows [source, target, weight, delay]); remove `{key}`"),
+            ));
+        }
+        Ok(law)
+    };
+    let weight = match listed("weight", connections.as_ref().and_then(|l| l.weight_law()))? {
+        Some(w) => w,
+        None => parse_dist(
+            o.get("weight")
+                .ok_or_else(|| o.err("weight", "is required"))?,
+            &o.key_path("weight"),
+        )?,
+    };
+    let delay = match listed("delay", connections.as_ref().and_then(|l| l.delay_law()))? {
+        Some(d) => d,
+        None => projection_delay(&o, sim, warnings)?,
+    };
     if let Dist::Const { value } = weight
         && value == 0.0
     {
@@ -371,6 +551,7 @@ fn projection(
         delay,
         receptor,
         storage,
+        connections,
     })
 }
 
@@ -391,6 +572,7 @@ fn connection_rule(
             "fixed_outdegree",
             "one_to_one",
             "all_to_all",
+            "from_list",
         ],
         None,
     )?;
@@ -400,6 +582,14 @@ fn connection_rule(
         "pairwise_bernoulli" => pairwise_bernoulli(o, sim, warnings),
         "fixed_total_number" => fixed_total_number(o, sim, pairs),
         "one_to_one" => one_to_one(o, pairs),
+        "from_list" if sim.scale != 1.0 => Err(o.err(
+            "rule",
+            format!(
+                "from_list names neurons by index: it cannot be scaled (simulation.scale = {})",
+                sim.scale
+            ),
+        )),
+        "from_list" => Ok(Rule::FromList),
         _ => Ok(Rule::AllToAll),
     }
 }
@@ -533,6 +723,102 @@ fn one_to_one(o: &Obj, pairs: &Pairs) -> Result<Rule, SpecError> {
         ));
     }
     Ok(Rule::OneToOne)
+}
+
+/// `connections = [[source, target], ...]` or `[[source, target, weight, delay], ...]`
+/// (indices within the populations; one width for every row).
+fn connection_list(
+    o: &Obj,
+    sim: &Simulation,
+    pairs: &Pairs,
+) -> Result<crate::ConnectionList, SpecError> {
+    let path = o.key_path("connections");
+    let rows = match o.get("connections") {
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(SpecError::new(
+                path,
+                format!(
+                    "expected an array of [source, target] or [source, target, weight, delay] rows, found {}",
+                    describe(other)
+                ),
+            ));
+        }
+        None => return Err(o.err("connections", "is required for rule from_list")),
+    };
+    let n = rows.len();
+    let mut width = None;
+    let (mut src, mut tgt) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut w, mut d) = (Vec::new(), Vec::new());
+    for (k, row) in rows.iter().enumerate() {
+        let at = format!("{path}[{k}]");
+        let Value::Array(r) = row else {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "expected a row [source, target(, weight, delay)], found {}",
+                    describe(row)
+                ),
+            ));
+        };
+        if r.len() != 2 && r.len() != 4 {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "a row has 2 ([source, target]) or 4 ([source, target, weight, delay]) numbers, found {}",
+                    r.len()
+                ),
+            ));
+        }
+        let first = *width.get_or_insert(r.len());
+        if r.len() != first {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "has {} numbers but the first row has {first}: every row has the same width",
+                    r.len()
+                ),
+            ));
+        }
+        let index = |i: usize, what: &str| match &r[i] {
+            Value::Integer(x) if *x >= 0 => Ok(*x as u64),
+            other => Err(SpecError::new(
+                format!("{at}[{i}]"),
+                format!(
+                    "the {what} index must be a non-negative integer, found {}",
+                    describe(other)
+                ),
+            )),
+        };
+        let number = |i: usize, what: &str| match &r[i] {
+            Value::Integer(x) => Ok(*x as f64),
+            Value::Float(x) => Ok(*x),
+            other => Err(SpecError::new(
+                format!("{at}[{i}]"),
+                format!("the {what} must be a number, found {}", describe(other)),
+            )),
+        };
+        src.push(index(0, "source")?);
+        tgt.push(index(1, "target")?);
+        if r.len() == 4 {
+            w.push(number(2, "weight")?);
+            d.push(number(3, "delay")?);
+        }
+    }
+    let four = width == Some(4);
+    crate::ConnectionList::new(
+        &path,
+        pairs.n_source as u32,
+        pairs.n_target as u32,
+        &src,
+        &tgt,
+        four.then_some(&w[..]),
+        four.then_some(&d[..]),
+        crate::connections::Grid {
+            dt: sim.dt,
+            policy: sim.grid_policy,
+        },
+    )
 }
 
 /// `delay` (default: one step), checked against the grid and the supported range.

@@ -134,6 +134,15 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 ),
             ));
         }
+        if p.model.is_spike_source() {
+            return Err(SpecError::new(
+                format!("populations[{}].model", p.name),
+                format!(
+                    "{}: spike sources are not covered by the mean-field reduction",
+                    p.model.name()
+                ),
+            ));
+        }
         if p.model.has_payload() {
             return Err(SpecError::new(
                 format!("populations[{}].model", p.name),
@@ -157,6 +166,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
             Rule::PairwiseBernoulli { p } => p * if same && !pr.autapses { ns - 1.0 } else { ns },
             Rule::FixedTotalNumber { n } => n as f64 / nt,
             Rule::FixedOutdegree { outdegree } => outdegree as f64 * ns / nt,
+            // Mean in-degree; listed weights and delays enter through their range law.
+            Rule::FromList => pr.connections.as_ref().map_or(0, |l| l.len()) as f64 / nt,
             Rule::OneToOne => 1.0,
             Rule::AllToAll => {
                 if same && !pr.autapses {
@@ -281,6 +292,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 })?;
                 ext_mu[a] += i_pa * core.tau_m / core.c_m;
             }
+            // Only onto spike sources, which the reduction refuses above.
+            StimulusKind::SourceTimes { .. } => {}
             StimulusKind::SpikeTrain { times, .. } => {
                 if !times.is_empty() {
                     return Err(SpecError::new(
@@ -505,7 +518,8 @@ impl SignSplit {
             NeuronModel::TestPayload(_)
             | NeuronModel::IafCondExp(_)
             | NeuronModel::IafCondAlpha(_)
-            | NeuronModel::IafBw2001(_) => (1.0, 1.0),
+            | NeuronModel::IafBw2001(_)
+            | NeuronModel::ParrotNeuron(_) => (1.0, 1.0),
         };
         (
             f_ex * self.pos.1 + f_in * self.neg.1,
