@@ -71,7 +71,8 @@
 //! [`CondMeanField::effective_network`] linearises the conductance network at a fixed
 //! point into a [`MeanFieldNetwork`] with `tau_m = tau_eff`: a recurrent input
 //! `b -> a` has the jump `J = w tau_c (E_c - V̄) / C` (NMDA from an `iaf_bw_2001`
-//! source: `w psi'(nu_b) f' (E - V̄) / C`, per unit rate), the external mean and
+//! source: `w psi'(nu_b) f' (E - V̄) / C`, per unit rate) and the second moment
+//! `q J²` (0 for NMDA), the external mean and
 //! variance make up the rest of `mu` and `sigma²`. At the fixed point its rates,
 //! `mu` and `sigma` are those of the conductance network; the oscillatory analysis and
 //! the derived rate models use it, with `tau_eff` and the driving forces frozen.
@@ -594,7 +595,7 @@ impl CondMeanField {
                     }
                     (None, _) => {
                         let j = inp.w_ns * ch.tau_ms * drive / p.c_m_pf;
-                        (j, j * j)
+                        (j, inp.private_fraction * j * j)
                     }
                 };
                 let e = &mut acc[inp.source];
@@ -645,5 +646,167 @@ impl CondMeanField {
             ext_mu_mv: ext_mu,
             ext_sigma2_mv2: ext_var,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pop(channels: Vec<CondChannel>) -> CondPopulation {
+        CondPopulation {
+            name: "P".into(),
+            c_m_pf: 250.0,
+            g_l_ns: 250.0 / 15.0,
+            e_l_mv: -70.0,
+            v_th_mv: -50.0,
+            v_reset_mv: -60.0,
+            t_ref_ms: 2.0,
+            i_e_pa: 0.0,
+            channels,
+        }
+    }
+
+    fn ch(name: &str, tau: f64, e: f64) -> CondChannel {
+        CondChannel {
+            name: name.into(),
+            tau_ms: tau,
+            e_rev_mv: e,
+            nmda: None,
+        }
+    }
+
+    /// `iaf_cond_exp` with external excitation and inhibition, not firing:
+    /// tau_eff, mu and sigma in closed form, written out by hand.
+    #[test]
+    fn effective_membrane_of_two_poisson_conductances_in_closed_form() {
+        let mf = CondMeanField {
+            pops: vec![pop(vec![ch("ex", 2.0, 0.0), ch("in", 5.0, -80.0)])],
+            recurrent: vec![vec![]],
+            external: vec![vec![
+                CondExternal {
+                    channel: 0,
+                    rate_hz: 5000.0,
+                    w_ns: 1.0,
+                },
+                CondExternal {
+                    channel: 1,
+                    rate_hz: 2000.0,
+                    w_ns: 2.0,
+                },
+            ]],
+        };
+        let m = mf.moments(0, &[0.0]);
+        // G_ex = 5000/s * 1 nS * 2 ms = 10 nS; G_in = 2000 * 2 * 5e-3 = 20 nS
+        let g = 250.0 / 15.0 + 10.0 + 20.0;
+        assert!((m.g_total_ns - g).abs() < 1e-12, "{}", m.g_total_ns);
+        assert!((m.tau_eff_ms - 250.0 / g).abs() < 1e-12);
+        let mu = (250.0 / 15.0 * -70.0 + 20.0 * -80.0) / g;
+        assert!((m.mu_v_mv - mu).abs() < 1e-12, "{} vs {mu}", m.mu_v_mv);
+        // at 0 Hz the mean potential is mu
+        assert!((m.v_mean_mv - mu).abs() < 1e-12);
+        let j_ex = 1.0 * 2.0 * (mu - 0.0f64).abs() / 250.0;
+        let j_in = 2.0 * 5.0 * (mu + 80.0f64).abs() / 250.0;
+        let (v_ex, v_in) = (
+            250.0 / g * 1e-3 * 5000.0 * j_ex * j_ex,
+            250.0 / g * 1e-3 * 2000.0 * j_in * j_in,
+        );
+        assert!((m.sigma_mv - (v_ex + v_in).sqrt()).abs() < 1e-12);
+        let ts = ((v_ex * 2f64.sqrt() + v_in * 5f64.sqrt()) / (v_ex + v_in)).powi(2);
+        assert!((m.tau_s_ms - ts).abs() < 1e-12, "{} vs {ts}", m.tau_s_ms);
+        // the transfer function is the shifted Siegert rate of that membrane
+        let lif = LifParams {
+            tau_m_ms: 250.0 / g,
+            t_ref_ms: 2.0,
+            v_th_mv: 20.0,
+            v_reset_mv: 10.0,
+            tau_s_ms: ts,
+        };
+        let want = phi(&lif, mu + 70.0, (v_ex + v_in).sqrt());
+        assert!((mf.transfer(&[0.0])[0] - want).abs() <= 1e-12 * want.max(1.0));
+    }
+
+    fn nmda() -> NmdaKinetics {
+        // iaf_bw_2001 defaults: alpha 0.5/ms, tau_rise 2 ms, tau_decay 100 ms
+        NmdaKinetics {
+            k0: 0.648_416_739_116_325_7,
+            k1: -0.632_120_558_828_557_7,
+            tau_decay_ms: 100.0,
+            conc_mg2: 1.0,
+        }
+    }
+
+    /// `psi` against a direct simulation of NEST's presynaptic trace driven by a
+    /// Poisson train (exact decay between spikes, time-integrated exactly).
+    #[test]
+    fn nmda_gating_of_a_poisson_train_matches_a_simulation_of_the_trace() {
+        let n = nmda();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        for nu in [2.0, 10.0, 40.0] {
+            let (mut s, mut area, mut t) = (0.0f64, 0.0f64, 0.0f64);
+            let td = n.tau_decay_ms * 1e-3;
+            for _ in 0..400_000 {
+                let isi = -uniform().ln() / nu;
+                area += s * td * (1.0 - (-isi / td).exp());
+                s *= (-isi / td).exp();
+                t += isi;
+                s += n.k0 + n.k1 * s;
+            }
+            let sim = area / t;
+            let rel = (n.psi(nu) - sim).abs() / sim;
+            assert!(rel < 5e-3, "nu {nu}: psi {} vs simulated {sim}", n.psi(nu));
+        }
+        // saturation k0 / (1 - e^{-alpha tau_r}) and the derivative
+        let sat = n.k0 / (-n.k1);
+        assert!((n.psi(1e9) - sat).abs() < 1e-6 * sat);
+        let h = 1e-4;
+        let fd = (n.psi(5.0 + h) - n.psi(5.0 - h)) / (2.0 * h);
+        assert!((n.dpsi(5.0) - fd).abs() < 1e-8 * fd);
+    }
+
+    /// With the Mg²⁺ block linearised at V̄ = mu (0 Hz), the membrane current of the
+    /// mean conductances, exact nonlinear NMDA term included, vanishes at mu.
+    #[test]
+    fn linearised_mg_block_is_exact_at_the_mean_potential() {
+        let mut nm = ch("NMDA", 100.0, 0.0);
+        nm.nmda = Some(nmda());
+        let mut p = pop(vec![ch("AMPA", 2.0, 0.0), ch("GABA", 5.0, -70.0), nm]);
+        p.i_e_pa = 40.0;
+        let mf = CondMeanField {
+            pops: vec![p.clone()],
+            recurrent: vec![vec![]],
+            external: vec![vec![
+                CondExternal {
+                    channel: 0,
+                    rate_hz: 2400.0,
+                    w_ns: 2.1,
+                },
+                CondExternal {
+                    channel: 1,
+                    rate_hz: 3000.0,
+                    w_ns: 1.3,
+                },
+                CondExternal {
+                    channel: 2,
+                    rate_hz: 4000.0,
+                    w_ns: 0.1,
+                },
+            ]],
+        };
+        let m = mf.moments(0, &[0.0]);
+        let v = m.mu_v_mv;
+        let g = &m.g_channel_ns;
+        let block = 1.0 / (1.0 + (-0.062 * v).exp() / 3.57);
+        let current =
+            p.g_l_ns * (v + 70.0) + g[0] * v + g[1] * (v + 70.0) + g[2] * block * v - p.i_e_pa;
+        assert!(current.abs() < 1e-9, "net current {current} pA at {v} mV");
+        // NMDA channel means: plain weights (Poisson source) decay with tau_d
+        assert!((g[2] - 4000.0 * 0.1 * 0.1).abs() < 1e-12);
     }
 }

@@ -1057,6 +1057,26 @@ pub fn reduce_conductance(net: &Network) -> Result<(CondMeanField, Vec<String>),
     let mut warnings = vec![
         "conductance-based network: Brunel–Wang (2001) mean field (effective membrane time constant, mean NMDA gating of a Poisson train, Mg2+ block linearised at the mean membrane potential; NMDA fluctuations neglected)".to_string(),
     ];
+    let is_cond = |p: &cortexsim_spec::Population| {
+        p.model
+            .ports()
+            .iter()
+            .any(|q| q.kind == cortexsim_neuron::PortKind::Conductance)
+    };
+    if let (Some(c), Some(i)) = (
+        net.populations.iter().find(|p| is_cond(p)),
+        net.populations.iter().find(|p| !is_cond(p)),
+    ) {
+        return Err(SpecError::new(
+            format!("populations[{}].model", c.name),
+            format!(
+                "{}: conductance-based populations cannot be mixed with current-based ones ({}: {}) in the mean field",
+                c.model.name(),
+                i.name,
+                i.model.name()
+            ),
+        ));
+    }
     let mut pops = Vec::with_capacity(net.populations.len());
     for p in &net.populations {
         let ppath = format!("populations[{}].model", p.name);
@@ -1076,13 +1096,8 @@ pub fn reduce_conductance(net: &Network) -> Result<(CondMeanField, Vec<String>),
                 return Err(SpecError::new(
                     ppath,
                     format!(
-                        "{}: the mean field of conductance-based networks covers iaf_cond_exp and iaf_bw_2001 only (every population of the network one of them){}",
-                        m.name(),
-                        if matches!(m, NeuronModel::IafCondAlpha(_)) {
-                            "; alpha-shaped conductances are not reduced"
-                        } else {
-                            "; current- and conductance-based populations are not mixed"
-                        }
+                        "{}: the mean field of conductance-based networks covers iaf_cond_exp and iaf_bw_2001 only (alpha-shaped conductances are not reduced)",
+                        m.name()
                     ),
                 ));
             }
