@@ -8,6 +8,12 @@
 //! lowest-rate converged one (with `stable = false`); if none converged, the
 //! lowest-rate candidate. A warning says when the primary state is unstable or
 //! unconverged.
+//!
+//! A network with conductance-based populations is reduced by
+//! [`super::reduce::reduce_conductance`] and solved by [`super::conductance`]
+//! (Brunel & Wang 2001): the states and their stability are the conductance
+//! network's; the report's `network` is the effective current-based network
+//! linearised at the primary state.
 
 use super::network::{FixedPoint, MeanFieldNetwork, SolverOptions, Stability};
 use super::reduce::{is_conductance_based, reduce_conductance, reduce_with_warnings};
