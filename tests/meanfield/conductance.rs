@@ -204,3 +204,74 @@ fn conductance_mean_field_refuses_what_it_does_not_cover() {
         }
     }
 }
+
+/// The Wang network with the structure `w+` (and `w- = 1 - f (w+ - 1)/(1 - f)`,
+/// f = 0.15) written into its E <- E weights.
+fn wang_with_w_plus(w_plus: f64) -> Network {
+    let text = std::fs::read_to_string(manifest().join("networks/wang2002.toml")).unwrap();
+    let w_minus = 1.0 - 0.15 * (w_plus - 1.0) / 0.85;
+    let text = text
+        .replace("weight = 0.085\n", &format!("weight = {}\n", 0.05 * w_plus))
+        .replace(
+            "weight = 0.2805\n",
+            &format!("weight = {}\n", 0.165 * w_plus),
+        )
+        .replace(
+            "weight = 0.043823529412\n",
+            &format!("weight = {}\n", 0.05 * w_minus),
+        )
+        .replace(
+            "weight = 0.144617647059\n",
+            &format!("weight = {}\n", 0.165 * w_minus),
+        );
+    let net = Network::from_toml_str(&text).expect("network");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("wang.toml");
+    std::fs::write(&f, text).unwrap();
+    let sets: Vec<String> = SPONTANEOUS.iter().map(|s| s.to_string()).collect();
+    let loaded = Network::load(&f, &sets).expect("wang with w+");
+    assert_eq!(loaded.populations.len(), net.populations.len());
+    loaded
+}
+
+/// At the paper's w+ = 1.7 the mean field has the spontaneous state only (the
+/// selective pool's transfer passes just below the diagonal, README); at
+/// w+ = 1.75 the search from one pool high finds the two selective (memory) states
+/// — winner about 25 Hz, loser about 1 Hz — and the two saddles between, the
+/// symmetric spontaneous state unchanged (w+ and w- keep the mean input of a
+/// symmetric state).
+#[test]
+fn wang2002_selective_states_appear_just_above_the_paper_w_plus() {
+    let r = stationary(&wang_with_w_plus(1.7)).unwrap();
+    assert_eq!(r.states.len(), 1, "{:?}", r.states);
+    let spont = r.primary().fixed_point.rates_hz.clone();
+    let r = stationary(&wang_with_w_plus(1.75)).unwrap();
+    let p = &r.primary().fixed_point.rates_hz;
+    for (a, b) in p.iter().zip(&spont) {
+        assert!(
+            (a - b).abs() < 1e-6 * b,
+            "spontaneous state moved: {p:?} vs {spont:?}"
+        );
+    }
+    let stable: Vec<&Vec<f64>> = r
+        .states
+        .iter()
+        .filter(|s| s.fixed_point.converged && s.stability.stable)
+        .map(|s| &s.fixed_point.rates_hz)
+        .collect();
+    assert_eq!(stable.len(), 3, "{stable:?}");
+    let selective: Vec<&&Vec<f64>> = stable
+        .iter()
+        .filter(|s| (s[0] - s[1]).abs() > 5.0)
+        .collect();
+    assert_eq!(selective.len(), 2);
+    for s in &selective {
+        let (win, lose) = (s[0].max(s[1]), s[0].min(s[1]));
+        assert!((15.0..40.0).contains(&win) && lose < 3.0, "{s:?}");
+        assert!(s[2] > lose && s[3] > spont[3], "{s:?}");
+    }
+    assert!(
+        r.states.iter().filter(|s| !s.stability.stable).count() >= 2,
+        "the saddles"
+    );
+}
