@@ -20,3 +20,6 @@ mod rate_model;
 
 #[path = "meanfield/compare.rs"]
 mod compare;
+
+#[path = "meanfield/conductance.rs"]
+mod conductance;

@@ -579,11 +579,16 @@ fn rows() -> Vec<Row> {
             &["epochs.delay.stop", "1"],
         ),
         Row {
-            name: "mean field refuses conductance-based models",
+            name: "mean field refuses conductance- and current-based models mixed",
             input: Input::Text(mutate(&[(I_MODEL, "model = \"iaf_cond_exp\"")])),
             args: strs(&["meanfield", "{net}"]),
             code: INV,
-            contains: strs(&["populations[I].model", "iaf_cond_exp", "conductance-based"]),
+            contains: strs(&[
+                "populations[I].model",
+                "iaf_cond_exp",
+                "conductance-based",
+                "mixed",
+            ]),
         },
         net_row(
             "stimulus receptor of another model",

@@ -18,6 +18,9 @@
 //! * [`rate_model`]: the rate models derived from a [`MeanFieldNetwork`] and run
 //!   by [`crate::rate::run`]: the nonlinear Siegert model (NEST `siegert_neuron`)
 //!   and the linearised threshold-linear model with `tau_eff` fitted to `|N(omega)|`;
+//! * [`conductance`]: the Brunel–Wang (2001) mean field of conductance-based
+//!   networks (`iaf_cond_exp`, `iaf_bw_2001`: effective membrane time constant,
+//!   NMDA gating of a Poisson train, linearised Mg²⁺ block) and its fixed points;
 //! * [`mod@stationary`]: all stationary states of a network file and the primary one
 //!   (the comparison with a spiking run is a protocol: `cortexsim_protocols::compare`).
 //!
@@ -29,6 +32,7 @@
 //!
 //! Validation: high-precision fixtures of our own and, in CI, the NNMT test vectors (tests/meanfield/fixtures.rs) and the
 //! network tests in tests/meanfield/network.rs.
+pub mod conductance;
 mod linalg;
 pub mod network;
 pub mod oscillation;
@@ -39,6 +43,7 @@ pub mod reduce;
 pub mod siegert;
 pub mod stationary;
 pub mod transfer;
+pub use conductance::CondMeanField;
 pub use network::{FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability};
 pub use oscillation::{
     CharacteristicRoot, LinearStability, OscillationOptions, linear_stability,
@@ -48,7 +53,7 @@ pub use rate_model::{
     LinearisedModel, LowPassFit, fit_low_pass, fit_omegas, fit_transfer_functions,
     linearised_rate_network, mu_step_mv, to_rate_network,
 };
-pub use reduce::{reduce, reduce_with_warnings};
+pub use reduce::{is_conductance_based, reduce, reduce_conductance, reduce_with_warnings};
 pub use siegert::*;
 pub use stationary::{StationaryReport, StationaryState, stationary};
 pub use transfer::{

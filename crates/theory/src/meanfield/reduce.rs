@@ -78,9 +78,13 @@
 //!   reduces exactly as no receptor);
 //! * a model whose spikes carry a payload;
 //! * a conductance-based model (`iaf_cond_exp`, `iaf_cond_alpha`, `iaf_bw_2001`):
-//!   the Brunel–Wang mean field of conductance networks is not implemented;
+//!   these go through [`reduce_conductance`] (Brunel–Wang, [`super::conductance`]),
+//!   which [`super::stationary()`] chooses by [`is_conductance_based`];
 //! * a `poisson` stimulus whose rate is redrawn in time (`rate_sd`).
 
+use super::conductance::{
+    CondChannel, CondExternal, CondInput, CondMeanField, CondPopulation, NmdaKinetics,
+};
 use super::network::{MeanFieldNetwork, MfInput, MfPopulation};
 use super::siegert::LifParams;
 use cortexsim_core::error::SpecError;
@@ -129,7 +133,7 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
             return Err(SpecError::new(
                 format!("populations[{}].model", p.name),
                 format!(
-                    "{}: conductance-based synapses are not covered by the mean-field reduction yet (it is for current-based LIF neurons; the Brunel–Wang mean field of conductance networks is not implemented)",
+                    "{}: conductance-based synapses are not covered by the current-based reduction (the stationary mean field reduces such networks with the Brunel–Wang theory: reduce_conductance)",
                     p.model.name()
                 ),
             ));
@@ -633,6 +637,267 @@ fn partial_moments(d: &Dist, lo: f64, hi: f64) -> (f64, f64, f64) {
             (normal_mass(a, b) / z0, m(1.0) / z0, m(2.0) / z0)
         }
     }
+}
+
+/// Whether any population of `net` has a conductance port: such a network is
+/// reduced by [`reduce_conductance`] (Brunel & Wang 2001), not [`reduce`].
+pub fn is_conductance_based(net: &Network) -> bool {
+    net.populations.iter().any(|p| {
+        p.model
+            .ports()
+            .iter()
+            .any(|q| q.kind == cortexsim_neuron::PortKind::Conductance)
+    })
+}
+
+/// Reduction of a network of conductance-based neurons (`iaf_cond_exp`,
+/// `iaf_bw_2001`) to a [`CondMeanField`] (the theory is in
+/// [`super::conductance`]), with remarks on the approximations in force.
+///
+/// Covered: every population `iaf_cond_exp` or `iaf_bw_2001`; constant weights
+/// (conductances, nS; `iaf_cond_exp`'s negative weights onto `in` by their magnitude);
+/// `poisson` stimuli active over the whole run or not at all during it (a rate redrawn
+/// in time, `rate_sd`, enters with its time-averaged rate, the mean of the rectified
+/// Gaussian `E[max(0, rate + rate_sd z)]`, with a warning); constant `dc`/`step`
+/// currents. Refused, each with its key path: `iaf_cond_alpha` and current-based
+/// models in the same network, heterogeneous weights, `noise` stimuli, input spike
+/// trains, time-dependent inputs within the run, a finite `V_min`.
+pub fn reduce_conductance(net: &Network) -> Result<(CondMeanField, Vec<String>), SpecError> {
+    let dt = net.simulation.dt;
+    let t_stop = net.simulation.t_stop;
+    let mut warnings = vec![
+        "conductance-based network: Brunel–Wang (2001) mean field (effective membrane time constant, mean NMDA gating of a Poisson train, Mg2+ block linearised at the mean membrane potential; NMDA fluctuations neglected)".to_string(),
+    ];
+    let is_cond = |p: &cortexsim_spec::Population| {
+        p.model
+            .ports()
+            .iter()
+            .any(|q| q.kind == cortexsim_neuron::PortKind::Conductance)
+    };
+    if let (Some(c), Some(i)) = (
+        net.populations.iter().find(|p| is_cond(p)),
+        net.populations.iter().find(|p| !is_cond(p)),
+    ) {
+        return Err(SpecError::new(
+            format!("populations[{}].model", c.name),
+            format!(
+                "{}: conductance-based populations cannot be mixed with current-based ones ({}: {}) in the mean field",
+                c.model.name(),
+                i.name,
+                i.model.name()
+            ),
+        ));
+    }
+    let mut pops = Vec::with_capacity(net.populations.len());
+    for p in &net.populations {
+        let ppath = format!("populations[{}].model", p.name);
+        let core = p.model.core();
+        let nmda = match &p.model {
+            NeuronModel::IafBw2001(b) => {
+                let (k0, k1) = b.nmda_k();
+                Some(NmdaKinetics {
+                    k0,
+                    k1,
+                    tau_decay_ms: b.tau_decay_nmda,
+                    conc_mg2: b.conc_mg2,
+                })
+            }
+            NeuronModel::IafCondExp(_) => None,
+            m => {
+                return Err(SpecError::new(
+                    ppath,
+                    format!(
+                        "{}: the mean field of conductance-based networks covers iaf_cond_exp and iaf_bw_2001 only (alpha-shaped conductances are not reduced)",
+                        m.name()
+                    ),
+                ));
+            }
+        };
+        if p.model.v_min().is_finite() {
+            return Err(SpecError::new(
+                format!("populations[{}].params.V_min", p.name),
+                "a lower bound of the membrane potential is not covered by the mean-field (Siegert) theory",
+            ));
+        }
+        let channels = p
+            .model
+            .ports()
+            .iter()
+            .map(|q| CondChannel {
+                name: q.name.to_string(),
+                tau_ms: q.tau_syn,
+                e_rev_mv: q.e_rev.unwrap_or(core.e_l),
+                nmda: if q.payload { nmda.clone() } else { None },
+            })
+            .collect();
+        pops.push(CondPopulation {
+            name: p.name.clone(),
+            c_m_pf: core.c_m,
+            g_l_ns: core.c_m / core.tau_m,
+            e_l_mv: core.e_l,
+            v_th_mv: core.v_th,
+            v_reset_mv: core.v_reset,
+            t_ref_ms: cortexsim_neuron::refractory_steps(core.t_ref, dt) as f64 * dt,
+            i_e_pa: core.i_e,
+            channels,
+        });
+    }
+    let n = pops.len();
+    let channel_of = |a: usize, receptor: Option<&str>, w: f64, path: &str| {
+        net.populations[a]
+            .model
+            .route(receptor)
+            .map(|r| r.port(w))
+            .ok_or_else(|| {
+                SpecError::new(
+                    format!("{path}.receptor"),
+                    "no port receives this input (the network validation should have refused it)",
+                )
+            })
+    };
+    let const_weight = |d: &Dist, path: &str| match d {
+        Dist::Const { value } => Ok(*value),
+        _ => Err(SpecError::new(
+            format!("{path}.weight"),
+            "heterogeneous conductances are not covered by the mean field of conductance-based networks (constant weights only)",
+        )),
+    };
+    let mut recurrent = vec![Vec::new(); n];
+    for (i, pr) in net.projections.iter().enumerate() {
+        let path = format!("projections[{i}]");
+        let ns = net.populations[pr.source].size as f64;
+        let nt = net.populations[pr.target].size as f64;
+        let same = pr.source == pr.target;
+        let k = match pr.rule {
+            Rule::FixedIndegree { indegree } => indegree as f64,
+            Rule::PairwiseBernoulli { p } => p * if same && !pr.autapses { ns - 1.0 } else { ns },
+            Rule::FixedTotalNumber { n } => n as f64 / nt,
+            Rule::FixedOutdegree { outdegree } => outdegree as f64 * ns / nt,
+            Rule::FromList => pr.connections.as_ref().map_or(0, |l| l.len()) as f64 / nt,
+            Rule::OneToOne => 1.0,
+            Rule::AllToAll => {
+                if same && !pr.autapses {
+                    ns - 1.0
+                } else {
+                    ns
+                }
+            }
+        };
+        let w = const_weight(&pr.weight, &path)?;
+        let channel = channel_of(pr.target, pr.receptor.as_deref(), w, &path)?;
+        let port_payload = net.populations[pr.target].model.ports()[channel].payload;
+        recurrent[pr.target].push(CondInput {
+            source: pr.source,
+            channel,
+            k,
+            w_ns: w.abs(),
+            payload: port_payload && net.populations[pr.source].model.has_payload(),
+            delay_ms: pr.delay.moments().0,
+            private_fraction: (1.0 - k / ns.max(1.0)).clamp(0.0, 1.0),
+        });
+    }
+    let mut external = vec![Vec::new(); n];
+    for (i, st) in net.stimuli.iter().enumerate() {
+        let path = format!("stimuli[{i}]");
+        let a = st.target;
+        // not active at any time of the run: no input
+        if st.start >= t_stop - 0.5 * dt || st.stop <= 0.5 * dt {
+            continue;
+        }
+        let whole = st.start <= 0.5 * dt && st.stop >= t_stop - 0.5 * dt;
+        let partial = |what: &str| {
+            SpecError::new(
+                &path,
+                format!(
+                    "{what} active only in [{}, {}) ms of a {t_stop} ms run: time-dependent input is not covered by the stationary mean-field theory (make it span the run, end the run before it starts, or set its weight to 0)",
+                    st.start, st.stop
+                ),
+            )
+        };
+        match &st.kind {
+            StimulusKind::Poisson {
+                rate,
+                indegree,
+                weight,
+                rate_sd,
+                ..
+            } => {
+                let mean_rate = if *rate_sd > 0.0 {
+                    let x = rate / rate_sd;
+                    let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                    let cdf = 0.5 * RealErrorFunctions::erfc(-x * FRAC_1_SQRT_2);
+                    rate * cdf + rate_sd * pdf
+                } else {
+                    *rate
+                };
+                let total = mean_rate * *indegree as f64;
+                if total == 0.0 || *weight == 0.0 {
+                    continue;
+                }
+                if !whole {
+                    return Err(partial("Poisson input"));
+                }
+                if *rate_sd > 0.0 {
+                    warnings.push(format!(
+                        "{path}: a rate redrawn in time (rate {rate} Hz, rate_sd {rate_sd} Hz) enters with its mean {mean_rate:.4} Hz"
+                    ));
+                }
+                let channel = channel_of(a, st.receptor.as_deref(), *weight, &path)?;
+                external[a].push(CondExternal {
+                    channel,
+                    rate_hz: total,
+                    w_ns: weight.abs(),
+                });
+            }
+            StimulusKind::Dc { amplitude } => {
+                if !whole {
+                    return Err(partial("DC input"));
+                }
+                pops[a].i_e_pa += amplitude;
+            }
+            StimulusKind::Step { epochs } => {
+                let windows: Vec<(f64, f64, f64)> = epochs
+                    .iter()
+                    .map(|e| (e.start.max(st.start), e.stop.min(st.stop), e.amplitude))
+                    .collect();
+                let i_pa = constant_current(&windows, t_stop).ok_or_else(|| {
+                    SpecError::new(
+                        &path,
+                        "a step current that changes during the run is not covered by the stationary mean-field theory",
+                    )
+                })?;
+                pops[a].i_e_pa += i_pa;
+            }
+            StimulusKind::Noise { .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    "a noise current into conductance-based neurons is not covered by their mean field",
+                ));
+            }
+            StimulusKind::SourceTimes { .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    "spike sources (spike_source_array) are not covered by the stationary mean-field theory",
+                ));
+            }
+            StimulusKind::SpikeTrain { times, .. } => {
+                if !times.is_empty() {
+                    return Err(SpecError::new(
+                        path,
+                        "explicit input spike trains are not covered by the stationary mean-field theory",
+                    ));
+                }
+            }
+        }
+    }
+    Ok((
+        CondMeanField {
+            pops,
+            recurrent,
+            external,
+        },
+        warnings,
+    ))
 }
 
 #[cfg(test)]
