@@ -265,7 +265,7 @@ SIGINT_SCRIPT = textwrap.dedent(
             said.append(1)
             print("running", flush=True)
     try:
-        net.run(t_stop=1e7, seed=1, progress=progress)
+        net.run(t_stop=1e6, seed=1, progress=progress)  # 1e7 steps: minutes of work; recorders reserve for t_stop up front
         print("finished?!", flush=True)
     except cortexsim.Interrupted as e:
         r = e.result
