@@ -77,11 +77,12 @@
 //! `mu` and `sigma` are those of the conductance network; the oscillatory analysis and
 //! the derived rate models use it, with `tau_eff` and the driving forces frozen.
 
-use super::linalg::{eigenvalues, lu_solve};
+use super::linalg::eigenvalues;
 use super::network::{
     FixedPoint, MeanFieldNetwork, MfInput, MfPopulation, SolverOptions, Stability,
 };
 use super::siegert::{LifParams, cv_isi, phi};
+use super::solve;
 use serde::Serialize;
 
 /// Slope of the Mg²⁺ block exponent, 1/mV (Jahr & Stevens; NEST `iaf_bw_2001`).
@@ -373,14 +374,6 @@ impl CondMeanField {
             .collect()
     }
 
-    fn residual(rates: &[f64], f: &[f64]) -> f64 {
-        rates
-            .iter()
-            .zip(f)
-            .map(|(&r, &p)| (p - r).abs() / r.abs().max(1.0))
-            .fold(0.0, f64::max)
-    }
-
     /// `dPhi_a / dnu_b` by central differences (one-sided at 0 Hz).
     pub fn jacobian(&self, rates: &[f64]) -> Vec<Vec<f64>> {
         let n = self.len();
@@ -416,7 +409,7 @@ impl CondMeanField {
     /// The [`FixedPoint`] record at the given rates (`mu` relative to `E_L`).
     pub fn fixed_point_at(&self, rates: &[f64], tol: f64) -> FixedPoint {
         let f = self.transfer(rates);
-        let residual = Self::residual(rates, &f);
+        let residual = solve::residual(rates, &f);
         let (mut mu, mut sigma, mut cv) = (Vec::new(), Vec::new(), Vec::new());
         for a in 0..self.len() {
             let m = self.moments(a, rates);
@@ -436,68 +429,18 @@ impl CondMeanField {
     }
 
     fn relax(&self, init: &[f64], opts: &SolverOptions) -> Vec<f64> {
-        let mut nu: Vec<f64> = init.iter().map(|&r| r.max(0.0)).collect();
-        let mut dt = opts.relax_dt.clamp(1e-6, 1.0);
-        let mut f = self.transfer(&nu);
-        let mut res = Self::residual(&nu, &f);
-        for _ in 0..opts.relax_max_steps.min(5000) {
-            if res <= opts.relax_tol.max(1e-6) {
-                break;
-            }
-            let trial: Vec<f64> = nu.iter().zip(&f).map(|(&r, &p)| r + dt * (p - r)).collect();
-            let f_trial = self.transfer(&trial);
-            let res_trial = Self::residual(&trial, &f_trial);
-            if res_trial > res && dt > 1e-4 {
-                dt *= 0.5;
-            }
-            nu = trial;
-            f = f_trial;
-            res = res_trial;
-        }
-        nu
+        let (steps, tol) = (opts.relax_max_steps.min(5000), opts.relax_tol.max(1e-6));
+        solve::relax(init, opts.relax_dt, steps, tol, |r| self.transfer(r))
     }
 
     fn newton(&self, init: &[f64], opts: &SolverOptions) -> Vec<f64> {
-        let n = self.len();
-        let mut nu: Vec<f64> = init.iter().map(|&r| r.max(0.0)).collect();
-        let mut f = self.transfer(&nu);
-        let mut res = Self::residual(&nu, &f);
-        for _ in 0..opts.newton_max_iter {
-            if res <= opts.newton_tol {
-                break;
-            }
-            let mut jac = self.jacobian(&nu);
-            for (a, row) in jac.iter_mut().enumerate() {
-                row[a] -= 1.0;
-            }
-            let rhs: Vec<f64> = (0..n).map(|a| nu[a] - f[a]).collect();
-            let Some(step) = lu_solve(jac, rhs) else {
-                break;
-            };
-            let mut lambda = 1.0;
-            let mut improved = false;
-            for _ in 0..30 {
-                let trial: Vec<f64> = nu
-                    .iter()
-                    .zip(&step)
-                    .map(|(&r, &s)| (r + lambda * s).max(0.0))
-                    .collect();
-                let f_trial = self.transfer(&trial);
-                let res_trial = Self::residual(&trial, &f_trial);
-                if res_trial < res {
-                    nu = trial;
-                    f = f_trial;
-                    res = res_trial;
-                    improved = true;
-                    break;
-                }
-                lambda *= 0.5;
-            }
-            if !improved {
-                break;
-            }
-        }
-        nu
+        solve::newton(
+            init,
+            opts.newton_max_iter,
+            opts.newton_tol,
+            |r| self.transfer(r),
+            |r| self.jacobian(r),
+        )
     }
 
     /// All stationary states found (module docs), deduplicated, sorted by

@@ -41,6 +41,7 @@ mod quad;
 pub mod rate_model;
 pub mod reduce;
 pub mod siegert;
+mod solve;
 pub mod stationary;
 pub mod transfer;
 pub use conductance::CondMeanField;

@@ -35,7 +35,7 @@
 //! real part < 1. A real eigenvalue crossing 1 is the rate (saddle-node)
 //! instability: there `det(I - W_eff) = 0` and two fixed points merge.
 
-use super::linalg::{eigenvalues, lu_solve};
+use super::linalg::eigenvalues;
 use super::siegert::{LifParams, cv_isi, dphi, phi};
 use num_complex::Complex64;
 use serde::{Deserialize, Serialize};
@@ -239,15 +239,6 @@ impl MeanFieldNetwork {
             .collect()
     }
 
-    /// Relative residual `max_a |Phi_a - nu_a| / max(1, nu_a)`.
-    fn residual(&self, rates: &[f64], phi_v: &[f64]) -> f64 {
-        rates
-            .iter()
-            .zip(phi_v)
-            .map(|(&r, &f)| (f - r).abs() / r.abs().max(1.0))
-            .fold(0.0, f64::max)
-    }
-
     /// Effective connectivity `W_eff[a][b] = d nu_a / d nu_b` (dimensionless)
     /// at the given rates (module docs). Where `sigma_a = 0` the variance term
     /// is dropped (dPhi/dsigma vanishes in the noiseless limit).
@@ -308,7 +299,7 @@ impl MeanFieldNetwork {
     pub fn fixed_point_at(&self, rates_hz: &[f64], tol: f64) -> FixedPoint {
         let (mu, sigma) = self.mu_sigma(rates_hz);
         let phi_v = self.transfer(rates_hz);
-        let residual = self.residual(rates_hz, &phi_v);
+        let residual = super::solve::residual(rates_hz, &phi_v);
         let cv = (0..self.pops.len())
             .map(|a| cv_isi(&self.pops[a].lif, mu[a], sigma[a]))
             .collect();
@@ -324,69 +315,19 @@ impl MeanFieldNetwork {
 
     /// Pseudo-time relaxation from `init`; returns the final rates.
     fn relax(&self, init: &[f64], opts: &SolverOptions) -> Vec<f64> {
-        let mut nu: Vec<f64> = init.iter().map(|&r| r.max(0.0)).collect();
-        let mut dt = opts.relax_dt.clamp(1e-6, 1.0);
-        let mut f = self.transfer(&nu);
-        let mut res = self.residual(&nu, &f);
-        for _ in 0..opts.relax_max_steps {
-            if res <= opts.relax_tol {
-                break;
-            }
-            let trial: Vec<f64> = nu.iter().zip(&f).map(|(&r, &p)| r + dt * (p - r)).collect();
-            let f_trial = self.transfer(&trial);
-            let res_trial = self.residual(&trial, &f_trial);
-            if res_trial > res && dt > 1e-4 {
-                dt *= 0.5;
-            }
-            nu = trial;
-            f = f_trial;
-            res = res_trial;
-        }
-        nu
+        let (steps, tol) = (opts.relax_max_steps, opts.relax_tol);
+        super::solve::relax(init, opts.relax_dt, steps, tol, |r| self.transfer(r))
     }
 
     /// Newton iteration on `Phi(nu) - nu = 0` with backtracking; rates kept >= 0.
     fn newton(&self, init: &[f64], opts: &SolverOptions) -> Vec<f64> {
-        let n = self.pops.len();
-        let mut nu: Vec<f64> = init.iter().map(|&r| r.max(0.0)).collect();
-        let mut f = self.transfer(&nu);
-        let mut res = self.residual(&nu, &f);
-        for _ in 0..opts.newton_max_iter {
-            if res <= opts.newton_tol {
-                break;
-            }
-            let mut jac = self.effective_connectivity_at(&nu);
-            for (a, row) in jac.iter_mut().enumerate() {
-                row[a] -= 1.0;
-            }
-            let rhs: Vec<f64> = (0..n).map(|a| nu[a] - f[a]).collect();
-            let Some(step) = lu_solve(jac, rhs) else {
-                break;
-            };
-            let mut lambda = 1.0;
-            let mut improved = false;
-            for _ in 0..30 {
-                let trial: Vec<f64> = nu
-                    .iter()
-                    .zip(&step)
-                    .map(|(&r, &s)| (r + lambda * s).max(0.0))
-                    .collect();
-                let f_trial = self.transfer(&trial);
-                let res_trial = self.residual(&trial, &f_trial);
-                if res_trial < res {
-                    nu = trial;
-                    f = f_trial;
-                    res = res_trial;
-                    improved = true;
-                    break;
-                }
-                lambda *= 0.5;
-            }
-            if !improved {
-                break;
-            }
-        }
-        nu
+        super::solve::newton(
+            init,
+            opts.newton_max_iter,
+            opts.newton_tol,
+            |r| self.transfer(r),
+            |r| self.effective_connectivity_at(r),
+        )
     }
 
     /// All stationary states found from the initial conditions of `opts`
