@@ -10,7 +10,9 @@
 //! anyway, so gathering the output costs nothing more, and one writer needs no parallel
 //! HDF5 — draws the plot and prints the summary; the others print nothing. At the end
 //! every process's error, if any, is gathered to process 0, which prints each distinct
-//! one once ("process r: …"); every process exits with the same code.
+//! one once ("process r: …") and exits with the first failing process's code; the others
+//! exit with 0 after it has written, so the launcher (which reports the first non-zero
+//! status and aborts the job at it) neither loses the message nor changes the code.
 
 use super::{Failure, RunArgs, cmd_run_on};
 use cortexsim::engine::exchange::Comm;
@@ -196,13 +198,13 @@ pub fn run(a: RunArgs) -> Result<(), Failure> {
     let mut codes = vec![0u64; size];
     world.all_gather_into(&(code as u64), &mut codes[..]);
     let msgs = gather_messages(&world, rank, &msg);
-    drop(universe);
     // The first failing process's code, on every process.
     let Some(&code) = codes.iter().find(|&&c| c != 0) else {
+        drop(universe);
         return Ok(());
     };
-    let mut text = String::new();
     if rank == 0 {
+        let mut text = String::new();
         let mut seen: Vec<&str> = Vec::new();
         for (r, m) in msgs.iter().enumerate() {
             if m.is_empty() || seen.contains(&m.as_str()) {
@@ -218,9 +220,25 @@ pub fn run(a: RunArgs) -> Result<(), Failure> {
                 text.push_str(&format!("process {r} of {size}: {m}"));
             }
         }
+        // Printed before any process may exit: the launcher aborts the job at the
+        // first non-zero exit, and a message still unwritten then would be lost.
+        if !text.is_empty() {
+            use std::io::Write;
+            let mut e = std::io::stderr().lock();
+            let _ = writeln!(e, "error: {text}");
+            let _ = e.flush();
+        }
     }
+    world.barrier();
+    drop(universe);
+    if rank != 0 {
+        // Process 0 carries the code: a non-zero exit here could make the launcher
+        // abort the job before process 0's message is out.
+        return Ok(());
+    }
+    // Printed above; main prints nothing more.
     Err(Failure {
         code: code as i32,
-        msg: text,
+        msg: String::new(),
     })
 }
