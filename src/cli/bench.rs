@@ -147,6 +147,7 @@ pub fn cmd_bench(a: BenchArgs) -> Result<(), Failure> {
             "peak_rss_bytes": rss.0,
             "bytes_per_synapse_rss": if synapses > 0.0 { rss.0 / synapses } else { 0.0 },
             "bytes_per_synapse_csr": runs[0]["bytes_per_synapse"],
+            "row_index_bytes": runs[0]["row_index_bytes"],
             "synapses": synapses,
             "rates_hz": rates,
         }));

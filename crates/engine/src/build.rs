@@ -77,13 +77,19 @@ impl Simulation {
         }
         let (mut synapses_per_projection, mut synapse_bytes) =
             synapse_counts(&parts, &plan.rows, net.projections.len());
+        let mut row_index_bytes: u64 = parts
+            .iter()
+            .flat_map(|p| &p.blocks)
+            .map(|b| b.index_bytes() as u64)
+            .sum();
         if let Some(c) = &comm {
             // Global counts on every process.
             let mut v = synapses_per_projection.clone();
-            v.extend([synapse_bytes, rounded_delays]);
+            v.extend([row_index_bytes, synapse_bytes, rounded_delays]);
             c.sum(&mut v);
             rounded_delays = v.pop().unwrap_or(0);
             synapse_bytes = v.pop().unwrap_or(0);
+            row_index_bytes = v.pop().unwrap_or(0);
             synapses_per_projection = v;
         }
         let synapses = synapses_per_projection.iter().sum();
@@ -144,6 +150,7 @@ impl Simulation {
             synapses,
             synapses_per_projection,
             synapse_bytes,
+            row_index_bytes,
             rounded_delays,
             pool: std::sync::Arc::new(pool),
             threads,
@@ -449,7 +456,8 @@ impl<'a> Plan<'a> {
     }
 
     /// One projection's synapses onto the partition: pass 1 counts the row lengths,
-    /// pass 2 fills the rows from the same streams in the same order.
+    /// pass 2 fills the rows from the same streams in the same order. Partitions larger
+    /// than two [`BUILD_TILE`]s are built tile by tile ([`Plan::block_tiled`]).
     fn block(
         &self,
         pi: usize,
@@ -461,6 +469,9 @@ impl<'a> Plan<'a> {
         let (off, n) = (spec.offset, spec.size);
         let plan = &self.plans[pi];
         let ns = plan.n_src as usize;
+        if n > 2 * BUILD_TILE && !matches!(pr.rule, Rule::FixedOutdegree { .. }) {
+            return self.block_tiled(pi, pr, spec, channels, scratch);
+        }
         // Pass 1: row lengths.
         let mut indptr = try_vec(ns + 1, 0u32, "CSR row pointers")?;
         let mut total: u64 = 0;
@@ -504,6 +515,24 @@ impl<'a> Plan<'a> {
                 Delays::Const(_) => {}
             }
         });
+        let block = self.finish_block(pi, pr, spec, channels, indptr, targets, weights, delays)?;
+        Ok((block, rounded))
+    }
+
+    /// The block from its filled CSR arrays.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_block(
+        &self,
+        pi: usize,
+        pr: &Projection,
+        spec: &PartitionSpec,
+        channels: usize,
+        indptr: Vec<u32>,
+        targets: Targets,
+        weights: Option<Vec<f32>>,
+        delays: Delays,
+    ) -> Result<Block, BuildError> {
+        let n = spec.size;
         let w0 = pr.weight.constant().unwrap_or(0.0);
         let model = &self.net.populations[spec.pop].model;
         let routing = route(model, pr.receptor.as_deref(), &format!("projections[{pi}]"))?;
@@ -520,6 +549,129 @@ impl<'a> Plan<'a> {
             route: if hetero_w { routing } else { routing.fixed(w0) },
             delays,
         });
+        Ok(block)
+    }
+
+    /// [`block`](Self::block) for a large partition, tile by tile. Written directly,
+    /// the synapses (generated in target order) land all over the block's source-major
+    /// arrays, hundreds of megabytes for a partition of 25,000 neurons: nearly every
+    /// write missed every cache (19.6 ns per synapse at N = 4·10⁵ with 32 partitions
+    /// against 7.6 at N = 5·10⁴, `perf`: 55 % in the fill). Here pass 1 counts each
+    /// tile's row lengths, and each tile is then filled into its own small CSR (which
+    /// stays in cache) and appended row by row to the block's arrays: one sweep in
+    /// source order per tile. The arrays are the same as written directly (each row
+    /// receives its tiles in target order, each tile's piece in generation order).
+    fn block_tiled(
+        &self,
+        pi: usize,
+        pr: &Projection,
+        spec: &PartitionSpec,
+        channels: usize,
+        scratch: &mut Scratch,
+    ) -> Result<(Block, u64), BuildError> {
+        let (off, n) = (spec.offset, spec.size);
+        let ns = self.plans[pi].n_src as usize;
+        let tiles: Vec<(u32, u32)> = (0..n)
+            .step_by(BUILD_TILE as usize)
+            .map(|a| (a, BUILD_TILE.min(n - a)))
+            .collect();
+        // Pass 1: row lengths per tile, and of the block.
+        let mut lens: Vec<Vec<u32>> = Vec::with_capacity(tiles.len());
+        let mut total: u64 = 0;
+        for &(a, m) in &tiles {
+            let mut len = try_vec(ns, 0u32, "CSR row pointers")?;
+            self.for_each_synapse(pi, off + a, m, scratch, |s, _, _, _| {
+                len[s as usize] += 1;
+            });
+            total += len.iter().map(|&x| x as u64).sum::<u64>();
+            lens.push(len);
+        }
+        if total > u32::MAX as u64 {
+            return Err(BuildError::Invalid(format!(
+                "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
+            )));
+        }
+        let mut indptr = try_vec(ns + 1, 0u32, "CSR row pointers")?;
+        for s in 0..ns {
+            indptr[s + 1] = indptr[s] + lens.iter().map(|l| l[s]).sum::<u32>();
+        }
+        let mut targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
+            BuildError::OutOfMemory {
+                needed: total * Targets::bytes_for(n as usize) as u64,
+                available: memory::available_bytes(),
+                detail: "allocating synapse targets".into(),
+            }
+        })?;
+        let mut weights = if pr.weight.constant().is_none() {
+            Some(try_vec(total as usize, 0f32, "synapse weights")?)
+        } else {
+            None
+        };
+        let mut delays = self.delay_storage(pr, total as usize)?;
+        // Pass 2, per tile: its own CSR, then appended to every row.
+        let mut fill: Vec<u32> = indptr[..ns].to_vec();
+        let mut tptr = vec![0u32; ns + 1];
+        let (mut tt, mut tw, mut td) = (Vec::<u16>::new(), Vec::<f32>::new(), Vec::<u32>::new());
+        let mut rounded = 0;
+        for (&(a, m), len) in tiles.iter().zip(&lens) {
+            for s in 0..ns {
+                tptr[s + 1] = tptr[s] + len[s];
+            }
+            let tn = tptr[ns] as usize;
+            tt.clear();
+            tt.resize(tn, 0);
+            if weights.is_some() {
+                tw.clear();
+                tw.resize(tn, 0.0);
+            }
+            if !matches!(delays, Delays::Const(_)) {
+                td.clear();
+                td.resize(tn, 0);
+            }
+            let mut tfill: Vec<u32> = tptr[..ns].to_vec();
+            rounded += self.for_each_synapse(pi, off + a, m, scratch, |s, l, w, d| {
+                let k = tfill[s as usize] as usize;
+                tfill[s as usize] += 1;
+                // l < m <= BUILD_TILE: fits u16.
+                tt[k] = l as u16;
+                if !tw.is_empty() {
+                    tw[k] = w as f32;
+                }
+                if !td.is_empty() {
+                    td[k] = d;
+                }
+            });
+            for s in 0..ns {
+                let (x, y) = (tptr[s] as usize, tptr[s + 1] as usize);
+                let k = fill[s] as usize;
+                match &mut targets {
+                    Targets::U16(v) => v[k..k + y - x]
+                        .iter_mut()
+                        .zip(&tt[x..y])
+                        .for_each(|(o, &l)| *o = a as u16 + l),
+                    Targets::U32(v) => v[k..k + y - x]
+                        .iter_mut()
+                        .zip(&tt[x..y])
+                        .for_each(|(o, &l)| *o = a + l as u32),
+                }
+                if let Some(ws) = weights.as_mut() {
+                    ws[k..k + y - x].copy_from_slice(&tw[x..y]);
+                }
+                match &mut delays {
+                    Delays::U8(v) => v[k..k + y - x]
+                        .iter_mut()
+                        .zip(&td[x..y])
+                        .for_each(|(o, &d)| *o = d as u8),
+                    Delays::U16(v) => v[k..k + y - x]
+                        .iter_mut()
+                        .zip(&td[x..y])
+                        .for_each(|(o, &d)| *o = d as u16),
+                    Delays::Const(_) => {}
+                }
+                fill[s] += (y - x) as u32;
+            }
+        }
+        let block = self.finish_block(pi, pr, spec, channels, indptr, targets, weights, delays)?;
         Ok((block, rounded))
     }
 
@@ -932,6 +1084,11 @@ fn route(model: &NeuronModel, receptor: Option<&str>, what: &str) -> Result<Rout
         })
     })
 }
+
+/// Target neurons per tile when a large partition's blocks are built
+/// ([`Plan::block_tiled`]): a tile's CSR (in-degree × 1,024 synapses) stays in cache
+/// (measured at N = 4·10⁵, K = 5,000: tiles of 512, 1,024, 2,048 built in 23.4, 23.0, 25.2 s).
+const BUILD_TILE: u32 = 1024;
 
 pub(crate) fn try_vec<T: Clone>(n: usize, v: T, what: &str) -> Result<Vec<T>, BuildError> {
     let mut x = Vec::new();

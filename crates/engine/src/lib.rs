@@ -128,6 +128,8 @@ pub struct Simulation {
     pub synapses: u64,
     pub synapses_per_projection: Vec<u64>,
     pub synapse_bytes: u64,
+    /// Bytes of the CSR row pointers (included in `synapse_bytes`).
+    pub row_index_bytes: u64,
     pub rounded_delays: u64,
     pub pool: std::sync::Arc<rayon::ThreadPool>,
     pub threads: usize,
@@ -153,7 +155,10 @@ pub struct PartitionSpec {
 /// streams belong to neurons, spikes are delivered in gid order): it only sets the speed.
 pub fn layout(net: &Network) -> Vec<PartitionSpec> {
     let sizes: Vec<u32> = net.populations.iter().map(|p| p.size).collect();
-    layout_sizes(&sizes, net.simulation.partition_size)
+    match net.simulation.partition_size {
+        Some(s) => layout_sizes(&sizes, Some(s)),
+        None => layout_chunks(&sizes, &auto_chunks(&sizes, partition_cap(net))),
+    }
 }
 
 /// Target neurons per partition when the network does not set `partition_size`.
@@ -162,22 +167,71 @@ pub fn layout(net: &Network) -> Vec<PartitionSpec> {
 /// spike's row, so each extra partition adds one short row visit per spike (a few tens
 /// of ns with prefetching); few partitions leave threads idle at the end of each slice.
 /// With 2048 the row visits cost < 10 % even at in-degree 1000 (measured, see README).
+/// Large networks are capped by [`partition_cap`].
 pub const AUTO_PARTITION_NEURONS: u32 = 2048;
+
+/// The shortest mean row piece (stored synapses of one source in one partition) the
+/// automatic layout accepts in large networks. A row visit costs ~27 ns beyond its
+/// synapses (the row pointer and the row's first lines come from memory; measured:
+/// Brunel N = 4·10⁵, K = 5,000, 208 vs 17 partitions); at 128 synapses that is under a
+/// quarter of the row's own cost.
+pub const MIN_ROW_PIECE: f64 = 128.0;
+
+/// The automatic layout never caps below this many partitions (so every network of up
+/// to 65,536 neurons keeps `ceil(N / 2048)`, and 16 threads still get two each).
+pub const MIN_CAPPED_PARTITIONS: u64 = 32;
+
+/// Upper bound on the automatic partition count, or `None`.
+///
+/// Without a cap the partition count grows with `N / 2048` while every source's row is
+/// cut into that many pieces: at N = 4·10⁵, K = 5,000 (208 partitions, 24 synapses per
+/// piece) the row visits halved the events per second, and the row pointers
+/// (`partitions × N × 4` bytes) grew as `N²`. The cap keeps the mean piece at least
+/// [`MIN_ROW_PIECE`] synapses: `partitions ≤ S / (N · MIN_ROW_PIECE)` for `S` stored
+/// synapses, so the row pointers take at most `4 · S / MIN_ROW_PIECE` bytes — O(synapses),
+/// 1/32 byte per synapse — whatever `N`. Never below [`MIN_CAPPED_PARTITIONS`], and never
+/// so few that a partition exceeds 65,536 neurons (u16 target indices). Networks with
+/// procedural projections are not capped (their rows are regenerated per partition, a
+/// different cost).
+pub fn partition_cap(net: &Network) -> Option<u64> {
+    if net
+        .projections
+        .iter()
+        .any(|p| p.storage == cortexsim_spec::Storage::Procedural)
+    {
+        return None;
+    }
+    let n: u64 = net.populations.iter().map(|p| p.size as u64).sum();
+    let stored: f64 = net
+        .projections
+        .iter()
+        .map(|p| memory::projection_synapses(net, p, 0.0))
+        .sum();
+    let by_rows = (stored / (n.max(1) as f64 * MIN_ROW_PIECE)).floor() as u64 / 16 * 16;
+    let by_index = n.div_ceil(1 << 16).div_ceil(16) * 16;
+    Some(by_rows.max(MIN_CAPPED_PARTITIONS).max(by_index))
+}
 
 /// The layout for given population sizes. With `partition_size = Some(s)`, each
 /// population is cut into the fewest chunks of at most `s` neurons, of equal size (±1).
-/// With `None` (the default) the engine picks the total number of partitions `T`:
+/// With `None` the engine picks the total number of partitions `T`:
 /// `ceil(N / 2048)` rounded up to a power of two up to 16, above that to a multiple of
 /// 16 — so that 1, 2, 4, 8 and 16 threads get the same number of equal partitions each —
 /// and shares `T` among populations in proportion to their sizes (largest remainder,
-/// at least one each), chunks of equal size (±1) within a population.
+/// at least one each), chunks of equal size (±1) within a population. (The network's
+/// layout, [`layout`], also applies [`partition_cap`].)
 pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<PartitionSpec> {
     let chunks: Vec<u32> = match partition_size {
         Some(s) => sizes.iter().map(|&n| n.div_ceil(s.max(1)).max(1)).collect(),
-        None => auto_chunks(sizes),
+        None => auto_chunks(sizes, None),
     };
+    layout_chunks(sizes, &chunks)
+}
+
+/// Cut each population into its number of chunks of equal size (±1).
+fn layout_chunks(sizes: &[u32], chunks: &[u32]) -> Vec<PartitionSpec> {
     let mut out = Vec::new();
-    for (p, (&size, &c)) in sizes.iter().zip(&chunks).enumerate() {
+    for (p, (&size, &c)) in sizes.iter().zip(chunks).enumerate() {
         if size == 0 {
             continue;
         }
@@ -197,7 +251,7 @@ pub fn layout_sizes(sizes: &[u32], partition_size: Option<u32>) -> Vec<Partition
     out
 }
 
-fn auto_chunks(sizes: &[u32]) -> Vec<u32> {
+fn auto_chunks(sizes: &[u32], cap: Option<u64>) -> Vec<u32> {
     let total: u64 = sizes.iter().map(|&n| n as u64).sum();
     let t0 = total.div_ceil(AUTO_PARTITION_NEURONS as u64).max(1);
     let t = if t0 <= 16 {
@@ -205,6 +259,7 @@ fn auto_chunks(sizes: &[u32]) -> Vec<u32> {
     } else {
         t0.div_ceil(16) * 16
     };
+    let t = cap.map_or(t, |c| t.min(c));
     // Largest-remainder apportionment of t among the populations.
     let quota: Vec<f64> = sizes
         .iter()

@@ -393,6 +393,11 @@ impl Block {
         self.targets.len()
     }
 
+    /// Bytes of the row pointers (the row index), included in [`bytes`](Self::bytes).
+    pub fn index_bytes(&self) -> usize {
+        self.indptr.len() * 4
+    }
+
     pub fn bytes(&self) -> usize {
         self.indptr.len() * 4
             + self.targets.bytes()

@@ -188,6 +188,7 @@ pub fn run_checkpointed(
         "synapses": sim.synapses,
         "synapses_per_projection": sim.synapses_per_projection,
         "synapse_bytes": sim.synapse_bytes,
+        "row_index_bytes": sim.row_index_bytes,
         "bytes_per_synapse": if sim.synapses > 0 { sim.synapse_bytes as f64 / sim.synapses as f64 } else { 0.0 },
         "memory_bytes": {"estimate": sim.estimate.total, "peak_rss": memory::peak_rss_bytes()},
         "timings_s": {"build": build_s, "warmup": warmup_s, "simulate": sim_s, "write": 0.0},
