@@ -106,6 +106,33 @@ impl Simulation {
         self.set_stimulus(i, st)
     }
 
+    /// Lengthen the simulation to `steps` (a later `t_stop`), for runs continued past
+    /// the network's `t_stop` (PyNN's `run` has no end fixed in advance): the spike
+    /// times of `spike_source_array` populations up to the new end are delivered (they
+    /// are cut at `t_stop`); every other stimulus keeps its own `stop`. A shorter end than
+    /// the current one is refused.
+    pub fn extend_to(&mut self, steps: u64) -> Result<(), BuildError> {
+        let now = self.net.simulation.steps;
+        if steps < now {
+            return Err(BuildError::Invalid(format!(
+                "simulation.t_stop: cannot shorten the simulation from {now} to {steps} steps"
+            )));
+        }
+        if steps == now {
+            return Ok(());
+        }
+        self.net.simulation.steps = steps;
+        self.net.simulation.t_stop = steps as f64 * self.net.simulation.dt;
+        for i in 0..self.net.stimuli.len() {
+            if matches!(self.net.stimuli[i].kind, StimulusKind::SourceTimes { .. }) {
+                let mut st = self.net.stimuli[i].clone();
+                st.stop = st.stop.max(self.net.simulation.t_stop);
+                self.set_stimulus(i, st)?;
+            }
+        }
+        Ok(())
+    }
+
     fn stimulus(&self, i: usize) -> Result<Stimulus, BuildError> {
         self.net.stimuli.get(i).cloned().ok_or_else(|| {
             BuildError::Invalid(format!(
