@@ -42,6 +42,8 @@ from .standardmodels import (  # noqa: F401
     StepCurrentSource, STDPMechanism, TsodyksMarkramSynapse,
 )
 
+Projection._static_synapse_class = StaticSynapse
+
 #: NEST's names of the same models (cortexsim uses NEST's parameter names).
 native_names = {
     "iaf_psc_exp": IF_curr_exp, "iaf_psc_alpha": IF_curr_alpha,
@@ -66,7 +68,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     st = simulator.state
     st.clear()
     st.dt = timestep
-    st.min_delay = min_delay
+    st.min_delay = timestep if min_delay == "auto" else min_delay
+    st.min_delay_auto = min_delay == "auto"
     st.max_delay = max_delay
     st.threads = int(extra_params.get("threads", 1))
     st.seed = int(extra_params.get("seed", extra_params.get("rng_seed", 1)))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pyNN import common, recording
+from pyNN import common, errors, recording
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
 from pyNN.random import RandomDistribution
 from pyNN.standardmodels import StandardCellType
@@ -19,6 +19,8 @@ class Recorder(recording.Recorder):
             raise not_supported("recording %r (only 'spikes' and 'v')" % variable.name)
         if variable.name == "v" and simulator.state.sim is not None:
             raise not_supported("starting to record 'v' after the first run")
+        if variable.name != "spikes" and sampling_interval is not None:
+            self.sampling_interval = sampling_interval
 
     def _segments(self):
         return simulator.state.segments.get(id(self.population), [])
@@ -142,10 +144,20 @@ class Population(common.Population):
         ps.shape = (self.size,)
         ps.evaluate(simplify=False)
         self._parameters = ps.as_dict()
+        self._check_spike_times()
         for c in self.all_cells:
             c.parent = self
         st.id_counter += self.size
         st.populations.append(self)
+
+    def _check_spike_times(self):
+        if "spike_times" not in self._parameters:
+            return
+        for seq in np.atleast_1d(self._parameters["spike_times"]):
+            t = np.asarray(getattr(seq, "value", seq), float)
+            if t.size > 1 and np.any(np.diff(t) < 0):
+                raise errors.InvalidParameterValueError(
+                    "spike_times must be in increasing order, got %s" % t)
 
     def _check_not_built(self, what):
         if simulator.state.sim is not None:
@@ -174,6 +186,7 @@ class Population(common.Population):
         parameter_space.evaluate(simplify=False)
         for name, value in parameter_space.items():
             self._parameters[name] = value
+        self._check_spike_times()
         self._changed(parameter_space.keys())
 
     def _changed(self, names):

@@ -12,6 +12,24 @@ from . import simulator
 from .simulator import not_supported
 
 
+def global_index(p, idx):
+    """Indices into a Population, PopulationView or Assembly as indices into all the
+    neurons of the script (a Population's ids are consecutive, from 0 in creation
+    order: its first id is its offset)."""
+    idx = np.asarray(idx, np.int64)
+    if hasattr(p, "populations"):  # Assembly
+        out = np.empty(idx.size, np.int64)
+        bounds = np.cumsum([0] + [q.size for q in p.populations])
+        which = np.searchsorted(bounds, idx, side="right") - 1
+        for k, q in enumerate(p.populations):
+            m = which == k
+            out[m] = global_index(q, idx[m] - bounds[k])
+        return out
+    if hasattr(p, "grandparent"):
+        return p.grandparent.first_id + np.asarray(p.index_in_grandparent(idx), np.int64)
+    return p.first_id + idx
+
+
 class Connection(common.Connection):
     """One connection: indices and its weight and delay (native units: pA or nS, ms)."""
 
@@ -52,6 +70,7 @@ class Connection(common.Connection):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = None  # set in __init__.py (StaticSynapse)
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(),
@@ -109,17 +128,8 @@ class Projection(common.Projection):
             self._pre = self._post = np.zeros(0, np.int64)
             self._weight = self._delay = np.zeros(0)
         self._chunks = []
-        self.pre_global = self._index_in_parent(self.pre, self._pre)
-        self.post_global = self._index_in_parent(self.post, self._post)
-
-    @staticmethod
-    def _index_in_parent(p, idx):
-        """(population, indices in it) of indices into a population or view."""
-        if hasattr(p, "grandparent"):
-            return p.grandparent, np.asarray(p.index_in_grandparent(idx), np.int64)
-        if hasattr(p, "populations"):
-            raise not_supported("projections from or to an Assembly")
-        return p, idx
+        self.pre_global = global_index(self.pre, self._pre)
+        self.post_global = global_index(self.post, self._post)
 
     def __len__(self):
         return int(self._pre.size)
@@ -156,26 +166,20 @@ class Projection(common.Projection):
         common.Projection.set(self, **attributes)
 
     # -- translation (simulator.State.build) -------------------------------------------
-    def _segment_lists(self, segments):
-        """Per (source segment, target segment): (name, name, (sources, targets, weights,
-        delays)) with cortexsim's signed weights (inhibitory < 0)."""
-        sp, sidx = self.pre_global
-        tp, tidx = self.post_global
-        sseg, tseg = segments[id(sp)], segments[id(tp)]
-        scale = getattr(self.post.celltype, "receptor_scale", 1.0)
+    def _segment_lists(self, table):
+        """Per (source segment, target segment) that has connections: (name, name,
+        (sources, targets, weights, delays)) with cortexsim's signed weights (inhibitory
+        < 0). `table`: every segment as (name, first global index, size, celltype)."""
+        starts = np.array([s[1] for s in table], np.int64)
+        si = np.searchsorted(starts, self.pre_global, side="right") - 1
+        ti = np.searchsorted(starts, self.post_global, side="right") - 1
         sign = -1.0 if self.receptor_type == "inhibitory" else 1.0
-        w = sign * scale * np.abs(self._weight)
-        s_starts = np.array([s[1] for s in sseg])
-        t_starts = np.array([s[1] for s in tseg])
-        si = np.searchsorted(s_starts, sidx, side="right") - 1
-        ti = np.searchsorted(t_starts, tidx, side="right") - 1
         out = []
-        for a in range(len(sseg)):
-            for b in range(len(tseg)):
-                m = (si == a) & (ti == b)
-                if len(sseg) * len(tseg) > 1 and not m.any():
-                    continue
-                out.append((sseg[a][0], tseg[b][0],
-                            (sidx[m] - sseg[a][1], tidx[m] - tseg[b][1], w[m],
-                             self._delay[m])))
+        pairs = np.unique(np.stack([si, ti], axis=1), axis=0) if len(self) else []
+        for a, b in pairs:
+            m = (si == a) & (ti == b)
+            scale = getattr(table[b][3], "receptor_scale", 1.0)
+            out.append((table[a][0], table[b][0],
+                        (self.pre_global[m] - starts[a], self.post_global[m] - starts[b],
+                         sign * scale * np.abs(self._weight[m]), self._delay[m])))
         return out

@@ -44,6 +44,7 @@ class State(common.control.BaseState):
         self.num_processes = 1
         self.dt = 0.1
         self.min_delay = "auto"
+        self.min_delay_auto = False
         self.max_delay = 10.0
         self.threads = 1
         self.seed = 1
@@ -138,9 +139,11 @@ class State(common.control.BaseState):
                         idx.append(len(stimuli))
                         stimuli.append(dict(cs._stimulus(), target=seg))
             self.stimulus_of[id(cs)] = idx
+        table = [(seg, p.first_id + start, size, p.celltype)
+                 for p in self.populations for (seg, start, size) in self.segments[id(p)]]
         projections, lists = [], []
         for pr in self.projections:
-            for (src, tgt, conn) in pr._segment_lists(self.segments):
+            for (src, tgt, conn) in pr._segment_lists(table):
                 lists.append((len(projections), conn))
                 projections.append({"source": src, "target": tgt, "rule": "from_list",
                                     "connections": [], "weight": 1.0, "delay": dt})
@@ -157,6 +160,9 @@ class State(common.control.BaseState):
             net = net.with_connections(i, s, t, w, dl)
         self.net = net
         self.sim = net.build(threads=int(self.threads))
+        if self.min_delay_auto:
+            delays = [float(np.min(c[3])) for (_i, c) in lists if len(c[3])]
+            self.min_delay = min(delays) if delays else dt
 
     def update_source(self, population):
         """A spike source's parameters changed (``set``): pass them to the built

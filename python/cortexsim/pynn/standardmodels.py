@@ -80,8 +80,13 @@ class _CurrentSource(object):
         ps = self.translate(self.parameter_space)
         ps.shape = (1,)
         ps.evaluate(simplify=True)
-        object.__setattr__(self, "_native", dict(ps.items()))
+        object.__setattr__(self, "_native", self._normalize(dict(ps.items())))
         simulator.state.current_sources.append(self)
+
+    def _normalize(self, native):
+        """Sequences as arrays (so that PyNN can index them)."""
+        return {k: np.asarray(getattr(v, "value", v)) if hasattr(v, "value") else v
+                for k, v in native.items()}
 
     def inject_into(self, cells):
         if simulator.state.sim is not None:
@@ -110,11 +115,16 @@ class _CurrentSource(object):
     def set_native_parameters(self, parameters):
         parameters.shape = (1,)
         parameters.evaluate(simplify=True)
-        self._native.update(parameters.items())
+        new = dict(self._native)
+        new.update(parameters.items())
+        self._native.update(self._normalize(new))
         simulator.state.update_current_source(self)
 
     def get_native_parameters(self):
         return ParameterSpace(dict(self._native))
+
+    def _get_data(self):
+        raise simulator.not_supported("recording the current of a current source")
 
     def _get(self, name):
         v = self._native[name]
@@ -139,9 +149,26 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
     translations = build_translations(
         ("amplitudes", "amplitudes", 1000.0), ("times", "times"))
 
-    def _stimulus(self):
+    def _normalize(self, native):
+        """Times checked (>= 0, increasing), put on the time grid; of the amplitudes
+        that then share a step the last one is kept (as PyNN's NEST backend)."""
+        native = _CurrentSource._normalize(self, native)
+        t = np.asarray(native["times"], float).ravel()
+        a = np.asarray(native["amplitudes"], float).ravel()
+        if t.size != a.size:
+            raise ValueError("StepCurrentSource: %d times for %d amplitudes" % (t.size, a.size))
+        if t.size and np.min(t) < 0:
+            raise ValueError("Step current cannot accept negative timestamps.")
+        if t.size > 1 and np.min(np.diff(t)) <= 0:
+            raise ValueError("Step current timestamps should be monotonically increasing.")
         dt = simulator.state.dt
-        times = [round(float(t) / dt) * dt for t in np.asarray(self._get("times"), float)]
+        t = np.rint(t / dt) * dt
+        keep = np.append(t[1:] != t[:-1], True) if t.size else np.zeros(0, bool)
+        native["times"], native["amplitudes"] = t[keep], a[keep]
+        return native
+
+    def _stimulus(self):
+        times = [float(t) for t in np.asarray(self._get("times"), float)]
         amps = [float(a) for a in np.asarray(self._get("amplitudes"), float)]
         return {"kind": "step", "amplitude_times": times, "amplitude_values": amps,
                 "start": 0.0, "stop": simulator.T_FAR}
