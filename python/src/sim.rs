@@ -156,7 +156,9 @@ impl Simulation {
 #[pymethods]
 impl Simulation {
     /// Simulate `duration` more ms (a whole number of steps); continues past the
-    /// network's `t_stop` if needed (`extend_to`). The GIL is released; Ctrl-C stops the
+    /// network's `t_stop` if needed (`extend_to`: `spike_source_array` times up to the new
+    /// end are delivered; stimuli keep their `stop`, which defaults to the file's
+    /// `t_stop`: give `stop` where a stimulus should last). The GIL is released; Ctrl-C stops the
     /// run at the next slice boundary and raises `KeyboardInterrupt` (the simulation
     /// stays usable, at the time it reached).
     fn run(&self, py: Python<'_>, duration: f64) -> PyResult<f64> {
