@@ -21,7 +21,11 @@ StaticSynapse with receptor_type "excitatory" or "inhibitory". Units are PyNN's 
 mV, ms, nF); cortexsim's are NEST's (pA, nS, mV, ms, pF).
 """
 
-from pyNN import errors, random, space  # noqa: F401
+try:
+    from pyNN import errors, random, space  # noqa: F401
+except ImportError as e:  # the wheel's pyNN/cortexsim.py without PyNN itself
+    raise ImportError("pyNN.cortexsim needs PyNN 0.13: pip install 'cortexsim[pynn]' "
+                      "(%s)" % e) from e
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN import common
 from pyNN.connectors import *  # noqa: F401,F403
