@@ -65,3 +65,39 @@ def test_sources_change_between_runs_and_other_changes_are_refused():
     with pytest.raises(cortexsim.SpecError):
         sim.update({"populations.src.params.rate": -1.0})
     assert sim.potentials("E").shape == (10,)
+
+
+SIGINT_SCRIPT = r"""
+import cortexsim, sys
+net = cortexsim.load("brunel2000", set={"populations.E.size": 400, "populations.I.size": 100})
+sim = net.build(threads=1)
+print("running", flush=True)
+try:
+    sim.run(1e6)
+except KeyboardInterrupt:
+    t = sim.t
+    sim.run(1.0)  # still usable after the stop
+    print("stopped", t > 0, abs(sim.t - t - 1.0) < 1e-9, flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_run_and_the_simulation_stays_usable():
+    import signal
+    import subprocess
+    import sys
+    import time
+    p = subprocess.Popen([sys.executable, "-c", SIGINT_SCRIPT], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "running"
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out = p.stdout.readline()
+        latency = time.monotonic() - t0
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert out.split() == ["stopped", "True", "True"], (out, p.stderr.read())
+    assert latency < 2.0, "Ctrl-C took %.2f s" % latency
