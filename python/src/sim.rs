@@ -404,6 +404,20 @@ impl Simulation {
         Ok(d)
     }
 
+    /// Set the membrane potentials (mV) of every neuron of `population` now (e.g.
+    /// initial values per neuron at t = 0; `reset` returns to the network's `v_init`).
+    fn set_potentials(&self, population: &str, v: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = v.py();
+        let vals = super::number_column(py, v, population, "potentials")?;
+        let mut inner = self.lock()?;
+        let Some(p) = inner.net.populations.iter().position(|p| p.name == population) else {
+            return Err(PyValueError::new_err(format!(
+                "population: unknown population \"{population}\""
+            )));
+        };
+        inner.sim()?.set_potentials(p, &vals).map_err(build_err)
+    }
+
     /// Membrane potentials (mV) of every neuron of `population` now.
     fn potentials<'py>(&self, py: Python<'py>, population: &str) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.lock()?;

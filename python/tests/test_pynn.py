@@ -121,3 +121,23 @@ def test_pyNN_cortexsim_alias():
     pyNN_cortexsim = pytest.importorskip("pyNN.cortexsim")
     import cortexsim.pynn
     assert pyNN_cortexsim.Population is cortexsim.pynn.Population
+
+
+def test_initial_values_from_pynn_random_numbers_are_kept_across_resets():
+    import cortexsim.pynn as sim
+    from pyNN.random import NumpyRNG, RandomDistribution
+    sim.setup(timestep=0.1)
+    p = sim.Population(50, sim.IF_curr_exp())
+    p.initialize(v=RandomDistribution("uniform", low=-70.0, high=-55.0, rng=NumpyRNG(seed=5)))
+    want = RandomDistribution("uniform", low=-70.0, high=-55.0, rng=NumpyRNG(seed=5)).next(50)
+    p.record("v")
+    sim.run(1.0)
+    sim.reset()
+    sim.run(1.0)
+    for seg in p.get_data().segments:
+        v = seg.analogsignals[0].magnitude
+        assert np.allclose(v[0], want)
+        assert np.allclose(v[1], sim.simulator.state.sim.v_m()["p0s0"]["v_m"][0])
+    # one cortexsim population, not one per neuron
+    assert len(sim.simulator.state.segments[id(p)]) == 1
+    sim.end()

@@ -4,7 +4,7 @@ import numpy as np
 
 from pyNN import common, errors, recording
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
-from pyNN.random import RandomDistribution
+from pyNN.random import NativeRNG, RandomDistribution
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
@@ -228,20 +228,22 @@ class Population(common.Population):
             m = cs._member_mask(self)
             if m is not None:
                 cols.append(m.astype(float))
-        v = self._v_init()
-        if isinstance(v, np.ndarray):
-            cols.append(v)
         return np.vstack(cols).T if cols else np.zeros((self.size, 0))
 
     def _v_init(self):
-        """A number, a cortexsim distribution (dict), or an array per neuron."""
+        """A number, a cortexsim distribution (dict: a RandomDistribution with
+        NativeRNG), or an array per neuron (set with `Simulation.set_potentials`); the
+        values are drawn once, at the first run, and kept across resets."""
         if self.celltype.native_model.startswith("spike_source"):
             return None
+        if getattr(self, "_v_drawn", None) is not None:
+            return self._v_drawn
         la = self.initial_values.get("v")
         if la is None:
             return None
         base = la.base_value
-        if isinstance(base, RandomDistribution) and not la.operations:
+        if (isinstance(base, RandomDistribution) and isinstance(base.rng, NativeRNG)
+                and not la.operations):
             p = base.parameters
             if base.name == "uniform":
                 return {"distribution": "uniform", "low": float(p["low"]),
@@ -254,9 +256,8 @@ class Population(common.Population):
                         "std": float(p["sigma"]), "min": float(p["low"]),
                         "max": float(p["high"])}
         v = np.asarray(la.evaluate(simplify=False), float)
-        if np.all(v == v[0]):
-            return float(v[0])
-        return v
+        self._v_drawn = float(v[0]) if np.all(v == v[0]) else v
+        return self._v_drawn
 
     def _segment_entries(self, k):
         keys = self._keys()
@@ -274,8 +275,8 @@ class Population(common.Population):
                                                    for i in range(a, b)]}
             else:
                 entry["params"] = self._params_at(a)
-            if v is not None:
-                entry["v_init"] = float(v[a]) if isinstance(v, np.ndarray) else v
+            if v is not None and not isinstance(v, np.ndarray):
+                entry["v_init"] = v
             yield a, b, entry
 
     def _segment_params(self):

@@ -88,6 +88,7 @@ class State(common.control.BaseState):
         if self.sim is None:
             self.build(simtime)
         if self.sim.t == 0.0:
+            self._set_initial_potentials()
             self._capture_initial()
         steps = round(simtime / self.dt)
         self.sim.run(steps * self.dt)
@@ -95,6 +96,14 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop):
         self.run(max(0.0, tstop - self.t))
+
+    def _set_initial_potentials(self):
+        """Initial potentials given per neuron (arrays, PyNN's own random numbers)."""
+        for p in self.populations:
+            v = p._v_init()
+            if isinstance(v, np.ndarray):
+                for (seg, start, size) in self.segments[id(p)]:
+                    self.sim.set_potentials(seg, v[start:start + size])
 
     def _capture_initial(self):
         """The potentials at t = 0 (the first sample PyNN shows for ``v``)."""

@@ -133,6 +133,41 @@ impl Simulation {
         Ok(())
     }
 
+    /// Set the membrane potentials (absolute, mV) of every neuron of population `pop`
+    /// now: initial values given per neuron (PyNN's `initialize` with an array or its own
+    /// random numbers), applied after the build or a [`Self::reset`] (which returns to
+    /// the network's `v_init`).
+    pub fn set_potentials(&mut self, pop: usize, v: &[f64]) -> Result<(), BuildError> {
+        let Some(p) = self.net.populations.get(pop) else {
+            return Err(BuildError::Invalid(format!(
+                "population {pop}: no such population (the network has {})",
+                self.net.populations.len()
+            )));
+        };
+        if v.len() != p.size as usize {
+            return Err(BuildError::Invalid(format!(
+                "populations[{}]: {} potentials for {} neurons",
+                p.name,
+                v.len(),
+                p.size
+            )));
+        }
+        if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+            return Err(BuildError::Invalid(format!(
+                "populations[{}]: potential {k} is {}, not a finite number",
+                p.name, v[k]
+            )));
+        }
+        for part in self.parts.iter_mut().filter(|q| q.pop == pop) {
+            let e_l = part.kernel.e_l();
+            let off = part.pop_offset as usize;
+            for (i, x) in part.state.v.iter_mut().enumerate() {
+                *x = v[off + i] - e_l;
+            }
+        }
+        Ok(())
+    }
+
     fn stimulus(&self, i: usize) -> Result<Stimulus, BuildError> {
         self.net.stimuli.get(i).cloned().ok_or_else(|| {
             BuildError::Invalid(format!(
