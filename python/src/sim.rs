@@ -410,7 +410,12 @@ impl Simulation {
         let py = v.py();
         let vals = super::number_column(py, v, population, "potentials")?;
         let mut inner = self.lock()?;
-        let Some(p) = inner.net.populations.iter().position(|p| p.name == population) else {
+        let Some(p) = inner
+            .net
+            .populations
+            .iter()
+            .position(|p| p.name == population)
+        else {
             return Err(PyValueError::new_err(format!(
                 "population: unknown population \"{population}\""
             )));
