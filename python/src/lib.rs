@@ -46,6 +46,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use toml::{Table, Value};
 
+mod sim;
+
 create_exception!(
     _native,
     SpecError,
@@ -587,6 +589,20 @@ impl Network {
             net,
             lists,
         })
+    }
+
+    /// Build the network once for several runs: a `Simulation` whose `run(ms)`
+    /// continues where the last call stopped, with `reset()`, `update(set)` (stimuli and
+    /// spike sources between runs) and the spikes and potentials recorded so far.
+    /// `threads`, `max_memory` as in `run`.
+    #[pyo3(signature = (threads=0, max_memory=None))]
+    fn build(
+        &self,
+        py: Python<'_>,
+        threads: usize,
+        max_memory: Option<u64>,
+    ) -> PyResult<sim::Simulation> {
+        sim::Simulation::build(py, self, threads, max_memory)
     }
 
     /// The network's display name (file path, `<name> (built-in)` or `<dict>`).
@@ -1293,6 +1309,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(builtin_networks, m)?)?;
     m.add_class::<Network>()?;
     m.add_class::<RunResult>()?;
+    m.add_class::<sim::Simulation>()?;
     m.add_class::<RateModel>()?;
     m.add("SpecError", py.get_type::<SpecError>())?;
     m.add("BuildError", py.get_type::<BuildError>())?;

@@ -106,6 +106,68 @@ impl Simulation {
         self.set_stimulus(i, st)
     }
 
+    /// Lengthen the simulation to `steps` (a later `t_stop`), for runs continued past
+    /// the network's `t_stop` (PyNN's `run` has no end fixed in advance): the spike
+    /// times of `spike_source_array` populations up to the new end are delivered (they
+    /// are cut at `t_stop`); every other stimulus keeps its own `stop`. A shorter end than
+    /// the current one is refused.
+    pub fn extend_to(&mut self, steps: u64) -> Result<(), BuildError> {
+        let now = self.net.simulation.steps;
+        if steps < now {
+            return Err(BuildError::Invalid(format!(
+                "simulation.t_stop: cannot shorten the simulation from {now} to {steps} steps"
+            )));
+        }
+        if steps == now {
+            return Ok(());
+        }
+        self.net.simulation.steps = steps;
+        self.net.simulation.t_stop = steps as f64 * self.net.simulation.dt;
+        for i in 0..self.net.stimuli.len() {
+            if matches!(self.net.stimuli[i].kind, StimulusKind::SourceTimes { .. }) {
+                let mut st = self.net.stimuli[i].clone();
+                st.stop = st.stop.max(self.net.simulation.t_stop);
+                self.set_stimulus(i, st)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Set the membrane potentials (absolute, mV) of every neuron of population `pop`
+    /// now: initial values given per neuron (PyNN's `initialize` with an array or its own
+    /// random numbers), applied after the build or a [`Self::reset`] (which returns to
+    /// the network's `v_init`).
+    pub fn set_potentials(&mut self, pop: usize, v: &[f64]) -> Result<(), BuildError> {
+        let Some(p) = self.net.populations.get(pop) else {
+            return Err(BuildError::Invalid(format!(
+                "population {pop}: no such population (the network has {})",
+                self.net.populations.len()
+            )));
+        };
+        if v.len() != p.size as usize {
+            return Err(BuildError::Invalid(format!(
+                "populations[{}]: {} potentials for {} neurons",
+                p.name,
+                v.len(),
+                p.size
+            )));
+        }
+        if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+            return Err(BuildError::Invalid(format!(
+                "populations[{}]: potential {k} is {}, not a finite number",
+                p.name, v[k]
+            )));
+        }
+        for part in self.parts.iter_mut().filter(|q| q.pop == pop) {
+            let e_l = part.kernel.e_l();
+            let off = part.pop_offset as usize;
+            for (i, x) in part.state.v.iter_mut().enumerate() {
+                *x = v[off + i] - e_l;
+            }
+        }
+        Ok(())
+    }
+
     fn stimulus(&self, i: usize) -> Result<Stimulus, BuildError> {
         self.net.stimuli.get(i).cloned().ok_or_else(|| {
             BuildError::Invalid(format!(

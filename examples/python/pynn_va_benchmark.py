@@ -1,0 +1,126 @@
+"""The Vogels-Abbott benchmark networks (Brette et al. 2007, benchmarks 1 and 2: COBA
+and CUBA) written in PyNN, run on pyNN.cortexsim (or any PyNN backend), and the same
+network written directly for cortexsim's Python API, with rates and wall times.
+
+    python examples/python/pynn_va_benchmark.py [--benchmark COBA|CUBA]
+        [--simulator cortexsim|nest|...] [--t-stop MS] [--direct]
+
+The PyNN script is PyNN's examples/VAbenchmarks.py reduced to its network (4000
+neurons, 2 % connection probability; COBA: iaf_cond_exp, 4 nS / 51 nS, a 50 ms Poisson
+kick; CUBA: iaf_psc_exp, 0.27 nS / 4.5 nS at -60 mV). `--direct` also runs the network
+as a cortexsim description (`pairwise_bernoulli` instead of PyNN's connector: other
+random draws, the same statistics).
+"""
+
+import argparse
+import importlib
+import time
+
+import numpy as np
+
+N, R_EI, PCONN, DT, DELAY = 4000, 4.0, 0.02, 0.1, 0.2
+
+
+def parameters(benchmark):
+    area = 20000.0 * 1e-8  # cm^2
+    cm = 1.0 * area * 1000.0  # nF
+    cell = {"tau_m": 20.0, "tau_syn_E": 5.0, "tau_syn_I": 10.0, "v_reset": -60.0,
+            "v_thresh": -50.0, "cm": cm, "tau_refrac": 5.0,
+            "v_rest": -60.0 if benchmark == "COBA" else -49.0}
+    if benchmark == "COBA":
+        cell.update(e_rev_E=0.0, e_rev_I=-80.0)
+        w_exc, w_inh = 4.0e-3, 51.0e-3  # uS
+    else:
+        w_exc, w_inh = 1e-3 * 0.27 * 60.0, 1e-3 * 4.5 * (-20.0)  # nA
+    return cell, w_exc, w_inh
+
+
+def run_pynn(sim, benchmark, t_stop, seed):
+    from pyNN.random import NumpyRNG, RandomDistribution
+    cell, w_exc, w_inh = parameters(benchmark)
+    t0 = time.perf_counter()
+    sim.setup(timestep=DT, min_delay=DELAY, max_delay=1.0, threads=1)
+    n_exc = int(round(N * R_EI / (1 + R_EI)))
+    celltype = sim.IF_cond_exp if benchmark == "COBA" else sim.IF_curr_exp
+    exc = sim.Population(n_exc, celltype(**cell), label="E")
+    inh = sim.Population(N - n_exc, celltype(**cell), label="I")
+    rng = NumpyRNG(seed=seed)
+    v = RandomDistribution("uniform", low=-60.0, high=-50.0, rng=rng)
+    exc.initialize(v=v)
+    inh.initialize(v=v)
+    conn = sim.FixedProbabilityConnector(PCONN, rng=rng)
+    es, is_ = (sim.StaticSynapse(weight=w_exc, delay=DELAY),
+               sim.StaticSynapse(weight=w_inh, delay=DELAY))
+    for pre, syn, rec in ((exc, es, "excitatory"), (inh, is_, "inhibitory")):
+        for post in (exc, inh):
+            sim.Projection(pre, post, conn, syn, receptor_type=rec)
+    if benchmark == "COBA":
+        ext = sim.Population(20, sim.SpikeSourcePoisson(rate=100.0, duration=50.0))
+        for post in (exc, inh):
+            sim.Projection(ext, post, sim.FixedProbabilityConnector(0.01, rng=rng),
+                           sim.StaticSynapse(weight=0.1), receptor_type="excitatory")
+    exc.record("spikes")
+    inh.record("spikes")
+    t1 = time.perf_counter()
+    sim.run(t_stop)
+    t2 = time.perf_counter()
+    rates = [p.mean_spike_count() * 1000.0 / t_stop for p in (exc, inh)]
+    sim.end()
+    return rates, t1 - t0, t2 - t1
+
+
+def run_direct(benchmark, t_stop, seed):
+    import cortexsim
+    cell, w_exc, w_inh = parameters(benchmark)
+    params = {"C_m": cell["cm"] * 1000.0, "E_L": cell["v_rest"], "V_th": -50.0,
+              "V_reset": -60.0, "t_ref": 5.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0}
+    if benchmark == "COBA":
+        params.update(g_L=cell["cm"] / 20.0 * 1000.0, E_ex=0.0, E_in=-80.0)
+        model, we, wi = "iaf_cond_exp", w_exc * 1000.0, -w_inh * 1000.0
+    else:
+        params.update(tau_m=20.0)
+        model, we, wi = "iaf_psc_exp", w_exc * 1000.0, w_inh * 1000.0
+    n_exc = int(round(N * R_EI / (1 + R_EI)))
+    v = {"distribution": "uniform", "low": -60.0, "high": -50.0}
+    pops = [{"name": "E", "size": n_exc, "model": model, "params": params, "v_init": v},
+            {"name": "I", "size": N - n_exc, "model": model, "params": params, "v_init": v}]
+    prj = [{"source": s, "target": t, "rule": "pairwise_bernoulli", "p": PCONN,
+            "weight": w, "delay": DELAY} for s, w in (("E", we), ("I", wi)) for t in ("E", "I")]
+    if benchmark == "COBA":
+        pops.append({"name": "ext", "size": 20, "model": "spike_source_poisson",
+                     "params": {"rate": 100.0, "stop": 50.0}})
+        prj += [{"source": "ext", "target": t, "rule": "pairwise_bernoulli", "p": 0.01,
+                 "weight": 100.0, "delay": DELAY} for t in ("E", "I")]
+    d = {"simulation": {"dt": DT, "t_stop": t_stop, "seed": seed, "threads": 1},
+         "populations": pops, "projections": prj,
+         "recorders": {"spikes": ["E", "I"], "rate_bin": 0.0}}
+    t0 = time.perf_counter()
+    net = cortexsim.from_dict(d)
+    res = net.run(progress=False)
+    t1 = time.perf_counter()
+    s = res.summary["populations"]
+    return [s["E"]["rate_hz"], s["I"]["rate_hz"]], 0.0, t1 - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--benchmark", choices=["COBA", "CUBA"], default="COBA")
+    ap.add_argument("--simulator", default="cortexsim")
+    ap.add_argument("--t-stop", type=float, default=1000.0)
+    ap.add_argument("--seed", type=int, default=98765)
+    ap.add_argument("--direct", action="store_true",
+                    help="also run the network through cortexsim's own API")
+    a = ap.parse_args()
+    sim = importlib.import_module("pyNN." + a.simulator)
+    rates, build_s, run_s = run_pynn(sim, a.benchmark, a.t_stop, a.seed)
+    print("%s through pyNN.%s: E %.2f Hz, I %.2f Hz; script %.2f s + run %.2f s"
+          % (a.benchmark, a.simulator, rates[0], rates[1], build_s, run_s))
+    if a.direct:
+        rates, _b, run_s = run_direct(a.benchmark, a.t_stop, a.seed)
+        print("%s through cortexsim's API: E %.2f Hz, I %.2f Hz; build + run %.2f s"
+              % (a.benchmark, rates[0], rates[1], run_s))
+    assert all(np.isfinite(rates))
+
+
+if __name__ == "__main__":
+    main()

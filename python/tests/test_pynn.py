@@ -1,0 +1,143 @@
+"""pyNN.cortexsim: a PyNN script gives the spikes of the same network written directly
+for cortexsim (NEST units and names), runs continue, reset repeats, spike sources change
+between runs, and what cannot be expressed is refused by name. Skipped without PyNN."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyNN.standardmodels")  # PyNN itself, not only our alias module
+pytest.importorskip("neo")
+
+import cortexsim  # noqa: E402
+
+
+def pynn_script(sim, t_stop):
+    sim.setup(timestep=0.1, seed=11)
+    src = sim.Population(30, sim.SpikeSourcePoisson(rate=80.0), label="src")
+    arr = sim.Population(2, sim.SpikeSourceArray(spike_times=[3.0, 7.5, 40.0]))
+    E = sim.Population(20, sim.IF_curr_exp(i_offset=0.6, tau_refrac=2.0, tau_m=10.0))
+    I = sim.Population(8, sim.IF_cond_exp(tau_m=15.0, i_offset=0.1))
+    E.initialize(v=-60.0)
+    w = sim.StaticSynapse
+    sim.Projection(src, E, sim.AllToAllConnector(), w(weight=0.1, delay=1.0))
+    sim.Projection(E, I, sim.AllToAllConnector(), w(weight=0.004, delay=0.5))
+    sim.Projection(I, E[0:8], sim.OneToOneConnector(), w(weight=-0.5, delay=1.5),
+                   receptor_type="inhibitory")
+    sim.Projection(arr, I, sim.AllToAllConnector(), w(weight=0.02, delay=0.1))
+    for p in (src, arr, E, I):
+        p.record("spikes")
+    E.record("v")
+    sim.run(t_stop / 2)
+    sim.run(t_stop / 2)
+    return [p.get_data().segments[0] for p in (src, arr, E, I)]
+
+
+def direct(t_stop):
+    cur = {"C_m": 1000.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -65.0, "V_reset": -65.0,
+           "V_th": -50.0, "tau_syn_ex": 5.0, "tau_syn_in": 5.0, "I_e": 600.0}
+    cond = {"C_m": 1000.0, "g_L": 1000.0 / 15.0, "t_ref": 0.1, "E_L": -65.0,
+            "V_reset": -65.0, "V_th": -50.0, "tau_syn_ex": 5.0, "tau_syn_in": 5.0,
+            "I_e": 100.0, "E_ex": 0.0, "E_in": -70.0}
+    d = {
+        "simulation": {"dt": 0.1, "t_stop": t_stop, "seed": 11},
+        "populations": [
+            {"name": "src", "size": 30, "model": "spike_source_poisson",
+             "params": {"rate": 80.0, "start": 0.0}},
+            {"name": "arr", "size": 2, "model": "spike_source_array",
+             "params": {"spike_times": [3.0, 7.5, 40.0]}},
+            {"name": "E", "size": 20, "model": "iaf_psc_exp", "params": cur, "v_init": -60.0},
+            {"name": "I", "size": 8, "model": "iaf_cond_exp", "params": cond, "v_init": -65.0},
+        ],
+        "projections": [
+            {"source": "src", "target": "E", "rule": "all_to_all", "weight": 100.0, "delay": 1.0},
+            {"source": "E", "target": "I", "rule": "all_to_all", "weight": 4.0, "delay": 0.5},
+            {"source": "arr", "target": "I", "rule": "all_to_all", "weight": 20.0, "delay": 0.1},
+        ],
+        "recorders": {"spikes": True, "rate_bin": 0.0,
+                      "v_m": [{"population": "E", "n": 20, "interval": 0.1}]},
+    }
+    # I -> E[0:8] one to one, inhibitory: a connection list
+    d["projections"].append({"source": "I", "target": "E", "rule": "from_list",
+                             "connections": [[k, k, -500.0, 1.5] for k in range(8)]})
+    return cortexsim.from_dict(d).run(threads=1)
+
+
+def test_pynn_script_gives_the_spikes_of_the_direct_network():
+    import cortexsim.pynn as sim
+    t_stop = 100.0
+    segs = pynn_script(sim, t_stop)
+    res = direct(t_stop)
+    for seg, name in zip(segs, ["src", "arr", "E", "I"]):
+        t, ids = res.spikes[name]
+        got = sorted((float(s.annotations.get("source_index", k)), float(x))
+                     for k, s in enumerate(seg.spiketrains) for x in s.magnitude)
+        want = sorted(zip(ids.astype(float), t))
+        assert len(want) > 0 or name == "I"
+        assert got == want, name
+    v = segs[2].analogsignals[0].magnitude
+    assert v.shape == (int(t_stop / 0.1) + 1, 20)
+    assert np.allclose(v[0], -60.0)
+    assert np.array_equal(v[1:], res.v_m["E"]["v_m"])
+    sim.end()
+
+
+def test_reset_repeats_and_rates_change_between_runs():
+    import cortexsim.pynn as sim
+    sim.setup(timestep=0.1, seed=3)
+    src = sim.Population(10, sim.SpikeSourcePoisson(rate=100.0))
+    src.record("spikes")
+    sim.run(50.0)
+    first = src.get_data().segments[0]
+    n_first = sum(len(s) for s in first.spiketrains)
+    assert n_first > 0
+    sim.reset()
+    sim.run(50.0)
+    again = src.get_data().segments[1]
+    assert [list(s.magnitude) for s in again.spiketrains] == \
+        [list(s.magnitude) for s in first.spiketrains]
+    src.set(rate=0.0)
+    sim.run(50.0)
+    seg = src.get_data().segments[1]
+    assert sum(int((s.magnitude > 50.0 + 1e-9).sum()) for s in seg.spiketrains) == 0
+    assert sim.get_current_time() == pytest.approx(100.0)
+    sim.end()
+
+
+def test_what_cortexsim_cannot_express_is_refused_by_name():
+    import cortexsim.pynn as sim
+    sim.setup(timestep=0.1)
+    a = sim.Population(2, sim.IF_cond_exp())
+    with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
+        sim.Projection(a, a, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse())
+    with pytest.raises(NotImplementedError, match="gsyn_exc"):
+        a.record("gsyn_exc")
+    sim.run(1.0)
+    with pytest.raises(NotImplementedError, match="after the first run"):
+        a.set(tau_m=5.0)
+    sim.end()
+
+
+def test_pyNN_cortexsim_alias():
+    pyNN_cortexsim = pytest.importorskip("pyNN.cortexsim")
+    import cortexsim.pynn
+    assert pyNN_cortexsim.Population is cortexsim.pynn.Population
+
+
+def test_initial_values_from_pynn_random_numbers_are_kept_across_resets():
+    import cortexsim.pynn as sim
+    from pyNN.random import NumpyRNG, RandomDistribution
+    sim.setup(timestep=0.1)
+    p = sim.Population(50, sim.IF_curr_exp())
+    p.initialize(v=RandomDistribution("uniform", low=-70.0, high=-55.0, rng=NumpyRNG(seed=5)))
+    want = RandomDistribution("uniform", low=-70.0, high=-55.0, rng=NumpyRNG(seed=5)).next(50)
+    p.record("v")
+    sim.run(1.0)
+    sim.reset()
+    sim.run(1.0)
+    for seg in p.get_data().segments:
+        v = seg.analogsignals[0].magnitude
+        assert np.allclose(v[0], want)
+        assert np.allclose(v[1], sim.simulator.state.sim.v_m()["p0s0"]["v_m"][0])
+    # one cortexsim population, not one per neuron
+    assert len(sim.simulator.state.segments[id(p)]) == 1
+    sim.end()
