@@ -151,7 +151,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         Some(p) => {
             opts.t_stop_ms = p.duration_ms();
             let t = task::run_task(&f, p).map_err(Failure::protocol)?;
-            (t.run, Some((t.epochs, t.persistence)))
+            (t.run, Some((t.epochs, t.persistence, t.validation)))
         }
         None => (rate::run(&f.net, &opts).map_err(rate_failure)?, None),
     };
@@ -184,7 +184,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     let mut j = rate_run_json(&a.net.origin().display(), &opts, &order, &run, sim_s);
     j["output"] = json!(a.out.as_ref().map(|o| o.display().to_string()));
     j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
-    if let Some((epochs, persistence)) = &task_run {
+    if let Some((epochs, persistence, validation)) = &task_run {
         j["protocol"] = json!(a.protocol.as_ref().map(|p| p.display().to_string()));
         j["epochs"] = Json::Array(
             epochs
@@ -207,6 +207,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
                     json!({"baseline_hz": q.baseline_hz, "rate_hz": q.rate_hz,
                            "persistent": q.persistent}))).collect::<Map<String, Json>>(),
             });
+        }
+        if let Some(v) = validation {
+            j["validation"] = validation_json(v);
         }
     }
     if a.json {
@@ -238,8 +241,11 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
             );
         }
     }
-    if let Some((epochs, persistence)) = &task_run {
+    if let Some((epochs, persistence, validation)) = &task_run {
         print_epoch_table(epochs, persistence.as_ref());
+        if let Some(v) = validation {
+            print_validation(v);
+        }
     }
     if let Some(o) = &a.out {
         println!("rates: {}", o.display());
@@ -248,6 +254,61 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         println!("plot: {}", p.display());
     }
     Ok(())
+}
+
+/// The `validation` object of `run --json`: the statistic and the calls per area.
+fn validation_json(v: &task::Validation) -> Json {
+    let g = &v.agreement;
+    let list = |f: &dyn Fn(&task::AreaCall) -> bool| {
+        v.areas
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c.area.clone())
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "persistent_areas": list(&|c| c.model),
+        "experimental_areas": list(&|c| c.experiment),
+        "well_studied": list(&|c| c.well_studied),
+        "table": {"model_and_experiment": g.table.both, "model_only": g.table.first_only,
+                  "experiment_only": g.table.second_only, "neither": g.table.neither},
+        "n": g.n,
+        "percent_agreement": g.percent_agreement,
+        "chi2": g.chi2,
+        "p_chi2": g.p_chi2,
+        "p_fisher": g.p_fisher,
+        "areas": v.areas.iter().map(|c| json!({"area": c.area, "model": c.model,
+            "experiment": c.experiment, "well_studied": c.well_studied})).collect::<Vec<_>>(),
+    })
+}
+
+/// Model against the experimental map: the areas and the statistic.
+fn print_validation(v: &task::Validation) {
+    let g = &v.agreement;
+    let mark = |b: bool| if b { "+" } else { "-" };
+    println!();
+    println!("delay activity, model vs experiment (* = well studied, counted):");
+    for c in &v.areas {
+        println!(
+            "  {:<8} model {}  experiment {} {}",
+            c.area,
+            mark(c.model),
+            mark(c.experiment),
+            if c.well_studied { "*" } else { "" }
+        );
+    }
+    println!(
+        "well-studied areas {}: both {}, model only {}, experiment only {}, neither {}; agreement {:.1} %, chi2 = {:.3} (p = {:.3e}), Fisher exact p = {:.3e}",
+        g.n,
+        g.table.both,
+        g.table.first_only,
+        g.table.second_only,
+        g.table.neither,
+        g.percent_agreement,
+        g.chi2,
+        g.p_chi2,
+        g.p_fisher
+    );
 }
 
 /// The epoch table (mean rate of every population in every epoch, Hz) and the persistent
