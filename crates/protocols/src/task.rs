@@ -289,10 +289,20 @@ pub fn parse(doc: &Table) -> Result<TaskProtocol, SpecError> {
 
 /// The protocol files compiled into the program (the repository's `protocols/` folder),
 /// by stem.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "wm_visual",
-    include_str!("../../../protocols/wm_visual.toml"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "wm_visual",
+        include_str!("../../../protocols/wm_visual.toml"),
+    ),
+    (
+        "dms_fw2021",
+        include_str!("../../../protocols/dms_fw2021.toml"),
+    ),
+    (
+        "dms_distractor_fw2021",
+        include_str!("../../../protocols/dms_distractor_fw2021.toml"),
+    ),
+];
 
 /// A protocol by path, else a built-in protocol by stem (`wm_visual` or `wm_visual.toml`).
 pub fn resolve(name: &Path) -> Result<TaskProtocol, SpecError> {
