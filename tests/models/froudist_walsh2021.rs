@@ -101,6 +101,14 @@ fn missing_data_set_is_a_clear_error() {
         .insert("dopamin".into(), Value::Float(1.0));
     let err = load_rate_file(&doc, Some(Path::new("."))).unwrap_err();
     assert!(err.to_string().contains("dopamin"), "{err}");
+    // A negative dopamine level is refused before any data is read.
+    let mut doc: Table = repo("networks/froudist_walsh2021.toml").parse().unwrap();
+    doc["model"]
+        .as_table_mut()
+        .unwrap()
+        .insert("dopamine".into(), Value::Float(-0.5));
+    let err = load_rate_file(&doc, None).unwrap_err();
+    assert_eq!(err.path, "model.dopamine");
 }
 
 /// Dopamine 1.5, cue only: a low spontaneous state (every E pool below 2 Hz before the
@@ -114,13 +122,22 @@ fn fw_delay_activity_matches_the_experimental_map() {
     let r = task::run_task(&fw(1.5), &protocol("protocols/dms_fw2021.toml")).unwrap();
     let rep = r.persistence.as_ref().unwrap();
     for p in &rep.populations {
-        assert!(p.baseline_hz < 2.0, "{}: {} Hz", p.population, p.baseline_hz);
+        assert!(
+            p.baseline_hz < 2.0,
+            "{}: {} Hz",
+            p.population,
+            p.baseline_hz
+        );
     }
     let on = persistent(&r, "E1");
-    for a in ["46d", "9/46d", "9/46v", "8l", "8m", "LIP", "7A", "24c", "F7"] {
+    for a in [
+        "46d", "9/46d", "9/46v", "8l", "8m", "LIP", "7A", "24c", "F7",
+    ] {
         assert!(on.iter().any(|x| x == a), "{a} should persist: {on:?}");
     }
-    for a in ["V1", "V2", "V4", "MT", "V6", "DP", "TEO", "1", "2", "3", "5", "F1"] {
+    for a in [
+        "V1", "V2", "V4", "MT", "V6", "DP", "TEO", "1", "2", "3", "5", "F1",
+    ] {
         assert!(!on.iter().any(|x| x == a), "{a} should not persist: {on:?}");
     }
     let v = r.validation.as_ref().expect("the model brings the map");
@@ -140,9 +157,17 @@ fn fw_distractor_resistance_depends_on_dopamine() {
     let proto = protocol("protocols/dms_distractor_fw2021.toml");
     let r = task::run_task(&fw(1.5), &proto).unwrap();
     assert!(persistent(&r, "E1").iter().any(|a| a == "46d"));
-    assert!(persistent(&r, "E2").is_empty(), "{:?}", persistent(&r, "E2"));
+    assert!(
+        persistent(&r, "E2").is_empty(),
+        "{:?}",
+        persistent(&r, "E2")
+    );
     let r = task::run_task(&fw(2.0), &proto).unwrap();
-    assert!(persistent(&r, "E1").is_empty(), "{:?}", persistent(&r, "E1"));
+    assert!(
+        persistent(&r, "E1").is_empty(),
+        "{:?}",
+        persistent(&r, "E1")
+    );
     let e2 = persistent(&r, "E2");
     assert!(e2.len() >= 3, "{e2:?}");
     assert!(rate(&r, "46d.E2") > rate(&r, "46d.E1") + 1.0);

@@ -55,9 +55,9 @@ pub const FW2021: &str = "froudist-walsh2021-40areas";
 
 /// Population suffixes of one area, in network order.
 pub const AREA_POPS: [&str; 26] = [
-    "E1", "E2", "E1d", "E2d", "PV", "SST1", "SST2", "VIP1", "VIP2", "N1", "N2", "A1", "A2",
-    "G_PV", "G_SST1", "G_SST2", "G_VIP1", "G_VIP2", "GD1", "GD2", "AD_E1", "AD_E2", "AD_SST1",
-    "AD_SST2", "AD_VIP1", "AD_VIP2",
+    "E1", "E2", "E1d", "E2d", "PV", "SST1", "SST2", "VIP1", "VIP2", "N1", "N2", "A1", "A2", "G_PV",
+    "G_SST1", "G_SST2", "G_VIP1", "G_VIP2", "GD1", "GD2", "AD_E1", "AD_E2", "AD_SST1", "AD_SST2",
+    "AD_VIP1", "AD_VIP2",
 ];
 
 /// Experimental evidence of delay activity in one area (Leavitt et al. 2017 compilation,
@@ -110,7 +110,10 @@ impl Fw2021Data {
         if !set.is_dir() {
             return Err(SpecError::new(
                 "model.data",
-                format!("no `{FW2021}` folder in the data directory {}", dir.display()),
+                format!(
+                    "no `{FW2021}` folder in the data directory {}",
+                    dir.display()
+                ),
             ));
         }
         Self::load(&set)
@@ -160,15 +163,18 @@ impl Fw2021Data {
         };
         for (k, r) in rows[1..].iter().enumerate() {
             let get = |c: usize| {
-                r.get(c).map(String::as_str).ok_or_else(|| {
-                    bad(&path, format!("data row {} has {} fields", k + 1, r.len()))
-                })
+                r.get(c)
+                    .map(String::as_str)
+                    .ok_or_else(|| bad(&path, format!("data row {} has {} fields", k + 1, r.len())))
             };
             let flag = |c: usize| -> Result<bool, SpecError> {
                 match get(c)? {
                     "0" => Ok(false),
                     "1" => Ok(true),
-                    s => Err(bad(&path, format!("data row {}: `{s}` is not 0 or 1", k + 1))),
+                    s => Err(bad(
+                        &path,
+                        format!("data row {}: `{s}` is not 0 or 1", k + 1),
+                    )),
                 }
             };
             let area = get(cols[0])?.to_string();
@@ -187,7 +193,7 @@ impl Fw2021Data {
         }
         for v in [&d.d1r, &d.spines] {
             let (lo, hi) = min_max(v);
-            if !(hi > lo) {
+            if v.iter().any(|x| !x.is_finite()) || hi <= lo {
                 return Err(bad(
                     &path,
                     "d1r_density and spine_count must each vary across areas".into(),
@@ -198,8 +204,18 @@ impl Fw2021Data {
         d.fln = read_matrix(&p, &t, &d.areas)?;
         let (p, t) = read("sln_40x40.csv")?;
         d.sln = read_matrix(&p, &t, &d.areas)?;
-        if let Some(k) = d.fln.iter().position(|v| !(*v >= 0.0)) {
-            return Err(bad(&p, format!("FLN entry {k} is negative or not a number")));
+        if let Some(k) = d.fln.iter().position(|v| !v.is_finite() || *v < 0.0) {
+            return Err(bad(
+                &dir.join("fln_40x40.csv"),
+                format!("FLN entry {k} is negative or not a number"),
+            ));
+        }
+        if let Some(k) = d
+            .sln
+            .iter()
+            .position(|v| !v.is_finite() || !(0.0..=1.0).contains(v))
+        {
+            return Err(bad(&p, format!("SLN entry {k} is not in [0, 1]")));
         }
         Ok(d)
     }
@@ -207,7 +223,9 @@ impl Fw2021Data {
 
 fn min_max(v: &[f64]) -> (f64, f64) {
     v.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
 }
 
 /// An `n × n` matrix CSV whose header and first column list `areas` in order.
@@ -483,7 +501,11 @@ pub fn build(d: &Fw2021Data, p: &Fw2021Params) -> RateNetwork {
         }
         // Local excitation: NMDA and AMPA shares of each excitatory strength.
         let mut exc = |t: &str, pool: usize, strength: f64, nmda_frac: f64| {
-            let (ns, as_) = if pool == 1 { ("N1", "A1") } else { ("N2", "A2") };
+            let (ns, as_) = if pool == 1 {
+                ("N1", "A1")
+            } else {
+                ("N2", "A2")
+            };
             net.set_weight(at(t), at(ns), nmda_frac * nf * e * strength);
             net.set_weight(at(t), at(as_), (1.0 - nmda_frac) * e * strength);
         };
@@ -621,7 +643,10 @@ mod tests {
             c6: 20.0,
         };
         // no inhibition, 30 pA: 120 tanh(30/9.64) + 136.24
-        assert!((t.apply_with_variance(30.0, 0.0) - (120.0 * (30.0f64 / 9.64).tanh() + 136.24)).abs() < 1e-12);
+        assert!(
+            (t.apply_with_variance(30.0, 0.0) - (120.0 * (30.0f64 / 9.64).tanh() + 136.24)).abs()
+                < 1e-12
+        );
         // 10 pA of inhibition: 120 tanh((30 − 70)/(9.64 e^{0.5})) + 136.24
         let want = 120.0 * ((30.0 - 70.0) / (9.64 * 0.5f64.exp())).tanh() + 136.24;
         assert!((t.apply_with_variance(30.0, 10.0) - want).abs() < 1e-12);

@@ -485,10 +485,10 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
             ] {
                 *slot = m.f64_or(key, *slot)?;
             }
-            if !(p.dopamine >= 0.0) {
+            if !p.dopamine.is_finite() || p.dopamine < 0.0 {
                 return Err(m.err("dopamine", format!("must be >= 0, got {}", p.dopamine)));
             }
-            if !(p.tau_dend > 0.0) {
+            if !p.tau_dend.is_finite() || p.tau_dend <= 0.0 {
                 return Err(m.err("tau_dend", format!("must be > 0 ms, got {}", p.tau_dend)));
             }
             for (key, slot) in [

@@ -76,7 +76,8 @@ impl Table2x2 {
     /// Pearson χ² without continuity correction; 0 when a margin is empty (the test is
     /// then undefined and nothing is associated).
     pub fn chi2(&self) -> f64 {
-        let [a, b, c, d] = [self.both, self.first_only, self.second_only, self.neither].map(|v| v as f64);
+        let [a, b, c, d] =
+            [self.both, self.first_only, self.second_only, self.neither].map(|v| v as f64);
         let den = (a + b) * (c + d) * (a + c) * (b + d);
         if den == 0.0 {
             return 0.0;

@@ -216,7 +216,10 @@ impl Transfer {
                     finite(k, v)?;
                 }
                 if c5 <= 0.0 || c6 <= 0.0 {
-                    return Err(SpecError::new(format!("{path}.c5"), "c5 and c6 must be > 0"));
+                    return Err(SpecError::new(
+                        format!("{path}.c5"),
+                        "c5 and c6 must be > 0",
+                    ));
                 }
                 Ok(())
             }
