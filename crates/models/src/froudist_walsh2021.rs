@@ -34,15 +34,16 @@
 //! e_grad = 0.45 + 0.55 (spines − min)/(max − min) ;  d = (D1R − min)/(max − min)
 //! occupancy o = σ(2 (DA − 1)) ;  n_x = 1 + 0.6 σ(10 (o d_x − 0.35)) ;  m_x = σ(14 (o d_x − 0.85))
 //! g_E←PV,x = −400 + 399 o d_x pA ;  g_d←SST,x = −90 − 20 o d_x pA
-//! background E 310, dendrite 30, interneurons 300 pA; OU noise 5 pA·√(τ/2τ) on the somata
+//! background E 310, dendrite 30, interneurons 300 pA; OU noise (τ_AMPA) on somata and interneurons
 //! ```
 //!
 //! Departures: the dendrite is a population with a 0.5 ms time constant, so at the
 //! notebook's step (Euler, 0.5 ms) it is the notebook's instantaneous I/O function one
 //! step behind; every variable is advanced from the state at the start of the step (the
-//! notebook advances the gating with the freshly updated rates); the notebook's noise
-//! (an OU process of `σ √(τ/2)`-scaled increments, stationary s.d. 5/√2 pA) is the
-//! network file's `[[stimuli]] kind = "noise"` with that s.d.
+//! notebook advances the gating with the freshly updated rates); the notebook's noise,
+//! `dξ = −ξ dt/τ + σ √(τ) √(dt)/τ N(0,1)` with σ = 5 pA, is an OU process of stationary
+//! s.d. σ/√2 = 3.54 pA (its Euler steps of 0.5 ms give σ/√1.75 = 3.78 pA); here it is the
+//! network file's `[[stimuli]] kind = "noise"` (exact OU update) with s.d. σ/√2.
 
 use crate::markov::{parse_num, read_csv};
 use cortexsim_core::error::SpecError;
