@@ -34,3 +34,6 @@ mod wong_wang;
 
 #[path = "models/schmidt2018.rs"]
 mod schmidt2018;
+
+#[path = "models/froudist_walsh2021.rs"]
+mod froudist_walsh2021;

@@ -200,6 +200,11 @@ pub struct RunArgs {
     /// the mean rate of every population in every epoch. The protocol sets the run's length.
     #[arg(long, value_name = "FILE")]
     pub protocol: Option<PathBuf>,
+    /// With --protocol: a PNG of the delay activity per area (the persistence window's rate
+    /// minus the baseline, by hierarchy, persistent areas in red) and, where the model
+    /// brings an experimental map (froudist_walsh2021), the evidence under each area.
+    #[arg(long, value_name = "FILE", requires = "protocol")]
+    pub plot_delay: Option<PathBuf>,
     /// Write the built connectivity as Matrix Market: FILE (weights, [target, source]) and
     /// FILE.delays.mtx (ms), one line per synapse, streamed (no extra memory); `--overwrite`
     /// applies. Multapses are repeated entries: scipy's mmread keeps them in its COO

@@ -119,7 +119,7 @@ pub fn check_rate_memory(f: &RateNetworkFile, max_memory: Option<u64>) -> Result
 
 /// `cortexsim run` on a rate file.
 pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failure> {
-    if let Some(p) = &a.plot {
+    for p in a.plot.iter().chain(&a.plot_delay) {
         check_plot_path(p)?;
     }
     // Claimed before any work; written under temporary names and renamed at the end.
@@ -130,9 +130,13 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     if let Some(p) = &a.plot {
         wanted.push(("--plot", p, true));
     }
+    if let Some(p) = &a.plot_delay {
+        wanted.push(("--plot-delay", p, true));
+    }
     let mut claims = super::claim_outputs(&a.net, &wanted)?.into_iter();
     let out = a.out.as_ref().and_then(|_| claims.next());
     let plot_out = a.plot.as_ref().and_then(|_| claims.next());
+    let delay_out = a.plot_delay.as_ref().and_then(|_| claims.next());
     let proto = match &a.protocol {
         Some(p) => {
             Some(task::resolve(p).map_err(|e| Failure::invalid(format!("invalid protocol: {e}")))?)
@@ -151,7 +155,7 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         Some(p) => {
             opts.t_stop_ms = p.duration_ms();
             let t = task::run_task(&f, p).map_err(Failure::protocol)?;
-            (t.run, Some((t.epochs, t.persistence)))
+            (t.run, Some((t.epochs, t.persistence, t.validation)))
         }
         None => (rate::run(&f.net, &opts).map_err(rate_failure)?, None),
     };
@@ -180,11 +184,26 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
         };
         cortexsim::plot::plot_traces(&run, &e_first, 0.0, p).map_err(plot_err)?;
     }
-    super::commit_outputs(out.into_iter().chain(plot_out).collect())?;
+    #[cfg(feature = "plots")]
+    if let (Some(p), Some((_, persistence, validation))) = (&delay_out, &task_run) {
+        let rep = persistence.as_ref().ok_or_else(|| {
+            Failure::invalid("--plot-delay: the protocol has no [persistence] table")
+        })?;
+        plot_delay(
+            rep,
+            validation.as_ref(),
+            &a.net.origin().display(),
+            p.temp(),
+        )?;
+    }
+    super::commit_outputs(out.into_iter().chain(plot_out).chain(delay_out).collect())?;
     let mut j = rate_run_json(&a.net.origin().display(), &opts, &order, &run, sim_s);
     j["output"] = json!(a.out.as_ref().map(|o| o.display().to_string()));
     j["plot"] = json!(a.plot.as_ref().map(|o| o.display().to_string()));
-    if let Some((epochs, persistence)) = &task_run {
+    if let Some(p) = &a.plot_delay {
+        j["plot_delay"] = json!(p.display().to_string());
+    }
+    if let Some((epochs, persistence, validation)) = &task_run {
         j["protocol"] = json!(a.protocol.as_ref().map(|p| p.display().to_string()));
         j["epochs"] = Json::Array(
             epochs
@@ -207,6 +226,9 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
                     json!({"baseline_hz": q.baseline_hz, "rate_hz": q.rate_hz,
                            "persistent": q.persistent}))).collect::<Map<String, Json>>(),
             });
+        }
+        if let Some(v) = validation {
+            j["validation"] = validation_json(v);
         }
     }
     if a.json {
@@ -238,8 +260,11 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
             );
         }
     }
-    if let Some((epochs, persistence)) = &task_run {
+    if let Some((epochs, persistence, validation)) = &task_run {
         print_epoch_table(epochs, persistence.as_ref());
+        if let Some(v) = validation {
+            print_validation(v);
+        }
     }
     if let Some(o) = &a.out {
         println!("rates: {}", o.display());
@@ -247,7 +272,119 @@ pub fn cmd_run_rate(a: &super::RunArgs, f: RateNetworkFile) -> Result<(), Failur
     if let Some(p) = &a.plot {
         println!("plot: {}", p.display());
     }
+    if let Some(p) = &a.plot_delay {
+        println!("delay plot: {}", p.display());
+    }
     Ok(())
+}
+
+/// `--plot-delay`: the persistence report's populations as bars, with the map's evidence.
+#[cfg(feature = "plots")]
+fn plot_delay(
+    rep: &task::PersistenceReport,
+    validation: Option<&task::Validation>,
+    name: &str,
+    path: &Path,
+) -> Result<(), Failure> {
+    let split = |p: &str| -> (String, String) {
+        match p.rsplit_once('.') {
+            Some((a, k)) => (a.to_string(), k.to_string()),
+            None => (p.to_string(), String::new()),
+        }
+    };
+    // One pool (`*.E1`): the bars are named by area.
+    let pools: Vec<String> = rep
+        .populations
+        .iter()
+        .map(|q| split(&q.population).1)
+        .collect();
+    let one_pool = pools.windows(2).all(|w| w[0] == w[1]);
+    let bars: Vec<cortexsim::plot::PersistenceBar> = rep
+        .populations
+        .iter()
+        .map(|q| {
+            let (area, _) = split(&q.population);
+            let call = validation.and_then(|v| v.areas.iter().find(|c| c.area == area));
+            cortexsim::plot::PersistenceBar {
+                name: if one_pool {
+                    area.clone()
+                } else {
+                    q.population.clone()
+                },
+                delta_hz: q.rate_hz - q.baseline_hz,
+                persistent: q.persistent,
+                experiment: call.map(|c| (c.experiment, c.well_studied)),
+            }
+        })
+        .collect();
+    let pool = if one_pool {
+        pools.first().map_or(String::new(), |k| format!(" of {k}"))
+    } else {
+        String::new()
+    };
+    let title = match validation {
+        Some(v) => format!(
+            "Delay activity{pool} vs experiment: χ² = {:.2}, p = {:.1e} ({} well-studied areas)",
+            v.agreement.chi2, v.agreement.p_chi2, v.agreement.n
+        ),
+        None => format!("{name}: delay activity{pool}"),
+    };
+    cortexsim::plot::plot_persistence(&bars, rep.threshold_hz, &title, path).map_err(plot_err)
+}
+
+/// The `validation` object of `run --json`: the statistic and the calls per area.
+fn validation_json(v: &task::Validation) -> Json {
+    let g = &v.agreement;
+    let list = |f: &dyn Fn(&task::AreaCall) -> bool| {
+        v.areas
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c.area.clone())
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "persistent_areas": list(&|c| c.model),
+        "experimental_areas": list(&|c| c.experiment),
+        "well_studied": list(&|c| c.well_studied),
+        "table": {"model_and_experiment": g.table.both, "model_only": g.table.first_only,
+                  "experiment_only": g.table.second_only, "neither": g.table.neither},
+        "n": g.n,
+        "percent_agreement": g.percent_agreement,
+        "chi2": g.chi2,
+        "p_chi2": g.p_chi2,
+        "p_fisher": g.p_fisher,
+        "areas": v.areas.iter().map(|c| json!({"area": c.area, "model": c.model,
+            "experiment": c.experiment, "well_studied": c.well_studied})).collect::<Vec<_>>(),
+    })
+}
+
+/// Model against the experimental map: the areas and the statistic.
+fn print_validation(v: &task::Validation) {
+    let g = &v.agreement;
+    let mark = |b: bool| if b { "+" } else { "-" };
+    println!();
+    println!("delay activity, model vs experiment (* = well studied, counted):");
+    for c in &v.areas {
+        println!(
+            "  {:<8} model {}  experiment {} {}",
+            c.area,
+            mark(c.model),
+            mark(c.experiment),
+            if c.well_studied { "*" } else { "" }
+        );
+    }
+    println!(
+        "well-studied areas {}: both {}, model only {}, experiment only {}, neither {}; agreement {:.1} %, chi2 = {:.3} (p = {:.3e}), Fisher exact p = {:.3e}",
+        g.n,
+        g.table.both,
+        g.table.first_only,
+        g.table.second_only,
+        g.table.neither,
+        g.percent_agreement,
+        g.chi2,
+        g.p_chi2,
+        g.p_fisher
+    );
 }
 
 /// The epoch table (mean rate of every population in every epoch, Hz) and the persistent

@@ -302,3 +302,33 @@ fn phase_plane_and_trials_draw_their_figures() {
     assert_eq!(j["plot"], png.to_str().unwrap());
     assert_eq!(j["coherence"].as_array().unwrap().len(), 3);
 }
+
+/// `run --protocol P --plot-delay FILE`: the delay activity per area as bars (here the
+/// 29-area Mejias–Wang model, which brings no experimental map: no `validation`);
+/// without a protocol it is a usage error.
+#[test]
+fn run_plot_delay_draws_the_persistence_bars() {
+    let png = out_path("delay_mejias_wang2022.png");
+    let j = json_of(&[
+        "run",
+        &network("mejias_wang2022.toml"),
+        "--protocol",
+        "wm_visual",
+        "--json",
+        "--plot-delay",
+        png.to_str().unwrap(),
+    ]);
+    let (w, h, bytes) = png_info(&png);
+    assert!(w >= 900 && h >= 500, "{w}x{h}");
+    assert!(bytes > 20_000, "{bytes} bytes");
+    assert_eq!(j["plot_delay"], png.to_str().unwrap());
+    assert!(j["validation"].is_null());
+    let out = cortexsim(&[
+        "run",
+        &network("mejias_wang2022.toml"),
+        "--plot-delay",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--protocol"));
+}

@@ -53,6 +53,10 @@ pub const NETWORKS: &[(&str, &str)] = &[
         include_str!("../../../networks/joglekar2018_rate_weak.toml"),
     ),
     (
+        "froudist_walsh2021",
+        include_str!("../../../networks/froudist_walsh2021.toml"),
+    ),
+    (
         "joglekar2018_spiking_strong",
         include_str!("../../../networks/joglekar2018_spiking_strong.toml"),
     ),

@@ -7,7 +7,9 @@
 //! ```toml
 //! [model]                       # generator; kinds: chaudhuri2015, joglekar2018_rate, ei_local,
 //!                               # mejias_wang_local (j_s = ..., see models::mejias_wang),
-//!                               # mejias_wang2022 (29 areas, see models::mejias_wang2022)
+//!                               # mejias_wang2022 (29 areas, see models::mejias_wang2022),
+//!                               # froudist_walsh2021 (40 areas, data never built in: see
+//!                               #   models::froudist_walsh2021)
 //!                               # (joglekar2018_spiking makes a spiking network: load_spiking_generator)
 //! kind = "joglekar2018_rate"
 //! data = "markov2014-29areas"   # folder in the data directory (argument or $CORTEXSIM_DATA)
@@ -61,6 +63,7 @@
 
 pub mod builtin;
 pub mod ei_local;
+pub mod froudist_walsh2021;
 pub mod load;
 pub use load::{FileKind, Loaded, Origin};
 pub mod joglekar_spiking;
@@ -110,6 +113,11 @@ pub struct RateNetworkFile {
     pub sim: RateSim,
     /// `(area, normalised hierarchy)` in data order, for data-driven models.
     pub hierarchy: Option<Vec<(String, f64)>>,
+    /// Experimental evidence of delay activity per area (`froudist_walsh2021`, and
+    /// `mejias_wang2022` with `model.evidence`): the protocols compare the areas that
+    /// hold activity with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Vec<froudist_walsh2021::AreaEvidence>>,
 }
 
 impl RateNetworkFile {
@@ -201,6 +209,10 @@ pub fn load_rate_file(
         Some(model) => build_model(&model, data_dir)?,
         None => (hand_written(&top)?, None),
     };
+    let evidence = match top.table_opt("model")? {
+        Some(model) => model_evidence(&model, data_dir)?,
+        None => None,
+    };
     let sim = match top.table_opt("simulation")? {
         Some(s) => parse_sim(&s)?,
         None => {
@@ -229,7 +241,39 @@ pub fn load_rate_file(
         net,
         sim,
         hierarchy,
+        evidence,
     }))
+}
+
+/// The experimental map of delay activity a generator brings: always for
+/// `froudist_walsh2021`, for `mejias_wang2022` when `model.evidence` names the
+/// `froudist-walsh2021-40areas` data set (read from the data directory).
+fn model_evidence(
+    m: &Obj,
+    data_dir: Option<&Path>,
+) -> Result<Option<Vec<froudist_walsh2021::AreaEvidence>>, SpecError> {
+    let want = match m.str_req("kind")? {
+        "froudist_walsh2021" => true,
+        "mejias_wang2022" => match m.str_opt("evidence")? {
+            None => false,
+            Some(s) if s == froudist_walsh2021::FW2021 => true,
+            Some(s) => {
+                return Err(m.err(
+                    "evidence",
+                    format!(
+                        "unknown data set `{s}` (the experimental map is in `{}`)",
+                        froudist_walsh2021::FW2021
+                    ),
+                ));
+            }
+        },
+        _ => false,
+    };
+    if !want {
+        return Ok(None);
+    }
+    let d = froudist_walsh2021::Fw2021Data::load_from(data_dir)?;
+    Ok(Some(d.evidence))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -244,6 +288,26 @@ const LARGE_SCALE_KEYS: &[&str] = &[
 const MW_KEYS: &[&str] = &[
     "j_s", "j_c", "j_ei", "j_ii", "j_ie", "j_0", "i_0a", "i_0b", "i_0c", "tau_n", "tau_g", "tau_r",
     "gamma", "gamma_i", "a", "b", "d", "g_i", "c1", "c0", "r0",
+];
+
+/// Keys of `[model] kind = "froudist_walsh2021"`.
+const FW_KEYS: &[&str] = &[
+    "kind",
+    "data",
+    "dopamine",
+    "mu_ee",
+    "mu_ie",
+    "e_grad_min",
+    "fln_power",
+    "g_e_self",
+    "g_m",
+    "g_nmda_da",
+    "tau_dend",
+    "da_nmda",
+    "da_pv",
+    "da_sst",
+    "da_m",
+    "fef_targets",
 ];
 
 type Built = (RateNetwork, Option<Vec<(String, f64)>>);
@@ -351,6 +415,7 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                 "normalise",
                 "counterstream",
                 "c_scale",
+                "evidence",
             ];
             allowed.extend(MW_KEYS.iter().filter(|k| !["j_s", "j_ie"].contains(k)));
             check_keys(m.table(), "model", &allowed)?;
@@ -393,6 +458,58 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                 .collect();
             Ok((net, Some(hier)))
         }
+        "froudist_walsh2021" => {
+            check_keys(m.table(), "model", FW_KEYS)?;
+            if let Some(set) = m.str_opt("data")?
+                && set != froudist_walsh2021::FW2021
+            {
+                return Err(m.err(
+                    "data",
+                    format!(
+                        "unknown data set `{set}` (this model uses `{}`)",
+                        froudist_walsh2021::FW2021
+                    ),
+                ));
+            }
+            let mut p = froudist_walsh2021::Fw2021Params::default();
+            for (key, slot) in [
+                ("dopamine", &mut p.dopamine),
+                ("mu_ee", &mut p.mu_ee),
+                ("mu_ie", &mut p.mu_ie),
+                ("e_grad_min", &mut p.e_grad_min),
+                ("fln_power", &mut p.fln_power),
+                ("g_e_self", &mut p.g_e_self),
+                ("g_m", &mut p.g_m),
+                ("g_nmda_da", &mut p.g_nmda_da),
+                ("tau_dend", &mut p.tau_dend),
+            ] {
+                *slot = m.f64_or(key, *slot)?;
+            }
+            if !p.dopamine.is_finite() || p.dopamine < 0.0 {
+                return Err(m.err("dopamine", format!("must be >= 0, got {}", p.dopamine)));
+            }
+            if !p.tau_dend.is_finite() || p.tau_dend <= 0.0 {
+                return Err(m.err("tau_dend", format!("must be > 0 ms, got {}", p.tau_dend)));
+            }
+            for (key, slot) in [
+                ("da_nmda", &mut p.da_nmda),
+                ("da_pv", &mut p.da_pv),
+                ("da_sst", &mut p.da_sst),
+                ("da_m", &mut p.da_m),
+                ("fef_targets", &mut p.fef_targets),
+            ] {
+                *slot = m.bool_or(key, *slot)?;
+            }
+            let data = froudist_walsh2021::Fw2021Data::load_from(data_dir)?;
+            let net = froudist_walsh2021::build(&data, &p);
+            let hier = data
+                .areas
+                .iter()
+                .cloned()
+                .zip(data.hierarchy.iter().copied())
+                .collect();
+            Ok((net, Some(hier)))
+        }
         "mejias_wang_local" => {
             let mut allowed = vec!["kind"];
             allowed.extend_from_slice(MW_KEYS);
@@ -425,6 +542,7 @@ fn build_model(m: &Obj, data_dir: Option<&Path>) -> Result<Built, SpecError> {
                         "ei_local",
                         "mejias_wang_local",
                         "mejias_wang2022",
+                        "froudist_walsh2021",
                         "joglekar2018_spiking"
                     ]
                 )

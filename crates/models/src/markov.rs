@@ -159,7 +159,7 @@ pub fn load_markov2014(arg: Option<&Path>) -> Result<MacaqueData, SpecError> {
 }
 
 /// Non-comment, non-empty lines split on commas (fields trimmed).
-fn read_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(text: &str) -> Vec<Vec<String>> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -167,7 +167,7 @@ fn read_csv(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn parse_num(s: &str, path: &Path, row: usize) -> Result<f64, SpecError> {
+pub(crate) fn parse_num(s: &str, path: &Path, row: usize) -> Result<f64, SpecError> {
     s.parse::<f64>().map_err(|_| {
         SpecError::new(
             path.display().to_string(),

@@ -978,6 +978,157 @@ pub fn plot_timescales(
     root.present().at(path)
 }
 
+/// One bar of [`plot_persistence`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersistenceBar {
+    /// Area (or population) name under the bar.
+    pub name: String,
+    /// Late-delay rate minus baseline (Hz).
+    pub delta_hz: f64,
+    /// Above the threshold.
+    pub persistent: bool,
+    /// Experimental evidence of delay activity, if the map lists the area:
+    /// `(evidence, well studied)`.
+    pub experiment: Option<(bool, bool)>,
+}
+
+/// Delay activity per area, in the given order (by hierarchy): bars of the late-delay rate
+/// minus baseline (red where persistent, grey where not), the threshold as a dashed line,
+/// and under each bar the experimental map where there is one: a filled dot for evidence
+/// of delay activity, an open circle for none; light where the area is not well studied.
+pub fn plot_persistence(
+    bars: &[PersistenceBar],
+    threshold_hz: f64,
+    title: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    if bars.is_empty() {
+        return Err(err(path, "no populations to plot"));
+    }
+    if bars.iter().any(|b| !b.delta_hz.is_finite()) {
+        return Err(err(path, "a rate is not finite"));
+    }
+    let top = bars
+        .iter()
+        .map(|b| b.delta_hz)
+        .fold(threshold_hz, f64::max)
+        .max(1.0);
+    let bottom_v = bars.iter().map(|b| b.delta_hz).fold(0.0, f64::min);
+    let yhi = if top > 5.0 {
+        (1.1 * top / 5.0).ceil() * 5.0
+    } else {
+        nice_125(1.1 * top, true)
+    };
+    // Small negative changes (a pool slightly below its baseline) are not worth an axis.
+    let ylo = if bottom_v < -0.05 * yhi {
+        -nice_125(-1.1 * bottom_v, true)
+    } else {
+        0.0
+    };
+    let has_map = bars.iter().any(|b| b.experiment.is_some());
+    let n = bars.len();
+    let (w, h) = (1000u32, 560u32);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE).at(path)?;
+    put(
+        &root,
+        path,
+        title,
+        (w as i32 / 2, 8),
+        Txt::new(TITLE).at(H::Center, V::Top),
+    )?;
+    let name_w = bars
+        .iter()
+        .map(|b| text_width(&b.name, TICK))
+        .max()
+        .unwrap_or(0);
+    let marks = if has_map { 22 } else { 0 };
+    let bottom = TICK_LEN + 4 + marks + name_w + 8 + line_height(AXIS) + 6;
+    let chart = ChartBuilder::on(&root)
+        .margin_left(80)
+        .margin_right(15)
+        .margin_top(60)
+        .margin_bottom(bottom.max(0) as u32)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), ylo..yhi)
+        .at(path)?;
+    let f = frame_of!(chart, -0.5, n as f64 - 0.5, ylo, yhi);
+    let y_ticks = px_ticks!(y, chart, linear_ticks(ylo, yhi, 6), 0.0);
+    grid(&root, path, f, &[], &y_ticks)?;
+    let red = RGBColor(200, 40, 40);
+    let grey = RGBColor(170, 170, 170);
+    for (k, b) in bars.iter().enumerate() {
+        let c = if b.persistent { red } else { grey };
+        chart
+            .plotting_area()
+            .draw(&Rectangle::new(
+                [
+                    (k as f64 - 0.36, 0.0),
+                    (k as f64 + 0.36, b.delta_hz.max(ylo)),
+                ],
+                c.filled(),
+            ))
+            .at(path)?;
+    }
+    // The threshold, dashed.
+    let yt = chart.backend_coord(&(0.0, threshold_hz)).1;
+    let mut x = f.l;
+    while x < f.r {
+        hline(&root, path, yt, x, (x + 6).min(f.r), INK.to_rgba())?;
+        x += 10;
+    }
+    y_axis(&root, path, f, &y_ticks, "late delay − baseline (Hz)")?;
+    let y0 = chart.backend_coord(&(0.0, 0.0)).1;
+    hline(&root, path, y0, f.l, f.r, INK.to_rgba())?;
+    hline(&root, path, f.b, f.l, f.r, INK.to_rgba())?;
+    for (k, b) in bars.iter().enumerate() {
+        let x = chart.backend_coord(&(k as f64, ylo)).0;
+        vline(&root, path, x, f.b, f.b + MINOR_LEN, INK.to_rgba())?;
+        if let Some((evidence, well)) = b.experiment {
+            let c = if well { INK } else { grey };
+            let centre = (x, f.b + TICK_LEN + 4 + 8);
+            let style = if evidence {
+                c.filled()
+            } else {
+                c.stroke_width(1)
+            };
+            root.draw(&Circle::new(centre, 4, style)).at(path)?;
+        }
+        put(
+            &root,
+            path,
+            &b.name,
+            (x, f.b + TICK_LEN + 4 + marks),
+            Txt::new(TICK).at(H::Right, V::Middle).up(),
+        )?;
+    }
+    put(
+        &root,
+        path,
+        "area (ordered by hierarchy)",
+        ((f.l + f.r) / 2, f.b + TICK_LEN + 4 + marks + name_w + 8),
+        Txt::new(AXIS).at(H::Center, V::Top),
+    )?;
+    let legend = if has_map {
+        format!(
+            "red: model persistent (> {} Hz, dashed);  ● experiment: delay activity,  ○ none (grey: not well studied)",
+            fmt_num(threshold_hz, 1)
+        )
+    } else {
+        format!(
+            "red: persistent (> {} Hz, dashed)",
+            fmt_num(threshold_hz, 1)
+        )
+    };
+    put(
+        &root,
+        path,
+        &legend,
+        (w as i32 / 2, 34),
+        Txt::new(SMALL).color(INK).at(H::Center, V::Top),
+    )?;
+    root.present().at(path)
+}
+
 /// Bifurcation diagram of a hysteresis sweep: steady rate against the parameter `param`
 /// for each `(population, up, down)` series (rates at `values`); the upward branch is a
 /// solid line with filled circles, the downward branch a faint line with open circles, and

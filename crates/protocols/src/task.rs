@@ -31,6 +31,11 @@
 //! threshold = 5.0                      # Hz: persistent if rate − baseline > threshold
 //! ```
 //!
+//! Where the model brings an experimental map of delay activity (`froudist_walsh2021`;
+//! `mejias_wang2022` with `model.evidence`), [`validate`] compares the areas that hold
+//! activity with it: a 2×2 table over the well-studied areas, Pearson χ² and Fisher's
+//! exact test ([`cortexsim_theory::contingency`]).
+//!
 //! The epochs run back to back from t = 0; the run lasts their total duration (it
 //! replaces the file's `simulation.t_stop`). Inputs are added to the network's own
 //! stimuli and noise. Every error names its key path (`epochs[2].inputs[0].target`).
@@ -38,7 +43,9 @@
 use crate::ProtocolError;
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{Obj, check_keys, describe, hint};
+use cortexsim_models::froudist_walsh2021::AreaEvidence;
 use cortexsim_models::{RateNetworkFile, select_targets};
+use cortexsim_theory::contingency::{Agreement, Table2x2};
 use cortexsim_theory::rate::{self, Epoch, RateNetwork, RateRun};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -282,10 +289,20 @@ pub fn parse(doc: &Table) -> Result<TaskProtocol, SpecError> {
 
 /// The protocol files compiled into the program (the repository's `protocols/` folder),
 /// by stem.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "wm_visual",
-    include_str!("../../../protocols/wm_visual.toml"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "wm_visual",
+        include_str!("../../../protocols/wm_visual.toml"),
+    ),
+    (
+        "dms_fw2021",
+        include_str!("../../../protocols/dms_fw2021.toml"),
+    ),
+    (
+        "dms_distractor_fw2021",
+        include_str!("../../../protocols/dms_distractor_fw2021.toml"),
+    ),
+];
 
 /// A protocol by path, else a built-in protocol by stem (`wm_visual` or `wm_visual.toml`).
 pub fn resolve(name: &Path) -> Result<TaskProtocol, SpecError> {
@@ -477,12 +494,74 @@ pub fn persistence(
     })
 }
 
+/// One area in the comparison of model and experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AreaCall {
+    pub area: String,
+    /// The model holds activity here (some selected population of the area persists).
+    pub model: bool,
+    /// Experimental evidence of delay activity.
+    pub experiment: bool,
+    /// Counted in the statistic (well studied experimentally).
+    pub well_studied: bool,
+}
+
+/// Persistent areas of the model against the experimental map (Froudist-Walsh et al.
+/// 2021): the areas are those of the persistence report (`<area>.<pool>`) that the map
+/// lists; the statistic counts the well-studied ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    /// In report order (by hierarchy for data-driven models).
+    pub areas: Vec<AreaCall>,
+    pub agreement: Agreement,
+}
+
+/// Compare the persistence report with the experimental map `evidence`; `None` if no
+/// area of the report is in the map.
+pub fn validate(rep: &PersistenceReport, evidence: &[AreaEvidence]) -> Option<Validation> {
+    let mut areas: Vec<AreaCall> = Vec::new();
+    for p in &rep.populations {
+        let area = p
+            .population
+            .rsplit_once('.')
+            .map_or(p.population.as_str(), |(a, _)| a);
+        let Some(e) = evidence.iter().find(|e| e.area == area) else {
+            continue;
+        };
+        match areas.iter_mut().find(|c| c.area == area) {
+            Some(c) => c.model |= p.persistent,
+            None => areas.push(AreaCall {
+                area: area.to_string(),
+                model: p.persistent,
+                experiment: e.persistent,
+                well_studied: e.well_studied,
+            }),
+        }
+    }
+    if areas.is_empty() {
+        return None;
+    }
+    let table = Table2x2::from_pairs(
+        areas
+            .iter()
+            .filter(|c| c.well_studied)
+            .map(|c| (c.model, c.experiment)),
+    );
+    Some(Validation {
+        areas,
+        agreement: table.agreement(),
+    })
+}
+
 /// A rate model run through a protocol.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRun {
     pub run: RateRun,
     pub epochs: Vec<EpochRates>,
     pub persistence: Option<PersistenceReport>,
+    /// Where the model brings an experimental map ([`RateNetworkFile::evidence`]) and the
+    /// protocol a `[persistence]` table.
+    pub validation: Option<Validation>,
 }
 
 /// Apply `proto` to the rate model `f`, run it, and measure every epoch (populations in
@@ -497,10 +576,15 @@ pub fn run_task(f: &RateNetworkFile, proto: &TaskProtocol) -> Result<TaskRun, Pr
         Some(p) => Some(persistence(&run, &f.net, proto, p, &order)?),
         None => None,
     };
+    let validation = match (&persistence, &f.evidence) {
+        (Some(rep), Some(ev)) => validate(rep, ev),
+        _ => None,
+    };
     Ok(TaskRun {
         run,
         epochs,
         persistence,
+        validation,
     })
 }
 
@@ -657,6 +741,60 @@ mod tests {
         assert_eq!(s.appears_disappears(1), (None, None));
         assert_eq!(s.appears_disappears(2), (Some(0.3), None));
         assert_eq!(s.counts(), [0, 1, 2, 1]);
+    }
+
+    #[test]
+    fn validation_counts_well_studied_areas_once() {
+        let pop = |name: &str, persistent: bool| Persistent {
+            population: name.into(),
+            baseline_hz: 0.0,
+            rate_hz: 0.0,
+            persistent,
+        };
+        let rep = PersistenceReport {
+            baseline: "f".into(),
+            epoch: "d".into(),
+            window_ms: (0.0, 1.0),
+            threshold_hz: 5.0,
+            populations: vec![
+                pop("V1.E1", false),
+                pop("46d.E1", true),
+                pop("46d.E2", false),
+                pop("8l.E1", true),
+                pop("MT.E1", true),
+                pop("X.E1", true),
+            ],
+        };
+        let ev = |area: &str, persistent: bool, well_studied: bool| AreaEvidence {
+            area: area.into(),
+            persistent,
+            well_studied,
+        };
+        let v = validate(
+            &rep,
+            &[
+                ev("V1", false, true),
+                ev("46d", true, true),
+                ev("8l", true, false),
+                ev("MT", false, true),
+            ],
+        )
+        .unwrap();
+        let names: Vec<&str> = v.areas.iter().map(|c| c.area.as_str()).collect();
+        assert_eq!(names, ["V1", "46d", "8l", "MT"]);
+        // Well studied: V1 (−, −), 46d (+, +), MT (+, −); 8l is not counted, X not listed.
+        assert_eq!(
+            v.agreement.table,
+            Table2x2 {
+                both: 1,
+                first_only: 1,
+                second_only: 0,
+                neither: 1
+            }
+        );
+        // χ² = 3 (1 − 0)² / (2 · 1 · 1 · 2) = 0.75
+        assert!((v.agreement.chi2 - 0.75).abs() < 1e-12);
+        assert!(validate(&rep, &[ev("Y", true, true)]).is_none());
     }
 
     #[test]

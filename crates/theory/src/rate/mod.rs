@@ -20,8 +20,10 @@
 //! Populations with [`Transfer::Siegert`] (the LIF rate model derived from a spiking
 //! network, NEST's `siegert_neuron`) also take a variance part
 //! `σ²_i = Σ_j W2_ij a_j + bias2_i` ([`VarianceInput`], optional) and use
-//! `f_i = Φ(x_i, σ_i)`; every other transfer ignores it, and networks without
-//! it behave exactly as before.
+//! `f_i = Φ(x_i, σ_i)`; [`Transfer::Dendrite`] populations (the dendrites of
+//! Froudist-Walsh et al. 2021) take the same second part as the size of their
+//! inhibitory input; every other transfer ignores it, and networks without it behave
+//! exactly as before.
 //!
 //! **Gating populations.** A population may instead have [`Kinetics::Gating`]: its state
 //! is a synaptic gating variable `S_i` (dimensionless, e.g. the NMDA or GABA gating of the
@@ -103,6 +105,19 @@ pub enum Transfer {
     /// ([`RateNetwork::variance`]) gives `sigma²` (mV²); without a variance part
     /// `sigma = 0` (noiseless LIF rate). This is NEST's `siegert_neuron` transfer.
     Siegert { lif: LifParams },
+    /// Dendritic input–output function of Yang, Murray & Wang (2016), the dendrite of
+    /// Froudist-Walsh et al. (2021): `c1 tanh((x − c3 y + c4)/(c5 e^{y/c6})) + c2`, with
+    /// `x` the excitatory input and `y ≥ 0` the size of the inhibitory input, which the
+    /// network gives as the second input part ([`RateNetwork::variance`], whose `w2` then
+    /// holds the inhibitory weights' sizes); the output is a current (pA), fed to the soma.
+    Dendrite {
+        c1: f64,
+        c2: f64,
+        c3: f64,
+        c4: f64,
+        c5: f64,
+        c6: f64,
+    },
 }
 
 impl Transfer {
@@ -113,8 +128,9 @@ impl Transfer {
         self.apply_with_variance(x, 0.0)
     }
 
-    /// Evaluate `f(x)` when the population also receives the input variance
-    /// `var` (only [`Transfer::Siegert`] uses it, as `sigma = sqrt(max(var, 0))`).
+    /// Evaluate `f(x)` when the population also receives the second input part `var`:
+    /// the input variance of [`Transfer::Siegert`] (as `sigma = sqrt(max(var, 0))`), the
+    /// inhibitory input of [`Transfer::Dendrite`]; every other transfer ignores it.
     #[inline]
     pub fn apply_with_variance(&self, x: f64, var: f64) -> f64 {
         match *self {
@@ -136,6 +152,14 @@ impl Transfer {
                 threshold,
             } => max_rate / (1.0 + (-gain * (x - threshold)).exp()),
             Transfer::Tanh => x.tanh(),
+            Transfer::Dendrite {
+                c1,
+                c2,
+                c3,
+                c4,
+                c5,
+                c6,
+            } => c1 * ((x - c3 * var + c4) / (c5 * (var / c6).exp())).tanh() + c2,
             Transfer::Relu => x.max(0.0),
             Transfer::Linear => x,
         }
@@ -173,6 +197,32 @@ impl Transfer {
                 finite("threshold", threshold)
             }
             Transfer::Tanh | Transfer::Relu | Transfer::Linear => Ok(()),
+            Transfer::Dendrite {
+                c1,
+                c2,
+                c3,
+                c4,
+                c5,
+                c6,
+            } => {
+                for (k, v) in [
+                    ("c1", c1),
+                    ("c2", c2),
+                    ("c3", c3),
+                    ("c4", c4),
+                    ("c5", c5),
+                    ("c6", c6),
+                ] {
+                    finite(k, v)?;
+                }
+                if c5 <= 0.0 || c6 <= 0.0 {
+                    return Err(SpecError::new(
+                        format!("{path}.c5"),
+                        "c5 and c6 must be > 0",
+                    ));
+                }
+                Ok(())
+            }
             Transfer::Siegert { lif } => lif
                 .validate()
                 .map_err(|e| SpecError::new(format!("{path}.lif"), e)),
@@ -240,7 +290,8 @@ pub struct RateNetwork {
     pub schedules: Vec<Epoch>,
     /// Optional OU noise.
     pub noise: Option<OuNoise>,
-    /// Optional variance part of the input (used by [`Transfer::Siegert`] only).
+    /// Optional second input part (the variance of [`Transfer::Siegert`], the inhibition
+    /// of [`Transfer::Dendrite`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variance: Option<VarianceInput>,
     /// Optional kinetics per population (length `n`); `None`: every population is
@@ -251,7 +302,9 @@ pub struct RateNetwork {
 
 /// Variance part of the input of every population: `sigma²_i = Σ_j W2_ij a_j + bias2_i`
 /// (evaluated, like the mean part, from the state at the start of the step). Only
-/// [`Transfer::Siegert`] populations consume it; epochs and noise act on the mean only.
+/// [`Transfer::Siegert`] populations consume it as a variance, and
+/// [`Transfer::Dendrite`] populations as the size of their inhibitory input; epochs and
+/// noise act on the mean only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VarianceInput {
     /// Variance coupling, row-major `[target * n + source]`, length `n²`, >= 0.
