@@ -158,6 +158,61 @@ pub fn projection_synapses(net: &Network, pr: &cortexsim_spec::Projection, sigma
     }
 }
 
+/// The firing rate (spikes/s of every source neuron) at which the estimate counts the
+/// spike events in flight: a network's rates are not known before it runs. Above it
+/// the event lists grow on demand while memory is left ([`crate::partition::EventBudget`]).
+pub const ASSUMED_RATE_HZ: f64 = 10.0;
+
+/// Largest delay, in steps, of the projections onto population `pop` (0: none).
+pub fn max_delay_onto(net: &Network, pop: usize) -> u64 {
+    net.projections
+        .iter()
+        .filter(|pr| pr.target == pop)
+        .map(|pr| delay_steps(pr.delay.bounds().1, net.simulation.dt).0 as u64)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Ring-buffer slots of a partition of population `pop` that adds its inputs to the
+/// ring directly: a power of two above its largest incoming delay.
+pub fn ring_slots(net: &Network, pop: usize) -> u64 {
+    (max_delay_onto(net, pop) + 1).next_power_of_two()
+}
+
+/// Whether a partition of `n` neurons of population `pop` holds its inputs in event
+/// lists ([`EventQueue`]) instead of a ring: when a projection onto it has per-synapse
+/// delays, unless `queue_chunk` is `Some(0)`, a source's spikes carry a payload (added
+/// to the ring directly) or the partition's cells do not fit an event's 31 bits.
+pub fn uses_event_lists(net: &Network, pop: usize, n: usize, queue_chunk: Option<usize>) -> bool {
+    let incoming = || net.projections.iter().filter(move |pr| pr.target == pop);
+    queue_chunk != Some(0)
+        && net.populations[pop].model.n_ports() * n < (1 << 31)
+        && !incoming().any(|pr| net.populations[pr.source].model.has_payload())
+        && incoming().any(|pr| pr.delay.constant().is_none())
+}
+
+/// Events and chunk size to reserve for the event lists of a partition of `n` neurons
+/// of population `pop` with `lists` lists: the events in flight at [`ASSUMED_RATE_HZ`]
+/// (every incoming synapse's spikes for its mean delay) plus half a chunk per list.
+pub fn event_reserve(net: &Network, pop: usize, n: usize, lists: usize) -> (usize, usize) {
+    let dt = net.simulation.dt;
+    let size = net.populations[pop].size.max(1) as f64;
+    let per_neuron: f64 = net
+        .projections
+        .iter()
+        .filter(|pr| pr.target == pop)
+        .map(|pr| {
+            let (lo, hi) = pr.delay.bounds();
+            let mean = pr.delay.moments().0.clamp(lo, hi);
+            let steps = delay_steps(mean, dt).0 as f64;
+            projection_synapses(net, pr, 0.0) / size * ASSUMED_RATE_HZ * steps * dt * 1e-3
+        })
+        .sum();
+    let chunk = EventQueue::chunk_for(n);
+    let events = (per_neuron * n as f64).ceil() + (lists * chunk / 2) as f64;
+    (events.min(usize::MAX as f64 / 16.0) as usize, chunk)
+}
+
 /// The estimate for each of `ranks` processes ([`estimate_rank`]).
 pub fn estimate_ranks(net: &Network, output_file: bool, ranks: usize) -> Vec<Estimate> {
     (0..ranks.max(1))
@@ -195,7 +250,7 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
         .map(|(&k, p)| k as f64 / p.size.max(1) as f64)
         .collect();
     let (min_d, max_d) = delay_bounds(net);
-    let slots = (max_d + 1).next_power_of_two();
+    let lists = max_d as usize + 1;
     for pr in &net.projections {
         let ns = net.populations[pr.source].size as f64;
         // Bernoulli: expectation plus 4 standard deviations.
@@ -242,10 +297,6 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
     }
     for (pi, p) in net.populations.iter().enumerate() {
         let n = p.size as u64;
-        let var_delays = net
-            .projections
-            .iter()
-            .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         // Per partition, the bitmap of procedural rows without multapses (8 bytes per 64
         // targets) — counted with the out-degrees.
         if net
@@ -256,18 +307,19 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
             let parts = local.iter().filter(|l| l.pop == pi).count() as u64;
             e.out_degrees += parts * n.div_ceil(64) * 8;
         }
-        if var_delays {
-            let width = p.model.n_ports();
-            for l in local.iter().filter(|l| l.pop == pi) {
-                let m = l.size as usize;
-                e.event_lists +=
-                    EventQueue::bytes(EventQueue::capacity(m), max_d as usize + 1, width * m)
-                        as u64;
+        let width = p.model.n_ports() as u64;
+        let ring_slots = ring_slots(net, pi);
+        for l in local.iter().filter(|l| l.pop == pi) {
+            let m = l.size as usize;
+            if uses_event_lists(net, pi, m, None) {
+                let (events, chunk) = event_reserve(net, pi, m, lists);
+                e.event_lists += EventQueue::bytes(events as u64, chunk, lists, width as usize * m);
+            } else {
+                e.ring_buffers += ring_slots * width * m as u64 * 8;
             }
         }
         let all = n;
         let n = own[pi];
-        e.ring_buffers += slots * p.model.n_ports() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
             s.target == pi
