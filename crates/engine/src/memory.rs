@@ -4,12 +4,26 @@
 //! Bytes per synapse: 2 (u16 target index, partition-local; 4 (u32) for partitions
 //! above 65,536 neurons) + 4 if the projection's
 //! weights vary (f32) + 1 or 2 if its delays vary (u8/u16 steps). Per partition and
-//! incoming projection a CSR row-pointer array of `n_src + 1` u32. Ring buffers:
-//! `slots × channels × n × 8` with `slots` the next power of two above the largest
-//! delay in steps. State: 12–44 bytes per neuron by model; Poisson-driven neurons carry
-//! a 32-byte random stream. Partitions with per-synapse delays hold event lists
-//! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
-//! rate bins, the sampled potentials and the output buffer (4 MiB resident on average).
+//! incoming projection a CSR row-pointer array of `n_src + 1` u32. State: 12–44 bytes
+//! per neuron by model; Poisson-driven neurons carry a 32-byte random stream.
+//! Recorders: 32 bytes per neuron of spike statistics, the rate bins, the sampled
+//! potentials and the output buffer (4 MiB resident on average).
+//!
+//! Delays: what is in flight, not the largest delay × neurons. A partition with a
+//! per-synapse-delay projection onto it holds its inputs in event lists
+//! ([`EventQueue`], [`uses_event_lists`]): 8 bytes per synaptic event from its delivery
+//! to its arrival step, in chunks from a pool, reserved for the events in flight at
+//! [`ASSUMED_RATE_HZ`] — every incoming synapse's source firing at that rate, each event
+//! waiting its projection's mean delay ([`event_reserve`]) — plus half a chunk per
+//! arrival-step list, and one input slot (`channels × n` f64); no ring. Other partitions
+//! add to a ring of `slots × channels × n` f64 with `slots` the power of two above
+//! their own largest incoming delay ([`ring_slots`]). A network that fires faster than
+//! assumed grows its lists at run time into the memory the estimate left (the build's
+//! available memory minus the estimate; [`crate::partition::EventBudget`]); beyond it
+//! the run stops with [`crate::SimError::EventMemory`]. The multi-area model at full
+//! scale (delays up to 629 steps on 4.1 million neurons): 3.9 GiB of event lists at
+//! 10 spikes/s (its ground state fires at ~2), where rings of 1,024 slots and lists
+//! sized by the largest delay took 141 GiB.
 //!
 //! Procedural projections (`storage = "procedural"`) store nothing per synapse and no
 //! row pointers: 0 bytes per synapse, plus 4 bytes per source for the out-degrees of a

@@ -885,10 +885,11 @@ pub struct EventQueue {
     pub slots: usize,
     /// Events per chunk.
     chunk: usize,
-    /// Per list: its first and last chunk (`NONE`: empty) and the events in the last.
+    /// Per list: its first chunk (`NONE`: empty).
     head: Vec<u32>,
-    tail: Vec<u32>,
-    fill: Vec<u32>,
+    /// Per list: its last chunk and the events in it; `(NONE, chunk)` when empty, so
+    /// that one comparison finds a list whose last chunk is full or missing.
+    tail: Vec<(u32, u32)>,
     /// The chunks: chunk `c` is `buf[c·chunk..(c+1)·chunk]`, followed in its list by
     /// `next[c]`.
     buf: Vec<u64>,
@@ -914,11 +915,13 @@ impl EventQueue {
     /// Block index of a restored f64 value (the next event holds its bits).
     const VALUE: u64 = EventQueue::CONST | (u32::MAX as u64) << 32;
 
-    /// Default events per chunk for a partition of `n` neurons: about `n / 32`, a power
-    /// of two in 8..=256 (a cache line to 2 KiB), so that the partly filled last chunk
-    /// of each list stays small beside the events in flight.
+    /// Default events per chunk for a partition of `n` neurons: about `n / 4`, a power
+    /// of two in 64..=256 (512 B to 2 KiB). A list holds about one event per neuron and
+    /// step when it is drained, so it is a few chunks long; smaller chunks made the
+    /// drain a walk of cache misses (chunks of 8 events ran the multi-area model at 1 %
+    /// at half the speed), larger ones leave more of each list's last chunk empty.
     pub fn chunk_for(n: usize) -> usize {
-        (n / 32).clamp(8, 256).next_power_of_two().min(256)
+        (n / 4).next_power_of_two().clamp(64, 256)
     }
 
     /// Bytes of a pool of `events` events in chunks of `chunk` (with the chunk links and
@@ -950,8 +953,7 @@ impl EventQueue {
             slots,
             chunk,
             head: vec![Self::NONE; slots],
-            tail: vec![Self::NONE; slots],
-            fill: vec![0; slots],
+            tail: vec![(Self::NONE, chunk as u32); slots],
             buf,
             next,
             free,
@@ -976,13 +978,12 @@ impl EventQueue {
 
     #[inline(always)]
     fn push(&mut self, qs: usize, ev: u64) {
-        let l = self.fill[qs] as usize;
-        let c = self.tail[qs];
-        if l == self.chunk || c == Self::NONE {
+        let (c, l) = self.tail[qs];
+        if l as usize == self.chunk {
             return self.push_new_chunk(qs, ev);
         }
-        self.buf[c as usize * self.chunk + l] = ev;
-        self.fill[qs] = l as u32 + 1;
+        self.buf[c as usize * self.chunk + l as usize] = ev;
+        self.tail[qs].1 = l + 1;
     }
 
     /// Append `ev` to list `qs` in a fresh chunk (from the free list, else the pool grows).
@@ -994,13 +995,12 @@ impl EventQueue {
             return;
         };
         self.next[c as usize] = Self::NONE;
-        match self.tail[qs] {
+        match self.tail[qs].0 {
             Self::NONE => self.head[qs] = c,
             t => self.next[t as usize] = c,
         }
-        self.tail[qs] = c;
+        self.tail[qs] = (c, 1);
         self.buf[c as usize * self.chunk] = ev;
-        self.fill[qs] = 1;
     }
 
     /// A new chunk: within the reservation, else an eighth more of the pool (at least
@@ -1031,16 +1031,19 @@ impl EventQueue {
     #[inline]
     fn sum_into(&self, qs: usize, row: &mut [f64]) {
         let mut c = self.head[qs];
+        let (tail, fill) = self.tail[qs];
         // The cell of a restored value whose bits are the next event.
         let mut value_cell = None;
         while c != Self::NONE {
-            let last = c == self.tail[qs];
-            let len = if last {
-                self.fill[qs] as usize
-            } else {
-                self.chunk
-            };
+            let last = c == tail;
+            let len = if last { fill as usize } else { self.chunk };
             let start = c as usize * self.chunk;
+            let nx = if last { Self::NONE } else { self.next[c as usize] };
+            if nx != Self::NONE {
+                // The next chunk of the chain, requested while this one is summed.
+                let next = &self.buf[nx as usize * self.chunk..(nx as usize + 1) * self.chunk];
+                prefetch_span(&next[..self.chunk.min(64)]);
+            }
             for &ev in &self.buf[start..start + len] {
                 if let Some(cell) = value_cell.take() {
                     row[cell] += f64::from_bits(ev);
@@ -1058,7 +1061,7 @@ impl EventQueue {
                     row[cell] += f32::from_bits((ev >> 32) as u32) as f64;
                 }
             }
-            c = if last { Self::NONE } else { self.next[c as usize] };
+            c = nx;
         }
     }
 
@@ -1066,15 +1069,14 @@ impl EventQueue {
     #[inline]
     fn release(&mut self, qs: usize) {
         let mut c = self.head[qs];
+        let tail = self.tail[qs].0;
         while c != Self::NONE {
-            let last = c == self.tail[qs];
             // Room for every chunk was reserved with it: no allocation.
             self.free.push(c);
-            c = if last { Self::NONE } else { self.next[c as usize] };
+            c = if c == tail { Self::NONE } else { self.next[c as usize] };
         }
         self.head[qs] = Self::NONE;
-        self.tail[qs] = Self::NONE;
-        self.fill[qs] = 0;
+        self.tail[qs] = (Self::NONE, self.chunk as u32);
     }
 
     /// The input of step `t`: list `t % slots` drained into the input slot.
@@ -1100,13 +1102,10 @@ impl EventQueue {
             .map(|qs| {
                 let mut n = 0;
                 let mut c = self.head[qs];
+                let (tail, fill) = self.tail[qs];
                 while c != Self::NONE {
-                    let last = c == self.tail[qs];
-                    n += if last {
-                        self.fill[qs] as usize
-                    } else {
-                        self.chunk
-                    };
+                    let last = c == tail;
+                    n += if last { fill as usize } else { self.chunk };
                     c = if last { Self::NONE } else { self.next[c as usize] };
                 }
                 n
