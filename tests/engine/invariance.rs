@@ -235,12 +235,7 @@ fn i8_event_list_capacity_invariance() {
             .map(|q| q.chunks())
             .sum();
         let queued = sim.parts.iter().filter(|p| p.queue.is_some()).count();
-        (
-            sim.recording.kept.clone(),
-            sim.state_hash(),
-            chunks,
-            queued,
-        )
+        (sim.recording.kept.clone(), sim.state_hash(), chunks, queued)
     };
     let (s0, h0, _, q0) = run(Some(0), 1);
     assert_eq!(q0, 0, "Some(0) must deliver directly");

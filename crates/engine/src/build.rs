@@ -271,11 +271,7 @@ impl<'a> Plan<'a> {
             Some(_) => 0,
             None => memory::ring_slots(self.net, pop),
         };
-        let ring = try_vec(
-            slots as usize * channels * n as usize,
-            0.0,
-            "ring buffers",
-        )?;
+        let ring = try_vec(slots as usize * channels * n as usize, 0.0, "ring buffers")?;
         let mut blocks_by_pop = vec![Vec::new(); self.net.populations.len()];
         for (bi, b) in blocks.iter().enumerate() {
             blocks_by_pop[b.src_pop()].push(bi);

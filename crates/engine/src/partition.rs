@@ -1038,7 +1038,11 @@ impl EventQueue {
             let last = c == tail;
             let len = if last { fill as usize } else { self.chunk };
             let start = c as usize * self.chunk;
-            let nx = if last { Self::NONE } else { self.next[c as usize] };
+            let nx = if last {
+                Self::NONE
+            } else {
+                self.next[c as usize]
+            };
             if nx != Self::NONE {
                 // The next chunk of the chain, requested while this one is summed.
                 let next = &self.buf[nx as usize * self.chunk..(nx as usize + 1) * self.chunk];
@@ -1073,7 +1077,11 @@ impl EventQueue {
         while c != Self::NONE {
             // Room for every chunk was reserved with it: no allocation.
             self.free.push(c);
-            c = if c == tail { Self::NONE } else { self.next[c as usize] };
+            c = if c == tail {
+                Self::NONE
+            } else {
+                self.next[c as usize]
+            };
         }
         self.head[qs] = Self::NONE;
         self.tail[qs] = (Self::NONE, self.chunk as u32);
@@ -1106,7 +1114,11 @@ impl EventQueue {
                 while c != Self::NONE {
                     let last = c == tail;
                     n += if last { fill as usize } else { self.chunk };
-                    c = if last { Self::NONE } else { self.next[c as usize] };
+                    c = if last {
+                        Self::NONE
+                    } else {
+                        self.next[c as usize]
+                    };
                 }
                 n
             })
@@ -1733,7 +1745,8 @@ mod tests {
         r.push(1, ev(1, 1.5));
         assert_eq!(q.input(1).to_vec(), r.input(1).to_vec());
         assert_eq!(q.input(1)[1], direct + 1.5);
-        assert!(q.is_empty() && q.len() == 0);
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
         // Drained chunks are reused: no growth for the same load again.
         let (chunks, growths) = (q.chunks(), q.growths);
         for k in 0..8 {
