@@ -210,8 +210,8 @@ fn i7_partition_size_invariance() {
 }
 
 /// Partitions above two build tiles (2,048 neurons) are built tile by tile and their
-/// rows appended (`Plan::block_tiled`); the arrays, and so the spikes and the final state,
-/// are those of small partitions built directly, and so are the spikes: every rule drawn
+/// rows appended (`Plan::block_tiled`); the arrays are those of small partitions built
+/// directly, and so are the spikes: every rule drawn
 /// per target, per-synapse weights (f32) and delays (u8), one partition of 5,000 neurons
 /// against 1,000-neuron ones (the state hash depends on the layout, the spikes do not).
 #[test]
@@ -230,10 +230,10 @@ fn i12_tiled_build_invariance() {
     assert!(s1 == s2, "tiled build: spike raster differs");
 }
 
-/// Per-synapse delays go through per-partition event lists (one per arrival step) that
-/// are drained into the input slot; a full list is emptied into the ring first. Direct
-/// ring delivery (`Some(0)`), tiny lists that overflow constantly, and the default must
-/// give the same spikes and the same final state, bit for bit.
+/// Per-synapse delays go through per-partition event lists (one per arrival step, chains
+/// of chunks from a pool) that are drained into the input slot. Direct ring delivery
+/// (`Some(0)`), chunks of one event (every list a long chain) or 37, and the default
+/// must give the same spikes and the same final state, bit for bit.
 #[test]
 fn i8_event_list_capacity_invariance() {
     let net = hetero(256, 13);
@@ -249,19 +249,14 @@ fn i8_event_list_capacity_invariance() {
         )
         .unwrap();
         sim.run().unwrap();
-        let overflows: u64 = sim
+        let chunks: usize = sim
             .parts
             .iter()
             .filter_map(|p| p.queue.as_ref())
-            .map(|q| q.overflows)
+            .map(|q| q.chunks())
             .sum();
         let queued = sim.parts.iter().filter(|p| p.queue.is_some()).count();
-        (
-            sim.recording.kept.clone(),
-            sim.state_hash(),
-            overflows,
-            queued,
-        )
+        (sim.recording.kept.clone(), sim.state_hash(), chunks, queued)
     };
     let (s0, h0, _, q0) = run(Some(0), 1);
     assert_eq!(q0, 0, "Some(0) must deliver directly");
@@ -277,10 +272,10 @@ fn i8_event_list_capacity_invariance() {
     );
     assert_eq!(h, h0, "default event lists: final state differs");
     for cap in [1, 37] {
-        let (s, h, overflows, _) = run(Some(cap), 3);
+        let (s, h, chunks, _) = run(Some(cap), 3);
         assert!(
-            overflows > 100,
-            "capacity {cap}: the overflow path was not exercised ({overflows})"
+            chunks > 100,
+            "chunk {cap}: the chunk chains were not exercised ({chunks} chunks)"
         );
         assert!(
             s == s0,

@@ -7,8 +7,8 @@
 
 use crate::connect::{self, ProjPlan, RowPlan, Scratch};
 use crate::partition::{
-    Block, BlockParts, Delays, EventQueue, Partition, ProcBlock, SliceSpikes, SpikeBuf, Targets,
-    VmBuf,
+    Block, BlockParts, Delays, EventBudget, EventQueue, Partition, ProcBlock, SliceSpikes,
+    SpikeBuf, Targets, VmBuf,
 };
 use crate::record::Recording;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
@@ -31,8 +31,10 @@ impl Simulation {
         let threads = thread_count(net, opts);
         let comm = opts.comm.clone();
         let (rank, ranks) = comm.as_ref().map_or((0, 1), |c| (c.rank(), c.size()));
-        let estimate = check_memory(net, opts, rank, ranks)?;
-        let plan = Plan::new(net, opts);
+        let (estimate, available) = check_memory(net, opts, rank, ranks)?;
+        let mut plan = Plan::new(net, opts);
+        // The event lists may grow beyond their reservation into what the estimate left.
+        plan.budget = Arc::new(EventBudget::new(available.saturating_sub(estimate.total)));
         // This process's partitions (all of them with one process).
         let owned = match &comm {
             Some(_) => crate::exchange::rank_blocks(net, ranks)[rank].clone(),
@@ -173,15 +175,16 @@ fn thread_count(net: &Network, opts: &BuildOptions) -> usize {
     }
 }
 
-/// The memory estimate of this process, refused when it exceeds the limit (contract 5).
-/// Several processes agree: if any one's estimate exceeds its limit, every one refuses
-/// with the numbers of the first such process.
+/// The memory estimate of this process and the memory available to it, refused when
+/// the estimate exceeds the limit (contract 5). Several processes agree: if any one's
+/// estimate exceeds its limit, every one refuses with the numbers of the first such
+/// process.
 fn check_memory(
     net: &Network,
     opts: &BuildOptions,
     rank: usize,
     ranks: usize,
-) -> Result<memory::Estimate, BuildError> {
+) -> Result<(memory::Estimate, u64), BuildError> {
     let estimate = memory::estimate_rank(net, opts.output_file, ranks, rank);
     let available = opts.max_memory.unwrap_or_else(memory::available_bytes);
     if let Some(c) = &opts.comm {
@@ -199,7 +202,7 @@ fn check_memory(
                 detail: format!("process {r} of {ranks}: {detail}"),
             });
         }
-        return Ok(estimate);
+        return Ok((estimate, available));
     }
     if estimate.total > available {
         return Err(BuildError::OutOfMemory {
@@ -208,7 +211,7 @@ fn check_memory(
             detail: estimate.detail(),
         });
     }
-    Ok(estimate)
+    Ok((estimate, available))
 }
 
 /// What every partition's build reads: the network, delay bounds, connection plans,
@@ -218,8 +221,8 @@ struct Plan<'a> {
     opts: &'a BuildOptions,
     min_delay: u64,
     max_delay: u64,
-    /// Ring-buffer slots per neuron and channel (a power of two above `max_delay`).
-    slots: u64,
+    /// What the event lists may grow by beyond their reservations (shared).
+    budget: Arc<EventBudget>,
     plans: Vec<ProjPlan>,
     /// Per projection: its per-source plan (procedural projections and stored
     /// `fixed_outdegree`), shared by the target's partitions.
@@ -238,7 +241,7 @@ impl<'a> Plan<'a> {
             opts,
             min_delay,
             max_delay,
-            slots: (max_delay + 1).next_power_of_two(),
+            budget: Arc::new(EventBudget::new(0)),
             plans: projection_plans(net),
             rows: row_plans(net),
             layout: layout(net),
@@ -268,13 +271,14 @@ impl<'a> Plan<'a> {
         let kernel = p.model.kernel(self.dt);
         let channels = p.model.n_ports();
         let state = self.initial_state(p, &kernel, first_gid, n);
-        let ring = try_vec(
-            self.slots as usize * channels * n as usize,
-            0.0,
-            "ring buffers",
-        )?;
         let (blocks, proc_blocks, rounded) = self.blocks(spec, channels)?;
-        let queue = self.event_queue(&blocks, &proc_blocks, channels, n as usize)?;
+        let queue = self.event_queue(pop, &blocks, &proc_blocks, channels, n as usize)?;
+        // A ring only without event lists, as deep as the partition's own delays need.
+        let slots = match queue {
+            Some(_) => 0,
+            None => memory::ring_slots(self.net, pop),
+        };
+        let ring = try_vec(slots as usize * channels * n as usize, 0.0, "ring buffers")?;
         let mut blocks_by_pop = vec![Vec::new(); self.net.populations.len()];
         for (bi, b) in blocks.iter().enumerate() {
             blocks_by_pop[b.src_pop()].push(bi);
@@ -325,7 +329,7 @@ impl<'a> Plan<'a> {
                 state,
                 channels,
                 ring,
-                mask: self.slots - 1,
+                mask: slots.max(1) - 1,
                 blocks,
                 queue,
                 blocks_by_pop,
@@ -688,28 +692,20 @@ impl<'a> Plan<'a> {
     }
 
     /// Event lists when any incoming projection has per-synapse delays (then for all
-    /// its blocks, so every cell keeps one arrival order). (Events address a cell in 31
-    /// bits: partitions above 2^30 neurons per channel deliver directly.) Spikes with a
-    /// payload are added to the ring directly: no lists for partitions that receive from
-    /// a model with a payload.
+    /// its blocks, so every cell keeps one arrival order), as
+    /// [`memory::uses_event_lists`] decides: not for partitions that receive spikes with
+    /// a payload (added to the ring directly) or whose cells do not fit an event's 31
+    /// bits. Reserved for the estimate's events in flight ([`memory::event_reserve`]).
     fn event_queue(
         &self,
+        pop: usize,
         blocks: &[Block],
         procs: &[ProcBlock],
         channels: usize,
         n: usize,
     ) -> Result<Option<EventQueue>, BuildError> {
         let opts = self.opts;
-        let has_payload = |pop: usize| self.net.populations[pop].model.has_payload();
-        if opts.queue_capacity == Some(0)
-            || channels * n >= (1 << 31)
-            || blocks.iter().any(|b| has_payload(b.src_pop()))
-            || procs.iter().any(|b| has_payload(b.src_pop()))
-            || !(blocks
-                .iter()
-                .any(|b| !matches!(b.delays(), Delays::Const(_)))
-                || procs.iter().any(|b| b.var_delays()))
-        {
+        if !memory::uses_event_lists(self.net, pop, n, opts.queue_capacity) {
             return Ok(None);
         }
         // Constant weights by block index: the stored blocks, then the procedural ones.
@@ -718,11 +714,13 @@ impl<'a> Plan<'a> {
             .map(|b| b.weight())
             .chain(procs.iter().map(|b| b.weight().unwrap_or(0.0)))
             .collect();
-        let cap = opts.queue_capacity.unwrap_or(EventQueue::capacity(n));
-        let arrivals = self.max_delay as usize + 1;
-        EventQueue::new(cap, arrivals, channels * n, consts)
+        let lists = self.max_delay as usize + 1;
+        let (reserve, chunk) = memory::event_reserve(self.net, pop, n, lists);
+        let chunk = opts.queue_capacity.unwrap_or(chunk);
+        let budget = Arc::clone(&self.budget);
+        EventQueue::new(chunk, lists, channels * n, consts, reserve, budget)
             .ok_or_else(|| BuildError::OutOfMemory {
-                needed: EventQueue::bytes(cap, arrivals, channels * n) as u64,
+                needed: EventQueue::bytes(reserve as u64, chunk, lists, channels * n),
                 available: memory::available_bytes(),
                 detail: "spike event lists".into(),
             })

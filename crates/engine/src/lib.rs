@@ -12,7 +12,9 @@
 //!    with per-synapse delays, its own event lists, [`partition::EventQueue`]): no
 //!    atomics, no locks.
 //! 4. **No allocation in the step loop.** Spike buffers, ring buffers and recorder
-//!    buffers are sized before the loop.
+//!    buffers are sized before the loop; event lists are reserved for the estimate's
+//!    events in flight and grow (rarely, by an eighth) only beyond it, within the
+//!    memory the estimate left, else the run stops with [`SimError::EventMemory`].
 //! 5. **Memory is planned**: [`memory::estimate`] runs before anything large is allocated.
 //!
 //! The loop runs in *slices* of `min_delay` steps. One parallel region per slice: every
@@ -74,6 +76,16 @@ pub enum SimError {
     },
     #[error("output: {0}")]
     Output(String),
+    #[error(
+        "out of memory at step {step}: the spike events in flight onto population \"{population}\" need more memory than the estimate left over (it counts {} spikes/s per neuron; {left} left); raise --max-memory or reduce the network",
+        memory::ASSUMED_RATE_HZ,
+        left = memory::human(*left)
+    )]
+    EventMemory {
+        population: String,
+        step: u64,
+        left: u64,
+    },
 }
 
 /// Options that do not change the results.
@@ -85,9 +97,10 @@ pub struct BuildOptions {
     pub max_memory: Option<u64>,
     /// Keep every spike in memory as (step, gid) (for tests and small runs).
     pub keep_spikes: bool,
-    /// Events per arrival-step list of partitions with per-synapse delays
+    /// Events per chunk of the event lists of partitions with per-synapse delays
     /// ([`partition::EventQueue`]); `None`: the default; `Some(0)`: no lists, every
-    /// event added to the ring directly. Changes the speed only (tested bitwise).
+    /// event added to a ring directly. Changes the speed and memory only (tested
+    /// bitwise).
     pub queue_capacity: Option<usize>,
     /// A SONATA output file will be attached: its per-population costs are part of the
     /// memory estimate ([`memory::estimate_with`]).
@@ -387,6 +400,12 @@ impl Simulation {
                     // N1: every state variable finite after each slice (cheap: O(n)).
                     *b = p.state.first_non_finite().map(|(i, _)| (p.index, i));
                 });
+            if let Some(e) = self.event_memory_failure(t0 + len as u64) {
+                if !distributed {
+                    return Err(e);
+                }
+                self.pending_error.get_or_insert(e);
+            }
             if distributed {
                 self.slice_distributed(t0, len, stop)?;
                 progress(self.t);
@@ -470,6 +489,20 @@ impl Simulation {
         self.prev_t0 = t0;
         self.t += len as u64;
         Ok(())
+    }
+
+    /// The error of the lowest partition whose event lists could not grow (events were
+    /// lost: the run cannot go on).
+    fn event_memory_failure(&self, step: u64) -> Option<SimError> {
+        let p = self
+            .parts
+            .iter()
+            .find(|p| p.queue.as_ref().is_some_and(|q| q.failed))?;
+        Some(SimError::EventMemory {
+            population: self.net.populations[p.pop].name.clone(),
+            step,
+            left: p.queue.as_ref().map_or(0, |q| q.budget_left()),
+        })
     }
 
     /// Traffic of the spike exchange (zero with one process).

@@ -4,12 +4,26 @@
 //! Bytes per synapse: 2 (u16 target index, partition-local; 4 (u32) for partitions
 //! above 65,536 neurons) + 4 if the projection's
 //! weights vary (f32) + 1 or 2 if its delays vary (u8/u16 steps). Per partition and
-//! incoming projection a CSR row-pointer array of `n_src + 1` u32. Ring buffers:
-//! `slots × channels × n × 8` with `slots` the next power of two above the largest
-//! delay in steps. State: 12–44 bytes per neuron by model; Poisson-driven neurons carry
-//! a 32-byte random stream. Partitions with per-synapse delays hold event lists
-//! ([`EventQueue`]: `max_delay + 1` lists of `4 n` 8-byte events). Recorders: 32 bytes per neuron of spike statistics, the
-//! rate bins, the sampled potentials and the output buffer (4 MiB resident on average).
+//! incoming projection a CSR row-pointer array of `n_src + 1` u32. State: 12–44 bytes
+//! per neuron by model; Poisson-driven neurons carry a 32-byte random stream.
+//! Recorders: 32 bytes per neuron of spike statistics, the rate bins, the sampled
+//! potentials and the output buffer (4 MiB resident on average).
+//!
+//! Delays: what is in flight, not the largest delay × neurons. A partition with a
+//! per-synapse-delay projection onto it holds its inputs in event lists
+//! ([`EventQueue`], [`uses_event_lists`]): 8 bytes per synaptic event from its delivery
+//! to its arrival step, in chunks from a pool, reserved for the events in flight at
+//! [`ASSUMED_RATE_HZ`] — every incoming synapse's source firing at that rate, each event
+//! waiting its projection's mean delay ([`event_reserve`]) — plus half a chunk per
+//! arrival-step list, and one input slot (`channels × n` f64); no ring. Other partitions
+//! add to a ring of `slots × channels × n` f64 with `slots` the power of two above
+//! their own largest incoming delay ([`ring_slots`]). A network that fires faster than
+//! assumed grows its lists at run time into the memory the estimate left (the build's
+//! available memory minus the estimate; [`crate::partition::EventBudget`]); beyond it
+//! the run stops with [`crate::SimError::EventMemory`]. The multi-area model at full
+//! scale (delays up to 629 steps on 4.1 million neurons): 3.9 GiB of event lists at
+//! 10 spikes/s (its ground state fires at ~2), where rings of 1,024 slots and lists
+//! sized by the largest delay took 141 GiB.
 //!
 //! Procedural projections (`storage = "procedural"`) store nothing per synapse and no
 //! row pointers: 0 bytes per synapse, plus 4 bytes per source for the out-degrees of a
@@ -158,6 +172,61 @@ pub fn projection_synapses(net: &Network, pr: &cortexsim_spec::Projection, sigma
     }
 }
 
+/// The firing rate (spikes/s of every source neuron) at which the estimate counts the
+/// spike events in flight: a network's rates are not known before it runs. Above it
+/// the event lists grow on demand while memory is left ([`crate::partition::EventBudget`]).
+pub const ASSUMED_RATE_HZ: f64 = 10.0;
+
+/// Largest delay, in steps, of the projections onto population `pop` (0: none).
+pub fn max_delay_onto(net: &Network, pop: usize) -> u64 {
+    net.projections
+        .iter()
+        .filter(|pr| pr.target == pop)
+        .map(|pr| delay_steps(pr.delay.bounds().1, net.simulation.dt).0 as u64)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Ring-buffer slots of a partition of population `pop` that adds its inputs to the
+/// ring directly: a power of two above its largest incoming delay.
+pub fn ring_slots(net: &Network, pop: usize) -> u64 {
+    (max_delay_onto(net, pop) + 1).next_power_of_two()
+}
+
+/// Whether a partition of `n` neurons of population `pop` holds its inputs in event
+/// lists ([`EventQueue`]) instead of a ring: when a projection onto it has per-synapse
+/// delays, unless `queue_chunk` is `Some(0)`, a source's spikes carry a payload (added
+/// to the ring directly) or the partition's cells do not fit an event's 31 bits.
+pub fn uses_event_lists(net: &Network, pop: usize, n: usize, queue_chunk: Option<usize>) -> bool {
+    let incoming = || net.projections.iter().filter(move |pr| pr.target == pop);
+    queue_chunk != Some(0)
+        && net.populations[pop].model.n_ports() * n < (1 << 31)
+        && !incoming().any(|pr| net.populations[pr.source].model.has_payload())
+        && incoming().any(|pr| pr.delay.constant().is_none())
+}
+
+/// Events and chunk size to reserve for the event lists of a partition of `n` neurons
+/// of population `pop` with `lists` lists: the events in flight at [`ASSUMED_RATE_HZ`]
+/// (every incoming synapse's spikes for its mean delay) plus half a chunk per list.
+pub fn event_reserve(net: &Network, pop: usize, n: usize, lists: usize) -> (usize, usize) {
+    let dt = net.simulation.dt;
+    let size = net.populations[pop].size.max(1) as f64;
+    let per_neuron: f64 = net
+        .projections
+        .iter()
+        .filter(|pr| pr.target == pop)
+        .map(|pr| {
+            let (lo, hi) = pr.delay.bounds();
+            let mean = pr.delay.moments().0.clamp(lo, hi);
+            let steps = delay_steps(mean, dt).0 as f64;
+            projection_synapses(net, pr, 0.0) / size * ASSUMED_RATE_HZ * steps * dt * 1e-3
+        })
+        .sum();
+    let chunk = EventQueue::chunk_for(n);
+    let events = (per_neuron * n as f64).ceil() + (lists * chunk / 2) as f64;
+    (events.min(usize::MAX as f64 / 16.0) as usize, chunk)
+}
+
 /// The estimate for each of `ranks` processes ([`estimate_rank`]).
 pub fn estimate_ranks(net: &Network, output_file: bool, ranks: usize) -> Vec<Estimate> {
     (0..ranks.max(1))
@@ -195,7 +264,7 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
         .map(|(&k, p)| k as f64 / p.size.max(1) as f64)
         .collect();
     let (min_d, max_d) = delay_bounds(net);
-    let slots = (max_d + 1).next_power_of_two();
+    let lists = max_d as usize + 1;
     for pr in &net.projections {
         let ns = net.populations[pr.source].size as f64;
         // Bernoulli: expectation plus 4 standard deviations.
@@ -242,10 +311,6 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
     }
     for (pi, p) in net.populations.iter().enumerate() {
         let n = p.size as u64;
-        let var_delays = net
-            .projections
-            .iter()
-            .any(|pr| pr.target == pi && !matches!(pr.delay, Dist::Const { .. }));
         // Per partition, the bitmap of procedural rows without multapses (8 bytes per 64
         // targets) — counted with the out-degrees.
         if net
@@ -256,18 +321,19 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
             let parts = local.iter().filter(|l| l.pop == pi).count() as u64;
             e.out_degrees += parts * n.div_ceil(64) * 8;
         }
-        if var_delays {
-            let width = p.model.n_ports();
-            for l in local.iter().filter(|l| l.pop == pi) {
-                let m = l.size as usize;
-                e.event_lists +=
-                    EventQueue::bytes(EventQueue::capacity(m), max_d as usize + 1, width * m)
-                        as u64;
+        let width = p.model.n_ports() as u64;
+        let ring_slots = ring_slots(net, pi);
+        for l in local.iter().filter(|l| l.pop == pi) {
+            let m = l.size as usize;
+            if uses_event_lists(net, pi, m, None) {
+                let (events, chunk) = event_reserve(net, pi, m, lists);
+                e.event_lists += EventQueue::bytes(events as u64, chunk, lists, width as usize * m);
+            } else {
+                e.ring_buffers += ring_slots * width * m as u64 * 8;
             }
         }
         let all = n;
         let n = own[pi];
-        e.ring_buffers += slots * p.model.n_ports() as u64 * n * 8;
         e.neuron_state += n * State::bytes_per_neuron(&p.model) as u64;
         if net.stimuli.iter().any(|s| {
             s.target == pi

@@ -599,30 +599,15 @@ impl Block {
 impl Block {
     /// Deliver one spike as events into the partition's [`EventQueue`] (partitions
     /// with per-synapse delays). `bi` is this block's index in the partition.
-    #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub fn deliver_queued(
-        &self,
-        bi: usize,
-        s: usize,
-        t: u64,
-        q: &mut EventQueue,
-        ring: &mut [f64],
-        mask: u64,
-        n: usize,
-        channels: usize,
-    ) {
+    pub fn deliver_queued(&self, bi: usize, s: usize, t: u64, q: &mut EventQueue, n: usize) {
         let (a, e) = (self.indptr[s] as usize, self.indptr[s + 1] as usize);
         if a == e {
             return;
         }
         match &self.targets {
-            Targets::U16(v) => {
-                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
-            }
-            Targets::U32(v) => {
-                self.deliver_queued_t(&v[a..e], a, e, bi, t, q, ring, mask, n, channels)
-            }
+            Targets::U16(v) => self.deliver_queued_t(&v[a..e], a, e, bi, t, q, n),
+            Targets::U32(v) => self.deliver_queued_t(&v[a..e], a, e, bi, t, q, n),
         }
     }
 
@@ -636,68 +621,46 @@ impl Block {
         bi: usize,
         t: u64,
         q: &mut EventQueue,
-        ring: &mut [f64],
-        mask: u64,
         n: usize,
-        channels: usize,
     ) {
-        debug_assert_eq!(channels, self.ports, "a ring laid out for another model");
         let ws = self.weights.as_ref().map(|w| &w[a..e]);
         let tq = (t % q.slots as u64) as usize;
         let nq = q.slots;
         // The list of step t + d (d < nq).
         let after = move |d: usize| if tq + d >= nq { tq + d - nq } else { tq + d };
-        // Per-synapse delays of either width: (list, ring slot) of synapse k.
-        fn var<D: Copy + Into<u64>>(
-            v: &[D],
-            t: u64,
-            mask: u64,
-            after: impl Fn(usize) -> usize,
-        ) -> impl Fn(usize) -> (usize, usize) {
-            move |k| {
-                let d: u64 = v[k].into();
-                (after(d as usize), ((t + d) & mask) as usize)
-            }
-        }
         match &self.delays {
             Delays::Const(d) => {
-                let d = *d as u64;
-                let (qs, rs) = (after(d as usize), ((t + d) & mask) as usize);
-                self.queue_row(bi, targets, ws, |_| (qs, rs), q, ring, n)
+                let qs = after(*d as usize);
+                self.queue_row(bi, targets, ws, |_| qs, q, n)
             }
             Delays::U8(v) => {
-                let slots = var(&v[a..e], t, mask, after);
-                self.queue_row(bi, targets, ws, slots, q, ring, n)
+                let v = &v[a..e];
+                self.queue_row(bi, targets, ws, |k| after(v[k] as usize), q, n)
             }
             Delays::U16(v) => {
-                let slots = var(&v[a..e], t, mask, after);
-                self.queue_row(bi, targets, ws, slots, q, ring, n)
+                let v = &v[a..e];
+                self.queue_row(bi, targets, ws, |k| after(v[k] as usize), q, n)
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn queue_row<T: Idx>(
         &self,
         bi: usize,
         targets: &[T],
         ws: Option<&[f32]>,
-        slots: impl Fn(usize) -> (usize, usize),
+        list: impl Fn(usize) -> usize,
         q: &mut EventQueue,
-        ring: &mut [f64],
         n: usize,
     ) {
         match ws {
             None => {
                 let off = (self.channel * n) as u32;
                 for (k, &tg) in targets.iter().enumerate() {
-                    let (qs, rs) = slots(k);
                     q.push(
-                        qs,
-                        rs,
+                        list(k),
                         EventQueue::CONST | (off + tg.idx() as u32) as u64 | (bi as u64) << 32,
-                        ring,
                     );
                 }
             }
@@ -705,12 +668,9 @@ impl Block {
                 let (pos, neg) = route_pair(self.route);
                 for (k, (&tg, &w)) in targets.iter().zip(ws).enumerate() {
                     let ch = (if w < 0.0 { neg } else { pos }) as u32;
-                    let (qs, rs) = slots(k);
                     q.push(
-                        qs,
-                        rs,
+                        list(k),
                         (ch * n as u32 + tg.idx() as u32) as u64 | (w.to_bits() as u64) << 32,
-                        ring,
                     );
                 }
             }
@@ -849,7 +809,6 @@ impl ProcBlock {
 
     /// Deliver one spike as events into the partition's [`EventQueue`]; `qi` is the
     /// block's index among the queue's constant weights.
-    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub fn deliver_queued(
         &self,
@@ -857,8 +816,6 @@ impl ProcBlock {
         s: u32,
         t: u64,
         q: &mut EventQueue,
-        ring: &mut [f64],
-        mask: u64,
         n: usize,
         scratch: &mut Scratch,
     ) {
@@ -868,208 +825,359 @@ impl ProcBlock {
         self.for_each_local(s, scratch, |l, ch, w, d| {
             let d = d as usize;
             let qs = if tq + d >= nq { tq + d - nq } else { tq + d };
-            let rs = ((t + d as u64) & mask) as usize;
             let cell = (ch * n + l) as u64;
             let ev = if constant {
                 EventQueue::CONST | cell | (qi as u64) << 32
             } else {
                 cell | ((w as f32).to_bits() as u64) << 32
             };
-            q.push(qs, rs, ev, ring);
+            q.push(qs, ev);
         })
     }
 }
 
-/// Spike events of a partition waiting for their arrival step: one append-only list per
-/// arrival step (`max_delay + 1` lists of `cap` events), drained into the ring slot at
-/// the start of that step's update.
+/// Bytes that the event lists of all partitions may still grow by beyond what the
+/// build reserved for them: the memory the estimate left over (shared, taken per growth).
+#[derive(Debug, Default)]
+pub struct EventBudget(std::sync::atomic::AtomicU64);
+
+impl EventBudget {
+    pub fn new(bytes: u64) -> EventBudget {
+        EventBudget(std::sync::atomic::AtomicU64::new(bytes))
+    }
+
+    /// Take `bytes` if that many are left.
+    fn take(&self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0
+            .fetch_update(Relaxed, Relaxed, |b| b.checked_sub(bytes))
+            .is_ok()
+    }
+
+    /// Bytes left.
+    pub fn left(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Spike events of a partition waiting for their arrival step: one list per arrival
+/// step (`max_delay + 1` lists, arrival step modulo that), drained into the input slot
+/// at the start of that step's update. A list is a chain of chunks of `chunk` events
+/// from the partition's pool; a drained list returns its chunks to the pool, so the
+/// memory follows the events in flight (rate × synapses × delay), not the largest delay
+/// × neurons. The pool is reserved at build time for the estimate's events in flight
+/// ([`crate::memory`]) and grows beyond it, chunk by chunk, while the shared
+/// [`EventBudget`] allows; when it does not, the partition is marked
+/// [`failed`](Self::failed) and the run stops with an error (never an abort).
 ///
-/// Why: with per-synapse delays a spike's row is scattered over the whole ring
-/// (`slots × channels × n` f64, megabytes per partition in the microcircuit), so a
-/// direct add costs a cache-line read and write-back per synaptic event. Appending costs
-/// 8 streamed bytes; the drain scatters into one ring slot (`channels × n` f64), which
-/// stays in cache.
+/// Why lists: with per-synapse delays a spike's row is scattered over many arrival
+/// steps, so a dense ring (`slots × channels × n` f64) would cost a cache-line read and
+/// write-back per synaptic event, and memory for every (cell, step) whether or not an
+/// input arrives. Appending costs 8 streamed bytes; the drain scatters into one input
+/// slot (`channels × n` f64), which stays in cache.
 ///
-/// Same results, bit for bit: every ring cell still receives its inputs in arrival
-/// order starting from 0 — a full list is emptied into its ring slot first (in order),
-/// later events follow it, and the drain adds the rest before the neurons read the
-/// slot. So the capacity only changes the speed, never the numbers.
+/// Same results, bit for bit, as adding to a ring directly: every cell of every arrival
+/// step receives its inputs in delivery order, summed from 0 when its list is drained.
+/// The chunk size changes the speed and the memory only, never the numbers.
 ///
 /// Event (u64): low 32 bits = cell (`channel·n + target`, bit 31 set for a
-/// constant-weight block), high 32 bits = the f32 weight's bits or the block index.
+/// constant-weight block), high 32 bits = the f32 weight's bits or the block index;
+/// the block index `u32::MAX` marks a value restored from a saved state, whose f64 bits
+/// are the next event.
 #[derive(Debug)]
 pub struct EventQueue {
     /// Lists (arrival step modulo `slots`).
     pub slots: usize,
-    cap: usize,
-    len: Vec<u32>,
+    /// Events per chunk.
+    chunk: usize,
+    /// Per list: its first chunk (`NONE`: empty).
+    head: Vec<u32>,
+    /// Per list: its last chunk and the events in it; `(NONE, chunk)` when empty, so
+    /// that one comparison finds a list whose last chunk is full or missing.
+    tail: Vec<(u32, u32)>,
+    /// The chunks: chunk `c` is `buf[c·chunk..(c+1)·chunk]`, followed in its list by
+    /// `next[c]`.
     buf: Vec<u64>,
+    next: Vec<u32>,
+    /// Chunks not in any list (room reserved for every chunk: no allocation to free one).
+    free: Vec<u32>,
     /// Constant weights by block index.
     consts: Vec<f64>,
     width: usize,
-    /// Per list: it overflowed into its ring slot since it was last drained.
-    spilled: Vec<bool>,
-    /// The input slot (`width` f64) of a step whose list did not overflow; the neuron
-    /// kernel zeroes it after reading.
+    /// The input slot (`width` f64) a list is drained into; the neuron kernel zeroes
+    /// it after reading.
     scratch: Vec<f64>,
-    /// Lists that overflowed into the ring (a measure for tuning `cap`).
-    pub overflows: u64,
+    budget: Arc<EventBudget>,
+    /// The pool could not grow: events were lost and the run must stop.
+    pub failed: bool,
+    /// Times the pool grew beyond its reservation (a measure for tuning; tests).
+    pub growths: u64,
 }
 
 impl EventQueue {
     const CONST: u64 = 1 << 31;
+    const NONE: u32 = u32::MAX;
+    /// Block index of a restored f64 value (the next event holds its bits).
+    const VALUE: u64 = EventQueue::CONST | (u32::MAX as u64) << 32;
 
-    /// Default events per list for a partition of `n` neurons.
-    pub fn capacity(n: usize) -> usize {
-        (QUEUE_EVENTS_PER_NEURON * n).clamp(256, 1 << 20)
+    /// Default events per chunk for a partition of `n` neurons: about `n / 4`, a power
+    /// of two in 64..=256 (512 B to 2 KiB). A list holds about one event per neuron and
+    /// step when it is drained, so it is a few chunks long; smaller chunks made the
+    /// drain a walk of cache misses (chunks of 8 events ran the multi-area model at 1 %
+    /// at half the speed), larger ones leave more of each list's last chunk empty.
+    pub fn chunk_for(n: usize) -> usize {
+        (n / 4).next_power_of_two().clamp(64, 256)
     }
 
-    /// Lists of `cap` events plus the scratch slot (`width` f64).
-    pub fn bytes(cap: usize, slots: usize, width: usize) -> usize {
-        slots * cap * 8 + slots * 5 + width * 8
+    /// Bytes of a pool of `events` events in chunks of `chunk` (with the chunk links and
+    /// the free list), the list heads of `slots` lists and the input slot (`width` f64).
+    pub fn bytes(events: u64, chunk: usize, slots: usize, width: usize) -> u64 {
+        let chunks = events.div_ceil(chunk.max(1) as u64);
+        chunks * (chunk as u64 * 8 + 8) + slots as u64 * 12 + width as u64 * 8
     }
 
-    /// `slots` lists of `cap` events; `None` if the memory cannot be reserved.
-    pub fn new(cap: usize, slots: usize, width: usize, consts: Vec<f64>) -> Option<EventQueue> {
-        let cap = cap.max(1);
+    /// `slots` lists of chunks of `chunk` events, with room for `reserve` events;
+    /// growth beyond it is taken from `budget`. `None` if the reservation fails.
+    pub fn new(
+        chunk: usize,
+        slots: usize,
+        width: usize,
+        consts: Vec<f64>,
+        reserve: usize,
+        budget: Arc<EventBudget>,
+    ) -> Option<EventQueue> {
+        let chunk = chunk.max(1);
+        let chunks = reserve.div_ceil(chunk);
         let mut buf = Vec::new();
-        buf.try_reserve_exact(slots * cap).ok()?;
-        buf.resize(slots * cap, 0u64);
+        buf.try_reserve_exact(chunks * chunk).ok()?;
+        let mut next = Vec::new();
+        next.try_reserve_exact(chunks).ok()?;
+        let mut free = Vec::new();
+        free.try_reserve_exact(chunks).ok()?;
         Some(EventQueue {
             slots,
-            cap,
-            len: vec![0; slots],
+            chunk,
+            head: vec![Self::NONE; slots],
+            tail: vec![(Self::NONE, chunk as u32); slots],
             buf,
+            next,
+            free,
             consts,
             width,
-            spilled: vec![false; slots],
             scratch: vec![0.0; width],
-            overflows: 0,
+            budget,
+            failed: false,
+            growths: 0,
         })
     }
 
-    #[inline(always)]
-    fn weight(&self, ev: u64) -> f64 {
-        let hi = (ev >> 32) as u32;
-        if ev & Self::CONST != 0 {
-            self.consts[hi as usize]
-        } else {
-            f32::from_bits(hi) as f64
-        }
+    /// Bytes the event lists of all partitions may still grow by.
+    pub fn budget_left(&self) -> u64 {
+        self.budget.left()
+    }
+
+    /// Chunks in the pool (in lists or free).
+    pub fn chunks(&self) -> usize {
+        self.next.len()
     }
 
     #[inline(always)]
-    fn push(&mut self, qs: usize, rs: usize, ev: u64, ring: &mut [f64]) {
-        let mut l = self.len[qs] as usize;
-        if l == self.cap {
-            self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
-            self.spilled[qs] = true;
-            self.overflows += 1;
-            l = 0;
+    fn push(&mut self, qs: usize, ev: u64) {
+        let (c, l) = self.tail[qs];
+        if l as usize == self.chunk {
+            return self.push_new_chunk(qs, ev);
         }
-        self.buf[qs * self.cap + l] = ev;
-        self.len[qs] = l as u32 + 1;
+        self.buf[c as usize * self.chunk + l as usize] = ev;
+        self.tail[qs].1 = l + 1;
     }
 
-    /// Add list `qs` to `row` (one ring slot, or the scratch slot), in order, and empty it.
-    #[inline]
-    pub fn drain_into(&mut self, qs: usize, row: &mut [f64]) {
-        let l = self.len[qs] as usize;
-        for &ev in &self.buf[qs * self.cap..qs * self.cap + l] {
-            let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
-            row[cell] += self.weight(ev);
+    /// Append `ev` to list `qs` in a fresh chunk (from the free list, else the pool grows).
+    #[cold]
+    #[inline(never)]
+    fn push_new_chunk(&mut self, qs: usize, ev: u64) {
+        let Some(c) = self.free.pop().or_else(|| self.grow()) else {
+            self.failed = true;
+            return;
+        };
+        self.next[c as usize] = Self::NONE;
+        match self.tail[qs].0 {
+            Self::NONE => self.head[qs] = c,
+            t => self.next[t as usize] = c,
         }
-        self.len[qs] = 0;
+        self.tail[qs] = (c, 1);
+        self.buf[c as usize * self.chunk] = ev;
     }
 
-    /// The input of step `t`: list `t % slots` drained into the scratch slot — or, if the
-    /// list overflowed into its ring slot since it was last drained, into that ring slot.
-    #[inline]
-    pub fn input<'a>(&'a mut self, t: u64, ring_row: &'a mut [f64]) -> &'a mut [f64] {
-        let qs = (t % self.slots as u64) as usize;
-        if self.spilled[qs] {
-            self.spilled[qs] = false;
-            self.drain_into(qs, ring_row);
-            ring_row
-        } else {
-            // (A pointer swap, no allocation: the scratch slot is borrowed out of self.)
-            let mut scratch = std::mem::take(&mut self.scratch);
-            self.drain_into(qs, &mut scratch);
-            self.scratch = scratch;
-            &mut self.scratch
+    /// A new chunk: within the reservation, else an eighth more of the pool (at least
+    /// 16 chunks) if the budget and the allocator allow.
+    fn grow(&mut self) -> Option<u32> {
+        let chunk = self.chunk;
+        let have = self.next.len();
+        if have >= Self::NONE as usize - 1 {
+            return None;
         }
-    }
-
-    /// Drain every list into its ring slot (before inspecting or hashing the ring).
-    pub fn drain_all(&mut self, t: u64, mask: u64, ring: &mut [f64]) {
-        let tq = (t % self.slots as u64) as usize;
-        for d in 0..self.slots {
-            let qs = if tq + d >= self.slots {
-                tq + d - self.slots
-            } else {
-                tq + d
-            };
-            if self.len[qs] > 0 {
-                let rs = ((t + d as u64) & mask) as usize;
-                self.drain_into(qs, &mut ring[rs * self.width..(rs + 1) * self.width]);
-                self.spilled[qs] = true;
+        if self.next.len() == self.next.capacity() {
+            let more = (have / 8).max(16);
+            if !self.budget.take((more * (chunk * 8 + 8)) as u64)
+                || self.buf.try_reserve_exact(more * chunk).is_err()
+                || self.next.try_reserve_exact(more).is_err()
+                || self.free.try_reserve_exact(more).is_err()
+            {
+                return None;
             }
+            self.growths += 1;
+        }
+        self.buf.resize((have + 1) * chunk, 0);
+        self.next.push(Self::NONE);
+        Some(have as u32)
+    }
+
+    /// Add list `qs` to `row`, in order (the list is unchanged).
+    #[inline]
+    fn sum_into(&self, qs: usize, row: &mut [f64]) {
+        let mut c = self.head[qs];
+        let (tail, fill) = self.tail[qs];
+        // The cell of a restored value whose bits are the next event.
+        let mut value_cell = None;
+        while c != Self::NONE {
+            let last = c == tail;
+            let len = if last { fill as usize } else { self.chunk };
+            let start = c as usize * self.chunk;
+            let nx = if last {
+                Self::NONE
+            } else {
+                self.next[c as usize]
+            };
+            if nx != Self::NONE {
+                // The next chunk of the chain, requested while this one is summed.
+                let next = &self.buf[nx as usize * self.chunk..(nx as usize + 1) * self.chunk];
+                prefetch_span(&next[..self.chunk.min(64)]);
+            }
+            for &ev in &self.buf[start..start + len] {
+                if let Some(cell) = value_cell.take() {
+                    row[cell] += f64::from_bits(ev);
+                    continue;
+                }
+                let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
+                if ev & Self::CONST != 0 {
+                    let hi = (ev >> 32) as u32;
+                    if hi == u32::MAX {
+                        value_cell = Some(cell);
+                        continue;
+                    }
+                    row[cell] += self.consts[hi as usize];
+                } else {
+                    row[cell] += f32::from_bits((ev >> 32) as u32) as f64;
+                }
+            }
+            c = nx;
         }
     }
-}
 
-impl EventQueue {
-    /// The waiting events as `(d, event)`: arrival at step `t + d`, lists in arrival
-    /// order, events in list order (`t`: the next step to compute).
-    pub fn pending(&self, t: u64) -> Vec<(u64, u64)> {
+    /// Empty list `qs`: its chunks go back to the pool.
+    #[inline]
+    fn release(&mut self, qs: usize) {
+        let mut c = self.head[qs];
+        let tail = self.tail[qs].0;
+        while c != Self::NONE {
+            // Room for every chunk was reserved with it: no allocation.
+            self.free.push(c);
+            c = if c == tail {
+                Self::NONE
+            } else {
+                self.next[c as usize]
+            };
+        }
+        self.head[qs] = Self::NONE;
+        self.tail[qs] = (Self::NONE, self.chunk as u32);
+    }
+
+    /// The input of step `t`: list `t % slots` drained into the input slot.
+    #[inline]
+    pub fn input(&mut self, t: u64) -> &mut [f64] {
+        let qs = (t % self.slots as u64) as usize;
+        // (A pointer swap, no allocation: the input slot is borrowed out of self.)
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.sum_into(qs, &mut scratch);
+        self.release(qs);
+        self.scratch = scratch;
+        &mut self.scratch
+    }
+
+    /// Empty every list.
+    pub fn clear(&mut self) {
+        (0..self.slots).for_each(|qs| self.release(qs));
+    }
+
+    /// Events waiting in the lists.
+    pub fn len(&self) -> usize {
+        (0..self.slots)
+            .map(|qs| {
+                let mut n = 0;
+                let mut c = self.head[qs];
+                let (tail, fill) = self.tail[qs];
+                while c != Self::NONE {
+                    let last = c == tail;
+                    n += if last { fill as usize } else { self.chunk };
+                    c = if last {
+                        Self::NONE
+                    } else {
+                        self.next[c as usize]
+                    };
+                }
+                n
+            })
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.head.iter().all(|&h| h == Self::NONE)
+    }
+
+    /// The pending input of every cell, as `(d, cell, value)` for each cell whose input
+    /// of step `t + d` is not +0 (`t`: the next step to compute), ordered by `d`, then
+    /// cell: each list summed in order, as its drain will (the lists are unchanged).
+    pub fn pending_inputs(&self, t: u64) -> Vec<(u64, u32, f64)> {
         let mut out = Vec::new();
-        for d in 0..self.slots {
-            let qs = ((t + d as u64) % self.slots as u64) as usize;
-            let l = self.len[qs] as usize;
-            out.extend(
-                self.buf[qs * self.cap..qs * self.cap + l]
-                    .iter()
-                    .map(|&ev| (d as u64, ev)),
-            );
+        let mut row = vec![0.0f64; self.width];
+        for d in 0..self.slots as u64 {
+            let qs = ((t + d) % self.slots as u64) as usize;
+            if self.head[qs] == Self::NONE {
+                continue;
+            }
+            self.sum_into(qs, &mut row);
+            for (cell, x) in row.iter_mut().enumerate() {
+                if x.to_bits() != 0 {
+                    out.push((d, cell as u32, *x));
+                    *x = 0.0;
+                }
+            }
         }
         out
     }
 
-    /// Empty every list and read every input from the ring ([`input`](Self::input)'s
-    /// ring path, right whatever the ring holds), then append `events` as
-    /// [`pending`](Self::pending) gave them (a full list spills into its ring slot, as
-    /// during a run). Refuses an event whose cell or block is not of this partition.
-    pub fn restore(
-        &mut self,
-        t: u64,
-        mask: u64,
-        ring: &mut [f64],
-        events: &[(u64, u64)],
-    ) -> Result<(), String> {
-        self.len.fill(0);
-        self.spilled.fill(true);
-        for &(d, ev) in events {
-            let cell = (ev as u32 & !(Self::CONST as u32)) as usize;
-            if d >= self.slots as u64
-                || cell >= self.width
-                || (ev & Self::CONST != 0 && (ev >> 32) as usize >= self.consts.len())
-            {
+    /// Empty every list, then set the pending inputs `(d, cell, value)` (as
+    /// [`pending_inputs`](Self::pending_inputs) gave them) as restored values at the
+    /// head of their lists. Refuses an input whose cell or step is not of this
+    /// partition, or more inputs than the memory allows.
+    pub fn restore(&mut self, t: u64, inputs: &[(u64, u32, f64)]) -> Result<(), String> {
+        self.clear();
+        for &(d, cell, x) in inputs {
+            if d >= self.slots as u64 || cell as usize >= self.width {
                 return Err(format!(
-                    "event {ev:#x} arriving in {d} steps does not fit this partition's lists"
+                    "pending input of cell {cell} in {d} steps does not fit this partition's lists"
                 ));
             }
-            let (qs, rs) = (
-                ((t + d) % self.slots as u64) as usize,
-                ((t + d) & mask) as usize,
-            );
-            self.push(qs, rs, ev, ring);
+            let qs = ((t + d) % self.slots as u64) as usize;
+            self.push(qs, Self::VALUE | cell as u64);
+            self.push(qs, x.to_bits());
+            if self.failed {
+                return Err("event lists: no memory left for the saved events".into());
+            }
         }
         Ok(())
     }
 }
-
-/// Queue capacity per list, in events per neuron of the partition.
-const QUEUE_EVENTS_PER_NEURON: usize = 4;
 
 /// Synapses looked ahead in rows with per-synapse delays (ring cells prefetched).
 const RING_PREFETCH: usize = 16;
@@ -1320,6 +1428,9 @@ pub struct Partition {
     pub kernel: Kernel,
     pub state: State,
     pub channels: usize,
+    /// Inputs by arrival step (`mask + 1` slots × channels × n; the slots the
+    /// partition's largest incoming delay needs) — empty for a partition with event
+    /// lists, which hold its inputs instead.
     pub ring: Vec<f64>,
     pub mask: u64,
     pub blocks: Vec<Block>,
@@ -1354,6 +1465,47 @@ pub struct Partition {
 }
 
 impl Partition {
+    /// The pending input of every cell (`channel·n + neuron`) as `(d, cell, value)` for
+    /// each input of step `t + d` that is not +0, ordered by `d`, then cell (`t`: the
+    /// next step to compute) — the same whether the partition holds its inputs in a
+    /// ring or in event lists (the state's canonical form).
+    pub fn pending_inputs(&self, t: u64) -> Vec<(u64, u32, f64)> {
+        if let Some(q) = &self.queue {
+            return q.pending_inputs(t);
+        }
+        let width = self.channels * self.n;
+        let mut out = Vec::new();
+        for d in 0..=self.mask {
+            let base = (((t + d) & self.mask) as usize) * width;
+            for (cell, &x) in self.ring[base..base + width].iter().enumerate() {
+                if x.to_bits() != 0 {
+                    out.push((d, cell as u32, x));
+                }
+            }
+        }
+        out
+    }
+
+    /// Set the pending inputs (as [`pending_inputs`](Self::pending_inputs) gave them),
+    /// replacing any; refuses an input that does not fit the partition.
+    pub fn restore_inputs(&mut self, t: u64, inputs: &[(u64, u32, f64)]) -> Result<(), String> {
+        if let Some(q) = &mut self.queue {
+            return q.restore(t, inputs);
+        }
+        let width = self.channels * self.n;
+        self.ring.fill(0.0);
+        for &(d, cell, x) in inputs {
+            if d > self.mask || cell as usize >= width {
+                return Err(format!(
+                    "pending input of cell {cell} in {d} steps does not fit this partition's ring of {} steps",
+                    self.mask + 1
+                ));
+            }
+            self.ring[(((t + d) & self.mask) as usize) * width + cell as usize] = x;
+        }
+        Ok(())
+    }
+
     /// Deliver every spike of the previous slice (all partitions, in (step, gid) order).
     pub fn deliver(&mut self, prev: &SliceSpikes, t0: u64) {
         if !self.proc_blocks.is_empty() {
@@ -1412,7 +1564,7 @@ impl Partition {
                 }
                 if let Some(q) = &mut self.queue {
                     for &b in &by_pop[pop as usize] {
-                        blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
+                        blocks[b].deliver_queued(b, s as usize, t, q, n);
                     }
                 } else {
                     for &b in &by_pop[pop as usize] {
@@ -1454,10 +1606,10 @@ impl Partition {
                     }
                 } else if let Some(q) = &mut self.queue {
                     for &b in &by_pop[pop as usize] {
-                        blocks[b].deliver_queued(b, s as usize, t, q, &mut self.ring, mask, n, ch);
+                        blocks[b].deliver_queued(b, s as usize, t, q, n);
                     }
                     for &b in &proc_by_pop[pop as usize] {
-                        procs[b].deliver_queued(nb + b, s, t, q, &mut self.ring, mask, n, scratch);
+                        procs[b].deliver_queued(nb + b, s, t, q, n, scratch);
                     }
                 }
             }
@@ -1475,11 +1627,12 @@ impl Partition {
         let width = self.channels * n;
         for o in 0..len {
             let t = t0 + o as u64;
-            let base = ((t & self.mask) as usize) * width;
-            let ring_row = &mut self.ring[base..base + width];
             let slot = match &mut self.queue {
-                Some(q) => q.input(t, ring_row),
-                None => ring_row,
+                Some(q) => q.input(t),
+                None => {
+                    let base = ((t & self.mask) as usize) * width;
+                    &mut self.ring[base..base + width]
+                }
             };
             for d in &self.poisson {
                 if t >= d.start && t < d.stop {
@@ -1568,6 +1721,52 @@ mod tests {
         p.delays = Delays::U8(vec![1, 1, 2]);
         p.route = Route::BySign { pos: 0, neg: 1 };
         assert!(Block::new(p).is_ok());
+    }
+
+    /// Event lists: chains of chunks summed in push order, chunks reused after a drain,
+    /// growth beyond the reservation from the budget, a clear failure when the budget is
+    /// spent, and the pending inputs restored as values that later events add to.
+    #[test]
+    fn event_lists_grow_reuse_and_fail_cleanly() {
+        let ev = |cell: u32, w: f32| cell as u64 | (w.to_bits() as u64) << 32;
+        let budget = Arc::new(EventBudget::new(1 << 20));
+        let mut q = EventQueue::new(2, 4, 3, vec![0.25], 2, Arc::clone(&budget)).unwrap();
+        // Step 1: 7 events onto cell 1 (a chain of 4 chunks of 2), one constant weight.
+        for k in 0..7 {
+            q.push(1, ev(1, 0.1 * k as f32));
+        }
+        q.push(1, EventQueue::CONST | 2);
+        assert!(q.growths > 0 && !q.failed);
+        let mut direct = 0.0f64;
+        for k in 0..7 {
+            direct += (0.1 * k as f32) as f64;
+        }
+        let pending = q.pending_inputs(1);
+        assert_eq!(pending, vec![(0, 1, direct), (0, 2, 0.25)]);
+        // Restored into fresh lists, with one more event: the same sums as without.
+        q.push(1, ev(1, 1.5));
+        let mut r = EventQueue::new(3, 4, 3, vec![0.25], 0, Arc::clone(&budget)).unwrap();
+        r.restore(1, &pending).unwrap();
+        r.push(1, ev(1, 1.5));
+        assert_eq!(q.input(1).to_vec(), r.input(1).to_vec());
+        assert_eq!(q.input(1)[1], direct + 1.5);
+        assert!(q.is_empty());
+        assert_eq!(q.len(), 0);
+        // Drained chunks are reused: no growth for the same load again.
+        let (chunks, growths) = (q.chunks(), q.growths);
+        for k in 0..8 {
+            q.push(2, ev(0, k as f32));
+        }
+        assert_eq!((q.chunks(), q.growths), (chunks, growths));
+        assert_eq!(q.len(), 8);
+        // A spent budget: the lists cannot grow, the queue says so (no abort).
+        let mut f = EventQueue::new(2, 4, 3, vec![], 2, Arc::new(EventBudget::new(0))).unwrap();
+        for k in 0..3 {
+            f.push(0, ev(0, k as f32));
+        }
+        assert!(f.failed);
+        assert!(f.restore(0, &[(9, 0, 1.0)]).is_err());
+        assert!(f.restore(0, &[(0, 3, 1.0)]).is_err());
     }
 
     #[test]

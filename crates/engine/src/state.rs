@@ -3,10 +3,10 @@
 //!
 //! ```text
 //!  magic "cxstate1", step t, step of the pending spikes, partitions
-//!  per partition: neuron state (every state array, models' order), ring buffer
-//!                 (slots × ports × n), random streams, DC/step and spike-train
-//!                 cursors, membrane-potential samples, events waiting in the event
-//!                 lists as (steps until arrival, event)
+//!  per partition: neuron state (every state array, models' order), random streams,
+//!                 DC/step and spike-train cursors, membrane-potential samples, the
+//!                 pending inputs as (steps until arrival, cell, value) for every
+//!                 input that is not +0, by arrival, then cell
 //!  spikes of the last slice not yet delivered (with payloads where a model has them)
 //!  recording: per-neuron counts and ISI sums, population counts, rate bins, kept
 //!             spikes, spikes written to the sink
@@ -17,29 +17,34 @@
 //! every length must match. What is not state: the network and the synapses (rebuilt
 //! from the network, deterministically), the thread count, the sink (an open file).
 //!
-//! [`Simulation::state_hash`] hashes this stream after delivering the pending spikes and
-//! draining the event lists into the ring, so the hash does not depend on when the
-//! run was paused, on the threads or on the event lists' capacity.
+//! The pending inputs are written in the same form whether a partition holds them in a
+//! ring buffer or in event lists (each list summed in delivery order, as its drain
+//! will; restored as one value per cell at the head of its list), so the stream does not
+//! depend on the event lists or their chunk size. [`Simulation::state_hash`] hashes this
+//! stream after delivering the pending spikes, so the hash does not depend on when the
+//! run was paused or on the threads either.
 
 use crate::Simulation;
 use crate::partition::Partition;
 use cortexsim_core::state::{
-    Hasher, SaveState, expect_u64, get_slice, get_u64, get_usize, get_vec, put_slice, put_u64,
+    Hasher, SaveState, expect_u64, get_u64, get_usize, get_vec, put_slice, put_u64,
 };
 use std::io::{self, Read, Write};
 
-const MAGIC: u64 = u64::from_le_bytes(*b"cxstate1");
+const MAGIC: u64 = u64::from_le_bytes(*b"cxstate2");
+/// The stream of cortexsim before the pending inputs were written by cell (it held the
+/// whole ring buffer and the raw event lists).
+const MAGIC_V1: u64 = u64::from_le_bytes(*b"cxstate1");
 
 fn bad(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
-/// The partition's own state; its event lists are written by the simulation, which
+/// The partition's own state; its pending inputs are written by the simulation, which
 /// knows the step they count from.
 impl SaveState for Partition {
     fn save(&self, w: &mut dyn Write) -> io::Result<()> {
         self.state.save(w)?;
-        put_slice(w, &self.ring)?;
         self.rngs.save(w)?;
         put_u64(w, self.current_cursor as u64)?;
         put_u64(w, self.train_cursor as u64)?;
@@ -48,7 +53,6 @@ impl SaveState for Partition {
 
     fn load(&mut self, r: &mut dyn Read) -> io::Result<()> {
         self.state.load(r)?;
-        get_slice(r, &mut self.ring, "ring buffer")?;
         self.rngs.load(r)?;
         self.current_cursor = get_usize(r, "current cursor")?;
         if self.current_cursor > self.current.points.len() {
@@ -88,12 +92,11 @@ impl SaveState for Simulation {
         put_u64(w, self.parts.len() as u64)?;
         for p in &self.parts {
             p.save(w)?;
-            let events = p
-                .queue
-                .as_ref()
-                .map(|q| q.pending(self.t))
-                .unwrap_or_default();
-            let flat: Vec<u64> = events.iter().flat_map(|&(d, ev)| [d, ev]).collect();
+            let flat: Vec<u64> = p
+                .pending_inputs(self.t)
+                .iter()
+                .flat_map(|&(d, cell, x)| [d, cell as u64, x.to_bits()])
+                .collect();
             put_slice(w, &flat)?;
         }
         self.prev_spikes.save(w)?;
@@ -101,8 +104,14 @@ impl SaveState for Simulation {
     }
 
     fn load(&mut self, r: &mut dyn Read) -> io::Result<()> {
-        if get_u64(r)? != MAGIC {
-            return Err(bad("not a cortexsim simulation state"));
+        match get_u64(r)? {
+            MAGIC => {}
+            MAGIC_V1 => {
+                return Err(bad(
+                    "a simulation state of an older cortexsim (ring buffers and event lists stored whole); resume it with that version",
+                ));
+            }
+            _ => return Err(bad("not a cortexsim simulation state")),
         }
         self.t = get_u64(r)?;
         self.prev_t0 = get_u64(r)?;
@@ -111,20 +120,15 @@ impl SaveState for Simulation {
         for p in &mut self.parts {
             p.load(r)?;
             p.cell_cursor = p.cells.partition_point(|e| e.0 < t);
-            let flat: Vec<u64> = get_vec(r, usize::MAX / 8, "event lists")?;
-            if !flat.len().is_multiple_of(2) {
-                return Err(bad("event lists: an odd number of words"));
+            let flat: Vec<u64> = get_vec(r, usize::MAX / 8, "pending inputs")?;
+            if !flat.len().is_multiple_of(3) {
+                return Err(bad("pending inputs: not whole (step, cell, value) triples"));
             }
-            let events: Vec<(u64, u64)> = flat.chunks_exact(2).map(|x| (x[0], x[1])).collect();
-            match &mut p.queue {
-                Some(q) => q.restore(t, p.mask, &mut p.ring, &events).map_err(bad)?,
-                None if events.is_empty() => {}
-                None => {
-                    return Err(bad(
-                        "the state holds queued events, but this simulation has no event lists (built with another queue_capacity)",
-                    ));
-                }
-            }
+            let inputs: Vec<(u64, u32, f64)> = flat
+                .chunks_exact(3)
+                .map(|x| (x[0], x[1].min(u32::MAX as u64) as u32, f64::from_bits(x[2])))
+                .collect();
+            p.restore_inputs(t, &inputs).map_err(bad)?;
         }
         self.prev_spikes.load(r)?;
         let sizes: Vec<u32> = self.net.populations.iter().map(|p| p.size).collect();
@@ -146,16 +150,10 @@ impl SaveState for Simulation {
 }
 
 impl Simulation {
-    /// Deliver the pending spikes and drain the event lists into the ring: the state's
-    /// canonical form (the results that follow are the same, bit for bit).
+    /// Deliver the pending spikes: the state's canonical form (the results that follow
+    /// are the same, bit for bit).
     pub fn normalize(&mut self) {
         self.deliver_pending();
-        let t = self.t;
-        for p in &mut self.parts {
-            if let Some(q) = &mut p.queue {
-                q.drain_all(t, p.mask, &mut p.ring);
-            }
-        }
     }
 
     /// Write the complete running state ([`SaveState::save`]; see the module docs).
@@ -171,7 +169,7 @@ impl Simulation {
 
     /// A hash of the complete dynamic state: of the [`save_state`](Self::save_state)
     /// stream after [`normalize`](Self::normalize), so independent of how the run was
-    /// chunked, of the threads and of the event lists' capacity.
+    /// chunked, of the threads and of the event lists.
     pub fn state_hash(&mut self) -> u64 {
         self.normalize();
         let mut h = Hasher::default();

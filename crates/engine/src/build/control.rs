@@ -187,14 +187,11 @@ impl Simulation {
         let opts = BuildOptions::default();
         let plan = Plan::new(&self.net, &opts);
         let seed = self.net.simulation.seed;
-        let t = self.t;
         for p in &mut self.parts {
             let pop = &self.net.populations[p.pop];
             p.state = plan.initial_state(pop, &p.kernel, p.first_gid, p.n as u32);
             if let Some(q) = &mut p.queue {
-                q.drain_all(t, p.mask, &mut p.ring);
-                q.restore(0, p.mask, &mut p.ring, &[])
-                    .map_err(BuildError::Invalid)?;
+                q.clear();
             }
             p.ring.fill(0.0);
             if !p.rngs.is_empty() {
