@@ -11,7 +11,12 @@ binomial likelihood, alpha in [1e-3, 1e4] %, beta in [0.05, 50]), here by a grid
 Nelder-Mead in (ln alpha, ln beta); it prints its own optimum beside cortexsim's.
 Standard library only.
 
-Usage: python3 scripts/weibull_ci.py REPORT.json [--boot 2000] [--seed 1] [--published 9.2]
+Several reports (e.g. one per coherence, as scripts/wang2002_psychometric.sh writes them:
+a trial's seed depends on the base seed, c' and its index only, so they are the trials of
+one run over all coherences) are merged; the Weibull fit is then refitted here.
+
+Usage: python3 scripts/weibull_ci.py REPORT.json [REPORT.json ...] [--boot 2000] [--seed 1]
+       [--published 9.2]
 """
 import argparse
 import json
@@ -109,14 +114,26 @@ def percentile(xs, q):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("report")
+    ap.add_argument("report", nargs="+")
     ap.add_argument("--boot", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--published", type=float, default=9.2,
                     help="published alpha (%%) to compare with (Wang 2002: 9.2)")
     a = ap.parse_args()
-    with open(a.report) as f:
-        r = json.load(f)
+    reports = []
+    for path in a.report:
+        with open(path) as f:
+            reports.append(json.load(f))
+    r = reports[0]
+    if len(reports) > 1:
+        cols = ["coherence", "correct", "decided", "decision_time_ms", "decision_time_sd_ms",
+                "winner_end_hz", "loser_end_hz"]
+        rows = sorted((x for q in reports for x in zip(*(q[k] for k in cols))),
+                      key=lambda x: x[0])
+        r = dict(r, **{k: [x[i] for x in rows] for i, k in enumerate(cols)}, weibull=None)
+        if any(q["seed"] != r["seed"] or q["trials_per_coherence"] != r["trials_per_coherence"]
+               for q in reports):
+            raise SystemExit("the reports differ in seed or trials per coherence")
     points = list(zip(r["coherence"], r["correct"], r["decided"]))
     print(f"{r['network']}: {r['trials_per_coherence']} trials per coherence, seed {r['seed']}")
     print("| c′ (%) | decided | accuracy ± SE | decision time (ms, mean ± SD) |"
