@@ -152,8 +152,11 @@ def main():
     print(f"Weibull fit: alpha = {alpha:.2f} %, beta = {beta:.2f} (cortexsim: alpha = "
           f"{w.get('alpha', float('nan')):.2f} %, beta = {w.get('beta', float('nan')):.2f})")
     se = hessian_se(points, alpha, beta)
-    if se:
+    if se and se[0] < alpha and se[1] < beta:
         print(f"  asymptotic SE: alpha ± {se[0]:.2f} %, beta ± {se[1]:.2f}")
+    else:
+        print("  asymptotic SE: not determined (the likelihood is flat in a direction: "
+              "too few coherences between chance and certainty)")
     rng = random.Random(a.seed)
     boots = []
     for _ in range(a.boot):
