@@ -148,9 +148,10 @@ def main():
               f"{fmt(dt, '{:.0f}')} ± {fmt(sd, '{:.0f}')} | "
               f"{fmt(r['winner_end_hz'][i], '{:.1f}')} / {fmt(r['loser_end_hz'][i], '{:.1f}')} |")
     alpha, beta, ll = fit(points)
-    w = r.get("weibull") or {}
-    print(f"Weibull fit: alpha = {alpha:.2f} %, beta = {beta:.2f} (cortexsim: alpha = "
-          f"{w.get('alpha', float('nan')):.2f} %, beta = {w.get('beta', float('nan')):.2f})")
+    w = r.get("weibull")
+    own = (f" (cortexsim's fit: alpha = {w['alpha']:.2f} %, beta = {w['beta']:.2f})"
+           if w else "")
+    print(f"Weibull fit: alpha = {alpha:.2f} %, beta = {beta:.2f}{own}")
     se = hessian_se(points, alpha, beta)
     if se and se[0] < alpha and se[1] < beta:
         print(f"  asymptotic SE: alpha ± {se[0]:.2f} %, beta ± {se[1]:.2f}")
