@@ -476,6 +476,27 @@ fn rows() -> Vec<Row> {
             &["populations[I].params.conc_Mg2", "-1"],
         ),
         net_row(
+            "iaf_cond_exp integration tolerance zero",
+            &[(
+                I_MODEL,
+                "model = \"iaf_cond_exp\"\nparams = { ode_tolerance = 0.0 }",
+            )],
+            INV,
+            &["populations[I].params.ode_tolerance", "got 0"],
+        ),
+        net_row(
+            "iaf_bw_2001 integration tolerance negative",
+            &[
+                (
+                    I_MODEL,
+                    "model = \"iaf_bw_2001\"\nparams = { ode_tolerance = -0.001 }",
+                ),
+                ("delay = 1.5", "delay = 1.5\nreceptor = \"AMPA\""),
+            ],
+            INV,
+            &["populations[I].params.ode_tolerance", "-0.001"],
+        ),
+        net_row(
             "iaf_bw_2001 has no I_e",
             &[
                 (I_MODEL, "model = \"iaf_bw_2001\"\nparams = { I_e = 100.0 }"),

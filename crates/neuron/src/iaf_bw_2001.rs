@@ -44,13 +44,15 @@
 //! | `tau_rise_nmda` | `tau_rise_NMDA` | 2 | ms | > 0 |
 //! | `alpha` | `alpha` | 0.5 | 1/ms | > 0, alpha·tau_rise_NMDA <= 700 |
 //! | `conc_mg2` | `conc_Mg2` | 1 | mM | > 0 |
+//! | `ode_tolerance` | — (cortexsim's) | 1e-7 | mV | > 0 (as for `iaf_cond_exp`) |
 //!
 //! No `I_e` (as NEST); a `dc`/`step` stimulus gives a current.
 //!
 //! Reference: NEST `models/iaf_bw_2001.{h,cpp}`; Wang 2002, Neuron 36:955.
 
 use super::conductance::{
-    bad, decay, gamma_lower, get, integrate, mg_block, parse_membrane, positive, stage_decays,
+    bad, decay, gamma_lower, get, integrate, mg_block, ode_tolerance, parse_membrane, positive,
+    stage_decays,
 };
 use super::{LifCore, Model, Port, PortKind, SignRoute, State, Step};
 use cortexsim_core::error::SpecError;
@@ -70,6 +72,8 @@ pub struct BwParams {
     pub tau_rise_nmda: f64,
     pub alpha: f64,
     pub conc_mg2: f64,
+    /// Absolute tolerance of the membrane integrator per substep, mV.
+    pub ode_tolerance: f64,
 }
 
 impl BwParams {
@@ -110,6 +114,8 @@ pub struct BwKernel {
     pub v_reset: f64,
     pub refr: u32,
     pub e_l: f64,
+    /// The integrator's absolute tolerance, mV.
+    pub atol: f64,
 }
 
 impl Model for BwParams {
@@ -160,6 +166,7 @@ impl Model for BwParams {
             tau_rise_nmda,
             alpha,
             conc_mg2: positive(p, "conc_mg2", "conc_Mg2", 1.0, "Mg2+ concentration", "mM")?,
+            ode_tolerance: ode_tolerance(p)?,
         })
     }
     fn core(&self) -> LifCore {
@@ -213,6 +220,7 @@ impl Model for BwParams {
             v_reset: c.v_reset - c.e_l,
             refr,
             e_l: c.e_l,
+            atol: self.ode_tolerance,
         }
     }
 }
@@ -254,7 +262,7 @@ impl Step for BwKernel {
                         + i_stim)
                         / k.c_m
                 };
-                v[i] = integrate(f, v[i], k.h, &mut hs[i]);
+                v[i] = integrate(f, v[i], k.h, &mut hs[i], k.atol);
             } else {
                 r[i] -= 1;
             }

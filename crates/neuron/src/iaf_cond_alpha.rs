@@ -51,6 +51,8 @@ pub struct CondAlphaKernel {
     pub v_reset: f64,
     pub refr: u32,
     pub e_l: f64,
+    /// The integrator's absolute tolerance, mV.
+    pub atol: f64,
 }
 
 impl Model for CondAlphaParams {
@@ -91,6 +93,7 @@ impl Model for CondAlphaParams {
             v_reset: c.v_reset - c.e_l,
             refr,
             e_l: c.e_l,
+            atol: p.ode_tolerance,
         }
     }
 }
@@ -126,7 +129,7 @@ impl Step for CondAlphaKernel {
                     let gi_t = (gi + t * dgi) * decay(t, st, k.inv_tau_in, &k.tab_in);
                     (-k.g_l * y - ge_t * (y - k.e_ex) - gi_t * (y - k.e_in) + i0) / k.c_m
                 };
-                v[i] = integrate(f, v[i], k.h, &mut hs[i]);
+                v[i] = integrate(f, v[i], k.h, &mut hs[i], k.atol);
             } else {
                 r[i] -= 1;
             }

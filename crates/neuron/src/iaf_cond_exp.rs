@@ -32,10 +32,17 @@
 //! | `tau_syn_ex` | `tau_syn_ex` | 0.2 | ms | > 0 |
 //! | `tau_syn_in` | `tau_syn_in` | 2 | ms | > 0 |
 //! | `i_e` | `I_e` | 0 | pA | |
+//! | `ode_tolerance` | — (cortexsim's) | 1e-7 | mV | > 0 |
+//!
+//! `ode_tolerance` is the integrator's absolute tolerance on `V` per substep
+//! ([`super::conductance`]); NEST's GSL integrator uses 1e-3 (on `V` and the
+//! conductances): faster (one substep per step), no longer reference quality.
 //!
 //! Reference: NEST `models/iaf_cond_exp.{h,cpp}`.
 
-use super::conductance::{decay, get, integrate, parse_membrane, positive, stage_decays};
+use super::conductance::{
+    decay, get, integrate, ode_tolerance, parse_membrane, positive, stage_decays,
+};
 use super::{LifCore, Model, Port, PortKind, SignRoute, State, Step};
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::Obj;
@@ -62,6 +69,8 @@ pub struct CondParams {
     pub e_in: f64,
     pub tau_syn_ex: f64,
     pub tau_syn_in: f64,
+    /// Absolute tolerance of the membrane integrator per substep, mV.
+    pub ode_tolerance: f64,
 }
 
 impl CondParams {
@@ -75,6 +84,7 @@ impl CondParams {
             e_in: get(p, "e_in", "E_in", -85.0)?,
             tau_syn_ex: positive(p, "tau_syn_ex", "tau_syn_ex", 0.2, what, "ms")?,
             tau_syn_in: positive(p, "tau_syn_in", "tau_syn_in", 2.0, what, "ms")?,
+            ode_tolerance: ode_tolerance(p)?,
         })
     }
 
@@ -127,6 +137,8 @@ pub struct CondExpKernel {
     pub v_reset: f64,
     pub refr: u32,
     pub e_l: f64,
+    /// The integrator's absolute tolerance, mV.
+    pub atol: f64,
 }
 
 impl Model for CondExpParams {
@@ -165,6 +177,7 @@ impl Model for CondExpParams {
             v_reset: c.v_reset - c.e_l,
             refr,
             e_l: c.e_l,
+            atol: p.ode_tolerance,
         }
     }
 }
@@ -198,7 +211,7 @@ impl Step for CondExpKernel {
                     let gi_t = gi * decay(t, st, k.inv_tau_in, &k.tab_in);
                     (-k.g_l * y - ge_t * (y - k.e_ex) - gi_t * (y - k.e_in) + i0) / k.c_m
                 };
-                v[i] = integrate(f, v[i], k.h, &mut hs[i]);
+                v[i] = integrate(f, v[i], k.h, &mut hs[i], k.atol);
             } else {
                 r[i] -= 1;
             }
