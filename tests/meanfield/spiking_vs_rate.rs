@@ -76,10 +76,10 @@ fn rate_states(j_s: f64) -> (f64, f64, f64) {
 fn spiking_mean_field_and_rate_circuit_both_bistable_over_a_window_with_similar_persistent_rates() {
     // Mean field of the spiking circuit: onset of the selective states in (1.705, 1.715],
     // loss of the spontaneous state's stability in (1.83, 1.84].
-    let (s, stable, win) = wang_states(1.705);
+    let (wang_spont_hz, stable, win) = wang_states(1.705);
     assert!(
-        (s - 2.961).abs() < 0.01 && stable && win.is_none(),
-        "{s} {win:?}"
+        (wang_spont_hz - 2.961).abs() < 0.01 && stable && win.is_none(),
+        "{wang_spont_hz} {win:?}"
     );
     for w in [1.715, 1.83] {
         let (s, stable, win) = wang_states(w);
@@ -95,10 +95,10 @@ fn spiking_mean_field_and_rate_circuit_both_bistable_over_a_window_with_similar_
 
     // Rate circuit: onset of the persistent state in (0.46, 0.47] nA, loss of the
     // spontaneous state's stability in (0.74, 0.80] nA.
-    let (s, high, _) = rate_states(0.46);
+    let (rate_spont_hz, high, _) = rate_states(0.46);
     assert!(
-        (s - 0.655).abs() < 1e-3 && (high - s).abs() < 1e-6,
-        "{s} {high}"
+        (rate_spont_hz - 0.655).abs() < 1e-3 && (high - rate_spont_hz).abs() < 1e-6,
+        "{rate_spont_hz} {high}"
     );
     let (s, high, _) = rate_states(0.47);
     assert!((s - 0.655).abs() < 1e-3 && high > 5.0, "{s} {high}");
@@ -136,9 +136,11 @@ fn spiking_mean_field_and_rate_circuit_both_bistable_over_a_window_with_similar_
         "{wang_end_hz} {rate_end_hz}"
     );
 
-    // Disagreement: spontaneous rate and the relative width of the window (upper over lower
-    // end, from the brackets above): 1.067-1.079 in w+ against 1.574-1.739 in J_s.
-    assert!(2.961 / 0.655 > 4.0);
-    let (wang_w_max, rate_w_min) = (1.84 / 1.705, 0.74 / 0.47);
-    assert!(rate_w_min > 1.4 * wang_w_max, "{wang_w_max} {rate_w_min}");
+    // Disagreement: the spontaneous rate, a factor 4.5. (The other, the relative width of
+    // the window, follows from the brackets asserted above: upper over lower end
+    // 1.067-1.079 in w+ against 1.574-1.739 in J_s.)
+    assert!(
+        wang_spont_hz / rate_spont_hz > 4.0,
+        "{wang_spont_hz} {rate_spont_hz}"
+    );
 }
