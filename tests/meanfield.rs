@@ -23,3 +23,6 @@ mod compare;
 
 #[path = "meanfield/conductance.rs"]
 mod conductance;
+
+#[path = "meanfield/spiking_vs_rate.rs"]
+mod spiking_vs_rate;

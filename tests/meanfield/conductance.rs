@@ -207,7 +207,7 @@ fn conductance_mean_field_refuses_what_it_does_not_cover() {
 
 /// The Wang network with the structure `w+` (and `w- = 1 - f (w+ - 1)/(1 - f)`,
 /// f = 0.15) written into its E <- E weights.
-fn wang_with_w_plus(w_plus: f64) -> Network {
+pub(crate) fn wang_with_w_plus(w_plus: f64) -> Network {
     let text = std::fs::read_to_string(manifest().join("networks/wang2002.toml")).unwrap();
     let w_minus = 1.0 - 0.15 * (w_plus - 1.0) / 0.85;
     let text = text
