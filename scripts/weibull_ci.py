@@ -125,28 +125,54 @@ def main():
         with open(path) as f:
             reports.append(json.load(f))
     r = reports[0]
-    if len(reports) > 1:
-        cols = ["coherence", "correct", "decided", "decision_time_ms", "decision_time_sd_ms",
-                "winner_end_hz", "loser_end_hz"]
-        rows = sorted((x for q in reports for x in zip(*(q[k] for k in cols))),
-                      key=lambda x: x[0])
-        r = dict(r, **{k: [x[i] for x in rows] for i, k in enumerate(cols)}, weibull=None)
-        if any(q["seed"] != r["seed"] or q["trials_per_coherence"] != r["trials_per_coherence"]
-               for q in reports):
-            raise SystemExit("the reports differ in seed or trials per coherence")
-    points = list(zip(r["coherence"], r["correct"], r["decided"]))
-    print(f"{r['network']}: {r['trials_per_coherence']} trials per coherence, seed {r['seed']}")
-    print("| c′ (%) | decided | accuracy ± SE | decision time (ms, mean ± SD) |"
+    # Pool the reports by coherence: runs of other seeds (or other coherences) add trials.
+    # A (seed, coherence) pair given twice would count the same trials twice: refused.
+    seen = set()
+    pool = {}
+    for q in reports:
+        for i, c in enumerate(q["coherence"]):
+            if (q["seed"], c) in seen:
+                raise SystemExit(f"coherence {c:g} with seed {q['seed']} given twice")
+            seen.add((q["seed"], c))
+            pool.setdefault(c, []).append((q, i))
+    rows = []
+    for c in sorted(pool):
+        parts = pool[c]
+        trials = sum(q["trials_per_coherence"] for q, _ in parts)
+        correct = sum(q["correct"][i] for q, i in parts)
+        decided = sum(q["decided"][i] for q, i in parts)
+
+        def wmean(key):
+            xs = [(q[key][i], q["decided"][i]) for q, i in parts if q[key][i] is not None]
+            n = sum(w for _, w in xs)
+            return sum(x * w for x, w in xs) / n if n else None
+        dt = wmean("decision_time_ms")
+        # Pooled SD: within-run variances plus the spread of the run means.
+        sd = None
+        xs = [(q["decision_time_ms"][i], q["decision_time_sd_ms"][i], q["decided"][i])
+              for q, i in parts if q["decision_time_ms"][i] is not None
+              and q["decision_time_sd_ms"][i] is not None]
+        n = sum(k for *_, k in xs)
+        if n > 1 and dt is not None:
+            ss = sum((k - 1) * s_ ** 2 + k * (m - dt) ** 2 for m, s_, k in xs)
+            sd = math.sqrt(ss / (n - 1))
+        rows.append((c, correct, decided, trials, dt, sd, wmean("winner_end_hz"),
+                     wmean("loser_end_hz")))
+    points = [(c, k, n) for c, k, n, *_ in rows]
+    seeds = sorted({q["seed"] for q in reports})
+    print(f"{r['network']}: seeds {', '.join(map(str, seeds))}")
+    print("| c′ (%) | decided / trials | accuracy ± SE | decision time (ms, mean ± SD) |"
           " winner / loser at end (Hz) |")
     print("|---|---|---|---|---|")
-    for i, (c, k, n) in enumerate(points):
+    for c, k, n, trials, dt, sd, win, lose in rows:
         p = k / n if n else float("nan")
         se = math.sqrt(p * (1 - p) / n) if n else float("nan")
-        dt, sd = r["decision_time_ms"][i], r["decision_time_sd_ms"][i]
         fmt = lambda x, s: "–" if x is None else s.format(x)
-        print(f"| {c:g} | {n}/{r['trials_per_coherence']} | {p:.3f} ± {se:.3f} | "
+        print(f"| {c:g} | {n}/{trials} | {p:.3f} ± {se:.3f} | "
               f"{fmt(dt, '{:.0f}')} ± {fmt(sd, '{:.0f}')} | "
-              f"{fmt(r['winner_end_hz'][i], '{:.1f}')} / {fmt(r['loser_end_hz'][i], '{:.1f}')} |")
+              f"{fmt(win, '{:.1f}')} / {fmt(lose, '{:.1f}')} |")
+    if len(reports) > 1:
+        r = dict(r, weibull=None)
     alpha, beta, ll = fit(points)
     w = r.get("weibull")
     own = (f" (cortexsim's fit: alpha = {w['alpha']:.2f} %, beta = {w['beta']:.2f})"
