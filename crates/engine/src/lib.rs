@@ -168,10 +168,22 @@ pub struct PartitionSpec {
 /// streams belong to neurons, spikes are delivered in gid order): it only sets the speed.
 pub fn layout(net: &Network) -> Vec<PartitionSpec> {
     let sizes: Vec<u32> = net.populations.iter().map(|p| p.size).collect();
+    let many_pops = sizes.iter().filter(|&&n| n > 0).count() as u64 >= MIN_PROCEDURAL_PARTITIONS;
     match net.simulation.partition_size {
         Some(s) => layout_sizes(&sizes, Some(s)),
+        // One partition per population (none above 65,536 neurons): see `partition_cap`.
+        None if has_procedural(net) && many_pops => {
+            let chunks: Vec<u32> = sizes.iter().map(|&n| n.div_ceil(1 << 16).max(1)).collect();
+            layout_chunks(&sizes, &chunks)
+        }
         None => layout_chunks(&sizes, &auto_chunks(&sizes, partition_cap(net))),
     }
+}
+
+fn has_procedural(net: &Network) -> bool {
+    net.projections
+        .iter()
+        .any(|p| p.storage == cortexsim_spec::Storage::Procedural)
 }
 
 /// Target neurons per partition when the network does not set `partition_size`.
@@ -194,6 +206,9 @@ pub const MIN_ROW_PIECE: f64 = 128.0;
 /// to 65,536 neurons keeps `ceil(N / 2048)`, and 16 threads still get two each).
 pub const MIN_CAPPED_PARTITIONS: u64 = 32;
 
+/// The fewest partitions the cap of a network with procedural projections allows.
+pub const MIN_PROCEDURAL_PARTITIONS: u64 = 16;
+
 /// Upper bound on the automatic partition count, or `None`.
 ///
 /// Without a cap the partition count grows with `N / 2048` while every source's row is
@@ -203,25 +218,28 @@ pub const MIN_CAPPED_PARTITIONS: u64 = 32;
 /// [`MIN_ROW_PIECE`] synapses: `partitions ≤ S / (N · MIN_ROW_PIECE)` for `S` stored
 /// synapses, so the row pointers take at most `4 · S / MIN_ROW_PIECE` bytes — O(synapses),
 /// 1/32 byte per synapse — whatever `N`. Never below [`MIN_CAPPED_PARTITIONS`], and never
-/// so few that a partition exceeds 65,536 neurons (u16 target indices). Networks with
-/// procedural projections are not capped (their rows are regenerated per partition, a
-/// different cost).
+/// so few that a partition exceeds 65,536 neurons (u16 target indices).
+///
+/// Networks with procedural projections are capped harder: a procedural row is
+/// regenerated whole in every partition of its target population (each keeps its own
+/// targets), so every extra partition of a population costs a full row per spike. With
+/// at least [`MIN_PROCEDURAL_PARTITIONS`] populations they get one partition per
+/// population ([`layout`]; none above 65,536 neurons), with fewer populations at most
+/// that many partitions: the full-scale multi-area model (254 populations) ran at a
+/// real-time factor of 7,909 with the 2,032 partitions of `ceil(N / 2048)` and 1,187
+/// with 255 (2 threads, 20 ms, same spikes).
 pub fn partition_cap(net: &Network) -> Option<u64> {
-    if net
-        .projections
-        .iter()
-        .any(|p| p.storage == cortexsim_spec::Storage::Procedural)
-    {
-        return None;
-    }
     let n: u64 = net.populations.iter().map(|p| p.size as u64).sum();
+    let by_index = n.div_ceil(1 << 16).div_ceil(16) * 16;
+    if has_procedural(net) {
+        return Some(MIN_PROCEDURAL_PARTITIONS.max(by_index));
+    }
     let stored: f64 = net
         .projections
         .iter()
         .map(|p| memory::projection_synapses(net, p, 0.0))
         .sum();
     let by_rows = (stored / (n.max(1) as f64 * MIN_ROW_PIECE)).floor() as u64 / 16 * 16;
-    let by_index = n.div_ceil(1 << 16).div_ceil(16) * 16;
     Some(by_rows.max(MIN_CAPPED_PARTITIONS).max(by_index))
 }
 
@@ -628,6 +646,66 @@ mod tests {
         let lay = layout_sizes(&[3, 1, 0, 5000], None);
         assert_eq!(counts(&lay, 4), vec![1, 1, 0, 4]); // 4 partitions for 5004 neurons, plus one each for the tiny ones
         check_cover(&[3, 1, 0, 5000], &lay);
+    }
+
+    fn net_text(pops: &[u32], projections: &str) -> Network {
+        let mut t = String::from("[simulation]\ndt = 0.1\nt_stop = 10.0\n");
+        for (i, n) in pops.iter().enumerate() {
+            t += &format!(
+                "[[populations]]\nname = \"P{i}\"\nsize = {n}\nmodel = \"iaf_psc_delta\"\n"
+            );
+        }
+        Network::from_toml_str(&(t + projections)).unwrap()
+    }
+
+    /// Large stored networks: at most S / (128 N) partitions (rounded down to a multiple
+    /// of 16, at least 32); networks of up to 65,536 neurons keep ceil(N / 2048).
+    #[test]
+    fn layout_cap_keeps_row_pieces_long() {
+        let brunel = |n: u32, k: u32| {
+            let prj = format!(
+                "[[projections]]\nsource = \"P0\"\ntarget = \"P0\"\nrule = \"fixed_indegree\"\nindegree = {k}\nweight = 0.1\ndelay = 1.5\n"
+            );
+            net_text(&[n], &prj)
+        };
+        // 4·10⁵ neurons, K = 5,000: 196 -> 208 uncapped; S/(128 N) = 39 -> 32.
+        let net = brunel(400_000, 5000);
+        assert_eq!(layout_sizes(&[400_000], None).len(), 208);
+        assert_eq!(partition_cap(&net), Some(32));
+        let lay = layout(&net);
+        assert_eq!(lay.len(), 32);
+        check_cover(&[400_000], &lay);
+        // K = 20,000 allows 156 -> 144 partitions; 50,000 neurons stay at 32 (uncapped).
+        assert_eq!(partition_cap(&brunel(400_000, 20_000)), Some(144));
+        assert_eq!(layout(&brunel(400_000, 20_000)).len(), 144);
+        assert_eq!(layout(&brunel(50_000, 5000)).len(), 32);
+        // Sparse and huge: never partitions above 65,536 neurons (u16 targets).
+        let lay = layout(&brunel(4_000_000, 10));
+        assert!(lay.iter().all(|l| l.size <= 1 << 16), "{}", lay.len());
+        // An explicit partition_size wins.
+        let mut net = brunel(400_000, 5000);
+        net.simulation.partition_size = Some(2048);
+        assert_eq!(layout(&net).len(), 196);
+    }
+
+    /// Procedural networks: one partition per population from 16 populations on (a row
+    /// is regenerated in every partition of its target population), at most 16 below.
+    #[test]
+    fn procedural_layout_one_partition_per_population() {
+        let prj = "[[projections]]\nsource = \"P0\"\ntarget = \"P1\"\nrule = \"fixed_total_number\"\nn = 1000\nstorage = \"procedural\"\nweight = 0.1\ndelay = 1.5\n";
+        let mut sizes = vec![20_000u32; 20];
+        sizes[3] = 70_000;
+        let lay = layout(&net_text(&sizes, prj));
+        assert_eq!(
+            counts(&lay, 20)[3],
+            2,
+            "70,000 neurons: two partitions (u16 bound)"
+        );
+        assert_eq!(lay.len(), 21);
+        check_cover(&sizes, &lay);
+        let lay = layout(&net_text(&[300_000, 60_000], prj));
+        assert_eq!(lay.len(), 16);
+        check_cover(&[300_000, 60_000], &lay);
     }
 
     /// The builder's blocks (made with `Block::new_unchecked`) pass `Block::new`'s
