@@ -276,8 +276,11 @@ SIGINT_SCRIPT = textwrap.dedent(
 
 
 def test_sigint_stops_a_long_run_within_a_second():
+    # SIGINT back to its default in the child: a shell runs background jobs with it
+    # ignored, and Python then never installs its Ctrl-C handler.
     p = subprocess.Popen(
-        [sys.executable, "-c", SIGINT_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", SIGINT_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = p.stdout.readline()

@@ -86,8 +86,11 @@ def test_ctrl_c_stops_a_run_and_the_simulation_stays_usable():
     import subprocess
     import sys
     import time
+    # SIGINT back to its default in the child: a shell runs background jobs with it
+    # ignored, and Python then never installs its Ctrl-C handler.
     p = subprocess.Popen([sys.executable, "-c", SIGINT_SCRIPT], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert p.stdout.readline().strip() == "running"
         time.sleep(0.3)
