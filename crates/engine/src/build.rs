@@ -483,28 +483,12 @@ impl<'a> Plan<'a> {
             indptr[s as usize + 1] += 1;
             total += 1;
         });
-        if total > u32::MAX as u64 {
-            return Err(BuildError::Invalid(format!(
-                "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
-            )));
-        }
+        check_partition_synapses(pi, total)?;
         for s in 0..ns {
             indptr[s + 1] += indptr[s];
         }
         // Pass 2: fill (same streams, same order).
-        let mut targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
-            BuildError::OutOfMemory {
-                needed: total * Targets::bytes_for(n as usize) as u64,
-                available: memory::available_bytes(),
-                detail: "allocating synapse targets".into(),
-            }
-        })?;
-        let mut weights = if pr.weight.constant().is_none() {
-            Some(try_vec(total as usize, 0f32, "synapse weights")?)
-        } else {
-            None
-        };
-        let mut delays = self.delay_storage(pr, total as usize)?;
+        let (mut targets, mut weights, mut delays) = self.block_arrays(pr, n, total)?;
         let mut fill: Vec<u32> = indptr[..ns].to_vec();
         let rounded = self.for_each_synapse(pi, off, n, scratch, |s, l, w, d| {
             let k = fill[s as usize] as usize;
@@ -521,6 +505,29 @@ impl<'a> Plan<'a> {
         });
         let block = self.finish_block(pi, pr, spec, channels, indptr, targets, weights, delays)?;
         Ok((block, rounded))
+    }
+
+    /// A block's zeroed synapse arrays for `total` synapses onto a partition of `n`:
+    /// targets, weights if the projection's vary, delays if they vary.
+    fn block_arrays(
+        &self,
+        pr: &Projection,
+        n: u32,
+        total: u64,
+    ) -> Result<(Targets, Option<Vec<f32>>, Delays), BuildError> {
+        let targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
+            BuildError::OutOfMemory {
+                needed: total * Targets::bytes_for(n as usize) as u64,
+                available: memory::available_bytes(),
+                detail: "allocating synapse targets".into(),
+            }
+        })?;
+        let weights = if pr.weight.constant().is_none() {
+            Some(try_vec(total as usize, 0f32, "synapse weights")?)
+        } else {
+            None
+        };
+        Ok((targets, weights, self.delay_storage(pr, total as usize)?))
     }
 
     /// The block from its filled CSR arrays.
@@ -590,28 +597,12 @@ impl<'a> Plan<'a> {
             total += len.iter().map(|&x| x as u64).sum::<u64>();
             lens.push(len);
         }
-        if total > u32::MAX as u64 {
-            return Err(BuildError::Invalid(format!(
-                "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
-            )));
-        }
+        check_partition_synapses(pi, total)?;
         let mut indptr = try_vec(ns + 1, 0u32, "CSR row pointers")?;
         for s in 0..ns {
             indptr[s + 1] = indptr[s] + lens.iter().map(|l| l[s]).sum::<u32>();
         }
-        let mut targets = Targets::for_partition(n as usize, total as usize).ok_or_else(|| {
-            BuildError::OutOfMemory {
-                needed: total * Targets::bytes_for(n as usize) as u64,
-                available: memory::available_bytes(),
-                detail: "allocating synapse targets".into(),
-            }
-        })?;
-        let mut weights = if pr.weight.constant().is_none() {
-            Some(try_vec(total as usize, 0f32, "synapse weights")?)
-        } else {
-            None
-        };
-        let mut delays = self.delay_storage(pr, total as usize)?;
+        let (mut targets, mut weights, mut delays) = self.block_arrays(pr, n, total)?;
         // Pass 2, per tile: its own CSR, then appended to every row.
         let mut fill: Vec<u32> = indptr[..ns].to_vec();
         let mut tptr = vec![0u32; ns + 1];
@@ -1081,6 +1072,16 @@ fn route(model: &NeuronModel, receptor: Option<&str>, what: &str) -> Result<Rout
             ),
         })
     })
+}
+
+/// Row pointers are u32: a block holds at most `u32::MAX` synapses.
+fn check_partition_synapses(pi: usize, total: u64) -> Result<(), BuildError> {
+    if total > u32::MAX as u64 {
+        return Err(BuildError::Invalid(format!(
+            "projections[{pi}]: {total} synapses onto one partition; lower simulation.partition_size"
+        )));
+    }
+    Ok(())
 }
 
 /// Target neurons per tile when a large partition's blocks are built
