@@ -511,3 +511,58 @@ fn conductance_recorder_refused_for_other_models() {
         }
     }
 }
+
+/// The conductance samples are part of the saved state: a run saved half way, loaded into
+/// a fresh build and continued gives the samples (and the state) of the run in one piece;
+/// a stream of the network without the recorders is refused (its rows do not fit).
+#[test]
+fn conductance_samples_survive_save_and_load() {
+    use cortexsim::spec::Analog;
+    let text = r#"
+[simulation]
+dt = 0.1
+t_stop = 20.0
+[[populations]]
+name = "n"
+size = 3
+model = "iaf_cond_alpha"
+[[stimuli]]
+kind = "poisson"
+target = "n"
+rate = 3000.0
+weight = 2.0
+[[stimuli]]
+kind = "poisson"
+target = "n"
+rate = 1000.0
+weight = -4.0
+[recorders]
+v_m = [{ population = "n", n = 3, interval = 0.5 }]
+g_in = [{ population = "n", n = 2, interval = 0.2 }]
+"#;
+    let net = Network::from_toml_str(text).unwrap();
+    let mut whole = common::run(&net, 1);
+    let opts = BuildOptions::default();
+    let mut a = Simulation::build(&net, &opts).unwrap();
+    a.run_for(100, |_| {}).unwrap();
+    let mut buf = Vec::new();
+    a.save_state(&mut buf).unwrap();
+    let mut b = Simulation::build(&net, &opts).unwrap();
+    b.load_state(&mut buf.as_slice()).unwrap();
+    b.run().unwrap();
+    for var in [Analog::VM, Analog::GIn] {
+        assert_eq!(
+            b.analog_samples(var, 0),
+            whole.analog_samples(var, 0),
+            "{var:?}"
+        );
+    }
+    assert!(b.analog_samples(Analog::GEx, 0).is_none());
+    assert_eq!(b.state_hash(), whole.state_hash());
+    let g = whole.analog_samples(Analog::GIn, 0).unwrap();
+    assert_eq!((g.rows.len(), g.n), (100, 2));
+    assert!(g.rows.iter().flatten().any(|&x| x > 0.0));
+    let plain = Network::from_toml_str(&text.replace("g_in = [", "# g_in = [")).unwrap();
+    let mut c = Simulation::build(&plain, &opts).unwrap();
+    assert!(c.load_state(&mut buf.as_slice()).is_err());
+}
