@@ -17,7 +17,7 @@ The same library layers as the ``cortexsim`` command line, called directly:
   network with projection ``i`` connected by an explicit list given in bulk (NumPy
   arrays), as ``rule = "from_list"``.
 * ``Network.inspect()``, ``Network.run(...)`` -> ``RunResult`` (``spikes``, ``rates``,
-  ``v_m``, ``summary``, ``to_sonata``).
+  ``v_m``, ``g_ex``, ``g_in``, ``summary``, ``to_sonata``).
 * ``meanfield(net)``, ``compare(net)``: the mean-field state, and a spiking run compared
   with it (the dicts of ``cortexsim meanfield --json`` / ``compare --json``).
 * ``load_rate(...)`` -> ``RateModel`` (``run()``, ``timescales()``).

@@ -29,8 +29,8 @@ use cortexsim_protocols::inspect::inspect;
 use cortexsim_protocols::reports::{comparison_json, meanfield_json, rate_run_json};
 use cortexsim_protocols::run::{self as prun, RunError, RunOptions};
 use cortexsim_protocols::timescales::{Method, timescales};
-use cortexsim_spec::Network as RsNetwork;
 use cortexsim_spec::overrides;
+use cortexsim_spec::{Analog, Network as RsNetwork};
 use cortexsim_theory::meanfield::OscillationOptions;
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods};
 use pyo3::exceptions::{
@@ -276,6 +276,46 @@ fn json_to_py<'py>(py: Python<'py>, v: &Json) -> PyResult<Bound<'py, PyAny>> {
 fn read_only<'py, T: numpy::Element>(a: Bound<'py, PyArray1<T>>) -> PyResult<Bound<'py, PyAny>> {
     a.call_method1("setflags", (false,))?;
     Ok(a.into_any())
+}
+
+/// One sampled variable of one population as `{"times_ms": float64[s], <var>:
+/// float64[s, n], "node_ids": uint64[n]}` (`<var>`: `v_m`, `g_ex` or `g_in`), the arrays
+/// read-only if `ro`.
+pub(crate) fn series_dict<'py>(
+    py: Python<'py>,
+    s: &VmSeries,
+    ro: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let flat: Vec<f64> = s.rows.iter().flatten().copied().collect();
+    let arr = numpy::ndarray::Array2::from_shape_vec((s.rows.len(), s.n as usize), flat)
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+        .into_pyarray(py);
+    let times = PyArray1::from_slice(py, &s.times);
+    let ids = PyArray1::from_vec(py, (0..s.n as u64).collect::<Vec<u64>>());
+    if ro {
+        arr.call_method1("setflags", (false,))?;
+        times.call_method1("setflags", (false,))?;
+        ids.call_method1("setflags", (false,))?;
+    }
+    let d = PyDict::new(py);
+    d.set_item("times_ms", times)?;
+    d.set_item(s.var.name(), arr)?;
+    d.set_item("node_ids", ids)?;
+    Ok(d)
+}
+
+/// `{population: series_dict}` of the series of `var` among `all`.
+pub(crate) fn analog_dict<'py>(
+    py: Python<'py>,
+    all: &[VmSeries],
+    var: Analog,
+    ro: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for s in all.iter().filter(|s| s.var == var) {
+        d.set_item(&s.name, series_dict(py, s, ro)?)?;
+    }
+    Ok(d)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -669,7 +709,8 @@ impl Network {
     /// * `threads`: worker threads, 0 = the file's `simulation.threads`, else all cores
     ///   (results do not depend on it).
     /// * `record`: replaces keys of the file's `[recorders]`, e.g. `{"spikes": ["E"],
-    ///   "rate_bin": 1.0, "v_m": [{"population": "E", "n": 10, "interval": 1.0}]}`.
+    ///   "rate_bin": 1.0, "v_m": [{"population": "E", "n": 10, "interval": 1.0}]}`
+    ///   (`g_ex`, `g_in` alike, for `iaf_cond_exp`/`iaf_cond_alpha` populations).
     /// * `warmup` (ms): simulated first, not timed (as `--warmup`).
     /// * `max_memory` (bytes): refuse to build above it (default: the available memory).
     /// * `progress`: None (a bar in a terminal or Jupyter: tqdm if installed), True,
@@ -854,7 +895,8 @@ struct RunResult {
     /// Python objects built once: dict pop -> (times, ids); dict pop -> rates; ...
     spikes: Py<PyDict>,
     rates: Py<PyDict>,
-    v_m: Py<PyDict>,
+    /// `{population: series}` per variable, in `Analog::ALL` order (v_m, g_ex, g_in).
+    analog: Vec<Py<PyDict>>,
     summary: Py<PyAny>,
     rate_bin_ms: Option<f64>,
     rates_raw: Vec<(String, f64, Vec<f64>)>,
@@ -889,33 +931,17 @@ impl RunResult {
         for (name, _, r) in &c.rates {
             rates.set_item(name, read_only(PyArray1::from_slice(py, r))?)?;
         }
-        let v_m = PyDict::new(py);
-        for s in &c.vm {
-            let flat: Vec<f64> = s.rows.iter().flatten().copied().collect();
-            let arr = numpy::ndarray::Array2::from_shape_vec((s.rows.len(), s.n as usize), flat)
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-                .into_pyarray(py);
-            arr.call_method1("setflags", (false,))?;
-            let times = read_only(PyArray1::from_slice(py, &s.times))?;
-            let d = PyDict::new(py);
-            d.set_item("times_ms", times)?;
-            d.set_item("v_m", arr)?;
-            d.set_item(
-                "node_ids",
-                read_only(PyArray1::from_vec(
-                    py,
-                    (0..s.n as u64).collect::<Vec<u64>>(),
-                ))?,
-            )?;
-            v_m.set_item(&s.name, d)?;
-        }
+        let analog = Analog::ALL
+            .into_iter()
+            .map(|var| analog_dict(py, &c.vm, var, true).map(|d| d.unbind()))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(RunResult {
             rate_bin_ms: c.rates.first().map(|r| r.1),
             summary_json: summary.to_string(),
             summary: json_to_py(py, &summary)?.unbind(),
             spikes: spikes.unbind(),
             rates: rates.unbind(),
-            v_m: v_m.unbind(),
+            analog,
             rates_raw: c.rates,
             vm_raw: c.vm,
             status: c.status,
@@ -953,7 +979,21 @@ impl RunResult {
     /// uint64[n]}}` of the `recorders.v_m` entries.
     #[getter]
     fn v_m(&self, py: Python<'_>) -> Py<PyDict> {
-        self.v_m.clone_ref(py)
+        self.analog[0].clone_ref(py)
+    }
+
+    /// `{population: {"times_ms": float64[s], "g_ex": float64[s, n] (nS), "node_ids":
+    /// uint64[n]}}` of the `recorders.g_ex` entries (excitatory conductance).
+    #[getter]
+    fn g_ex(&self, py: Python<'_>) -> Py<PyDict> {
+        self.analog[1].clone_ref(py)
+    }
+
+    /// `{population: {"times_ms": float64[s], "g_in": float64[s, n] (nS, >= 0),
+    /// "node_ids": uint64[n]}}` of the `recorders.g_in` entries (inhibitory conductance).
+    #[getter]
+    fn g_in(&self, py: Python<'_>) -> Py<PyDict> {
+        self.analog[2].clone_ref(py)
     }
 
     /// The run summary: the same JSON object as `cortexsim run --json` (as a dict).
@@ -1234,7 +1274,7 @@ impl RateModel {
 
 /// Read a SONATA spike file written by `cortexsim run --out` (or `to_sonata`):
 /// `{"spikes": {pop: (times_ms, node_ids)}, "rates": {pop: rates}, "rate_bin_ms",
-/// "v_m": {pop: {...}}, "status", "summary"}`.
+/// "v_m": {pop: {...}}, "g_ex": {...}, "g_in": {...}, "status", "summary"}`.
 #[pyfunction]
 fn read_sonata<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
     let f = py
@@ -1258,25 +1298,12 @@ fn read_sonata<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDic
     for (name, _, r) in &f.rates {
         rates.set_item(name, PyArray1::from_slice(py, r))?;
     }
-    let v_m = PyDict::new(py);
-    for s in &f.vm {
-        let flat: Vec<f64> = s.rows.iter().flatten().copied().collect();
-        let arr = numpy::ndarray::Array2::from_shape_vec((s.rows.len(), s.n as usize), flat)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-            .into_pyarray(py);
-        let e = PyDict::new(py);
-        e.set_item("times_ms", PyArray1::from_slice(py, &s.times))?;
-        e.set_item("v_m", arr)?;
-        e.set_item(
-            "node_ids",
-            PyArray1::from_vec(py, (0..s.n as u64).collect::<Vec<u64>>()),
-        )?;
-        v_m.set_item(&s.name, e)?;
-    }
     d.set_item("spikes", spikes)?;
     d.set_item("rates", rates)?;
     d.set_item("rate_bin_ms", f.rates.first().map(|r| r.1))?;
-    d.set_item("v_m", v_m)?;
+    for var in Analog::ALL {
+        d.set_item(var.name(), analog_dict(py, &f.vm, var, false)?)?;
+    }
     d.set_item("status", f.status)?;
     let summary = match &f.summary {
         Some(s) => match serde_json::from_str::<Json>(s) {

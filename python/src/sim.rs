@@ -6,11 +6,11 @@
 //! [`cortexsim_engine::Simulation`] and calls its `run_for_until`, `reset`,
 //! `set_stimulus` and `extend_to`.
 
-use super::{Network, Source, build_err, read_only, sets_of, spec_err};
+use super::{Network, Source, build_err, read_only, series_dict, sets_of, spec_err};
 use cortexsim_engine::record::{FinalData, SpikeSink};
 use cortexsim_engine::{BuildOptions, Simulation as RsSimulation};
 use cortexsim_models::load::Origin;
-use cortexsim_spec::{ConnectionList, Network as RsNetwork};
+use cortexsim_spec::{Analog, ConnectionList, Network as RsNetwork};
 use numpy::IntoPyArray;
 use numpy::PyArray1;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
@@ -78,6 +78,21 @@ impl Inner {
 }
 
 impl Simulation {
+    /// `{population: series}` of `var`, sampled since the build or the last `reset`.
+    fn analog_of<'py>(&self, py: Python<'py>, var: Analog) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let inner = self.lock()?;
+        let Some(sim) = &inner.sim else {
+            return Ok(d);
+        };
+        for r in inner.net.recorders.analog(var) {
+            if let Some(s) = sim.analog_samples(var, r.population) {
+                d.set_item(&s.name, series_dict(py, &s, true)?)?;
+            }
+        }
+        Ok(d)
+    }
+
     pub(crate) fn build(
         py: Python<'_>,
         network: &Network,
@@ -375,33 +390,19 @@ impl Simulation {
     /// uint64[n]}}` of the `recorders.v_m` entries, sampled since the build or the last
     /// `reset` (the first sample at one interval).
     fn v_m<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        let inner = self.lock()?;
-        let Some(sim) = &inner.sim else {
-            return Ok(d);
-        };
-        for r in &inner.net.recorders.v_m {
-            let Some(s) = sim.vm_samples(r.population) else {
-                continue;
-            };
-            let flat: Vec<f64> = s.rows.iter().flatten().copied().collect();
-            let arr = numpy::ndarray::Array2::from_shape_vec((s.rows.len(), s.n as usize), flat)
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
-                .into_pyarray(py);
-            arr.call_method1("setflags", (false,))?;
-            let e = PyDict::new(py);
-            e.set_item("times_ms", read_only(PyArray1::from_slice(py, &s.times))?)?;
-            e.set_item("v_m", arr)?;
-            e.set_item(
-                "node_ids",
-                read_only(PyArray1::from_vec(
-                    py,
-                    (0..s.n as u64).collect::<Vec<u64>>(),
-                ))?,
-            )?;
-            d.set_item(&s.name, e)?;
-        }
-        Ok(d)
+        self.analog_of(py, Analog::VM)
+    }
+
+    /// `{population: {"times_ms": float64[s], "g_ex": float64[s, n] (nS), "node_ids":
+    /// uint64[n]}}` of the `recorders.g_ex` entries, as `v_m`.
+    fn g_ex<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.analog_of(py, Analog::GEx)
+    }
+
+    /// `{population: {"times_ms": float64[s], "g_in": float64[s, n] (nS, >= 0),
+    /// "node_ids": uint64[n]}}` of the `recorders.g_in` entries, as `v_m`.
+    fn g_in<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.analog_of(py, Analog::GIn)
     }
 
     /// Set the membrane potentials (mV) of every neuron of `population` now (e.g.

@@ -109,11 +109,13 @@ def test_what_cortexsim_cannot_express_is_refused_by_name():
     a = sim.Population(2, sim.IF_cond_exp())
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.Projection(a, a, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse())
-    with pytest.raises(NotImplementedError, match="gsyn_exc"):
-        a.record("gsyn_exc")
+    with pytest.raises(NotImplementedError, match="non-zero initial value of 'gsyn_exc'"):
+        a.initialize(gsyn_exc=0.01)
     sim.run(1.0)
     with pytest.raises(NotImplementedError, match="after the first run"):
         a.set(tau_m=5.0)
+    with pytest.raises(NotImplementedError, match="'gsyn_inh' after the first run"):
+        a.record("gsyn_inh")
     sim.end()
 
 
@@ -141,3 +143,101 @@ def test_initial_values_from_pynn_random_numbers_are_kept_across_resets():
     # one cortexsim population, not one per neuron
     assert len(sim.simulator.state.segments[id(p)]) == 1
     sim.end()
+
+
+def small_network(sim, simtime):
+    """PyNN 0.13's examples/small_network.py (its network and recorders, shorter)."""
+    from pyNN.parameters import Sequence
+    from pyNN.random import NumpyRNG, RandomDistribution as rnd
+    n, w, dt, syn_delay, input_rate = 20, 0.002, 0.1, 1.0, 50.0
+    cell_params = {"tau_m": 20.0, "tau_syn_E": 2.0, "tau_syn_I": 4.0, "e_rev_E": 0.0,
+                   "e_rev_I": -70.0, "tau_refrac": 2.0, "v_rest": -60.0, "v_reset": -70.0,
+                   "v_thresh": -50.0, "cm": 0.5}
+    sim.setup(timestep=dt, max_delay=syn_delay)
+    cells = sim.Population(n, sim.IF_cond_alpha(**cell_params),
+                           initial_values={"v": rnd("uniform", (-60.0, -50.0),
+                                                    NumpyRNG(seed=945645645))},
+                           label="cells")
+    number = int(2 * simtime * input_rate / 1000.0)
+    rs = np.random.RandomState(26278342)
+    # on the grid: cortexsim (and pyNN.nest's on-grid models) round them anyway
+    times = [Sequence(np.round(np.add.accumulate(
+        dt + rs.exponential(1000.0 / input_rate, size=number)) / dt) * dt) for _ in range(n)]
+    spike_source = sim.Population(n, sim.SpikeSourceArray(spike_times=times))
+    spike_source.record("spikes")
+    cells.record("spikes")
+    cells[0:2].record(("v", "gsyn_exc"))
+    cells[1:3].record("gsyn_inh", sampling_interval=0.1)
+    conns = sim.Projection(spike_source, cells, sim.FixedProbabilityConnector(0.5),
+                           sim.StaticSynapse(weight=w, delay=syn_delay))
+    sim.run(simtime)
+    return cells, conns, times
+
+
+def test_small_network_records_gsyn_as_the_direct_api():
+    import cortexsim.pynn as sim
+    import quantities as pq
+    simtime = 200.0
+    cells, conns, times = small_network(sim, simtime)
+    seg = cells.get_data().segments[0]
+    v0 = np.asarray(cells.initial_values["v"].evaluate(simplify=False), float)
+    src, tgt, wt, dl = (np.asarray(c) for c in zip(*conns.get(["weight", "delay"],
+                                                            format="list")))
+    sim.end()
+    ge = seg.filter(name="gsyn_exc")[0]
+    gi = seg.filter(name="gsyn_inh")[0]
+    assert ge.units == pq.uS and ge.shape == (int(simtime / 0.1) + 1, 2)
+    assert list(ge.array_annotations["channel_index"]) == [0, 1]
+    assert gi.shape == (int(simtime / 0.1) + 1, 2)
+    assert list(gi.array_annotations["channel_index"]) == [1, 2]
+    assert float(ge.sampling_period.rescale(pq.ms)) == pytest.approx(0.1)
+    assert ge.magnitude.max() > 0.0 and np.all(gi.magnitude == 0.0)  # no inhibitory input
+    # the same network written for cortexsim directly (NEST's units: nS, pF)
+    cond = {"C_m": 500.0, "g_L": 25.0, "t_ref": 2.0, "E_L": -60.0, "V_reset": -70.0,
+            "V_th": -50.0, "tau_syn_ex": 2.0, "tau_syn_in": 4.0, "E_ex": 0.0, "E_in": -70.0,
+            "I_e": 0.0}
+    d = {
+        "simulation": {"dt": 0.1, "t_stop": simtime},
+        "populations": [
+            {"name": "src", "size": 20, "model": "spike_source_array",
+             "params": {"spike_times": [[float(x) for x in t.value if x <= simtime + 1.0]
+                                        for t in times]}},
+            {"name": "cells", "size": 20, "model": "iaf_cond_alpha", "params": cond},
+        ],
+        "projections": [{"source": "src", "target": "cells", "rule": "from_list",
+                         "connections": [], "weight": 1.0, "delay": 0.1}],
+        "recorders": {"spikes": True, "rate_bin": 0.0,
+                      "g_ex": [{"population": "cells", "n": 2, "interval": 0.1}],
+                      "g_in": [{"population": "cells", "n": 3, "interval": 0.1}]},
+    }
+    net = cortexsim.from_dict(d).with_connections(
+        0, src.astype(np.uint64), tgt.astype(np.uint64), wt * 1000.0, dl)
+    s = net.build(threads=1)
+    s.set_potentials("cells", v0)
+    s.run(simtime)
+    direct = s.g_ex()["cells"]
+    assert direct["g_ex"].dtype == np.float64 and direct["g_ex"].shape == (2000, 2)
+    assert np.array_equal(direct["times_ms"], np.arange(1, 2001) * 0.1)
+    assert np.array_equal(ge.magnitude[0], [0.0, 0.0])
+    assert np.array_equal(ge.magnitude[1:], direct["g_ex"] * 1e-3)
+    assert np.array_equal(gi.magnitude[1:], s.g_in()["cells"]["g_in"][:, 1:3] * 1e-3)
+    # and through a whole run: RunResult.g_ex, the same numbers
+    res = net.run(t_stop=simtime, threads=1)
+    assert "cells" in res.g_ex and res.g_in["cells"]["g_in"].shape == (2000, 3)
+
+
+def test_gsyn_recording_is_refused_for_current_based_cells():
+    import cortexsim.pynn as sim
+    from pyNN import errors
+    sim.setup(timestep=0.1)
+    a = sim.Population(2, sim.IF_curr_exp())
+    with pytest.raises(errors.RecordingError):
+        a.record("gsyn_exc")
+    sim.end()
+    bad = {"simulation": {"t_stop": 1.0},
+           "populations": [{"name": "P", "size": 1, "model": "iaf_psc_exp"}],
+           "recorders": {"g_in": [{"population": "P", "interval": 0.1}]}}
+    with pytest.raises(cortexsim.SpecError) as e:
+        cortexsim.from_dict(bad)
+    assert e.value.key == "recorders.g_in[0].population"
+    assert "iaf_psc_exp" in str(e.value) and "no g_in" in str(e.value)

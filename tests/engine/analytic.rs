@@ -401,3 +401,168 @@ fn a7_delay_exactness_with_ring_wraparound() {
         }
     }
 }
+
+/// The conductances one input spike leaves, sampled by `[[recorders.g_ex]]` and
+/// `[[recorders.g_in]]` on the grid: a weight `w` (nS) arriving in the step that ends at
+/// `t0` gives `g(t) = w e^{-(t-t0)/tau}` (`iaf_cond_exp`) and
+/// `g(t) = w (t-t0)/tau · e^{1-(t-t0)/tau}` (`iaf_cond_alpha`: `dg' += w e/tau` at `t0`,
+/// so `g` rises from the next step on and peaks at `w` one `tau` later), 0 before `t0`;
+/// `g_in` is the magnitude of the negative weight.
+#[test]
+fn conductance_after_one_input_spike() {
+    let (we, wi, te, ti) = (3.5, -2.0, 2.0, 7.0);
+    for model in ["iaf_cond_exp", "iaf_cond_alpha"] {
+        for dt in [0.1, 0.125] {
+            let text = format!(
+                r#"
+[simulation]
+dt = {dt}
+t_stop = 40.0
+[[populations]]
+name = "n"
+size = 2
+model = "{model}"
+params = {{ tau_syn_ex = {te}, tau_syn_in = {ti}, V_th = 1000.0 }}
+[[stimuli]]
+kind = "spike_train"
+target = "n"
+spike_times = [5.0]
+weight = {we}
+delay = 1.0
+[[stimuli]]
+kind = "spike_train"
+target = "n"
+spike_times = [5.0]
+weight = {wi}
+delay = 1.0
+[recorders]
+g_ex = [{{ population = "n", n = 2, interval = {dt} }}]
+g_in = [{{ population = "n", n = 1, interval = {dt} }}]
+"#
+            );
+            let net = Network::from_toml_str(&text).unwrap();
+            let sim = common::run(&net, 1);
+            let t0 = 6.0; // spike at 5 ms, delay 1 ms: arrives in the step that ends at 6 ms
+            for (var, w, tau) in [
+                (cortexsim::spec::Analog::GEx, we, te),
+                (cortexsim::spec::Analog::GIn, -wi, ti),
+            ] {
+                let s = sim.analog_samples(var, 0).unwrap();
+                assert_eq!(s.var, var);
+                assert_eq!(s.times.len(), (40.0 / dt) as usize);
+                assert_eq!(
+                    s.n,
+                    if var == cortexsim::spec::Analog::GEx {
+                        2
+                    } else {
+                        1
+                    }
+                );
+                let mut peak: f64 = 0.0;
+                for (t, row) in s.times.iter().zip(&s.rows) {
+                    let u = t - t0;
+                    let exact = if u < -1e-9 {
+                        0.0
+                    } else if model == "iaf_cond_exp" {
+                        w * (-u / tau).exp()
+                    } else {
+                        let x = u / tau;
+                        w * x * (1.0 - x).exp()
+                    };
+                    for g in row {
+                        assert!(
+                            (g - exact).abs() <= 1e-12 * w,
+                            "{model} dt {dt} {} at {t} ms: {g} vs {exact}",
+                            var.name()
+                        );
+                    }
+                    peak = peak.max(row[0]);
+                }
+                assert!((peak - w).abs() <= 1e-12 * w, "{model} peak {peak} vs {w}");
+            }
+        }
+    }
+}
+
+/// A conductance recorder on a model without conductances is refused, naming the key,
+/// the population and the model.
+#[test]
+fn conductance_recorder_refused_for_other_models() {
+    for (model, var) in [
+        ("iaf_psc_exp", "g_ex"),
+        ("iaf_psc_delta", "g_in"),
+        ("iaf_bw_2001", "g_ex"),
+        ("parrot_neuron", "g_in"),
+    ] {
+        let text = format!(
+            "[simulation]\nt_stop = 1.0\n[[populations]]\nname = \"P\"\nsize = 1\nmodel = \"{model}\"\n\
+             [recorders]\n{var} = [{{ population = \"P\", interval = 0.1 }}]\n"
+        );
+        let e = Network::from_toml_str(&text).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("recorders.{var}[0].population"))
+                && e.contains("\"P\"")
+                && e.contains(model)
+                && e.contains(&format!("no {var}")),
+            "{e}"
+        );
+        if model == "iaf_bw_2001" {
+            assert!(e.contains("s_AMPA"), "{e}");
+        }
+    }
+}
+
+/// The conductance samples are part of the saved state: a run saved half way, loaded into
+/// a fresh build and continued gives the samples (and the state) of the run in one piece;
+/// a stream of the network without the recorders is refused (its rows do not fit).
+#[test]
+fn conductance_samples_survive_save_and_load() {
+    use cortexsim::spec::Analog;
+    let text = r#"
+[simulation]
+dt = 0.1
+t_stop = 20.0
+[[populations]]
+name = "n"
+size = 3
+model = "iaf_cond_alpha"
+[[stimuli]]
+kind = "poisson"
+target = "n"
+rate = 3000.0
+weight = 2.0
+[[stimuli]]
+kind = "poisson"
+target = "n"
+rate = 1000.0
+weight = -4.0
+[recorders]
+v_m = [{ population = "n", n = 3, interval = 0.5 }]
+g_in = [{ population = "n", n = 2, interval = 0.2 }]
+"#;
+    let net = Network::from_toml_str(text).unwrap();
+    let mut whole = common::run(&net, 1);
+    let opts = BuildOptions::default();
+    let mut a = Simulation::build(&net, &opts).unwrap();
+    a.run_for(100, |_| {}).unwrap();
+    let mut buf = Vec::new();
+    a.save_state(&mut buf).unwrap();
+    let mut b = Simulation::build(&net, &opts).unwrap();
+    b.load_state(&mut buf.as_slice()).unwrap();
+    b.run().unwrap();
+    for var in [Analog::VM, Analog::GIn] {
+        assert_eq!(
+            b.analog_samples(var, 0),
+            whole.analog_samples(var, 0),
+            "{var:?}"
+        );
+    }
+    assert!(b.analog_samples(Analog::GEx, 0).is_none());
+    assert_eq!(b.state_hash(), whole.state_hash());
+    let g = whole.analog_samples(Analog::GIn, 0).unwrap();
+    assert_eq!((g.rows.len(), g.n), (100, 2));
+    assert!(g.rows.iter().flatten().any(|&x| x > 0.0));
+    let plain = Network::from_toml_str(&text.replace("g_in = [", "# g_in = [")).unwrap();
+    let mut c = Simulation::build(&plain, &opts).unwrap();
+    assert!(c.load_state(&mut buf.as_slice()).is_err());
+}

@@ -163,3 +163,52 @@ fn o_pid(err: &str) -> String {
     let i = err.find(".partial-").expect("no partial file named") + ".partial-".len();
     err[i..].chars().take_while(char::is_ascii_digit).collect()
 }
+
+/// Conductance recorders (`[[recorders.g_ex]]`, `g_in`) are written like `/v_m`: one group
+/// per variable, units nS, the samples equal to the engine's (`Simulation::analog_samples`),
+/// and read back by `sonata::read`.
+#[test]
+fn conductances_round_trip() {
+    use cortexsim::spec::Analog;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("coba.h5");
+    let path = common::manifest().join("networks/vogels_abbott_coba.toml");
+    let sets = [
+        "simulation.t_stop=50.0",
+        "recorders.g_ex=[{ population = \"E\", n = 4, interval = 0.5 }]",
+        "recorders.g_in=[{ population = \"I\", n = 2, interval = 0.1 }]",
+    ];
+    let mut cmd = bin();
+    cmd.args([
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let o = cmd.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = hdf5::File::open(&out).unwrap();
+    for (ds, shape) in [("g_ex/E/data", [100, 4]), ("g_in/I/data", [500, 2])] {
+        let d = f.dataset(ds).unwrap();
+        assert_eq!(d.shape(), shape.to_vec(), "{ds}");
+        let units: hdf5::types::VarLenUnicode = d.attr("units").unwrap().read_scalar().unwrap();
+        assert_eq!(units.as_str(), "nS");
+    }
+    assert!(f.group("v_m").is_err(), "no v_m recorder, no /v_m");
+    let back = cortexsim::io::sonata::read(&out).unwrap();
+    // The same network run in the engine directly.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut table: toml::Table = text.parse().unwrap();
+    let owned: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    cortexsim::spec::overrides::apply_all(&mut table, &owned).unwrap();
+    let net = cortexsim::spec::Network::from_table(&table).unwrap();
+    let sim = common::run(&net, 1);
+    let e = sim.analog_samples(Analog::GEx, 0).unwrap();
+    let i = sim.analog_samples(Analog::GIn, 1).unwrap();
+    assert_eq!(back.vm, vec![e.clone(), i.clone()]);
+    assert!(e.rows.iter().flatten().any(|&g| g > 0.0));
+    assert!(i.rows.iter().flatten().all(|&g| g >= 0.0));
+}

@@ -15,7 +15,7 @@ use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler,
 use crate::{
     BuildError, BuildOptions, PartitionSpec, Simulation, delay_bounds, layout, memory, rng,
 };
-use cortexsim_neuron::{Kernel, NeuronModel, Route, State};
+use cortexsim_neuron::{Analog, Kernel, NeuronModel, Route, State};
 use cortexsim_spec::{
     Dist, Network, Population, Projection, Rule, Stimulus, StimulusKind, Storage,
 };
@@ -317,7 +317,7 @@ impl<'a> Plan<'a> {
                     rng::stream(self.seed, rng::purpose::POISSON, 0, (first_gid + i) as u64)
                 }))
             };
-        let vm = self.vm_buffer(spec);
+        let analog = self.vm_buffers(spec);
         Ok((
             Partition {
                 index,
@@ -348,7 +348,7 @@ impl<'a> Plan<'a> {
                 train_cursor: 0,
                 cells: self.cell_inputs(spec)?,
                 cell_cursor: 0,
-                vm,
+                analog,
             },
             rounded,
         ))
@@ -859,20 +859,26 @@ impl<'a> Plan<'a> {
         Ok(cells)
     }
 
-    /// The potential recorder's share of the partition (its first `n` neurons of the
-    /// population), if any.
-    fn vm_buffer(&self, spec: &PartitionSpec) -> Option<VmBuf> {
+    /// The share of the partition (its first `n` neurons of the population) of each
+    /// variable's first recorder on the population, in [`Analog::ALL`] order.
+    fn vm_buffers(&self, spec: &PartitionSpec) -> Vec<VmBuf> {
         let (off, n) = (spec.offset, spec.size);
-        self.net
-            .recorders
-            .v_m
-            .iter()
-            .find(|r| r.population == spec.pop && r.n > off)
-            .map(|r| VmBuf {
-                n: (r.n - off).min(n) as usize,
-                interval: self.steps_of(r.interval).max(1),
-                data: Vec::new(),
+        Analog::ALL
+            .into_iter()
+            .filter_map(|var| {
+                self.net
+                    .recorders
+                    .analog(var)
+                    .iter()
+                    .find(|r| r.population == spec.pop && r.n > off)
+                    .map(|r| VmBuf {
+                        var,
+                        n: (r.n - off).min(n) as usize,
+                        interval: self.steps_of(r.interval).max(1),
+                        data: Vec::new(),
+                    })
             })
+            .collect()
     }
 }
 

@@ -38,7 +38,7 @@ pub mod state;
 pub mod stimulus;
 
 use crate::record::{Recording, SpikeSink, VmSeries};
-use cortexsim_spec::Network;
+use cortexsim_spec::{Analog, Network};
 use partition::{Partition, SliceSpikes, SpikeBuf};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -376,7 +376,7 @@ impl Simulation {
         let end = self.t + steps;
         // Reserve recorder memory for this run outside the loop.
         for p in &mut self.parts {
-            if let Some(vm) = &mut p.vm {
+            for vm in &mut p.analog {
                 let samples = (end / vm.interval - self.t / vm.interval) as usize;
                 // The memory check has bounded this already; a failure here is reported, not an abort.
                 if samples
@@ -384,7 +384,8 @@ impl Simulation {
                     .is_none_or(|x| vm.data.try_reserve(x).is_err())
                 {
                     return Err(SimError::Output(format!(
-                        "cannot reserve {samples} membrane-potential samples of {} neurons",
+                        "cannot reserve {samples} {} samples of {} neurons",
+                        vm.var.name(),
                         vm.n
                     )));
                 }
@@ -555,18 +556,24 @@ impl Simulation {
 
     /// Sampled membrane potentials of a population (`None` without a recorder on it).
     pub fn vm_samples(&self, pop: usize) -> Option<VmSeries> {
+        self.analog_samples(Analog::VM, pop)
+    }
+
+    /// Samples of `var` of a population (`None` without a recorder of it on the population).
+    pub fn analog_samples(&self, var: Analog, pop: usize) -> Option<VmSeries> {
         let rec = self
             .net
             .recorders
-            .v_m
+            .analog(var)
             .iter()
             .find(|r| r.population == pop)?;
-        let parts: Vec<&Partition> = self
+        let parts: Vec<&partition::VmBuf> = self
             .parts
             .iter()
-            .filter(|p| p.pop == pop && p.vm.is_some())
+            .filter(|p| p.pop == pop)
+            .filter_map(|p| p.analog_buf(var))
             .collect();
-        let first = parts.first()?.vm.as_ref()?;
+        let first = *parts.first()?;
         let samples = first.data.len() / first.n.max(1);
         let dt = self.net.simulation.dt;
         let times = (0..samples)
@@ -575,13 +582,13 @@ impl Simulation {
         let mut rows = Vec::with_capacity(samples);
         for s in 0..samples {
             let mut row = Vec::with_capacity(rec.n as usize);
-            for p in &parts {
-                let vm = p.vm.as_ref().unwrap();
+            for vm in &parts {
                 row.extend_from_slice(&vm.data[s * vm.n..(s + 1) * vm.n]);
             }
             rows.push(row);
         }
         Some(VmSeries {
+            var,
             name: self.net.populations[pop].name.clone(),
             times,
             rows,

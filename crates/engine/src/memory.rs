@@ -378,7 +378,7 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
         e.recorders +=
             (net.simulation.t_stop / net.recorders.rate_bin).ceil() as u64 * n_pops * (4 + 8);
     }
-    for r in &net.recorders.v_m {
+    for (_, r) in net.recorders.all_analog() {
         // f64 then a saturating cast.
         e.recorders = e
             .recorders

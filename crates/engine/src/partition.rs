@@ -23,7 +23,7 @@ use crate::connect::{RowPlan, Scratch};
 use crate::rng::StreamBank;
 use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
 use cortexsim_core::state::{SaveState, get_usize, get_vec, put_slice, put_u64};
-use cortexsim_neuron::{Kernel, Route, State};
+use cortexsim_neuron::{Analog, Kernel, Route, State};
 use rand_distr::{Distribution, StandardNormal};
 use std::sync::Arc;
 
@@ -1408,13 +1408,14 @@ impl SaveState for SliceSpikes {
     }
 }
 
-/// Membrane-potential samples of the partition's recorded neurons.
-#[derive(Debug, Clone, Default)]
+/// Samples of one variable (potential or conductance) of the partition's recorded neurons.
+#[derive(Debug, Clone)]
 pub struct VmBuf {
+    pub var: Analog,
     /// Number of recorded neurons in this partition (the first `n` of the partition).
     pub n: usize,
     pub interval: u64,
-    /// Samples, time-major: `data[sample * n + i]`, mV (absolute).
+    /// Samples, time-major: `data[sample * n + i]`, in the variable's unit (mV absolute, nS).
     pub data: Vec<f64>,
 }
 
@@ -1461,10 +1462,16 @@ pub struct Partition {
     /// weight), sorted by step; the cursor follows from the step (not saved state).
     pub cells: Vec<(u64, u32, f64)>,
     pub cell_cursor: usize,
-    pub vm: Option<VmBuf>,
+    /// Sampled variables, at most one buffer per variable, in [`Analog::ALL`] order.
+    pub analog: Vec<VmBuf>,
 }
 
 impl Partition {
+    /// The partition's samples of `var`, if it records it.
+    pub fn analog_buf(&self, var: Analog) -> Option<&VmBuf> {
+        self.analog.iter().find(|b| b.var == var)
+    }
+
     /// The pending input of every cell (`channel·n + neuron`) as `(d, cell, value)` for
     /// each input of step `t + d` that is not +0, ordered by `d`, then cell (`t`: the
     /// next step to compute) — the same whether the partition holds its inputs in a
@@ -1678,11 +1685,11 @@ impl Partition {
                 &mut out.payload,
             );
             out.step_end.push(out.local.len() as u32);
-            if let Some(vm) = &mut self.vm
-                && (t + 1).is_multiple_of(vm.interval)
-            {
-                let e_l = self.kernel.e_l();
-                vm.data.extend(self.state.v[..vm.n].iter().map(|v| v + e_l));
+            for b in &mut self.analog {
+                if (t + 1).is_multiple_of(b.interval) {
+                    b.var
+                        .sample(&self.state, self.kernel.e_l(), b.n, &mut b.data);
+                }
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use crate::partition::{SliceSpikes, SpikeBuf};
 use cortexsim_core::state::{SaveState, get_slice, get_u64, get_vec, put_slice, put_u64};
-use cortexsim_spec::Network;
+use cortexsim_spec::{Analog, Network};
 use serde::Serialize;
 
 /// Receives spikes in time order (per population: by_time).
@@ -28,14 +28,16 @@ pub trait SpikeSink: Send {
     }
 }
 
-/// Sampled membrane potentials of one population.
+/// One sampled variable (potential or conductance) of one population.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VmSeries {
+    /// The variable (its unit: [`Analog::unit`]).
+    pub var: Analog,
     /// Population name.
     pub name: String,
     /// Sample times, ms.
     pub times: Vec<f64>,
-    /// Potentials, `rows[sample][neuron]`, mV (absolute).
+    /// Values, `rows[sample][neuron]`: mV (absolute) or nS.
     pub rows: Vec<Vec<f64>>,
     /// Recorded neurons: the population's first `n`.
     pub n: u32,
@@ -45,6 +47,7 @@ pub struct VmSeries {
 pub struct FinalData<'a> {
     /// (population, bin ms, rates Hz)
     pub rates: Vec<(String, f64, Vec<f64>)>,
+    /// Every sampled variable: per variable in [`Analog::ALL`] order, per population.
     pub vm: Vec<VmSeries>,
     pub summary_json: &'a str,
     /// `"complete"`, or `"interrupted"` for a run stopped early (by a signal).

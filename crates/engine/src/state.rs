@@ -29,6 +29,7 @@ use crate::partition::Partition;
 use cortexsim_core::state::{
     Hasher, SaveState, expect_u64, get_u64, get_usize, get_vec, put_slice, put_u64,
 };
+use cortexsim_neuron::Analog;
 use std::io::{self, Read, Write};
 
 const MAGIC: u64 = u64::from_le_bytes(*b"cxstate2");
@@ -48,7 +49,16 @@ impl SaveState for Partition {
         self.rngs.save(w)?;
         put_u64(w, self.current_cursor as u64)?;
         put_u64(w, self.train_cursor as u64)?;
-        put_slice(w, self.vm.as_ref().map_or(&[][..], |v| &v.data[..]))
+        // The potentials' slot is always there (empty without a recorder); the
+        // conductances' only where recorded (the stream of other networks is unchanged).
+        put_slice(
+            w,
+            self.analog_buf(Analog::VM).map_or(&[][..], |v| &v.data[..]),
+        )?;
+        for b in self.analog.iter().filter(|b| b.var != Analog::VM) {
+            put_slice(w, &b.data)?;
+        }
+        Ok(())
     }
 
     fn load(&mut self, r: &mut dyn Read) -> io::Result<()> {
@@ -62,15 +72,16 @@ impl SaveState for Partition {
         if self.train_cursor > self.trains.events.len() {
             return Err(bad("spike-train cursor beyond the train"));
         }
-        match &mut self.vm {
-            Some(vm) => {
-                let data: Vec<f64> = get_vec(r, usize::MAX / 8, "membrane-potential samples")?;
-                if !data.len().is_multiple_of(vm.n.max(1)) {
-                    return Err(bad("membrane-potential samples: not whole rows"));
-                }
-                vm.data = data;
+        if self.analog_buf(Analog::VM).is_none() {
+            expect_u64(r, 0, "membrane-potential samples")?;
+        }
+        for b in &mut self.analog {
+            let what = format!("{} samples", b.var.name());
+            let data: Vec<f64> = get_vec(r, usize::MAX / 8, &what)?;
+            if !data.len().is_multiple_of(b.n.max(1)) {
+                return Err(bad(format!("{what}: not whole rows")));
             }
-            None => expect_u64(r, 0, "membrane-potential samples")?,
+            b.data = data;
         }
         Ok(())
     }

@@ -9,6 +9,8 @@
 //!     node_ids              uint64  [N], 0-based within the population
 //! /rates/<population>       float64 [bins], Hz; attrs bin_ms, units = "Hz"
 //! /v_m/<population>/data    float64 [samples, n], mV; times (ms), node_ids (u64)
+//! /g_ex/<population>/data   float64 [samples, n], nS (conductance models); as /v_m
+//! /g_in/<population>/data   float64 [samples, n], nS (>= 0); as /v_m
 //! ```
 //!
 //! **Checkpoints.** Each population's writer keeps a running hash of the spikes it was
@@ -35,7 +37,7 @@
 //! the main thread only.
 
 use cortexsim_engine::record::{FinalData, SpikeSink, VmSeries};
-use cortexsim_spec::Network;
+use cortexsim_spec::{Analog, Network};
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -284,7 +286,7 @@ impl SonataWriter {
             }));
         }
         let reset = || -> hdf5::Result<()> {
-            for g in ["rates", "v_m"] {
+            for g in ["rates", "v_m", "g_ex", "g_in"] {
                 if file.link_exists(g) {
                     file.unlink(g)?;
                 }
@@ -449,21 +451,25 @@ impl SpikeSink for SonataWriter {
                     str_attr(&ds, "units", "Hz")?;
                 }
             }
-            if !fin.vm.is_empty() {
-                let g = f.create_group("v_m")?;
+            for var in Analog::ALL {
+                if !fin.vm.iter().any(|s| s.var == var) {
+                    continue;
+                }
+                let g = f.create_group(var.name())?;
                 for VmSeries {
+                    var: _,
                     name,
                     times,
                     rows,
                     n,
-                } in &fin.vm
+                } in fin.vm.iter().filter(|s| s.var == var)
                 {
                     let pg = g.create_group(name)?;
                     let flat: Vec<f64> = rows.iter().flatten().copied().collect();
                     let arr = ndarray::Array2::from_shape_vec((rows.len(), *n as usize), flat)
                         .map_err(|e| hdf5::Error::from(e.to_string().as_str()))?;
                     let ds = pg.new_dataset_builder().with_data(&arr).create("data")?;
-                    str_attr(&ds, "units", "mV")?;
+                    str_attr(&ds, "units", var.unit())?;
                     let ts = pg
                         .new_dataset_builder()
                         .with_data(&times[..])
@@ -506,7 +512,8 @@ pub struct SonataFile {
     pub spikes: Vec<(String, Vec<f64>, Vec<u64>)>,
     /// `(population, bin ms, rates Hz)` of `/rates`.
     pub rates: Vec<(String, f64, Vec<f64>)>,
-    /// Sampled potentials of `/v_m` (`n` = recorded neurons, the population's first `n`).
+    /// Sampled variables of `/v_m`, `/g_ex`, `/g_in` (`n` = recorded neurons, the
+    /// population's first `n`), by variable in [`Analog::ALL`] order.
     pub vm: Vec<VmSeries>,
     /// The file's `status` attribute (`complete`, `interrupted`, `incomplete`), if any.
     pub status: Option<String>,
@@ -546,13 +553,17 @@ pub fn read(path: &Path) -> Result<SonataFile, String> {
                 out.rates.push((name, bin, ds.read_raw::<f64>()?));
             }
         }
-        if let Ok(g) = f.group("v_m") {
+        for (var, g) in Analog::ALL
+            .into_iter()
+            .filter_map(|var| f.group(var.name()).ok().map(|g| (var, g)))
+        {
             for name in g.member_names()? {
                 let pg = g.group(&name)?;
                 let data = pg.dataset("data")?.read_2d::<f64>()?;
                 let times = pg.dataset("times")?.read_raw::<f64>()?;
                 let rows = data.outer_iter().map(|r| r.to_vec()).collect();
                 out.vm.push(VmSeries {
+                    var,
                     name,
                     times,
                     rows,

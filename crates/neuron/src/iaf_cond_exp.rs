@@ -154,6 +154,13 @@ impl Model for CondExpParams {
     fn ports(&self) -> Vec<Port> {
         self.0.ports()
     }
+    /// `v_m` and both conductances (NEST: `V_m`, `g_ex`, `g_in`).
+    fn records(&self, var: super::Analog) -> bool {
+        matches!(
+            var,
+            super::Analog::VM | super::Analog::GEx | super::Analog::GIn
+        )
+    }
     fn state_bytes_per_neuron(&self) -> usize {
         36
     }

@@ -187,6 +187,11 @@ pub trait Model: Sized {
     fn has_payload(&self) -> bool {
         false
     }
+    /// Whether a recorder can sample `var` of this model (`v_m` always; the
+    /// conductance-based models their conductances).
+    fn records(&self, var: Analog) -> bool {
+        var == Analog::VM
+    }
     /// Bytes of state per neuron (for the memory estimate).
     fn state_bytes_per_neuron(&self) -> usize;
     /// The propagators for step `h` (ms) and `refr` refractory steps.
@@ -223,6 +228,7 @@ pub(crate) trait ModelDyn {
     fn ports(&self) -> Vec<Port>;
     fn v_min(&self) -> f64;
     fn has_payload(&self) -> bool;
+    fn records(&self, var: Analog) -> bool;
     fn state_bytes_per_neuron(&self) -> usize;
 }
 
@@ -238,6 +244,9 @@ impl<M: Model> ModelDyn for M {
     }
     fn has_payload(&self) -> bool {
         Model::has_payload(self)
+    }
+    fn records(&self, var: Analog) -> bool {
+        Model::records(self, var)
     }
     fn state_bytes_per_neuron(&self) -> usize {
         Model::state_bytes_per_neuron(self)
@@ -465,6 +474,11 @@ impl NeuronModel {
         self.def().has_payload()
     }
 
+    /// Whether a recorder can sample `var` of this model (see [`Model::records`]).
+    pub fn records(&self, var: Analog) -> bool {
+        self.def().records(var)
+    }
+
     /// Bytes of state per neuron (for the memory estimate).
     pub fn state_bytes_per_neuron(&self) -> usize {
         self.def().state_bytes_per_neuron()
@@ -643,6 +657,53 @@ pub struct State {
     pub g_nmda: Vec<f64>,
     /// Length of the last accepted integration substep, ms (conductance models).
     pub h_int: Vec<f64>,
+}
+
+/// A state variable a recorder samples on the time grid, by NEST's multimeter name
+/// (`V_m` is written `v_m`, as the network files' `[[recorders.v_m]]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Analog {
+    /// Membrane potential, mV (absolute).
+    #[serde(rename = "v_m")]
+    VM,
+    /// Excitatory conductance, nS (`iaf_cond_exp`, `iaf_cond_alpha`).
+    #[serde(rename = "g_ex")]
+    GEx,
+    /// Inhibitory conductance, nS, >= 0 (`iaf_cond_exp`, `iaf_cond_alpha`).
+    #[serde(rename = "g_in")]
+    GIn,
+}
+
+impl Analog {
+    /// Every variable, in the order of the recorders, the state stream and the outputs.
+    pub const ALL: [Analog; 3] = [Analog::VM, Analog::GEx, Analog::GIn];
+
+    /// The key in `[recorders]`, the SONATA group and the Python attribute.
+    pub fn name(self) -> &'static str {
+        match self {
+            Analog::VM => "v_m",
+            Analog::GEx => "g_ex",
+            Analog::GIn => "g_in",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Analog::VM => "mV",
+            Analog::GEx | Analog::GIn => "nS",
+        }
+    }
+
+    /// Append the variable of the block's first `n` neurons to `out` (`e_l`: the
+    /// kernel's resting potential, which `v` is stored relative to).
+    #[inline]
+    pub fn sample(self, s: &State, e_l: f64, n: usize, out: &mut Vec<f64>) {
+        match self {
+            Analog::VM => out.extend(s.v[..n].iter().map(|v| v + e_l)),
+            Analog::GEx => out.extend_from_slice(&s.g_ex[..n]),
+            Analog::GIn => out.extend_from_slice(&s.g_in[..n]),
+        }
+    }
 }
 
 impl State {

@@ -494,7 +494,7 @@ pub fn step_response(
     let bin_ms = bin_steps * dt;
     sim_net.recorders.rate_bin = bin_ms;
     sim_net.recorders.spikes.clear();
-    sim_net.recorders.v_m.clear();
+    sim_net.recorders.clear_analog();
     for (p, &amp) in models.step_pa.iter().enumerate() {
         sim_net.stimuli.push(Stimulus {
             target: p,

@@ -30,7 +30,7 @@ use cortexsim_engine::memory;
 use cortexsim_engine::record::VmSeries;
 use cortexsim_engine::record::{FinalData, summarize};
 use cortexsim_engine::{BuildError, BuildOptions, SimError, Simulation};
-use cortexsim_spec::Network;
+use cortexsim_spec::{Analog, Network};
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -226,11 +226,15 @@ pub fn run_checkpointed(
                 .and_then(|a| a.iter().filter_map(|x| x.as_u64()).max())
         );
     }
-    // Several processes: every one takes part in gathering the potentials.
+    // Several processes: every one takes part in gathering the sampled variables.
     let vm: Vec<VmSeries> = match &opts.comm {
         Some(c) => gather_vm(c.as_ref(), net, &sim),
-        None => (0..net.populations.len())
-            .filter_map(|p| sim.vm_samples(p))
+        None => Analog::ALL
+            .into_iter()
+            .flat_map(|var| {
+                let sim = &sim;
+                (0..net.populations.len()).filter_map(move |p| sim.analog_samples(var, p))
+            })
             .collect(),
     };
     let events = synaptic_events(net, &sim, &spikes_after_warmup);
@@ -349,18 +353,25 @@ pub fn binned_rates(net: &Network, sim: &Simulation, t_ms: f64) -> Vec<(String, 
         .collect()
 }
 
-/// The sampled potentials of every recorded population, on process 0 (empty on the
+/// The sampled variables of every recorded population, on process 0 (empty on the
 /// others): each process sends its own partitions' share (`[neurons, samples]`, then
 /// the samples, sample-major); process 0 puts every sample's row together in rank order
 /// (ranks own ascending partitions, so that is neuron order).
 fn gather_vm(comm: &dyn Comm, net: &Network, sim: &Simulation) -> Vec<VmSeries> {
     let mut out = Vec::new();
     let dt = net.simulation.dt;
-    // In population order, as `Simulation::vm_samples` is asked for with one process.
-    for rec in (0..net.populations.len())
-        .filter_map(|p| net.recorders.v_m.iter().find(|r| r.population == p))
-    {
-        let local = sim.vm_samples(rec.population);
+    // By variable, then in population order, as `Simulation::analog_samples` is asked
+    // for with one process.
+    for (var, rec) in Analog::ALL.into_iter().flat_map(|var| {
+        (0..net.populations.len()).filter_map(move |p| {
+            net.recorders
+                .analog(var)
+                .iter()
+                .find(|r| r.population == p)
+                .map(|r| (var, r))
+        })
+    }) {
+        let local = sim.analog_samples(var, rec.population);
         let mut send = Vec::new();
         if let Some(v) = &local {
             let n = v.rows.first().map_or(0, |r| r.len());
@@ -391,6 +402,7 @@ fn gather_vm(comm: &dyn Comm, net: &Network, sim: &Simulation) -> Vec<VmSeries> 
             })
             .collect();
         out.push(VmSeries {
+            var,
             name: net.populations[rec.population].name.clone(),
             times: (0..samples)
                 .map(|s| ((s as u64 + 1) * interval) as f64 * dt)

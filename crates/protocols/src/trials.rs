@@ -363,7 +363,7 @@ fn run_spiking(
     let bin = bin_steps * dt;
     net.recorders.rate_bin = bin;
     net.recorders.spikes.clear();
-    net.recorders.v_m.clear();
+    net.recorders.clear_analog();
     let opts = BuildOptions {
         threads: 1,
         max_memory: Some(max_memory),

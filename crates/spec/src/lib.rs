@@ -18,6 +18,7 @@ pub mod validate;
 pub use cortexsim_core::reader;
 
 use cortexsim_core::error::SpecError;
+pub use cortexsim_neuron::Analog;
 use cortexsim_neuron::NeuronModel;
 use reader::{Obj, describe};
 use serde::Serialize;
@@ -285,6 +286,8 @@ pub struct Stimulus {
     pub receptor: Option<String>,
 }
 
+/// A recorder of one sampled variable (`[[recorders.v_m]]`, `[[recorders.g_ex]]`,
+/// `[[recorders.g_in]]`): the variable is the list it is in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VmRecorder {
     pub population: usize,
@@ -301,6 +304,45 @@ pub struct Recorders {
     /// Bin width of the population-rate recorder, ms (0 = off).
     pub rate_bin: f64,
     pub v_m: Vec<VmRecorder>,
+    /// Conductances (conductance-based models only), sampled like `v_m`; absent from the
+    /// serialised network when empty (the hash of a network without them is unchanged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub g_ex: Vec<VmRecorder>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub g_in: Vec<VmRecorder>,
+}
+
+impl Recorders {
+    /// The recorders of one sampled variable.
+    pub fn analog(&self, var: Analog) -> &[VmRecorder] {
+        match var {
+            Analog::VM => &self.v_m,
+            Analog::GEx => &self.g_ex,
+            Analog::GIn => &self.g_in,
+        }
+    }
+
+    pub fn analog_mut(&mut self, var: Analog) -> &mut Vec<VmRecorder> {
+        match var {
+            Analog::VM => &mut self.v_m,
+            Analog::GEx => &mut self.g_ex,
+            Analog::GIn => &mut self.g_in,
+        }
+    }
+
+    /// Every sampled-variable recorder with its variable, in [`Analog::ALL`] order.
+    pub fn all_analog(&self) -> impl Iterator<Item = (Analog, &VmRecorder)> {
+        Analog::ALL
+            .into_iter()
+            .flat_map(move |var| self.analog(var).iter().map(move |r| (var, r)))
+    }
+
+    /// Remove every sampled-variable recorder.
+    pub fn clear_analog(&mut self) {
+        for var in Analog::ALL {
+            self.analog_mut(var).clear();
+        }
+    }
 }
 
 /// A validated network.

@@ -14,7 +14,7 @@ use crate::{
 };
 use cortexsim_core::error::SpecError;
 use cortexsim_core::reader::{self, Obj, describe};
-use cortexsim_neuron::NeuronModel;
+use cortexsim_neuron::{Analog, NeuronModel};
 use toml::{Table, Value};
 
 /// Validate a raw table: the stages in file order, then the cross-section checks.
@@ -1231,6 +1231,8 @@ fn recorders(
         spikes: (0..populations.len()).collect(),
         rate_bin: 1.0,
         v_m: Vec::new(),
+        g_ex: Vec::new(),
+        g_in: Vec::new(),
     };
     let Some(r) = top.table_opt("recorders")? else {
         return Ok(recorders);
@@ -1241,11 +1243,12 @@ fn recorders(
     if let Some(b) = rate_bin(&r, sim.dt, warnings)? {
         recorders.rate_bin = b;
     }
-    if let Some(arr) = r.array_opt("v_m")? {
-        for (j, v) in arr.iter().enumerate() {
-            recorders
-                .v_m
-                .push(vm_recorder(&r, j, v, sim.dt, populations, warnings)?);
+    for var in Analog::ALL {
+        if let Some(arr) = r.array_opt(var.name())? {
+            for (j, v) in arr.iter().enumerate() {
+                let rec = vm_recorder(&r, var, j, v, sim.dt, populations, warnings)?;
+                recorders.analog_mut(var).push(rec);
+            }
         }
     }
     r.finish()?;
@@ -1311,9 +1314,11 @@ fn rate_bin(r: &Obj, dt: f64, warnings: &mut Vec<String>) -> Result<Option<f64>,
     Ok(Some(b))
 }
 
-/// One `[[recorders.v_m]]` entry: `n` neurons of `population` every `interval` ms.
+/// One `[[recorders.v_m]]` (`g_ex`, `g_in`) entry: `n` neurons of `population` every
+/// `interval` ms; the population's model must have the variable.
 fn vm_recorder(
     r: &Obj,
+    var: Analog,
     j: usize,
     v: &Value,
     dt: f64,
@@ -1321,10 +1326,27 @@ fn vm_recorder(
     warnings: &mut Vec<String>,
 ) -> Result<VmRecorder, SpecError> {
     let Value::Table(vt) = v else {
-        return Err(r.err(&format!("v_m[{j}]"), "expected a table"));
+        return Err(r.err(&format!("{}[{j}]", var.name()), "expected a table"));
     };
-    let o = Obj::new(r.key_path(&format!("v_m[{j}]")), vt);
+    let o = Obj::new(r.key_path(&format!("{}[{j}]", var.name())), vt);
     let population = population_ref(&o, "population", populations)?;
+    let model = &populations[population].model;
+    if !model.records(var) {
+        let which = if model.name() == "iaf_bw_2001" {
+            " (its conductances are NEST's s_AMPA, s_GABA and s_NMDA, which cannot be recorded yet)"
+        } else {
+            " (only the conductance-based iaf_cond_exp and iaf_cond_alpha have g_ex and g_in)"
+        };
+        return Err(o.err(
+            "population",
+            format!(
+                "population \"{}\" has model {}, which has no {}{which}",
+                populations[population].name,
+                model.name(),
+                var.name()
+            ),
+        ));
+    }
     let size = populations[population].size;
     let n = o.u64_opt("n")?.unwrap_or(1);
     if n == 0 || n > size as u64 {

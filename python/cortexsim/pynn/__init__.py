@@ -10,7 +10,8 @@ then continue, ``reset`` returns to t = 0, and spike sources (``SpikeSourcePoiss
 rates and windows, ``SpikeSourceArray`` times) and current sources (``DCSource``,
 ``StepCurrentSource``) can change between runs. What cortexsim cannot express raises
 ``NotImplementedError`` naming the feature: plasticity and other dynamic synapses,
-recording anything but ``spikes`` and ``v``, changing neuron parameters or connections
+recording anything but ``spikes``, ``v``, ``gsyn_exc`` and ``gsyn_inh`` (the last two:
+cortexsim's ``g_ex``/``g_in`` recorders, nS, shown in uS as pyNN.nest does), changing neuron parameters or connections
 after the first run, creating objects after it, multicompartment models, several MPI
 processes.
 
@@ -105,4 +106,4 @@ def record_v(source, filename):
 
 
 def record_gsyn(source, filename):
-    raise simulator.not_supported("recording synaptic conductances")
+    return record(["gsyn_exc", "gsyn_inh"], source, filename)

@@ -15,10 +15,11 @@ class Recorder(recording.Recorder):
     _simulator = simulator
 
     def _record(self, variable, new_ids, sampling_interval=None):
-        if variable.name not in ("spikes", "v"):
-            raise not_supported("recording %r (only 'spikes' and 'v')" % variable.name)
-        if variable.name == "v" and simulator.state.sim is not None:
-            raise not_supported("starting to record 'v' after the first run")
+        if variable.name != "spikes" and variable.name not in simulator.ANALOG:
+            raise not_supported("recording %r (only 'spikes', 'v', 'gsyn_exc' and 'gsyn_inh')"
+                                % variable.name)
+        if variable.name in simulator.ANALOG and simulator.state.sim is not None:
+            raise not_supported("starting to record %r after the first run" % variable.name)
         if variable.name != "spikes" and sampling_interval is not None:
             self.sampling_interval = sampling_interval
 
@@ -44,9 +45,12 @@ class Recorder(recording.Recorder):
     def _get_all_signals(self, variable, ids, clear=False):
         st = simulator.state
         first = self.population.first_id
-        if variable.name != "v":
+        if variable.name not in simulator.ANALOG:
             raise not_supported("recording %r" % variable.name)
-        vm = st.sim.v_m() if st.sim is not None else {}
+        # cortexsim's variable (v_m mV, g_ex/g_in nS) and the factor to PyNN's units
+        # (mV, uS: NEST's translation)
+        native, scale = simulator.ANALOG[variable.name]
+        vm = getattr(st.sim, native)() if st.sim is not None else {}
         t0 = float(getattr(self._recording_start_time, "magnitude", self._recording_start_time))
         cols = []
         times = None
@@ -56,7 +60,11 @@ class Recorder(recording.Recorder):
                 if start <= idx < start + size:
                     e = vm[seg]
                     local = idx - start
-                    col = np.concatenate([[st.v0[seg][local]], e["v_m"][:, local]])
+                    # the value at t = 0 (PyNN shows it, as pyNN.nest does): the initial
+                    # potential; the conductances start at 0 (non-zero initial values
+                    # are refused)
+                    first_value = st.v0[seg][local] if native == "v_m" else 0.0
+                    col = np.concatenate([[first_value], e[native][:, local]]) * scale
                     times = np.concatenate([[0.0], e["times_ms"]])
                     cols.append(col)
         if not cols:
@@ -168,6 +176,11 @@ class Population(common.Population):
     def _set_initial_value_array(self, variable, initial_values):
         if variable != "v" and variable not in ("isyn_exc", "isyn_inh", "gsyn_exc", "gsyn_inh"):
             raise not_supported("the initial value of %r" % variable)
+        if variable != "v":
+            v = initial_values.evaluate(simplify=False) if hasattr(
+                initial_values, "evaluate") else initial_values
+            if np.any(np.asarray(v, float) != 0.0):
+                raise not_supported("a non-zero initial value of %r" % variable)
         if simulator.state.sim is not None:
             raise not_supported("initialize() after the first run")
 

@@ -33,6 +33,11 @@ class ID(int, common.IDMixin):
         common.IDMixin.__init__(self)
 
 
+#: PyNN's recordable variables besides spikes: cortexsim's recorder (NEST's multimeter
+#: name) and the factor from its unit to PyNN's (mV -> mV, nS -> uS).
+ANALOG = {"v": ("v_m", 1.0), "gsyn_exc": ("g_ex", 1e-3), "gsyn_inh": ("g_in", 1e-3)}
+
+
 def not_supported(feature):
     return NotImplementedError("pyNN.cortexsim does not support %s" % feature)
 
@@ -117,7 +122,8 @@ class State(common.control.BaseState):
         """The whole network as one cortexsim network, built (module docs)."""
         dt = self.dt
         t_stop = max(dt, round(first_run / dt) * dt)
-        pops, stimuli, v_m = [], [], []
+        pops, stimuli = [], []
+        analog = {native: [] for (native, _scale) in ANALOG.values()}
         self.recorded_v = set()
         for k, p in enumerate(self.populations):
             segs = []
@@ -127,15 +133,19 @@ class State(common.control.BaseState):
                 pops.append(entry)
             self.segments[id(p)] = segs
             rec = p.recorder.recorded
-            v_ids = [int(i) - p.first_id for var, ids in rec.items() if var.name == "v" for i in ids]
-            if v_ids:
-                last = max(v_ids)
+            for name, (native, _scale) in ANALOG.items():
+                ids = [int(i) - p.first_id for var, ids in rec.items() if var.name == name
+                       for i in ids]
+                if not ids:
+                    continue
+                last = max(ids)
                 for (seg, start, size) in segs:
                     if start <= last:
                         n = min(size, last - start + 1)
-                        v_m.append({"population": seg, "n": int(n),
-                                    "interval": float(p.recorder.sampling_interval)})
-                        self.recorded_v.add(seg)
+                        analog[native].append({"population": seg, "n": int(n),
+                                               "interval": float(p.recorder.sampling_interval)})
+                        if name == "v":
+                            self.recorded_v.add(seg)
         # current sources: one stimulus per (source, segment) it reaches
         for cs in self.current_sources:
             idx = []
@@ -162,7 +172,7 @@ class State(common.control.BaseState):
             "populations": pops,
             "projections": projections,
             "stimuli": stimuli,
-            "recorders": {"spikes": True, "rate_bin": 0.0, "v_m": v_m},
+            "recorders": dict({"spikes": True, "rate_bin": 0.0}, **analog),
         }
         net = cortexsim.from_dict(d, name="pyNN script")
         for (i, (s, t, w, dl)) in lists:

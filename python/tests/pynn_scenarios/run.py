@@ -17,7 +17,7 @@ import pytest
 SKIPPED = {
     "test_EIF_cond_alpha_isfa_ista": "no adaptive exponential (AdEx) cell type",
     "test_scenario4": "no adaptive exponential (AdEx) cell type",
-    "test_record_vm_and_gsyn_from_assembly": "no AdEx cell type; gsyn is not recorded",
+    "test_record_vm_and_gsyn_from_assembly": "no adaptive exponential (AdEx) cell type",
     "test_HH_cond_exp": "no Hodgkin-Huxley cell type",
     "test_SpikeSourceGamma": "no gamma-process spike source",
     "test_SpikeSourcePoissonRefractory": "no Poisson source with dead time",

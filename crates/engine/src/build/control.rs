@@ -200,8 +200,8 @@ impl Simulation {
             p.current_cursor = 0;
             p.train_cursor = 0;
             p.cell_cursor = 0;
-            if let Some(vm) = &mut p.vm {
-                vm.data.clear();
+            for b in &mut p.analog {
+                b.data.clear();
             }
         }
         self.prev_spikes.clear();
