@@ -84,8 +84,10 @@ def check_va(benchmark, e_band, i_band):
             seg = segs[pop] = blk.segments[0]
             if len(seg.spiketrains) != n:
                 raise AssertionError("%s: %d spike trains, not %d" % (pop, len(seg.spiketrains), n))
-            if abs(_rate(seg, 1000.0) - printed) > 1e-5 * max(1.0, printed):  # %g: 6 digits
-                raise AssertionError("%s: written rate differs from the printed one" % pop)
+            # (pyNN.nest's count has a few spikes more than its data: 8 of 50,414 in COBA)
+            if abs(_rate(seg, 1000.0) - printed) > 1e-3 * printed:
+                raise AssertionError("%s: written rate %.5g Hz, printed %.5g Hz"
+                                     % (pop, _rate(seg, 1000.0), printed))
         v = _signal(segs["exc"], "v").magnitude
         if v.shape[1] != 2 or not np.all(np.isfinite(v)):
             raise AssertionError("v of exc[0, 1]: shape %s or not finite" % (v.shape,))
@@ -234,9 +236,11 @@ def check_connections(tmp, out):
 
 #: name -> (extra command-line arguments after the simulator, check)
 EXAMPLES = {
-    # Bands: pyNN.nest and pyNN.cortexsim over 12 seeds of pynn_va_benchmark.py
-    # (benches/results/pynn_va_seeds_*), widened to the SDs of those bands times ~4.
-    "VAbenchmarks-CUBA": ("VAbenchmarks.py", ["CUBA"], check_va("CUBA", (4.5, 7.5), (4.5, 7.5))),
+    # Rate bands: the seed bands of pyNN.nest and pyNN.cortexsim (README; pynn_va_benchmark.py
+    # --seeds, benches/results/pynn_va_seeds_*: CUBA 5.58 +- 0.2 Hz, COBA 14.5 +- 0.9 Hz
+    # where its activity outlasts the kick-off, as it does with this example's seed on both)
+    # +- 5 SD.
+    "VAbenchmarks-CUBA": ("VAbenchmarks.py", ["CUBA"], check_va("CUBA", (4.6, 6.6), (4.6, 6.6))),
     "VAbenchmarks-COBA": ("VAbenchmarks.py", ["COBA"], check_va("COBA", (10.0, 19.0), (10.0, 19.0))),
     "small_network": ("small_network.py", ["--plot-figure"], check_small_network),
     "specific_network": ("specific_network.py", [], check_specific_network),
