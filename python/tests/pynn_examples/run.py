@@ -137,7 +137,8 @@ def check_simple_random_network(tmp, out):
     notes = [_within("connections", len(rows), 60, 140)]
     counts = [int(m) for m in re.findall(r"^\d+ (\d+)$", out, re.M)]
     if len(counts) != 20 or len(seg.spiketrains) != 20:
-        raise AssertionError("%d printed spike counts, %d trains" % (len(counts), len(seg.spiketrains)))
+        raise AssertionError("%d printed spike counts, %d trains"
+                             % (len(counts), len(seg.spiketrains)))
     if sorted(counts) != sorted(len(st) for st in seg.spiketrains):
         raise AssertionError("printed counts differ from the written spike trains")
     v = _signal(seg, "v")
@@ -205,9 +206,9 @@ def check_rate_steps(basename):
 def check_connections(tmp, out):
     """Nine connectors between 60 stimuli and 60 + 60 cells; the ones whose counts are
     fixed are checked exactly, the random ones in a band."""
-    found = re.findall(r"--- Connector : (\w+) ---.*?Number of Synapses\s*: (\d+) e->e  (\d+) e->i"
-                       r"  (\d+) i->e  (\d+) i->i.*?Number of inputs\s*: (\d+) stim->e  (\d+) stim->i",
-                       out, re.S)
+    found = re.findall(r"--- Connector : (\w+) ---.*?"
+                       r"Number of Synapses\s*: (\d+) e->e  (\d+) e->i  (\d+) i->e  (\d+) i->i.*?"
+                       r"Number of inputs\s*: (\d+) stim->e  (\d+) stim->i", out, re.S)
     counts = {name: tuple(int(c) for c in rest) for name, *rest in found}
     exact = {
         "FixedProbabilityConnector": (3600,) * 6,
@@ -241,14 +242,16 @@ EXAMPLES = {
     # where its activity outlasts the kick-off, as it does with this example's seed on both)
     # +- 5 SD.
     "VAbenchmarks-CUBA": ("VAbenchmarks.py", ["CUBA"], check_va("CUBA", (4.6, 6.6), (4.6, 6.6))),
-    "VAbenchmarks-COBA": ("VAbenchmarks.py", ["COBA"], check_va("COBA", (10.0, 19.0), (10.0, 19.0))),
+    "VAbenchmarks-COBA": ("VAbenchmarks.py", ["COBA"],
+                          check_va("COBA", (10.0, 19.0), (10.0, 19.0))),
     "small_network": ("small_network.py", ["--plot-figure"], check_small_network),
     "specific_network": ("specific_network.py", [], check_specific_network),
     "simpleRandomNetwork": ("simpleRandomNetwork.py", [], check_simple_random_network),
     "StepCurrentSource": ("StepCurrentSource.py", [], check_step_current),
     "update_spike_source_array": ("update_spike_source_array.py", ["--plot-figure"],
                                   check_rate_steps("update_spike_source_array")),
-    "varying_poisson": ("varying_poisson.py", ["--plot-figure"], check_rate_steps("varying_poisson")),
+    "varying_poisson": ("varying_poisson.py", ["--plot-figure"],
+                        check_rate_steps("varying_poisson")),
     "connections": ("connections.py", ["--plot-figure", "conn"], check_connections),
 }
 
