@@ -238,7 +238,7 @@ def check_connections(tmp, out):
 #: name -> (extra command-line arguments after the simulator, check)
 EXAMPLES = {
     # Rate bands: the seed bands of pyNN.nest and pyNN.cortexsim (README; pynn_va_benchmark.py
-    # --seeds, benches/results/pynn_va_seeds_*: CUBA 5.58 +- 0.2 Hz, COBA 14.5 +- 0.9 Hz
+    # --seeds, benches/results/pynn_va_seeds_*: CUBA 5.58 +- 0.2 Hz, COBA 14.45 +- 0.8 Hz
     # where its activity outlasts the kick-off, as it does with this example's seed on both)
     # +- 5 SD.
     "VAbenchmarks-CUBA": ("VAbenchmarks.py", ["CUBA"], check_va("CUBA", (4.6, 6.6), (4.6, 6.6))),
