@@ -3,17 +3,34 @@ and CUBA) written in PyNN, run on pyNN.cortexsim (or any PyNN backend), and the 
 network written directly for cortexsim's Python API, with rates and wall times.
 
     python examples/python/pynn_va_benchmark.py [--benchmark COBA|CUBA]
-        [--simulator cortexsim|nest|...] [--t-stop MS] [--direct]
+        [--simulator cortexsim|nest|...] [--t-stop MS] [--seed S] [--direct]
+        [--spike-precision on_grid|off_grid]
+    python examples/python/pynn_va_benchmark.py --benchmark COBA --seeds 1-10
+        [--simulators cortexsim,nest] [--json FILE]
 
 The PyNN script is PyNN's examples/VAbenchmarks.py reduced to its network (4000
 neurons, 2 % connection probability; COBA: iaf_cond_exp, 4 nS / 51 nS, a 50 ms Poisson
 kick; CUBA: iaf_psc_exp, 0.27 nS / 4.5 nS at -60 mV). `--direct` also runs the network
 as a cortexsim description (`pairwise_bernoulli` instead of PyNN's connector: other
-random draws, the same statistics).
+random draws, the same statistics). The seed (`--seed`) draws PyNN's initial potentials
+and connections (`NumpyRNG`) and is the backend's `rng_seed` (its Poisson kick-off)
+unless `--rng-seed` is given.
+
+`--seeds A-B` is the seed band: each seed on each of `--simulators` in a fresh process,
+one at a time; it prints per backend the mean, SD and min-max of the E and I rates and a
+Welch t-test between the first two backends, and writes every run to `--json`. COBA's
+activity dies out after the kick-off in some networks (E about 1.4 Hz): those runs
+(E < `--died-below`, 5 Hz) are counted apart. `--summarize FILE...` recomputes this from
+`--json` files.
 """
 
 import argparse
 import importlib
+import json
+import math
+import re
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -35,11 +52,13 @@ def parameters(benchmark):
     return cell, w_exc, w_inh
 
 
-def run_pynn(sim, benchmark, t_stop, seed):
+def run_pynn(sim, benchmark, t_stop, seed, spike_precision=None, rng_seed=None):
     from pyNN.random import NumpyRNG, RandomDistribution
     cell, w_exc, w_inh = parameters(benchmark)
     t0 = time.perf_counter()
-    sim.setup(timestep=DT, min_delay=DELAY, max_delay=1.0, threads=1)
+    extra = {} if spike_precision is None else {"spike_precision": spike_precision}
+    sim.setup(timestep=DT, min_delay=DELAY, max_delay=1.0, threads=1,
+              rng_seed=seed if rng_seed is None else rng_seed, **extra)
     n_exc = int(round(N * R_EI / (1 + R_EI)))
     celltype = sim.IF_cond_exp if benchmark == "COBA" else sim.IF_curr_exp
     exc = sim.Population(n_exc, celltype(**cell), label="E")
@@ -102,17 +121,120 @@ def run_direct(benchmark, t_stop, seed):
     return [s["E"]["rate_hz"], s["I"]["rate_hz"]], 0.0, t1 - t0
 
 
+LINE = re.compile(r"through pyNN\.(\S+): E ([0-9.]+) Hz, I ([0-9.]+) Hz; "
+                  r"script ([0-9.]+) s \+ run ([0-9.]+) s")
+
+
+def welch(a, b):
+    """Welch's t statistic, its degrees of freedom and two-sided p-value."""
+    ma, mb = np.mean(a), np.mean(b)
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    t = (ma - mb) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    try:
+        from scipy import stats
+        p = float(2.0 * stats.t.sf(abs(t), df))
+    except ImportError:  # the normal approximation
+        p = math.erfc(abs(t) / math.sqrt(2.0))
+    return t, df, p
+
+
+def seed_band(a):
+    lo, _, hi = a.seeds.partition("-")
+    seeds = list(range(int(lo), int(hi or lo) + 1))
+    sims = a.simulators.split(",")
+    runs = []
+    for name in sims:
+        for seed in seeds:
+            cmd = [sys.executable, __file__, "--benchmark", a.benchmark, "--simulator", name,
+                   "--t-stop", str(a.t_stop), "--seed", str(seed)]
+            if a.spike_precision:
+                cmd += ["--spike-precision", a.spike_precision]
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            wall = time.perf_counter() - t0
+            m = LINE.search(out.stdout)
+            if out.returncode != 0 or m is None:
+                sys.stderr.write(out.stdout + out.stderr)
+                raise SystemExit("%s seed %d failed (exit %d)" % (name, seed, out.returncode))
+            r = {"simulator": name, "seed": seed, "E_hz": float(m.group(2)),
+                 "I_hz": float(m.group(3)), "script_s": float(m.group(4)),
+                 "run_s": float(m.group(5)), "wall_s": round(wall, 2)}
+            print("%s seed %3d: E %.2f Hz, I %.2f Hz (wall %.1f s)"
+                  % (name, seed, r["E_hz"], r["I_hz"], wall), flush=True)
+            runs.append(r)
+    summary = summarize(runs, sims, a.died_below)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"benchmark": a.benchmark, "t_stop_ms": a.t_stop,
+                       "spike_precision": a.spike_precision, "command": sys.argv,
+                       "runs": runs, "summary": summary}, f, indent=1, default=float)
+
+
+def summarize(runs, sims, died_below):
+    """Per backend: mean, SD, min-max of the rates; Welch's test between the first two.
+    COBA's activity is self-sustained after the 50 ms kick-off, or dies out (E rate about
+    1.4 Hz: the kick-off's spikes only): runs with E below `died_below` Hz are counted as
+    died out and left out of the statistics (0: keep all)."""
+    summary = {}
+    kept = {}
+    for name in sims:
+        mine = [r for r in runs if r["simulator"] == name]
+        kept[name] = [r for r in mine if r["E_hz"] >= died_below]
+        dead = sorted(r["seed"] for r in mine if r["E_hz"] < died_below)
+        summary[name + " died out"] = dead
+        if died_below > 0:
+            print("%-10s died out (E < %g Hz): %d of %d runs%s"
+                  % (name, died_below, len(dead), len(mine),
+                     " (seeds %s)" % ", ".join(map(str, dead)) if dead else ""))
+        for k in ("E_hz", "I_hz"):
+            x = np.array([r[k] for r in kept[name]])
+            summary[name + " " + k] = {"mean": x.mean(), "sd": x.std(ddof=1),
+                                        "min": x.min(), "max": x.max(), "n": len(x)}
+            print("%-10s %s: mean %.3f  SD %.3f  min-max %.2f-%.2f  (n = %d)"
+                  % (name, k[0], x.mean(), x.std(ddof=1), x.min(), x.max(), len(x)))
+    if len(sims) >= 2:
+        for k in ("E_hz", "I_hz"):
+            x, y = ([r[k] for r in kept[s]] for s in sims[:2])
+            t, df, p = welch(x, y)
+            summary["welch " + k] = {"t": t, "df": df, "p": p}
+            print("Welch %s - %s, %s: difference %+.3f Hz, t = %.2f, df = %.1f, p = %.3g"
+                  % (sims[0], sims[1], k[0], np.mean(x) - np.mean(y), t, df, p))
+    return summary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--benchmark", choices=["COBA", "CUBA"], default="COBA")
     ap.add_argument("--simulator", default="cortexsim")
     ap.add_argument("--t-stop", type=float, default=1000.0)
     ap.add_argument("--seed", type=int, default=98765)
+    ap.add_argument("--rng-seed", type=int,
+                    help="the backend's rng_seed (the Poisson kick-off), if not --seed")
     ap.add_argument("--direct", action="store_true",
                     help="also run the network through cortexsim's own API")
+    ap.add_argument("--spike-precision", choices=["on_grid", "off_grid"],
+                    help="passed to setup() (pyNN.nest: off_grid, its default, selects "
+                    "NEST's precise-spike-time models)")
+    ap.add_argument("--seeds", help="A-B: the seed band (see above)")
+    ap.add_argument("--simulators", default="cortexsim,nest")
+    ap.add_argument("--json", help="with --seeds: write every run here")
+    ap.add_argument("--died-below", type=float, default=5.0,
+                    help="with --seeds: runs with E below this rate (Hz) died out and are "
+                    "left out of the statistics (COBA; 0: keep all)")
+    ap.add_argument("--summarize", nargs="+", metavar="JSON",
+                    help="summarize the runs of earlier --json files (of one benchmark)")
     a = ap.parse_args()
+    if a.summarize:
+        runs = [r for f in a.summarize for r in json.load(open(f))["runs"]]
+        sims = list(dict.fromkeys(r["simulator"] for r in runs))
+        summarize(runs, sims, a.died_below)
+        return 0
+    if a.seeds:
+        return seed_band(a)
     sim = importlib.import_module("pyNN." + a.simulator)
-    rates, build_s, run_s = run_pynn(sim, a.benchmark, a.t_stop, a.seed)
+    rates, build_s, run_s = run_pynn(sim, a.benchmark, a.t_stop, a.seed, a.spike_precision,
+                                     a.rng_seed)
     print("%s through pyNN.%s: E %.2f Hz, I %.2f Hz; script %.2f s + run %.2f s"
           % (a.benchmark, a.simulator, rates[0], rates[1], build_s, run_s))
     if a.direct:
