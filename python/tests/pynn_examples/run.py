@@ -30,9 +30,7 @@ import numpy as np
 
 #: examples that need what the backend does not have yet: run only with --all (the
 #: coordinator removes an entry once the feature is merged).
-PENDING = {
-    "small_network": "records gsyn_exc (issue 17: gsyn recording, merged separately)",
-}
+PENDING = {}
 
 
 def _number(pattern, out):
