@@ -258,6 +258,16 @@ fn seed_stats(counts: &[Vec<u64>], sizes: &[u32], t_sim: f64) -> SeedStats {
     s
 }
 
+/// `x ≥ lo` (false for NaN).
+fn at_least(x: f64, lo: f64) -> bool {
+    x >= lo
+}
+
+/// `|z| ≤ limit` (false for NaN).
+fn within(z: f64, limit: f64) -> bool {
+    z.abs() <= limit
+}
+
 /// The criterion of `scripts/nest_schmidt2018.py` (`compare`): for every population with
 /// at least 10 NEST spikes per run, z = Δmean / √(SE_c² + SE_n²) with each SD over seeds
 /// floored at the Poisson SD of one run's rate at (mean count + 1); ≥ 95 % of them have
@@ -288,7 +298,7 @@ fn criterion(
         if n.spikes[p] >= 10.0 {
             tested += 1;
             let z = (c.mean[p] - n.mean[p]) / (se2c[p] + se2n[p]).sqrt();
-            passed += usize::from(z.abs() <= 3.0);
+            passed += usize::from(within(z, 3.0));
             zsum += z;
         }
     }
@@ -302,7 +312,7 @@ fn criterion(
     let z_net = (net(&c.mean) - net(&n.mean)) / net_var.sqrt();
     let mut fails = Vec::new();
     let frac = passed as f64 / tested as f64;
-    if !(frac >= 0.95) {
+    if !at_least(frac, 0.95) {
         fails.push(format!(
             "{passed} of {tested} populations within 3 SE ({:.1} %)",
             100.0 * frac
@@ -314,17 +324,17 @@ fn criterion(
     let vc: f64 = c.mean.iter().map(|x| (x - mc).powi(2)).sum();
     let vn: f64 = n.mean.iter().map(|x| (x - mn).powi(2)).sum();
     let corr = cov / (vc * vn).sqrt();
-    if !(corr >= 0.95) {
+    if !at_least(corr, 0.95) {
         fails.push(format!("correlation {corr:.4}"));
     }
-    if !(z_net.abs() <= 3.0) {
+    if !within(z_net, 3.0) {
         fails.push(format!(
             "network mean rate {:.4} vs NEST {:.4} Hz, z = {z_net:.2}",
             net(&c.mean),
             net(&n.mean)
         ));
     }
-    if !(bias.abs() <= 3.0) {
+    if !within(bias, 3.0) {
         fails.push(format!("mean z of the populations × √{tested} = {bias:.2}"));
     }
     let mut seen: Vec<&String> = Vec::new();
@@ -345,7 +355,7 @@ fn criterion(
         };
         let z = (wm(&c.mean) - wm(&n.mean)) / (wv(&se2c) + wv(&se2n)).sqrt();
         max_area_z = max_area_z.max(z.abs());
-        if !(z.abs() <= 3.5) {
+        if !within(z, 3.5) {
             fails.push(format!(
                 "area {a}: {:.3} vs NEST {:.3} Hz, z = {z:.2}",
                 wm(&c.mean),
