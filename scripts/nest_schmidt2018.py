@@ -35,6 +35,7 @@ Usage:
       --warmup 200 --threads 2 --json-out benches/results/mam_vs_nest_s0.002.json
   ... --simulators cortexsim --set model.rate_ext=10.3     # a perturbed cortexsim
   ... --compare-only FILE.json                               # re-evaluate a result file
+  ... --merge A.json B.json --json-out C.json                # pool the seeds of two runs
 Requires target/release/cortexsim (or $CORTEXSIM_BIN).
 """
 import argparse
@@ -337,11 +338,35 @@ def main():
                     help="extra --set for cortexsim (a perturbation check)")
     ap.add_argument("--reference", help="take the NEST summary from this result file")
     ap.add_argument("--compare-only", help="re-evaluate this result file, run nothing")
+    ap.add_argument("--merge", nargs="+", help="merge the runs of these result files (same "
+                    "scale, warm-up and duration; other seeds), write --json-out, run nothing")
     ap.add_argument("--json-out")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child_nest(a)
+        return
+    if a.merge:
+        parts = []
+        for m in a.merge:
+            with open(m) as f:
+                parts.append(json.load(f))
+        res = parts[0]
+        for q in parts[1:]:
+            assert (q["scale"], q["t_sim_ms"], q["warmup_ms"]) == (res["scale"], res["t_sim_ms"],
+                                                                 res["warmup_ms"]), q["command"]
+            res["seeds"] = res["seeds"] + q["seeds"]
+            res["command"] = res["command"] + " ; " + q["command"]
+            for sim_, runs in q["runs"].items():
+                res["runs"].setdefault(sim_, []).extend(runs)
+        pops, _ = model(data_dir(a), res["scale"])
+        res["summary"] = {s_: summarize(runs, pops, res["t_sim_ms"]) for s_, runs in res["runs"].items()}
+        res["comparison"] = compare(res["summary"]["cortexsim"], res["summary"]["nest"],
+                                    pops, res["t_sim_ms"])
+        if a.json_out:
+            with open(a.json_out, "w") as f:
+                json.dump(res, f, indent=1)
+        report(res, pops)
         return
     if a.compare_only:
         with open(a.compare_only) as f:
