@@ -276,3 +276,23 @@ def test_set_between_runs_changes_neuron_parameters():
     assert np.max(np.abs(v - want)) < 1e-9
     assert len(sim.simulator.state.segments[id(p)]) == 2
     sim.end()
+
+
+def test_assembly_set_between_runs():
+    import cortexsim.pynn as sim
+    sim.setup(timestep=0.1)
+    a = sim.Population(2, sim.IF_curr_exp(v_rest=-65.0))
+    b = sim.Population(3, sim.IF_cond_exp(v_rest=-65.0))
+    asm = a + b
+    asm.initialize(v=-65.0)
+    sim.run(10.0)
+    asm.set(i_offset=0.1)  # nA: 100 pA through R = tau_m / cm = 20 MOhm, from 10 ms
+    sim.run(10.0)
+    want = -65.0 + 2.0 * -np.expm1(-10.0 / 20.0)
+    st = sim.simulator.state.sim
+    for seg in ("p0s0", "p1s0"):
+        assert np.allclose(st.potentials(seg), want, atol=1e-9)
+    with pytest.raises(NotImplementedError, match="neurons 0 and 1 of"):
+        asm[1:3].set(tau_m=12.0)
+    assert a.get("tau_m") == pytest.approx(20.0) and b.get("tau_m") == pytest.approx(20.0)
+    sim.end()
