@@ -294,10 +294,14 @@ impl Simulation {
     /// Change the network between runs, by key path as `Network.run`'s `set` (or the
     /// CLI's `--set`), e.g. `{"stimuli.0.rate": 20.0}` or
     /// `{"populations.src.params.rate": 5.0}`: the changed description is validated
-    /// again; stimuli (Poisson, DC, step, spike trains) and the parameters of spike
+    /// again; stimuli (Poisson, DC, step, spike trains), the parameters of spike
     /// sources (`spike_source_poisson` rates and windows, `spike_source_array` times)
-    /// take effect from the next step on. Any other change (a neuron parameter, a
-    /// projection, a recorder) is refused with `ValueError` naming what differs.
+    /// and the parameters of neuron populations (`{"populations.E.params.I_e": 300.0}`;
+    /// same name, size and model) take effect from the next step on — a changed `E_L`
+    /// keeps each absolute membrane potential, as NEST; synaptic currents, conductances
+    /// and refractory counters are kept — and `reset` keeps them. Any other change (a
+    /// population's model or size, a projection, a recorder) is refused with
+    /// `ValueError` naming what differs.
     fn update(&self, set: &Bound<'_, PyAny>) -> PyResult<()> {
         let sets = sets_of(Some(set))?;
         let mut inner = self.lock()?;
@@ -312,12 +316,31 @@ impl Simulation {
             new.set_connection_list(*i, l.clone()).map_err(spec_err)?;
         }
         let old = &inner.net;
+        // A neuron population may change its parameters (and `v_init`, for `reset`);
+        // its name, size and model stay.
+        let fixed = |a: &cortexsim_spec::Population, b: &cortexsim_spec::Population| {
+            a.name == b.name
+                && a.size == b.size
+                && a.model.name() == b.model.name()
+                && (a == b || !a.model.is_spike_source())
+        };
+        let moved = (new.populations.len() != old.populations.len())
+            .then(|| "populations".to_string())
+            .or_else(|| {
+                new.populations
+                    .iter()
+                    .zip(&old.populations)
+                    .find(|(a, b)| !fixed(a, b))
+                    .map(|(_, b)| format!("populations[{}]", b.name))
+            });
         let what = if new.simulation.dt != old.simulation.dt
             || new.simulation.seed != old.simulation.seed
         {
             Some("simulation (dt, seed)")
-        } else if new.populations != old.populations {
-            Some("populations (only spike-source parameters can change between runs)")
+        } else if let Some(p) = &moved {
+            return Err(PyValueError::new_err(format!(
+                "update: {p} cannot change between runs of a built simulation except the parameters of a neuron population (name, size and model stay) and those of a spike source; build a new one"
+            )));
         } else if new.projections != old.projections {
             Some("projections")
         } else if new.recorders != old.recorders {
@@ -341,7 +364,14 @@ impl Simulation {
         let changed: Vec<usize> = (0..new.stimuli.len())
             .filter(|&i| new.stimuli[i] != old.stimuli[i])
             .collect();
+        let pops: Vec<usize> = (0..new.populations.len())
+            .filter(|&i| new.populations[i] != old.populations[i])
+            .collect();
         let sim = inner.sim()?;
+        for &i in &pops {
+            sim.set_population(i, new.populations[i].clone())
+                .map_err(build_err)?;
+        }
         for &i in &changed {
             let mut st = new.stimuli[i].clone();
             // Spike-source times run to the simulation's (possibly extended) end.
@@ -352,6 +382,7 @@ impl Simulation {
         }
         inner.src = src;
         inner.net.stimuli = new.stimuli;
+        inner.net.populations = new.populations;
         Ok(())
     }
 

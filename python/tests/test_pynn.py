@@ -112,8 +112,9 @@ def test_what_cortexsim_cannot_express_is_refused_by_name():
     with pytest.raises(NotImplementedError, match="non-zero initial value of 'gsyn_exc'"):
         a.initialize(gsyn_exc=0.01)
     sim.run(1.0)
-    with pytest.raises(NotImplementedError, match="after the first run"):
-        a.set(tau_m=5.0)
+    with pytest.raises(NotImplementedError, match="neurons 0 and 1 of .*split"):
+        a[0:1].set(tau_m=5.0)
+    assert a.get("tau_m") == pytest.approx(20.0)  # the refused change is undone
     with pytest.raises(NotImplementedError, match="'gsyn_inh' after the first run"):
         a.record("gsyn_inh")
     sim.end()
@@ -241,3 +242,57 @@ def test_gsyn_recording_is_refused_for_current_based_cells():
         cortexsim.from_dict(bad)
     assert e.value.key == "recorders.g_in[0].population"
     assert "iaf_psc_exp" in str(e.value) and "no g_in" in str(e.value)
+
+
+def test_set_between_runs_changes_neuron_parameters():
+    # IF_curr_exp at rest, no input: i_offset 0.2 nA from 50 ms, tau_m 10 ms from 100 ms;
+    # the closed-form membrane trajectory (NEST's SetStatus semantics).
+    import cortexsim.pynn as sim
+    sim.setup(timestep=0.1)
+    p = sim.Population(4, sim.IF_curr_exp(tau_m=20.0, cm=1.0, v_rest=-65.0,
+                                          i_offset=[0.0, 0.0, 0.1, 0.1]))
+    p.initialize(v=-65.0)
+    p.record("v")
+    sim.run(50.0)
+    p.set(i_offset=0.2)
+    sim.run(50.0)
+    p[0:2].set(tau_m=10.0)  # the first of two cortexsim populations, whole
+    p[2:4].set(tau_m=10.0)
+    sim.run(50.0)
+    v = p.get_data().segments[0].analogsignals[0]
+    t = np.asarray(v.times.magnitude)
+    v = np.asarray(v.magnitude)
+    assert len(t) == 1501
+    # neurons 2, 3 had 0.1 nA from the start: v(50) = -65 + 2 (1 - e^-2.5)
+    v50 = -65.0 + np.array([0.0, 0.0, 2.0, 2.0]) * -np.expm1(-50.0 / 20.0)
+    want = np.empty_like(v)
+    a = t <= 50.0 + 1e-9
+    want[a] = -65.0 + np.outer(-np.expm1(-t[a] / 20.0), [0.0, 0.0, 2.0, 2.0])
+    b = (t > 50.0 + 1e-9) & (t <= 100.0 + 1e-9)
+    want[b] = -61.0 + (v50 + 61.0) * np.exp(-(t[b, None] - 50.0) / 20.0)
+    v100 = -61.0 + (v50 + 61.0) * np.exp(-50.0 / 20.0)
+    c = t > 100.0 + 1e-9
+    want[c] = -63.0 + (v100 + 63.0) * np.exp(-(t[c, None] - 100.0) / 10.0)
+    assert np.max(np.abs(v - want)) < 1e-9
+    assert len(sim.simulator.state.segments[id(p)]) == 2
+    sim.end()
+
+
+def test_assembly_set_between_runs():
+    import cortexsim.pynn as sim
+    sim.setup(timestep=0.1)
+    a = sim.Population(2, sim.IF_curr_exp(v_rest=-65.0))
+    b = sim.Population(3, sim.IF_cond_exp(v_rest=-65.0))
+    asm = a + b
+    asm.initialize(v=-65.0)
+    sim.run(10.0)
+    asm.set(i_offset=0.1)  # nA: 100 pA through R = tau_m / cm = 20 MOhm, from 10 ms
+    sim.run(10.0)
+    want = -65.0 + 2.0 * -np.expm1(-10.0 / 20.0)
+    st = sim.simulator.state.sim
+    for seg in ("p0s0", "p1s0"):
+        assert np.allclose(st.potentials(seg), want, atol=1e-9)
+    with pytest.raises(NotImplementedError, match="neurons 0 and 1 of"):
+        asm[1:3].set(tau_m=12.0)
+    assert a.get("tau_m") == pytest.approx(20.0) and b.get("tau_m") == pytest.approx(20.0)
+    sim.end()

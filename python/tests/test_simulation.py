@@ -58,8 +58,12 @@ def test_sources_change_between_runs_and_other_changes_are_refused():
     assert (t <= 100.0).sum() > 0 and (t > 100.0 + 1e-9).sum() == 0
     assert list(sim.spikes()["arr"][0]) == [5.0, 120.0, 130.0]
     sim.update({"stimuli.0.amplitude": 0.0})
-    with pytest.raises(ValueError, match="populations"):
-        sim.update({"populations.E.params.I_e": 0.0})
+    with pytest.raises(ValueError, match=r"populations\[E\]"):
+        sim.update({"populations.E.model": "iaf_psc_alpha"})
+    with pytest.raises(ValueError, match=r"populations\[E\]"):
+        sim.update({"populations.E.size": 11})
+    with pytest.raises(ValueError, match=r"populations\[src\]"):
+        sim.update({"populations.src.model": "iaf_psc_exp"})
     with pytest.raises(ValueError, match="projections"):
         sim.update({"projections.0.weight": 1.0})
     with pytest.raises(cortexsim.SpecError):
@@ -104,3 +108,44 @@ def test_ctrl_c_stops_a_run_and_the_simulation_stays_usable():
             p.kill()
     assert out.split() == ["stopped", "True", "True"], (out, p.stderr.read())
     assert latency < 2.0, "Ctrl-C took %.2f s" % latency
+
+
+def quiet(t_stop=100.0, **params):
+    """Three iaf_psc_exp neurons without input, every potential recorded each step."""
+    return cortexsim.from_dict({
+        "simulation": {"dt": 0.1, "t_stop": t_stop, "seed": 1},
+        "populations": [{"name": "E", "size": 3, "model": "iaf_psc_exp", "v_init": -70.0,
+                         "params": dict({"E_L": -70.0, "V_reset": -70.0}, **params)}],
+        "recorders": {"spikes": ["E"], "rate_bin": 0.0,
+                      "v_m": [{"population": "E", "n": 3, "interval": 0.1}]},
+    })
+
+
+def test_neuron_parameters_change_between_runs():
+    # I_e = 200 pA from 50 ms on: v = E_L + I_e R (1 - exp(-(t - 50)/tau_m)), R = tau_m/C_m.
+    sim = quiet().build(threads=1)
+    sim.run(50.0)
+    sim.update({"populations.E.params.I_e": 200.0})
+    sim.run(50.0)
+    e = sim.v_m()["E"]
+    t = e["times_ms"]
+    want = -70.0 + np.where(t > 50.0 + 1e-9, 200.0 * 10.0 / 250.0
+                            * -np.expm1(-(t - 50.0) / 10.0), 0.0)
+    assert len(t) == 1000
+    assert np.max(np.abs(e["v_m"] - want[:, None])) < 1e-9
+    # E_L moved: the absolute potential stays (NEST's semantics), then relaxes to the
+    # new rest plus I_e R.
+    before = sim.potentials("E")
+    sim.update({"populations.E.params.E_L": -66.0})
+    assert np.array_equal(sim.potentials("E"), before)
+    sim.run(50.0)
+    v = sim.v_m()["E"]["v_m"][-1]
+    assert np.allclose(v, -66.0 + 8.0 + (before - (-66.0 + 8.0)) * np.exp(-5.0), atol=1e-9)
+    # invalid values are refused with the key and the value, nothing changes
+    with pytest.raises(cortexsim.SpecError, match="tau_m.*-1"):
+        sim.update({"populations.E.params.tau_m": -1.0})
+    # reset keeps the changed parameters: the run is a fresh build of the changed network
+    sim.reset()
+    sim.run(100.0)
+    fresh = quiet(I_e=200.0, E_L=-66.0).run(threads=1)
+    assert np.array_equal(sim.v_m()["E"]["v_m"], fresh.v_m["E"]["v_m"])

@@ -16,6 +16,8 @@
 //! options that change the layout: none do, `partition_size` is part of the network);
 //! every length must match. What is not state: the network and the synapses (rebuilt
 //! from the network, deterministically), the thread count, the sink (an open file).
+//! After [`Simulation::set_population`] the network is `sim.net` with the new
+//! parameters: a state saved from then on resumes in a simulation built from it.
 //!
 //! The pending inputs are written in the same form whether a partition holds them in a
 //! ring buffer or in event lists (each list summed in delivery order, as its drain

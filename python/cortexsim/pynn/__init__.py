@@ -6,14 +6,18 @@
 
 A script's populations, projections, current sources and recorders are collected and
 built as one cortexsim network at the first ``run`` (``simulator`` module docs); runs
-then continue, ``reset`` returns to t = 0, and spike sources (``SpikeSourcePoisson``
-rates and windows, ``SpikeSourceArray`` times) and current sources (``DCSource``,
-``StepCurrentSource``) can change between runs. What cortexsim cannot express raises
+then continue, ``reset`` returns to t = 0, and neuron parameters (``set``: from the
+next step on, as NEST's ``SetStatus``; ``reset`` keeps them), spike sources
+(``SpikeSourcePoisson`` rates and windows, ``SpikeSourceArray`` times) and current
+sources (``DCSource``, ``StepCurrentSource``) can change between runs. What cortexsim
+cannot express raises
 ``NotImplementedError`` naming the feature: plasticity and other dynamic synapses,
 recording anything but ``spikes``, ``v``, ``gsyn_exc`` and ``gsyn_inh`` (the last two:
-cortexsim's ``g_ex``/``g_in`` recorders, nS, shown in uS as pyNN.nest does), changing neuron parameters or connections
-after the first run, creating objects after it, multicompartment models, several MPI
-processes.
+cortexsim's ``g_ex``/``g_in`` recorders, nS, shown in uS as pyNN.nest does), changing
+connections after the first run, a ``set`` after it that gives different values to
+neurons the first run built as one cortexsim population (a population is split into
+runs of neurons with equal parameters), creating objects after it, multicompartment
+models, several MPI processes.
 
 Cell types: IF_curr_exp, IF_curr_alpha, IF_curr_delta, IF_cond_exp, IF_cond_alpha,
 SpikeSourcePoisson, SpikeSourceArray (NEST's parameter translations). Connectors: all of

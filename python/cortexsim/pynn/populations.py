@@ -93,8 +93,14 @@ class PopulationView(common.PopulationView):
     _assembly_class = Assembly
     _simulator = simulator
 
+    def _get_native_parameters(self, *names):
+        return self._slice(self.grandparent._get_native_parameters(*names))
+
     def _get_parameters(self, *names):
-        ps = self.grandparent._get_parameters(*names)
+        return self._slice(self.grandparent._get_parameters(*names))
+
+    def _slice(self, ps):
+        """The view's neurons of the grandparent's parameter space `ps`."""
         values = {}
         for name in ps.keys():
             v = ps[name]
@@ -107,9 +113,10 @@ class PopulationView(common.PopulationView):
         p = self.grandparent
         idx = self.index_in_grandparent(np.arange(self.size))
         parameter_space.evaluate(simplify=False)
+        before = p._saved_parameters(parameter_space.keys())
         for name, value in parameter_space.items():
             p._parameters[name][idx] = value
-        p._changed(parameter_space.keys())
+        p._changed(parameter_space.keys(), before)
 
     def initialize(self, **initial_values):
         p = self.grandparent
@@ -170,7 +177,7 @@ class Population(common.Population):
     def _check_not_built(self, what):
         if simulator.state.sim is not None:
             raise not_supported("%s of a neuron population after the first run "
-                                "(only spike sources and current sources change between runs)"
+                                "(parameters, spike sources and current sources change between runs)"
                                 % what)
 
     def _set_initial_value_array(self, variable, initial_values):
@@ -197,17 +204,27 @@ class Population(common.Population):
 
     def _set_parameters(self, parameter_space):
         parameter_space.evaluate(simplify=False)
+        before = self._saved_parameters(parameter_space.keys())
         for name, value in parameter_space.items():
             self._parameters[name] = value
-        self._check_spike_times()
-        self._changed(parameter_space.keys())
+        self._changed(parameter_space.keys(), before)
 
-    def _changed(self, names):
-        if simulator.state.sim is None:
-            return
-        if self.celltype.native_model not in ("spike_source_poisson", "spike_source_array"):
-            self._check_not_built("setting parameters")
-        simulator.state.update_source(self)
+    def _saved_parameters(self, names):
+        """Copies of the native values of `names` (to undo a refused change)."""
+        return {n: np.array(self._parameters[n], copy=True) for n in names}
+
+    def _changed(self, names, before):
+        """Pass a `set` to the built simulation (after the first run), segment by
+        segment: a neuron population's parameters from the next step on (the NEST
+        semantics of ``SetStatus``: an absolute V_m stays when E_L changes), a spike
+        source's as its stimulus. A refused change leaves the parameters as they were."""
+        try:
+            self._check_spike_times()
+            simulator.state.update_source(self)
+        except Exception:
+            for n, v in before.items():
+                self._parameters[n] = v
+            raise
 
     # -- translation (simulator.State.build) -------------------------------------------
     def _native_values(self, name):
@@ -302,6 +319,10 @@ class Population(common.Population):
                 for i in range(start + 1, start + size):
                     if self._params_at(i) != params:
                         raise not_supported(
-                            "giving the neurons of one spike-source segment different "
-                            "parameters after the first run")
+                            "setting different parameters on neurons %d and %d of %s "
+                            "after the first run: the population was split at the "
+                            "first run into runs of neurons with equal parameters "
+                            "(neurons %d-%d are one cortexsim population), and each "
+                            "run can only change as a whole"
+                            % (start, i, self.label, start, start + size - 1))
             yield seg, start, start + size, params

@@ -6,8 +6,9 @@ backend therefore collects populations, projections (their connections, as PyNN'
 connectors produce them), current sources and recorders, and builds one
 ``cortexsim.Network`` (``from_dict`` plus bulk connection lists, ``rule = "from_list"``)
 at the first ``run``; the built ``cortexsim.Simulation`` then continues over further
-``run`` calls, ``reset`` returns it to t = 0, and spike-source and current-source
-changes between runs reach it through ``Simulation.update``.
+``run`` calls, ``reset`` returns it to t = 0, and changes of neuron parameters,
+spike sources and current sources between runs reach it through
+``Simulation.update``.
 
 A PyNN population whose neurons differ in a parameter, an initial value given as an
 array, or which current sources reach them, becomes several cortexsim populations
@@ -184,8 +185,8 @@ class State(common.control.BaseState):
             self.min_delay = min(delays) if delays else dt
 
     def update_source(self, population):
-        """A spike source's parameters changed (``set``): pass them to the built
-        simulation, segment by segment."""
+        """A population's parameters changed (``set``): pass them to the built
+        simulation, segment by segment (each segment must stay uniform)."""
         if self.sim is None:
             return
         sets = {}

@@ -9,7 +9,9 @@ use super::Plan;
 use crate::record::Recording;
 use crate::stimulus::CurrentSchedule;
 use crate::{BuildError, BuildOptions, Simulation, rng};
-use cortexsim_spec::{Stimulus, StimulusKind};
+use cortexsim_neuron::{NeuronModel, State};
+use cortexsim_spec::reader::Obj;
+use cortexsim_spec::{GridPolicy, Network, Population, Stimulus, StimulusKind};
 
 impl Simulation {
     /// Replace stimulus `i` (same target population) from the next step on: the steps
@@ -32,8 +34,17 @@ impl Simulation {
         let mut net = self.net.clone();
         net.stimuli[i] = st;
         let target = net.stimuli[i].target;
+        self.rebuild_inputs(&net, target)?;
+        self.net = net;
+        Ok(())
+    }
+
+    /// Rebuild the inputs (Poisson, noise, DC/step, spike trains, single-cell inputs) of
+    /// every partition of population `target` from `net`, from the next step on; a
+    /// partition's random streams continue where they are.
+    fn rebuild_inputs(&mut self, net: &Network, target: usize) -> Result<(), BuildError> {
         let opts = BuildOptions::default();
-        let plan = Plan::new(&net, &opts);
+        let plan = Plan::new(net, &opts);
         let t = self.t;
         let mut rebuilt = Vec::new();
         for (k, p) in self
@@ -67,7 +78,6 @@ impl Simulation {
             p.cells = cells;
             p.cell_cursor = p.cells.partition_point(|e| e.0 < t);
         }
-        self.net = net;
         Ok(())
     }
 
@@ -138,12 +148,7 @@ impl Simulation {
     /// random numbers), applied after the build or a [`Self::reset`] (which returns to
     /// the network's `v_init`).
     pub fn set_potentials(&mut self, pop: usize, v: &[f64]) -> Result<(), BuildError> {
-        let Some(p) = self.net.populations.get(pop) else {
-            return Err(BuildError::Invalid(format!(
-                "population {pop}: no such population (the network has {})",
-                self.net.populations.len()
-            )));
-        };
+        let p = self.population(pop)?;
         if v.len() != p.size as usize {
             return Err(BuildError::Invalid(format!(
                 "populations[{}]: {} potentials for {} neurons",
@@ -166,6 +171,104 @@ impl Simulation {
             }
         }
         Ok(())
+    }
+
+    /// Set neuron parameters of population `pop` from the next step on: `changes` are
+    /// (key, value) pairs with the file's keys (NEST or snake spelling, e.g. `I_e` or
+    /// `i_e`), applied to the population's current parameters and validated as a file's
+    /// are. See [`Self::set_population`].
+    pub fn set_population_params(
+        &mut self,
+        pop: usize,
+        changes: &[(&str, f64)],
+    ) -> Result<(), BuildError> {
+        let old = self.population(pop)?;
+        let path = format!("populations[{}].params", old.name);
+        let mut table = params_table(&old.model, &path)?;
+        for &(key, value) in changes {
+            // The other spelling of the key (NEST `E_L` for `e_l`) makes way for it.
+            let lower = key.to_ascii_lowercase();
+            table.retain(|k, _| k.to_ascii_lowercase() != lower);
+            table.insert(key.to_string(), toml::Value::Float(value));
+        }
+        let model = parse_params(old.model.name(), &table, &path)?;
+        let new = Population {
+            model,
+            ..old.clone()
+        };
+        self.set_population(pop, new)
+    }
+
+    /// Replace the neuron parameters (and `v_init`, used by the next [`Self::reset`]) of
+    /// population `pop` from the next step on: same name, size and model; the parameters
+    /// are validated as a file's (the error names the key and the value). The kernels of
+    /// its partitions are rebuilt as the build makes them, and the inputs that depend on
+    /// the parameters (noise); the dynamic state is kept as NEST keeps it: the absolute
+    /// membrane potential is unchanged when `E_L` changes (the state stores it relative
+    /// to `E_L`), synaptic currents and conductances and refractory counters are kept.
+    /// The network (`self.net`) holds the new population, so a [`Self::reset`] starts
+    /// again with the new parameters, and a state saved from now on resumes in a
+    /// simulation built from `self.net`.
+    pub fn set_population(&mut self, pop: usize, new: Population) -> Result<(), BuildError> {
+        let old = self.population(pop)?;
+        let at = format!("populations[{}]", old.name);
+        if new.name != old.name || new.size != old.size {
+            return Err(BuildError::Invalid(format!(
+                "{at}: a population keeps its name and size between runs (got \"{}\" of {} neurons, not \"{}\" of {})",
+                new.name, new.size, old.name, old.size
+            )));
+        }
+        if new.model.name() != old.model.name() {
+            return Err(BuildError::Invalid(format!(
+                "{at}.model: a population keeps its model between runs (got \"{}\", not \"{}\")",
+                new.model.name(),
+                old.model.name()
+            )));
+        }
+        if new == *old {
+            return Ok(());
+        }
+        let dt = self.net.simulation.dt;
+        if cortexsim_neuron::MODEL_NAMES.contains(&new.model.name()) {
+            // The same reading as the file's (test aids built in code are not listed).
+            let path = format!("{at}.params");
+            parse_params(new.model.name(), &params_table(&new.model, &path)?, &path)?;
+            let t_ref = new.model.core().t_ref;
+            if self.net.simulation.grid_policy == GridPolicy::Error
+                && cortexsim_spec::validate::off_grid(t_ref, dt)
+            {
+                return Err(BuildError::Invalid(format!(
+                    "{path}.t_ref: t_ref {t_ref} ms is not a multiple of dt = {dt} ms"
+                )));
+            }
+        }
+        let mut net = self.net.clone();
+        net.populations[pop] = new;
+        let kernel = net.populations[pop].model.kernel(dt);
+        for part in self.parts.iter_mut().filter(|q| q.pop == pop) {
+            let shift = part.kernel.e_l() - kernel.e_l();
+            let old = std::mem::take(&mut part.state);
+            let v = if shift == 0.0 {
+                old.v.clone()
+            } else {
+                old.v.iter().map(|v| v + shift).collect()
+            };
+            part.state = keep_state(State::new(&kernel, v), old);
+            part.kernel = kernel.clone();
+        }
+        // Inputs computed from the parameters (a noise stimulus's C_m and tau_m).
+        self.rebuild_inputs(&net, pop)?;
+        self.net = net;
+        Ok(())
+    }
+
+    fn population(&self, pop: usize) -> Result<&Population, BuildError> {
+        self.net.populations.get(pop).ok_or_else(|| {
+            BuildError::Invalid(format!(
+                "population {pop}: no such population (the network has {})",
+                self.net.populations.len()
+            ))
+        })
     }
 
     fn stimulus(&self, i: usize) -> Result<Stimulus, BuildError> {
@@ -222,4 +325,76 @@ fn input_streams(seed: u64, first_gid: u32, n: u32) -> rng::StreamBank {
     rng::StreamBank::new(
         (0..n).map(|i| rng::stream(seed, rng::purpose::POISSON, 0, (first_gid + i) as u64)),
     )
+}
+
+/// The parameters of `model` as a file's `params` table (snake-case keys; values the
+/// model derives, such as `tau_m` of the conductance-based models from `C_m / g_L`,
+/// are left out: a file cannot set them).
+fn params_table(model: &NeuronModel, path: &str) -> Result<toml::Table, BuildError> {
+    let bad = |e: String| BuildError::Invalid(format!("{path}: cannot be written as a table: {e}"));
+    let mut table = match toml::Value::try_from(model).map_err(|e| bad(e.to_string()))? {
+        toml::Value::Table(mut t) => match t.remove("params") {
+            Some(toml::Value::Table(p)) => p,
+            None => toml::Table::new(),
+            Some(v) => return Err(bad(format!("{} is not a table", v.type_str()))),
+        },
+        v => return Err(bad(format!("{} is not a table", v.type_str()))),
+    };
+    // A key the model reads either reads well or is refused for its value; one it does
+    // not read leaves the defaults, which read well, and only `finish` refuses it.
+    table.retain(|k, v| {
+        let one = toml::Table::from_iter([(k.to_string(), v.clone())]);
+        let o = Obj::new(path, &one);
+        !(NeuronModel::parse(model.name(), Some(&o), path).is_ok() && o.finish().is_err())
+    });
+    Ok(table)
+}
+
+/// `params` of `model` read as a network file's (unknown keys refused).
+fn parse_params(model: &str, params: &toml::Table, path: &str) -> Result<NeuronModel, BuildError> {
+    let err = |e: cortexsim_core::error::SpecError| BuildError::Invalid(e.to_string());
+    let o = Obj::new(path, params);
+    let m = NeuronModel::parse(model, Some(&o), path).map_err(err)?;
+    o.finish().map_err(err)?;
+    Ok(m)
+}
+
+/// A new model's state (`new`, at the shifted potentials) with the dynamic variables of
+/// `old` wherever the layouts agree (a variable the new parameters add starts at 0).
+fn keep_state(mut new: State, old: State) -> State {
+    let State {
+        v: _,
+        r,
+        i_ex,
+        i_in,
+        di_ex,
+        di_in,
+        refr_buf,
+        trace,
+        g_ex,
+        g_in,
+        dg_ex,
+        dg_in,
+        g_nmda,
+        h_int,
+    } = old;
+    fn keep<T>(to: &mut Vec<T>, from: Vec<T>) {
+        if to.len() == from.len() {
+            *to = from;
+        }
+    }
+    keep(&mut new.r, r);
+    keep(&mut new.i_ex, i_ex);
+    keep(&mut new.i_in, i_in);
+    keep(&mut new.di_ex, di_ex);
+    keep(&mut new.di_in, di_in);
+    keep(&mut new.refr_buf, refr_buf);
+    keep(&mut new.trace, trace);
+    keep(&mut new.g_ex, g_ex);
+    keep(&mut new.g_in, g_in);
+    keep(&mut new.dg_ex, dg_ex);
+    keep(&mut new.dg_in, dg_in);
+    keep(&mut new.g_nmda, g_nmda);
+    keep(&mut new.h_int, h_int);
+    new
 }
