@@ -295,4 +295,13 @@ def test_assembly_set_between_runs():
     with pytest.raises(NotImplementedError, match="neurons 0 and 1 of"):
         asm[1:3].set(tau_m=12.0)
     assert a.get("tau_m") == pytest.approx(20.0) and b.get("tau_m") == pytest.approx(20.0)
+    # all or nothing: `a` takes the change, the view over part of `b` refuses it, and `a`
+    # gets its value back (in PyNN and in the built simulation)
+    with pytest.raises(NotImplementedError):
+        (a + b[0:1]).set(tau_m=12.0)
+    assert a.get("tau_m") == pytest.approx(20.0) and b.get("tau_m") == pytest.approx(20.0)
+    v_before = st.potentials("p0s0").copy()
+    sim.run(10.0)
+    want2 = -63.0 + (want + 63.0) * np.exp(-10.0 / 20.0)  # tau_m still 20 ms
+    assert np.allclose(st.potentials("p0s0"), want2, atol=1e-9), (v_before, want2)
     sim.end()

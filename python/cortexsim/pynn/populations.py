@@ -88,6 +88,21 @@ class Recorder(recording.Recorder):
 class Assembly(common.Assembly):
     _simulator = simulator
 
+    def set(self, **parameters):
+        """PyNN's ``Assembly.set``, all or nothing: if one population refuses the change
+        (after the first run, e.g. a view over part of a population built as one), the
+        populations already changed get their values back before the error is raised."""
+        undo = []
+        try:
+            for p in self.populations:
+                before = {name: p.get(name, gather=True, simplify=False) for name in parameters}
+                p.set(**parameters)
+                undo.append((p, before))
+        except Exception:
+            for p, before in reversed(undo):
+                p.set(**before)
+            raise
+
 
 class PopulationView(common.PopulationView):
     _assembly_class = Assembly
