@@ -49,7 +49,10 @@ fn ac_membrane_matches_exact_and_closed_form() {
     let (times, rows) = (vm.times, vm.rows);
     // Exact: in the step starting at t_k = k dt the current is I(t_k), constant.
     let (p22, p20) = ((-dt / TAU).exp(), TAU / C * -(-dt / TAU).exp_m1());
-    let (w, phi) = (2.0 * std::f64::consts::PI * 10.0 / 1000.0, 30f64.to_radians());
+    let (w, phi) = (
+        2.0 * std::f64::consts::PI * 10.0 / 1000.0,
+        30f64.to_radians(),
+    );
     let current = |t: f64| 50.0 + 100.0 * (w * t + phi).sin();
     let mut v = 0.0;
     let (mut max_exact, mut max_closed) = (0.0f64, 0.0f64);
@@ -66,14 +69,25 @@ fn ac_membrane_matches_exact_and_closed_form() {
             let decay = (-s / TAU).exp();
             let v_dc = r * 50.0 * (1.0 - decay);
             let v_ac = r * 100.0 / (1.0 + wt * wt)
-                * ((w * s + ph).sin() - wt * (w * s + ph).cos() - decay * (ph.sin() - wt * ph.cos()));
+                * ((w * s + ph).sin()
+                    - wt * (w * s + ph).cos()
+                    - decay * (ph.sin() - wt * ph.cos()));
             max_closed = max_closed.max((row[0] - (-70.0 + v_dc + v_ac)).abs());
         }
     }
-    assert!(max_exact < 1e-9, "max |dV| vs the step-sampled response: {max_exact}");
+    assert!(
+        max_exact < 1e-9,
+        "max |dV| vs the step-sampled response: {max_exact}"
+    );
     // Sampling at the step start lags the sine by dt/2: |dV| <= R A w dt/2 / sqrt(1+(w tau)^2) + dc part.
-    assert!(max_closed < 0.02, "max |dV| vs the continuous closed form: {max_closed}");
-    assert!(max_closed > 1e-4, "the comparison must see the sine: {max_closed}");
+    assert!(
+        max_closed < 0.02,
+        "max |dV| vs the continuous closed form: {max_closed}"
+    );
+    assert!(
+        max_closed > 1e-4,
+        "the comparison must see the sine: {max_closed}"
+    );
 }
 
 fn noise_net(n: usize, interval: f64, extra: &str) -> String {
@@ -115,7 +129,12 @@ fn currents(text: &str) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
     for row in &vm.rows {
         let v: Vec<f64> = row.iter().map(|x| x + 70.0).collect();
-        out.push(v.iter().zip(&prev).map(|(v, p)| (v - p22 * p) / p20).collect());
+        out.push(
+            v.iter()
+                .zip(&prev)
+                .map(|(v, p)| (v - p22 * p) / p20)
+                .collect(),
+        );
         prev = v;
     }
     out
@@ -128,7 +147,10 @@ fn noise_current_moments_holding_and_independence() {
     assert_eq!(cur.len(), 1000);
     // Steps 0..100 and 900..: no current.
     for k in (0..100).chain(900..1000) {
-        assert!(cur[k].iter().all(|x| x.abs() < 1e-6), "step {k}: current outside the window");
+        assert!(
+            cur[k].iter().all(|x| x.abs() < 1e-6),
+            "step {k}: current outside the window"
+        );
     }
     // Held for 10 steps: one value per neuron and interval.
     let mut values = Vec::new();
@@ -136,7 +158,10 @@ fn noise_current_moments_holding_and_independence() {
         let first = &cur[100 + 10 * b];
         for k in 1..10 {
             for (x, y) in cur[100 + 10 * b + k].iter().zip(first) {
-                assert!((x - y).abs() < 1e-6, "interval {b}: {x} vs {y} within the interval");
+                assert!(
+                    (x - y).abs() < 1e-6,
+                    "interval {b}: {x} vs {y} within the interval"
+                );
             }
         }
         values.push(first.clone());
@@ -150,20 +175,36 @@ fn noise_current_moments_holding_and_independence() {
     // Successive intervals and neighbouring neurons uncorrelated.
     let corr = |pairs: Vec<(f64, f64)>| {
         let k = pairs.len() as f64;
-        pairs.iter().map(|(a, b)| (a - 50.0) * (b - 50.0)).sum::<f64>() / k / 400.0
+        pairs
+            .iter()
+            .map(|(a, b)| (a - 50.0) * (b - 50.0))
+            .sum::<f64>()
+            / k
+            / 400.0
     };
     let lag: Vec<(f64, f64)> = values
         .windows(2)
-        .flat_map(|w| w[0].iter().copied().zip(w[1].iter().copied()).collect::<Vec<_>>())
+        .flat_map(|w| {
+            w[0].iter()
+                .copied()
+                .zip(w[1].iter().copied())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let k = lag.len() as f64;
-    assert!(corr(lag).abs() < 5.0 / k.sqrt(), "correlation across intervals");
+    assert!(
+        corr(lag).abs() < 5.0 / k.sqrt(),
+        "correlation across intervals"
+    );
     let nb: Vec<(f64, f64)> = values
         .iter()
         .flat_map(|v| v.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>())
         .collect();
     let k = nb.len() as f64;
-    assert!(corr(nb).abs() < 5.0 / k.sqrt(), "correlation across neurons");
+    assert!(
+        corr(nb).abs() < 5.0 / k.sqrt(),
+        "correlation across neurons"
+    );
 }
 
 /// A recurrent network driven by noise currents (and an ac current): the same spikes
@@ -211,18 +252,36 @@ spikes = true
         common::run(&net, threads).recording.kept.clone()
     };
     let reference = spikes(1000, 1);
-    assert!(reference.len() > 1000, "too few spikes: {}", reference.len());
+    assert!(
+        reference.len() > 1000,
+        "too few spikes: {}",
+        reference.len()
+    );
     assert!(spikes(1000, 2) == reference, "2 threads: spikes differ");
-    assert!(spikes(128, 1) == reference, "partition_size 128: spikes differ");
-    assert!(spikes(128, 2) == reference, "partition_size 128, 2 threads: spikes differ");
+    assert!(
+        spikes(128, 1) == reference,
+        "partition_size 128: spikes differ"
+    );
+    assert!(
+        spikes(128, 2) == reference,
+        "partition_size 128, 2 threads: spikes differ"
+    );
 }
 
 #[test]
 fn errors_name_key_and_value() {
     let noise = noise_net(2, 0.1, "");
     let bad = [
-        (noise.replace("dt = 1.0", "dt = 0.25"), "stimuli[0].dt", "0.25"),
-        (noise.replace("std = 20.0", "std = -1.0"), "stimuli[0].std", "-1"),
+        (
+            noise.replace("dt = 1.0", "dt = 0.25"),
+            "stimuli[0].dt",
+            "0.25",
+        ),
+        (
+            noise.replace("std = 20.0", "std = -1.0"),
+            "stimuli[0].std",
+            "-1",
+        ),
         (
             ac_text(0.1).replace("frequency = 10.0", "frequency = -3.0"),
             "stimuli[0].frequency",

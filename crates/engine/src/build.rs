@@ -800,7 +800,11 @@ impl<'a> Plan<'a> {
                     });
                 }
             }
-            StimulusKind::NoiseCurrent { mean, std, dt: every } => {
+            StimulusKind::NoiseCurrent {
+                mean,
+                std,
+                dt: every,
+            } => {
                 if stop > start {
                     inputs.noise_current.push(NoiseCurrentDrive {
                         seed: self.seed,
