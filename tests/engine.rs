@@ -37,3 +37,6 @@ mod spike_sources;
 
 #[path = "engine/control.rs"]
 mod control;
+
+#[path = "engine/current_stimuli.rs"]
+mod current_stimuli;

@@ -11,7 +11,10 @@ use crate::partition::{
     SpikeBuf, Targets, VmBuf,
 };
 use crate::record::Recording;
-use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, PoissonSampler, SpikeTrainInput};
+use crate::stimulus::{
+    AcDrive, CurrentSchedule, NoiseCurrentDrive, NoiseDrive, PoissonDrive, PoissonSampler,
+    SpikeTrainInput,
+};
 use crate::{
     BuildError, BuildOptions, PartitionSpec, Simulation, delay_bounds, layout, memory, rng,
 };
@@ -342,6 +345,8 @@ impl<'a> Plan<'a> {
                 rngs,
                 current: CurrentSchedule::from_windows(&inputs.windows),
                 current_cursor: 0,
+                ac: inputs.ac,
+                noise_current: inputs.noise_current,
                 trains: SpikeTrainInput {
                     events: inputs.events,
                 },
@@ -781,6 +786,38 @@ impl<'a> Plan<'a> {
                 }
             }
             StimulusKind::Dc { amplitude } => inputs.windows.push((start, stop, *amplitude)),
+            StimulusKind::Ac {
+                amplitude,
+                offset,
+                frequency,
+                phase,
+            } => {
+                if stop > start {
+                    inputs.ac.push(AcDrive {
+                        start,
+                        stop,
+                        ..AcDrive::new(*amplitude, *offset, *frequency, *phase, dt)
+                    });
+                }
+            }
+            StimulusKind::NoiseCurrent {
+                mean,
+                std,
+                dt: every,
+            } => {
+                if stop > start {
+                    inputs.noise_current.push(NoiseCurrentDrive {
+                        seed: self.seed,
+                        stimulus: si as u64,
+                        mean: *mean,
+                        std: *std,
+                        every: self.steps_of(*every).max(1),
+                        start,
+                        stop,
+                        held: None,
+                    });
+                }
+            }
             StimulusKind::Noise { mean, sigma } => {
                 let core = p.model.core();
                 // The mean acts as the current mean C/tau_m (exact with P30).
@@ -889,6 +926,8 @@ struct Inputs {
     noise: Vec<NoiseDrive>,
     /// Current windows (start step, stop step, amplitude).
     windows: Vec<(u64, u64, f64)>,
+    ac: Vec<AcDrive>,
+    noise_current: Vec<NoiseCurrentDrive>,
     /// Spike-train events (arrival step, channel, weight), sorted by arrival.
     events: Vec<(u64, usize, f64)>,
 }

@@ -344,6 +344,14 @@ pub fn estimate_rank(net: &Network, output_file: bool, ranks: usize, rank: usize
         }) {
             e.random_streams += n * 32;
         }
+        if net
+            .stimuli
+            .iter()
+            .any(|s| s.target == pi && matches!(s.kind, StimulusKind::NoiseCurrent { .. }))
+        {
+            // The per-neuron current (`State::i_cell`).
+            e.neuron_state += n * 8;
+        }
         // Per-partition spike lists (u32) and the slice's merged list (u32 pair) of
         // every neuron.
         e.spike_buffers += n * min_d * 4 + all * min_d * 8;

@@ -21,7 +21,9 @@
 
 use crate::connect::{RowPlan, Scratch};
 use crate::rng::StreamBank;
-use crate::stimulus::{CurrentSchedule, NoiseDrive, PoissonDrive, SpikeTrainInput};
+use crate::stimulus::{
+    AcDrive, CurrentSchedule, NoiseCurrentDrive, NoiseDrive, PoissonDrive, SpikeTrainInput,
+};
 use cortexsim_core::state::{SaveState, get_usize, get_vec, put_slice, put_u64};
 use cortexsim_neuron::{Analog, Kernel, Route, State};
 use rand_distr::{Distribution, StandardNormal};
@@ -1456,6 +1458,10 @@ pub struct Partition {
     pub rngs: StreamBank,
     pub current: CurrentSchedule,
     pub current_cursor: usize,
+    /// Sinusoidal currents, added to the step's current.
+    pub ac: Vec<AcDrive>,
+    /// Per-neuron Gaussian currents, summed into `state.i_cell`.
+    pub noise_current: Vec<NoiseCurrentDrive>,
     pub trains: SpikeTrainInput,
     pub train_cursor: usize,
     /// Inputs to single neurons (`spike_source_array`): (step, cell `port × n + i`,
@@ -1623,6 +1629,32 @@ impl Partition {
         }
     }
 
+    /// The neurons' `noise_current` values for step `t` into `state.i_cell`, redrawn
+    /// only when an interval begins or ends (or after the state was replaced).
+    fn cell_currents(&mut self, t: u64) {
+        let n = self.n;
+        let stale = self.state.i_cell.len() != n
+            || self
+                .noise_current
+                .iter()
+                .any(|d| d.held != Some(d.interval(t)));
+        if !stale {
+            return;
+        }
+        let cell = &mut self.state.i_cell;
+        cell.clear();
+        cell.resize(n, 0.0);
+        for d in &mut self.noise_current {
+            let k = d.interval(t);
+            d.held = Some(k);
+            if let Some(k) = k {
+                for (i, x) in cell.iter_mut().enumerate() {
+                    *x += d.value(k, self.first_gid as u64 + i as u64);
+                }
+            }
+        }
+    }
+
     /// Advance `len` steps from step `t0`, writing spikes to `out`.
     pub fn update(&mut self, t0: u64, len: usize, out: &mut SpikeBuf) {
         out.local.clear();
@@ -1634,6 +1666,9 @@ impl Partition {
         let width = self.channels * n;
         for o in 0..len {
             let t = t0 + o as u64;
+            if !self.noise_current.is_empty() {
+                self.cell_currents(t);
+            }
             let slot = match &mut self.queue {
                 Some(q) => q.input(t),
                 None => {
@@ -1676,7 +1711,10 @@ impl Partition {
                 }
                 self.cell_cursor += 1;
             }
-            let i_stim = self.current.value(t, &mut self.current_cursor);
+            let mut i_stim = self.current.value(t, &mut self.current_cursor);
+            for d in &self.ac {
+                i_stim += d.value(t);
+            }
             self.kernel.step(
                 &mut self.state,
                 slot,

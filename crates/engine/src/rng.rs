@@ -24,6 +24,8 @@ pub mod purpose {
     pub const OUT_DEGREES: u64 = 6;
     /// A source's row of a projection drawn per source ([`crate::connect::RowPlan`]).
     pub const ROW: u64 = 7;
+    /// One interval's value of a `noise_current` stimulus for one neuron.
+    pub const NOISE_CURRENT: u64 = 8;
 }
 
 #[inline]
@@ -38,6 +40,13 @@ fn splitmix64(mut z: u64) -> u64 {
 #[inline]
 pub fn stream(seed: u64, purpose: u64, a: u64, b: u64) -> Rng {
     let k = splitmix64(splitmix64(splitmix64(splitmix64(seed) ^ purpose) ^ a) ^ b);
+    Xoshiro256PlusPlus::seed_from_u64(k)
+}
+
+/// The stream for `(seed, purpose, a, b, c)`: [`stream`] with one more key word.
+#[inline]
+pub fn stream3(seed: u64, purpose: u64, a: u64, b: u64, c: u64) -> Rng {
+    let k = splitmix64(splitmix64(splitmix64(splitmix64(splitmix64(seed) ^ purpose) ^ a) ^ b) ^ c);
     Xoshiro256PlusPlus::seed_from_u64(k)
 }
 

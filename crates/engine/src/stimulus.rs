@@ -10,6 +10,14 @@
 //!   slot (equivalent to NEST's generator with any constant delay: the process is stationary).
 //! * **Currents** (DC, step epochs): summed per population into a piecewise-constant
 //!   schedule of change points in steps; they add to `I_e` (act within the step).
+//! * **Sinusoidal currents** (`ac`, NEST `ac_generator`): evaluated at the start time of
+//!   each step and added to the same per-step current (NEST delivers its generators'
+//!   currents one step later, as for `dc`).
+//! * **Noise currents** (`noise_current`, NEST `noise_generator`): every interval, one
+//!   Gaussian value per neuron, a pure function of (seed, stimulus, interval, neuron)
+//!   (a stream of its own, [`rng::stream3`](crate::rng::stream3)), so any thread count,
+//!   partitioning or resumed run gives the same values; written into the neurons'
+//!   per-neuron current (`State::i_cell`) when an interval begins.
 //! * **Spike trains**: on-grid times with weights, delivered to every neuron of the target
 //!   population after their delay, like a `spike_generator`.
 
@@ -254,6 +262,84 @@ pub struct NoiseDrive {
     pub scale: f64,
     pub start: u64,
     pub stop: u64,
+}
+
+/// A sinusoidal current (NEST `ac_generator`) in steps `[start, stop)`.
+#[derive(Debug, Clone)]
+pub struct AcDrive {
+    pub amplitude: f64,
+    pub offset: f64,
+    /// Radians per step.
+    pub omega_step: f64,
+    /// Radians.
+    pub phase: f64,
+    pub start: u64,
+    pub stop: u64,
+}
+
+impl AcDrive {
+    /// `frequency` Hz, `phase` degrees, step `h` ms.
+    pub fn new(amplitude: f64, offset: f64, frequency: f64, phase: f64, h: f64) -> AcDrive {
+        AcDrive {
+            amplitude,
+            offset,
+            omega_step: 2.0 * std::f64::consts::PI * frequency * h * 1e-3,
+            phase: phase.to_radians(),
+            start: 0,
+            stop: 0,
+        }
+    }
+
+    /// The current (pA) during step `t` (0 outside the window): the sine at the step's
+    /// start time `t·h`.
+    #[inline]
+    pub fn value(&self, t: u64) -> f64 {
+        if t < self.start || t >= self.stop {
+            return 0.0;
+        }
+        self.offset + self.amplitude * (self.omega_step * t as f64 + self.phase).sin()
+    }
+}
+
+/// A Gaussian current per neuron (NEST `noise_generator`), redrawn every `every` steps
+/// from `start`, in steps `[start, stop)`.
+#[derive(Debug, Clone)]
+pub struct NoiseCurrentDrive {
+    pub seed: u64,
+    /// Index of the stimulus (part of the stream key).
+    pub stimulus: u64,
+    pub mean: f64,
+    pub std: f64,
+    pub every: u64,
+    pub start: u64,
+    pub stop: u64,
+    /// The interval whose values the neurons' `i_cell` holds (`None`: not known yet;
+    /// `Some(None)`: outside the window).
+    pub held: Option<Option<u64>>,
+}
+
+impl NoiseCurrentDrive {
+    /// The interval of step `t`, `None` outside the window.
+    #[inline]
+    pub fn interval(&self, t: u64) -> Option<u64> {
+        (t >= self.start && t < self.stop).then(|| (t - self.start) / self.every)
+    }
+
+    /// The current (pA) of neuron `gid` in interval `k`.
+    pub fn value(&self, k: u64, gid: u64) -> f64 {
+        if self.std == 0.0 {
+            return self.mean;
+        }
+        let mut r = crate::rng::stream3(
+            self.seed,
+            crate::rng::purpose::NOISE_CURRENT,
+            self.stimulus,
+            k,
+            gid,
+        );
+        let z: f64 = rand_distr::StandardNormal.sample(&mut r);
+        self.mean + self.std * z
+    }
 }
 
 /// Piecewise-constant extra current of a population: `(first step, value pA)`, sorted.

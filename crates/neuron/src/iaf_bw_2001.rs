@@ -246,8 +246,14 @@ impl Step for BwKernel {
             &mut s.trace[..n],
             &mut s.h_int[..n],
         );
+        let cell = &s.i_cell[..];
         let k = self;
         for i in 0..n {
+            let i_stim = if cell.is_empty() {
+                i_stim
+            } else {
+                i_stim + cell[i]
+            };
             let (a, g, m) = (sa[i], sg[i], sn[i]);
             if r[i] == 0 {
                 let f = |t: f64, st: usize, y: f64| {

@@ -126,8 +126,10 @@ impl Step for CondAlphaKernel {
             &mut s.dg_in[..n],
             &mut s.h_int[..n],
         );
+        let cell = &s.i_cell[..];
         let k = self;
         for i in 0..n {
+            let i0 = if cell.is_empty() { i0 } else { i0 + cell[i] };
             let (ge, gi, dge, dgi) = (gex[i], gin[i], dgex[i], dgin[i]);
             if r[i] == 0 {
                 let f = |t: f64, st: usize, y: f64| {

@@ -208,8 +208,10 @@ impl Step for CondExpKernel {
             &mut s.g_in[..n],
             &mut s.h_int[..n],
         );
+        let cell = &s.i_cell[..];
         let k = self;
         for i in 0..n {
+            let i0 = if cell.is_empty() { i0 } else { i0 + cell[i] };
             let (ge, gi) = (gex[i], gin[i]);
             if r[i] == 0 {
                 let f = |t: f64, st: usize, y: f64| {

@@ -118,10 +118,16 @@ impl AlphaKernel {
             i_in,
             di_ex,
             di_in,
+            i_cell,
             ..
         } = s;
         for i in 0..n {
             if r[i] == 0 {
+                let drive = if i_cell.is_empty() {
+                    drive
+                } else {
+                    drive + self.p30 * i_cell[i]
+                };
                 let y = drive
                     + self.p31ex * di_ex[i]
                     + self.p32ex * i_ex[i]

@@ -101,12 +101,20 @@ impl DeltaKernel {
         let drive = self.p30 * (self.i_e + i_stim);
         let input = &mut input[..n];
         let (v, r) = (&mut s.v[..n], &mut s.r[..n]);
+        let cell = &s.i_cell[..];
+        let drive_of = |i: usize| {
+            if cell.is_empty() {
+                drive
+            } else {
+                drive + self.p30 * cell[i]
+            }
+        };
         if self.refr_discount.is_empty() {
             for i in 0..n {
                 let jump = input[i];
                 input[i] = 0.0;
                 if r[i] == 0 {
-                    let y = drive + self.p33 * v[i] + jump;
+                    let y = drive_of(i) + self.p33 * v[i] + jump;
                     v[i] = if y < self.v_min { self.v_min } else { y };
                 } else {
                     r[i] -= 1;
@@ -125,7 +133,7 @@ impl DeltaKernel {
             let jump = input[i];
             input[i] = 0.0;
             if r[i] == 0 {
-                let mut y = drive + self.p33 * v[i] + jump;
+                let mut y = drive_of(i) + self.p33 * v[i] + jump;
                 if buf[i] != 0.0 {
                     y += buf[i];
                     buf[i] = 0.0;

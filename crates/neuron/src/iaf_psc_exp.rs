@@ -98,8 +98,14 @@ impl ExpKernel {
             &mut s.i_ex[..n],
             &mut s.i_in[..n],
         );
+        let cell = &s.i_cell[..];
         for i in 0..n {
             if r[i] == 0 {
+                let drive = if cell.is_empty() {
+                    drive
+                } else {
+                    drive + cell[i] * self.p20
+                };
                 v[i] = v[i] * self.p22 + iex[i] * self.p21ex + iin[i] * self.p21in + drive;
             } else {
                 r[i] -= 1;

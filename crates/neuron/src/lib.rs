@@ -204,7 +204,8 @@ pub trait Step {
     ///
     /// `input` holds this step's ring-buffer slot, `ports × n` values (port-major); it
     /// is read and zeroed. `i_stim` is an extra current (pA) for every neuron of the
-    /// block during this step (DC/step stimuli, added to `I_e`). Local indices of
+    /// block during this step (DC/step/ac stimuli, added to `I_e`); `s.i_cell`, when not
+    /// empty, one more current per neuron (`noise_current`). Local indices of
     /// neurons that spike are appended to `spikes`, and — for models with a payload
     /// only — each spike's value to `payload` (capacity is reserved by the engine:
     /// this never allocates).
@@ -657,6 +658,10 @@ pub struct State {
     pub g_nmda: Vec<f64>,
     /// Length of the last accepted integration substep, ms (conductance models).
     pub h_int: Vec<f64>,
+    /// Extra current of each neuron during this step, pA, on top of `I_e` and the
+    /// step's `i_stim` (`noise_current` stimuli); empty when the population has none.
+    /// Set by the engine before each step; models read it, never write it.
+    pub i_cell: Vec<f64>,
 }
 
 /// A state variable a recorder samples on the time grid, by NEST's multimeter name
@@ -767,6 +772,7 @@ impl SaveState for State {
             dg_in,
             g_nmda,
             h_int,
+            i_cell: _,
         } = self;
         for (name, xs) in [
             ("V_m", v),

@@ -91,10 +91,16 @@ impl Step for PayloadKernel {
         let n = s.v.len();
         let drive = self.p30 * (self.i_e + i_stim);
         let (v, r, x) = (&mut s.v[..n], &mut s.r[..n], &mut s.trace[..n]);
+        let cell = &s.i_cell[..];
         for i in 0..n {
             let jump = input[i];
             input[i] = 0.0;
             if r[i] == 0 {
+                let drive = if cell.is_empty() {
+                    drive
+                } else {
+                    drive + self.p30 * cell[i]
+                };
                 v[i] = drive + self.p33 * v[i] + jump;
             } else {
                 r[i] -= 1;

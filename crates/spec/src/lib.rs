@@ -245,6 +245,20 @@ pub enum StimulusKind {
     },
     /// Constant current (pA), added to `I_e`.
     Dc { amplitude: f64 },
+    /// Sinusoidal current (pA; NEST `ac_generator`), added to `I_e`: in the step that
+    /// starts at `t` (ms), `offset + amplitude sin(2π frequency t/1000 + phase π/180)`.
+    Ac {
+        amplitude: f64,
+        offset: f64,
+        /// Hz.
+        frequency: f64,
+        /// Degrees.
+        phase: f64,
+    },
+    /// Gaussian current (pA; NEST `noise_generator`): every `dt` ms from the stimulus'
+    /// start, each target neuron draws its own value of mean `mean` and sd `std`, held
+    /// until the next draw, from the stream of (seed, stimulus, interval, neuron).
+    NoiseCurrent { mean: f64, std: f64, dt: f64 },
     /// Gaussian white noise on the membrane (iaf_psc_delta targets), in the convention of
     /// Brunel 2000 and Brian: `tau_m dV/dt = -(V - E_L) + mean + sigma sqrt(tau_m) xi(t)`
     /// (mV); integrated exactly (Ornstein–Uhlenbeck increments); the free membrane's

@@ -875,7 +875,15 @@ fn stimulus(
     let target = population_ref(&o, "target", populations)?;
     let kind_name = o.choice(
         "kind",
-        &["poisson", "dc", "step", "spike_train", "noise"],
+        &[
+            "poisson",
+            "dc",
+            "ac",
+            "step",
+            "spike_train",
+            "noise",
+            "noise_current",
+        ],
         None,
     )?;
     let (start, stop) = match o.str_opt("epoch")? {
@@ -918,6 +926,13 @@ fn stimulus(
         "dc" => StimulusKind::Dc {
             amplitude: o.f64_req("amplitude")?,
         },
+        "ac" => StimulusKind::Ac {
+            amplitude: o.f64_or("amplitude", 0.0)?,
+            offset: o.f64_or("offset", 0.0)?,
+            frequency: o.non_negative("frequency", Some(0.0))?,
+            phase: o.f64_or("phase", 0.0)?,
+        },
+        "noise_current" => noise_current(&o, sim.dt)?,
         "noise" => membrane_noise(&o, &populations[target])?,
         "step" => step_current(&o, stop)?,
         _ => spike_train(&o, sim.dt, warnings)?,
@@ -1056,6 +1071,22 @@ fn poisson(o: &Obj, dt: f64) -> Result<StimulusKind, SpecError> {
         rate_sd,
         rate_redraw,
     })
+}
+
+/// A Gaussian current redrawn per neuron every `dt` ms (a whole number of steps;
+/// default one step).
+fn noise_current(o: &Obj, h: f64) -> Result<StimulusKind, SpecError> {
+    let mean = o.f64_or("mean", 0.0)?;
+    let std = o.non_negative("std", Some(0.0))?;
+    let dt = o.positive("dt", Some(h))?;
+    let k = (dt / h).round();
+    if k < 1.0 || (dt / h - k).abs() > 1e-9 * k {
+        return Err(o.err(
+            "dt",
+            format!("must be a whole number of simulation steps ({h} ms), got {dt}"),
+        ));
+    }
+    Ok(StimulusKind::NoiseCurrent { mean, std, dt })
 }
 
 /// White membrane noise (`mean`, `sigma`), for `iaf_psc_delta` targets only.

@@ -174,14 +174,32 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
                 "start": 0.0, "stop": simulator.T_FAR}
 
 
-class ACSource(electrodes.ACSource):
-    def __init__(self, **parameters):
-        raise simulator.not_supported("ACSource (sinusoidal currents)")
+class ACSource(_CurrentSource, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__
+    translations = build_translations(
+        ("amplitude", "amplitude", 1000.0), ("start", "start"), ("stop", "stop"),
+        ("frequency", "frequency"), ("offset", "offset", 1000.0), ("phase", "phase"))
+
+    def _stimulus(self):
+        return {"kind": "ac", "amplitude": float(self._get("amplitude")),
+                "offset": float(self._get("offset")),
+                "frequency": float(self._get("frequency")),
+                "phase": float(self._get("phase")),
+                "start": float(self._get("start")),
+                "stop": float(min(self._get("stop"), simulator.T_FAR))}
 
 
-class NoisyCurrentSource(electrodes.NoisyCurrentSource):
-    def __init__(self, **parameters):
-        raise simulator.not_supported("NoisyCurrentSource")
+class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
+    __doc__ = electrodes.NoisyCurrentSource.__doc__
+    translations = build_translations(
+        ("mean", "mean", 1000.0), ("start", "start"), ("stop", "stop"),
+        ("stdev", "std", 1000.0), ("dt", "dt"))
+
+    def _stimulus(self):
+        return {"kind": "noise_current", "mean": float(self._get("mean")),
+                "std": float(self._get("std")), "dt": float(self._get("dt")),
+                "start": float(self._get("start")),
+                "stop": float(min(self._get("stop"), simulator.T_FAR))}
 
 
 # -- synapses ------------------------------------------------------------------------------

@@ -32,12 +32,10 @@ SKIPPED = {
     "test_fixed_number_pre_with_replacement_heterogeneous_parameters": "no Tsodyks-Markram synapse",
     "test_fixed_number_post_with_replacement_heterogeneous_parameters": "no Tsodyks-Markram synapse",
     "test_simple_stochastic_synapse": "no stochastic synapses",
-    "test_issue437": "no NoisyCurrentSource",
-    "test_issue442": "no ACSource",
-    "test_issue445": "no ACSource",
-    "test_issue497": "no ACSource",
-    "test_issue631": "no ACSource or NoisyCurrentSource",
-    "test_issue_465_474_630": "no ACSource or NoisyCurrentSource; current sources are not recorded",
+    "test_issue445": "current sources are not recorded (ACSource.record)",
+    "test_issue497": "current sources are not recorded (ACSource.record)",
+    "test_issue631": "current sources are not recorded (DCSource.record)",
+    "test_issue_465_474_630": "current sources are not recorded",
     "test_issue259": "spike times on the time grid only (no off_grid spike precision)",
 }
 

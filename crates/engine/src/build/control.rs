@@ -73,6 +73,8 @@ impl Simulation {
             p.noise = inputs.noise;
             p.current = CurrentSchedule::from_windows(&inputs.windows);
             p.current_cursor = p.current.cursor_at(t);
+            p.ac = inputs.ac;
+            p.noise_current = inputs.noise_current;
             p.trains.events = inputs.events;
             p.train_cursor = p.trains.events.partition_point(|e| e.0 < t);
             p.cells = cells;
@@ -99,12 +101,14 @@ impl Simulation {
         self.set_stimulus(i, st)
     }
 
-    /// Set the amplitude (pA) of DC stimulus `i` from the next step on.
+    /// Set the amplitude (pA) of DC or AC stimulus `i` from the next step on.
     pub fn set_stimulus_amplitude(&mut self, i: usize, amplitude: f64) -> Result<(), BuildError> {
         let mut st = self.stimulus(i)?;
-        let StimulusKind::Dc { amplitude: a } = &mut st.kind else {
+        let (StimulusKind::Dc { amplitude: a } | StimulusKind::Ac { amplitude: a, .. }) =
+            &mut st.kind
+        else {
             return Err(BuildError::Invalid(format!(
-                "stimuli[{i}]: not a dc stimulus"
+                "stimuli[{i}]: not a dc or ac stimulus"
             )));
         };
         if !amplitude.is_finite() {
@@ -377,6 +381,7 @@ fn keep_state(mut new: State, old: State) -> State {
         dg_in,
         g_nmda,
         h_int,
+        i_cell: _,
     } = old;
     fn keep<T>(to: &mut Vec<T>, from: Vec<T>) {
         if to.len() == from.len() {

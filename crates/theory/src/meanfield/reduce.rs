@@ -281,6 +281,22 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 })?;
                 ext_mu[a] += i_pa * core.tau_m / core.c_m;
             }
+            StimulusKind::Ac { frequency, .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    format!(
+                        "an ac current ({frequency} Hz) is time-dependent input, not covered by the stationary mean-field theory"
+                    ),
+                ));
+            }
+            StimulusKind::NoiseCurrent { dt, .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    format!(
+                        "a noise_current (redrawn every {dt} ms, a coloured noise) is not covered by the stationary mean-field theory"
+                    ),
+                ));
+            }
             StimulusKind::Step { epochs } => {
                 let windows: Vec<(f64, f64, f64)> = epochs
                     .iter()
@@ -867,6 +883,22 @@ pub fn reduce_conductance(net: &Network) -> Result<(CondMeanField, Vec<String>),
                     )
                 })?;
                 pops[a].i_e_pa += i_pa;
+            }
+            StimulusKind::Ac { frequency, .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    format!(
+                        "an ac current ({frequency} Hz) is time-dependent input, not covered by the stationary mean-field theory"
+                    ),
+                ));
+            }
+            StimulusKind::NoiseCurrent { dt, .. } => {
+                return Err(SpecError::new(
+                    &path,
+                    format!(
+                        "a noise_current (redrawn every {dt} ms, a coloured noise) is not covered by the stationary mean-field theory"
+                    ),
+                ));
             }
             StimulusKind::Noise { .. } => {
                 return Err(SpecError::new(
