@@ -323,6 +323,18 @@ def report(res, pops):
         print(f"| {r['area']} | {r['cortexsim']:.3f} | {r['nest']:.3f} | {r['z']:+.2f} |")
 
 
+def finish(res, pops, json_out):
+    """Compare the two simulators' summaries (where both ran), save the result file,
+    print the report."""
+    if "cortexsim" in res["summary"] and "nest" in res["summary"]:
+        res["comparison"] = compare(res["summary"]["cortexsim"], res["summary"]["nest"],
+                                    pops, res["t_sim_ms"])
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(res, f, indent=1)
+    report(res, pops)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.002)
@@ -361,24 +373,12 @@ def main():
                 res["runs"].setdefault(sim_, []).extend(runs)
         pops, _ = model(data_dir(a), res["scale"])
         res["summary"] = {s_: summarize(runs, pops, res["t_sim_ms"]) for s_, runs in res["runs"].items()}
-        res["comparison"] = compare(res["summary"]["cortexsim"], res["summary"]["nest"],
-                                    pops, res["t_sim_ms"])
-        if a.json_out:
-            with open(a.json_out, "w") as f:
-                json.dump(res, f, indent=1)
-        report(res, pops)
-        return
+        return finish(res, pops, a.json_out)
     if a.compare_only:
         with open(a.compare_only) as f:
             res = json.load(f)
         pops, _ = model(data_dir(a), res["scale"])
-        res["comparison"] = compare(res["summary"]["cortexsim"], res["summary"]["nest"],
-                                    pops, res["t_sim_ms"])
-        if a.json_out:
-            with open(a.json_out, "w") as f:
-                json.dump(res, f, indent=1)
-        report(res, pops)
-        return
+        return finish(res, pops, a.json_out)
     pops, projs = model(data_dir(a), a.scale)
     res = {"scale": a.scale, "t_sim_ms": a.t_sim, "warmup_ms": a.warmup, "threads": a.threads,
            "seeds": a.seeds, "neurons": sum(p["n"] for p in pops),
@@ -405,12 +405,7 @@ def main():
             ref = json.load(f)
         assert ref["scale"] == a.scale and ref["t_sim_ms"] == a.t_sim and ref["warmup_ms"] == a.warmup
         res["summary"]["nest"] = ref["summary"]["nest"]
-    if "cortexsim" in res["summary"] and "nest" in res["summary"]:
-        res["comparison"] = compare(res["summary"]["cortexsim"], res["summary"]["nest"], pops, a.t_sim)
-    if a.json_out:
-        with open(a.json_out, "w") as f:
-            json.dump(res, f, indent=1)
-    report(res, pops)
+    finish(res, pops, a.json_out)
 
 
 if __name__ == "__main__":

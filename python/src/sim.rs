@@ -442,32 +442,14 @@ impl Simulation {
         let py = v.py();
         let vals = super::number_column(py, v, population, "potentials")?;
         let mut inner = self.lock()?;
-        let Some(p) = inner
-            .net
-            .populations
-            .iter()
-            .position(|p| p.name == population)
-        else {
-            return Err(PyValueError::new_err(format!(
-                "population: unknown population \"{population}\""
-            )));
-        };
+        let p = population_index(&inner.net, population)?;
         inner.sim()?.set_potentials(p, &vals).map_err(build_err)
     }
 
     /// Membrane potentials (mV) of every neuron of `population` now.
     fn potentials<'py>(&self, py: Python<'py>, population: &str) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.lock()?;
-        let Some(p) = inner
-            .net
-            .populations
-            .iter()
-            .position(|p| p.name == population)
-        else {
-            return Err(PyValueError::new_err(format!(
-                "population: unknown population \"{population}\""
-            )));
-        };
+        let p = population_index(&inner.net, population)?;
         let sim = inner
             .sim
             .as_ref()
@@ -485,4 +467,12 @@ impl Simulation {
         let t = self.lock().map(|i| i.t()).unwrap_or(f64::NAN);
         format!("<cortexsim.Simulation {} at t = {t} ms>", self.name)
     }
+}
+
+/// Index of the population named `name` in `net`, or `ValueError` naming it.
+fn population_index(net: &RsNetwork, name: &str) -> PyResult<usize> {
+    net.populations
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| PyValueError::new_err(format!("population: unknown population \"{name}\"")))
 }

@@ -72,6 +72,16 @@ pub struct AreaEvidence {
     pub well_studied: bool,
 }
 
+/// The dendrite transfer of the E1d/E2d populations (the paper's constants).
+const DENDRITE: Transfer = Transfer::Dendrite {
+    c1: 120.0,
+    c2: 136.24,
+    c3: 7.0,
+    c4: 0.0,
+    c5: 9.64,
+    c6: 20.0,
+};
+
 /// The 40-area data set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fw2021Data {
@@ -124,14 +134,7 @@ impl Fw2021Data {
     pub fn load(dir: &Path) -> Result<Self, SpecError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map(|text| (path.clone(), text))
-                .map_err(|e| {
-                    SpecError::new(
-                        path.display().to_string(),
-                        format!("cannot read data file: {e}"),
-                    )
-                })
+            crate::markov::read_data_file(&path).map(|text| (path, text))
         };
         let (path, text) = read("areas_40.csv")?;
         let rows = read_csv(&text);
@@ -438,14 +441,7 @@ pub fn build(d: &Fw2021Data, p: &Fw2021Params) -> RateNetwork {
         gain,
         threshold: -r0 / gain,
     };
-    let dend = Transfer::Dendrite {
-        c1: 120.0,
-        c2: 136.24,
-        c3: 7.0,
-        c4: 0.0,
-        c5: 9.64,
-        c6: 20.0,
-    };
+    let dend = DENDRITE;
     let mut pops = Vec::with_capacity(AREA_POPS.len() * n);
     for area in &d.areas {
         for s in AREA_POPS {
@@ -635,14 +631,7 @@ mod tests {
 
     #[test]
     fn dendrite_transfer_matches_the_formula() {
-        let t = Transfer::Dendrite {
-            c1: 120.0,
-            c2: 136.24,
-            c3: 7.0,
-            c4: 0.0,
-            c5: 9.64,
-            c6: 20.0,
-        };
+        let t = DENDRITE;
         // no inhibition, 30 pA: 120 tanh(30/9.64) + 136.24
         assert!(
             (t.apply_with_variance(30.0, 0.0) - (120.0 * (30.0f64 / 9.64).tanh() + 136.24)).abs()

@@ -12,6 +12,17 @@ use std::path::{Path, PathBuf};
 /// Name of the data set folder inside the data directory.
 pub const MARKOV2014: &str = "markov2014-29areas";
 
+/// The text of a data-set file; the error names its path (every data-set loader reads
+/// through this).
+pub fn read_data_file(path: &Path) -> Result<String, SpecError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        SpecError::new(
+            path.display().to_string(),
+            format!("cannot read data file: {e}"),
+        )
+    })
+}
+
 /// The loaded data set; all matrices row-major `[target * n + source]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MacaqueData {
@@ -49,14 +60,7 @@ impl MacaqueData {
     pub fn load(dir: &Path) -> Result<Self, SpecError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
-                .map(|text| (path.display().to_string(), text))
-                .map_err(|e| {
-                    SpecError::new(
-                        path.display().to_string(),
-                        format!("cannot read data file: {e}"),
-                    )
-                })
+            read_data_file(&path).map(|text| (path.display().to_string(), text))
         };
         Self::from_texts(
             &read("hierarchy_29.csv")?,

@@ -173,12 +173,7 @@ impl SpineCounts {
         match crate::markov::data_dir(arg) {
             Some(d) => {
                 let path = d.join(SPINES).join("spine_counts_30areas.csv");
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    SpecError::new(
-                        path.display().to_string(),
-                        format!("cannot read data file: {e}"),
-                    )
-                })?;
+                let text = crate::markov::read_data_file(&path)?;
                 Self::parse(&path.display().to_string(), &text)
             }
             None => Self::builtin(),

@@ -97,8 +97,7 @@ type CsvRow = Vec<(String, String)>;
 fn read_csv(dir: &Path, name: &str) -> Result<(String, Vec<CsvRow>), SpecError> {
     let path = dir.join(name);
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| SpecError::new(&shown, format!("cannot read data file: {e}")))?;
+    let text = crate::markov::read_data_file(&path)?;
     let mut lines = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty());

@@ -757,45 +757,49 @@ impl SaveState for State {
     }
 
     fn load(&mut self, r: &mut dyn std::io::Read) -> std::io::Result<()> {
-        let State {
-            v,
-            r: refr,
-            i_ex,
-            i_in,
-            di_ex,
-            di_in,
-            refr_buf,
-            trace,
-            g_ex,
-            g_in,
-            dg_ex,
-            dg_in,
-            g_nmda,
-            h_int,
-            i_cell: _,
-        } = self;
-        for (name, xs) in [
-            ("V_m", v),
-            ("I_syn_ex", i_ex),
-            ("I_syn_in", i_in),
-            ("dI_ex", di_ex),
-            ("dI_in", di_in),
-            ("refractory input", refr_buf),
-            ("trace", trace),
-            ("g_ex", g_ex),
-            ("g_in", g_in),
-            ("dg_ex", dg_ex),
-            ("dg_in", dg_in),
-            ("g_NMDA", g_nmda),
-            ("integration step", h_int),
-        ] {
+        for (name, xs) in self.f64_arrays_mut() {
             get_slice(r, xs, &format!("neuron state {name}"))?;
         }
-        get_slice(r, refr, "neuron state refractory steps")
+        get_slice(r, &mut self.r, "neuron state refractory steps")
     }
 }
 
 impl State {
+    /// Take over the dynamic variables of `old` (the state of the same neurons under
+    /// other parameters of the same model) wherever the layouts agree: synaptic currents
+    /// and conductances, refractory counters, integration steps. `V_m` (and `i_cell`) stay
+    /// this state's; a variable only the new parameters have keeps its initial value.
+    pub fn keep_dynamics(&mut self, mut old: State) {
+        let pairs = self.f64_arrays_mut().into_iter().zip(old.f64_arrays_mut());
+        for ((_, to), (_, from)) in pairs.skip(1) {
+            if to.len() == from.len() {
+                std::mem::swap(to, from);
+            }
+        }
+        if self.r.len() == old.r.len() {
+            self.r = old.r;
+        }
+    }
+
+    /// [`Self::f64_arrays`] with their names in the state stream, mutable (`V_m` first).
+    fn f64_arrays_mut(&mut self) -> [(&'static str, &mut Vec<f64>); 13] {
+        [
+            ("V_m", &mut self.v),
+            ("I_syn_ex", &mut self.i_ex),
+            ("I_syn_in", &mut self.i_in),
+            ("dI_ex", &mut self.di_ex),
+            ("dI_in", &mut self.di_in),
+            ("refractory input", &mut self.refr_buf),
+            ("trace", &mut self.trace),
+            ("g_ex", &mut self.g_ex),
+            ("g_in", &mut self.g_in),
+            ("dg_ex", &mut self.dg_ex),
+            ("dg_in", &mut self.dg_in),
+            ("g_NMDA", &mut self.g_nmda),
+            ("integration step", &mut self.h_int),
+        ]
+    }
+
     fn f64_arrays(&self) -> [&Vec<f64>; 13] {
         [
             &self.v,

@@ -252,12 +252,9 @@ impl Simulation {
         for part in self.parts.iter_mut().filter(|q| q.pop == pop) {
             let shift = part.kernel.e_l() - kernel.e_l();
             let old = std::mem::take(&mut part.state);
-            let v = if shift == 0.0 {
-                old.v.clone()
-            } else {
-                old.v.iter().map(|v| v + shift).collect()
-            };
-            part.state = keep_state(State::new(&kernel, v), old);
+            let mut state = State::new(&kernel, old.v.iter().map(|v| v + shift).collect());
+            state.keep_dynamics(old);
+            part.state = state;
             part.kernel = kernel.clone();
         }
         // Inputs computed from the parameters (a noise stimulus's C_m and tau_m).
@@ -361,45 +358,4 @@ fn parse_params(model: &str, params: &toml::Table, path: &str) -> Result<NeuronM
     let m = NeuronModel::parse(model, Some(&o), path).map_err(err)?;
     o.finish().map_err(err)?;
     Ok(m)
-}
-
-/// A new model's state (`new`, at the shifted potentials) with the dynamic variables of
-/// `old` wherever the layouts agree (a variable the new parameters add starts at 0).
-fn keep_state(mut new: State, old: State) -> State {
-    let State {
-        v: _,
-        r,
-        i_ex,
-        i_in,
-        di_ex,
-        di_in,
-        refr_buf,
-        trace,
-        g_ex,
-        g_in,
-        dg_ex,
-        dg_in,
-        g_nmda,
-        h_int,
-        i_cell: _,
-    } = old;
-    fn keep<T>(to: &mut Vec<T>, from: Vec<T>) {
-        if to.len() == from.len() {
-            *to = from;
-        }
-    }
-    keep(&mut new.r, r);
-    keep(&mut new.i_ex, i_ex);
-    keep(&mut new.i_in, i_in);
-    keep(&mut new.di_ex, di_ex);
-    keep(&mut new.di_in, di_in);
-    keep(&mut new.refr_buf, refr_buf);
-    keep(&mut new.trace, trace);
-    keep(&mut new.g_ex, g_ex);
-    keep(&mut new.g_in, g_in);
-    keep(&mut new.dg_ex, dg_ex);
-    keep(&mut new.dg_in, dg_in);
-    keep(&mut new.g_nmda, g_nmda);
-    keep(&mut new.h_int, h_int);
-    new
 }

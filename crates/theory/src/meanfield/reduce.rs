@@ -281,21 +281,8 @@ pub fn reduce_with_warnings(net: &Network) -> Result<(MeanFieldNetwork, Vec<Stri
                 })?;
                 ext_mu[a] += i_pa * core.tau_m / core.c_m;
             }
-            StimulusKind::Ac { frequency, .. } => {
-                return Err(SpecError::new(
-                    &path,
-                    format!(
-                        "an ac current ({frequency} Hz) is time-dependent input, not covered by the stationary mean-field theory"
-                    ),
-                ));
-            }
-            StimulusKind::NoiseCurrent { dt, .. } => {
-                return Err(SpecError::new(
-                    &path,
-                    format!(
-                        "a noise_current (redrawn every {dt} ms, a coloured noise) is not covered by the stationary mean-field theory"
-                    ),
-                ));
+            k @ (StimulusKind::Ac { .. } | StimulusKind::NoiseCurrent { .. }) => {
+                return Err(uncovered_current(&path, k));
             }
             StimulusKind::Step { epochs } => {
                 let windows: Vec<(f64, f64, f64)> = epochs
@@ -443,6 +430,24 @@ fn note_channels(
         *uses_in = true;
         first_in.get_or_insert_with(|| path.to_string());
     }
+}
+
+/// The refusal of a stimulus current that the stationary theory does not cover (`ac`,
+/// `noise_current`), shared by the current- and conductance-based reductions.
+fn uncovered_current(path: &str, kind: &StimulusKind) -> SpecError {
+    let what = match kind {
+        StimulusKind::Ac { frequency, .. } => {
+            format!("an ac current ({frequency} Hz) is time-dependent input")
+        }
+        StimulusKind::NoiseCurrent { dt, .. } => {
+            format!("a noise_current (redrawn every {dt} ms, a coloured noise)")
+        }
+        _ => "this input".to_string(),
+    };
+    SpecError::new(
+        path,
+        format!("{what}, not covered by the stationary mean-field theory"),
+    )
 }
 
 /// The current (pA) of piecewise-constant windows `(start, stop, amplitude)` if
@@ -884,21 +889,8 @@ pub fn reduce_conductance(net: &Network) -> Result<(CondMeanField, Vec<String>),
                 })?;
                 pops[a].i_e_pa += i_pa;
             }
-            StimulusKind::Ac { frequency, .. } => {
-                return Err(SpecError::new(
-                    &path,
-                    format!(
-                        "an ac current ({frequency} Hz) is time-dependent input, not covered by the stationary mean-field theory"
-                    ),
-                ));
-            }
-            StimulusKind::NoiseCurrent { dt, .. } => {
-                return Err(SpecError::new(
-                    &path,
-                    format!(
-                        "a noise_current (redrawn every {dt} ms, a coloured noise) is not covered by the stationary mean-field theory"
-                    ),
-                ));
+            k @ (StimulusKind::Ac { .. } | StimulusKind::NoiseCurrent { .. }) => {
+                return Err(uncovered_current(&path, k));
             }
             StimulusKind::Noise { .. } => {
                 return Err(SpecError::new(
